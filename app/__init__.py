@@ -1,0 +1,80 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import BASE_DIR, INSTANCE_DIR, Config
+
+BLUEPRINTS = (
+    ("app.main.views", None),
+    ("app.accounts.views", None),
+    ("app.ideas.views", None),
+    ("app.moderation.views", None),
+    ("app.review.views", None),
+    ("app.ledger.views", None),
+    ("app.admin.views", None),
+    ("app.api", "/api/v1"),
+)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    config = config or Config()
+    app.config.from_object(config)
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import models  # noqa: F401  (register every table)
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from app import i18n, security, web
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    security.init_app(app)
+    web.init_app(app)
+
+    import importlib
+
+    for module_name, prefix in BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp, url_prefix=prefix)
+
+    from app import cli
+
+    cli.init_app(app)
+    _configure_sqlite(app)
+    return app
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite: foreign keys on, WAL, and wait for the write lock instead of failing at once."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()

@@ -1,0 +1,29 @@
+"""HTML views: accounts."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login")
+def login():  # placeholder until built
+    return "login"
+
+
+@bp.route("/signup")
+def signup():  # placeholder until built
+    return "signup"
+
+
+@bp.route("/logout")
+def logout():  # placeholder until built
+    return "logout"
+
+
+@bp.route("/me")
+def dashboard():  # placeholder until built
+    return "dashboard"
+
+
+@bp.route("/notifications")
+def notifications():  # placeholder until built
+    return "notifications"

@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1: thin endpoints calling the same services as the HTML views."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from app.api import core  # noqa: E402,F401
+from app.api import accounts, ideas, review, ledger  # noqa: E402,F401

@@ -1,0 +1,2 @@
+"""API endpoints: accounts."""
+from app.api import bp  # noqa: F401

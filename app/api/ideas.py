@@ -1,0 +1,2 @@
+"""API endpoints: ideas."""
+from app.api import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""API endpoints: ledger."""
+from app.api import bp  # noqa: F401

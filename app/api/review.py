@@ -1,0 +1,2 @@
+"""API endpoints: review."""
+from app.api import bp  # noqa: F401

@@ -1,0 +1,213 @@
+"""Ideas: the idea itself, its creators, images, tags, categories, events and follows."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String,
+                        Table, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+from app.models.users import User
+
+# The lifecycle of PRODUCT.md. `hidden` is a flag, not a state.
+STATUSES = (
+    "draft", "pending_moderation", "needs_changes", "rejected", "published", "expired",
+    "qualified", "withdrawn", "in_review", "approved", "not_approved", "on_hold",
+    "in_production", "on_sale",
+)
+PUBLIC_STATUSES = (
+    "published", "expired", "qualified", "withdrawn", "in_review", "approved",
+    "not_approved", "on_hold", "in_production", "on_sale",
+)
+WOULD_BUY = ("yes", "maybe", "no")
+
+idea_tags = Table(
+    "idea_tags",
+    db.metadata,
+    Column("idea_id", Integer, ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_ja: Mapped[str] = mapped_column(String(80), default="")
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)  # lower-case slug
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    pitch: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    # The N=1 insight: who it is for and their situation, the emotion, the purpose.
+    insight_situation: Mapped[str] = mapped_column(Text, default="")
+    insight_emotion: Mapped[str] = mapped_column(Text, default="")
+    insight_purpose: Mapped[str] = mapped_column(Text, default="")
+
+    status: Mapped[str] = mapped_column(String(24), default="draft")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)  # last moderation reason shown to creators
+
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_milestone: Mapped[int | None] = mapped_column(Integer)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Support gained per day, decayed; refreshed on each support (see services.discovery).
+    trending_score: Mapped[int] = mapped_column(Integer, default=0)
+
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    resubmitted_from_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    category: Mapped[Category | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=idea_tags, order_by="Tag.name")
+    images: Mapped[list[IdeaImage]] = relationship(
+        back_populates="idea", order_by="IdeaImage.position", cascade="all, delete-orphan"
+    )
+    creators: Mapped[list[IdeaCreator]] = relationship(
+        back_populates="idea", order_by="IdeaCreator.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("support_count >= 0", name="support_count_non_negative"),
+        Index("ix_ideas_status_hidden", "status", "hidden"),
+        Index("ix_ideas_support_count", "support_count"),
+        Index("ix_ideas_published_at", "published_at"),
+        Index("ix_ideas_deadline", "deadline"),
+        Index("ix_ideas_trending_score", "trending_score"),
+    )
+
+    @property
+    def cover(self) -> IdeaImage | None:
+        return self.images[0] if self.images else None
+
+    @property
+    def effective_status(self) -> str:
+        """The status a reader sees: a published idea whose deadline passed is expired at once,
+        before `flask ideas expire` has stored it."""
+        if self.status == "published" and self.deadline is not None and self.deadline <= utcnow():
+            return "expired"
+        return self.status
+
+    @property
+    def is_gathering(self) -> bool:
+        return self.effective_status == "published"
+
+    @property
+    def insight(self) -> dict[str, str]:
+        return {"situation": self.insight_situation, "emotion": self.insight_emotion,
+                "purpose": self.insight_purpose}
+
+
+class IdeaCreator(db.Model):
+    """The owner and invited co-creators, with their agreed revenue share in basis points."""
+
+    __tablename__ = "idea_creators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_bps: Mapped[int] = mapped_column(Integer)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The consent that covers the current share; cleared when the split changes.
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"))
+
+    idea: Mapped[Idea] = relationship(back_populates="creators")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("idea_id", "user_id"),
+        CheckConstraint("share_bps >= 0 AND share_bps <= 10000", name="share_bps_range"),
+    )
+
+
+class IdeaImage(db.Model):
+    __tablename__ = "idea_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    alt: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    idea: Mapped[Idea] = relationship(back_populates="images")
+
+
+class IdeaEvent(db.Model):
+    """What happened to an idea, by whom and why: one row per state change or action."""
+
+    __tablename__ = "idea_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class IdeaFollow(db.Model):
+    __tablename__ = "idea_follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("idea_id", "user_id"),)
+
+
+class Support(db.Model):
+    """One member's support of one idea, with the optional survey answers."""
+
+    __tablename__ = "supports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    would_buy: Mapped[str | None] = mapped_column(String(8))
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    price_currency: Mapped[str | None] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    idea: Mapped[Idea] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("idea_id", "user_id"),
+        Index("ix_supports_idea_created", "idea_id", "created_at"),
+        CheckConstraint("price_minor IS NULL OR price_minor >= 0", name="price_non_negative"),
+    )

@@ -1,0 +1,2 @@
+"""The royalty ledger (issue 4)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Review batches, assignments and scores (issue 3)."""
+__all__: list[str] = []

@@ -1,0 +1,72 @@
+"""Shared read queries. idea_visibility() is the one filter every listing, search and API uses."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from app.models import Idea, IdeaCreator
+from app.models.base import utcnow
+from app.models.ideas import PUBLIC_STATUSES
+
+
+def _is(user: Any, role: str) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.has_role(role) \
+        and not user.is_blocked
+
+
+def idea_visibility(viewer: Any):
+    """SQL condition: the ideas this viewer may open (mirrors permissions.may_view_idea)."""
+    if _is(viewer, "moderator") or _is(viewer, "admin"):
+        return true()
+    public = and_(Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False))
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return public
+    own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == viewer.id))
+    conditions = [public, own]
+    if _is(viewer, "reviewer"):
+        conditions.append(and_(Idea.status.in_(("qualified", "in_review", "on_hold")),
+                               Idea.hidden.is_(False)))
+    return or_(*conditions)
+
+
+def listed_condition():
+    """What public listings show, for everyone: public states, not hidden, not merged away."""
+    return and_(Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False),
+                Idea.merged_into_id.is_(None))
+
+
+def gathering_condition(now: datetime | None = None):
+    """Published and its deadline not yet passed (a passed deadline counts as expired at once)."""
+    now = now or utcnow()
+    return and_(Idea.status == "published", or_(Idea.deadline.is_(None), Idea.deadline > now))
+
+
+def expired_condition(now: datetime | None = None):
+    now = now or utcnow()
+    return or_(Idea.status == "expired", and_(Idea.status == "published", Idea.deadline <= now))
+
+
+def status_condition(status: str, now: datetime | None = None):
+    """Filter by the status a viewer sees (effective status), not the stored one."""
+    if status == "published":
+        return gathering_condition(now)
+    if status == "expired":
+        return expired_condition(now)
+    return Idea.status == status if status else false()
+
+
+def card_options():
+    """Eager loads for idea cards: a list page costs the same queries for 5 items or 50."""
+    return (selectinload(Idea.images), selectinload(Idea.category), selectinload(Idea.owner),
+            selectinload(Idea.tags))
+
+
+def visible_ideas(viewer: Any, *, listing: bool = True) -> Select:
+    """Ideas this viewer may see; `listing` also restricts to what public listings show."""
+    stmt = select(Idea).where(idea_visibility(viewer))
+    if listing:
+        stmt = stmt.where(listed_condition())
+    return stmt.options(*card_options())

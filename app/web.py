@@ -1,0 +1,118 @@
+"""Template helpers and error handling shared by every HTML blueprint."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from app import permissions
+from app.errors import DomainError, Unauthorized
+from app.models.base import utcnow
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_json(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def days_left(deadline: datetime | None) -> int | None:
+    if deadline is None:
+        return None
+    seconds = (deadline - utcnow()).total_seconds()
+    return max(0, int(seconds // 86400) + (1 if seconds % 86400 else 0))
+
+
+def progress_percent(idea) -> int:
+    """Progress toward the next milestone, 0-100."""
+    if not idea.next_milestone:
+        return 100
+    return min(100, (idea.support_count * 100) // idea.next_milestone)
+
+
+def format_money(amount_minor: int | None, currency: str | None) -> str:
+    from app.money import format_amount
+
+    if amount_minor is None or not currency:
+        return ""
+    try:
+        plain = format_amount(amount_minor, currency)
+    except ValueError:
+        return f"{amount_minor} {currency}"
+    from babel.numbers import format_currency
+
+    from decimal import Decimal
+
+    return format_currency(Decimal(plain), currency, locale=str(get_locale()))
+
+
+def init_app(app: Flask) -> None:
+    from app.markdown import render_markdown
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") if value else ""
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
+    app.jinja_env.globals.update(days_left=days_left, progress_percent=progress_percent,
+                                 can=lambda action, obj=None: permissions.can(current_user, action, obj),
+                                 get_locale=get_locale)
+
+    @app.context_processor
+    def _globals():
+        unread = 0
+        if current_user.is_authenticated:
+            from sqlalchemy import func, select
+
+            from app.extensions import db
+            from app.models import Notification
+
+            unread = db.session.scalar(select(func.count()).select_from(Notification).where(
+                Notification.user_id == current_user.id, Notification.read_at.is_(None)))
+        return {"unread_notifications": unread, "nl2br": lambda t: Markup("<br>").join(
+            (t or "").splitlines())}
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if _wants_json():
+            return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
+        if isinstance(error, Unauthorized):
+            flash(error.message, "info")
+            return redirect(f"/login?next={request.full_path}")
+        return render_template("errors/error.html", status=error.status, message=error.message), \
+            error.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        if _wants_json():
+            return error_json(400, "csrf_failed", "The CSRF token is missing or invalid.")
+        return render_template("errors/error.html", status=400,
+                               message="Your session expired or the form was tampered with. "
+                                       "Please go back, reload and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        if error.code == 429:
+            code = "rate_limited"
+        if error.code == 413:
+            code = "too_large"
+        if _wants_json():
+            response, status = error_json(error.code or 500, code, error.description or error.name)
+            if error.code == 429:
+                retry = getattr(error, "retry_after", None) or 60
+                response.headers["Retry-After"] = str(retry)
+            return response, status
+        response = render_template("errors/error.html", status=error.code,
+                                   message=error.description), error.code
+        return response

@@ -1,0 +1,98 @@
+"""Settings. Every value can be overridden by an environment variable of the same name."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("KYOSO_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return default if value is None else int(value)
+
+
+def _int_list(name: str, default: str) -> list[int]:
+    return [int(part) for part in (_env(name, default) or default).split(",") if part.strip()]
+
+
+def _secret_key() -> str:
+    """Use SECRET_KEY, or generate one once and keep it in the instance folder."""
+    key = _env("SECRET_KEY")
+    if key:
+        return key
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    def __init__(self) -> None:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        self.SECRET_KEY = _secret_key()
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kyoso.db'}")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+        self.IMAGE_MAX_BYTES = _int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+        self.IMAGE_MAX_PIXELS = _int("IMAGE_MAX_PIXELS", 40_000_000)
+        self.IDEA_MAX_IMAGES = _int("IDEA_MAX_IMAGES", 10)
+
+        self.SUPPORT_MILESTONES = _int_list("SUPPORT_MILESTONES", "100,1000,5000,10000")
+        self.SUPPORT_WINDOWS_DAYS = _int_list("SUPPORT_WINDOWS_DAYS", "60,365,182,182")
+        if len(self.SUPPORT_MILESTONES) != len(self.SUPPORT_WINDOWS_DAYS):
+            raise ValueError("SUPPORT_MILESTONES and SUPPORT_WINDOWS_DAYS must have the same length")
+        self.REVIEW_MIN_REVIEWERS = _int("REVIEW_MIN_REVIEWERS", 2)
+        self.REVIEW_PRIORITY_TOTAL = _int("REVIEW_PRIORITY_TOTAL", 8)
+        self.ROYALTY_RATE_BPS = _int("ROYALTY_RATE_BPS", 100)
+        self.COMMENT_REPORT_THRESHOLD = _int("COMMENT_REPORT_THRESHOLD", 3)
+
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.REDIS_URL = _env("REDIS_URL")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+
+        self.MAIL_SERVER = _env("MAIL_SERVER")
+        self.MAIL_PORT = _int("MAIL_PORT", 25)
+        self.MAIL_USERNAME = _env("MAIL_USERNAME")
+        self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+        self.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Kyoso <no-reply@kyoso.local>")
+
+        self.SERVER_NAME = _env("SERVER_NAME")
+        self.PREFERRED_URL_SCHEME = _env("PREFERRED_URL_SCHEME", "http")
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.LANGUAGES = ["en", "ja"]
+        self.PER_PAGE = _int("PER_PAGE", 24)
+        self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
+
+
+class TestConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.WTF_CSRF_ENABLED = True
+        self.RATELIMIT_ENABLED = False

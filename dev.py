@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The two set-up commands: `python3.11 dev.py demo` and `python3.11 dev.py test`.
+
+Each creates (or reuses) the virtual environment in .venv, installs requirements.txt when it
+changed, and then runs the app with demo data or the whole test suite. Standard library only.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_venv() -> None:
+    if sys.version_info[:2] < (3, 11):
+        sys.exit("Kyoso needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    requirements = (ROOT / "requirements.txt").read_bytes()
+    digest = hashlib.sha256(requirements + sys.version.encode()).hexdigest()
+    stamp = VENV / ".requirements.sha256"
+    if not stamp.exists() or stamp.read_text() != digest:
+        print("Installing requirements ...", flush=True)
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                       check=True)
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r",
+                        str(ROOT / "requirements.txt")], check=True)
+        stamp.write_text(digest)
+
+
+def flask(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([str(PYTHON), "-m", "flask", *args], check=True, cwd=ROOT, env=env)
+
+
+def demo(args: list[str]) -> int:
+    env = {**os.environ, "FLASK_APP": "wsgi"}
+    flask("db", "upgrade", env=env)
+    flask("seed-demo", env=env)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    print(f"\nKyoso is running at http://{host}:{port}/  (Ctrl+C to stop)\n", flush=True)
+    return subprocess.call([str(PYTHON), "-m", "flask", "run", "--host", host, "--port", port,
+                            *args], cwd=ROOT, env=env)
+
+
+def test(args: list[str]) -> int:
+    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "2"]
+    return subprocess.call([str(PYTHON), "-m", "pytest", *workers, *args], cwd=ROOT)
+
+
+def main() -> int:
+    commands = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    ensure_venv()
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
