@@ -20,7 +20,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
 def ensure_venv() -> None:
-    if sys.version_info[:2] < (3, 11):
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("Kyoso needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv ...", flush=True)

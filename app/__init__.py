@@ -9,13 +9,13 @@ from flask import Flask
 from config import BASE_DIR, INSTANCE_DIR, Config
 
 BLUEPRINTS = (
-    ("app.main.views", None),
-    ("app.accounts.views", None),
-    ("app.ideas.views", None),
-    ("app.moderation.views", None),
-    ("app.review.views", None),
-    ("app.ledger.views", None),
-    ("app.admin.views", None),
+    ("app.main", None),
+    ("app.accounts", None),
+    ("app.ideas", None),
+    ("app.moderation", None),
+    ("app.review", None),
+    ("app.ledger", None),
+    ("app.admin", None),
     ("app.api", "/api/v1"),
 )
 

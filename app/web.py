@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import permissions
 from app.errors import DomainError, Unauthorized
+from app.extensions import db
 from app.models.base import utcnow
 
 
@@ -84,6 +85,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
+        db.session.rollback()  # a rejected request changes nothing
         if _wants_json():
             return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
         if isinstance(error, Unauthorized):
@@ -102,6 +104,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        db.session.rollback()
         code = (error.name or "error").lower().replace(" ", "_")
         if error.code == 429:
             code = "rate_limited"

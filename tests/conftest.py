@@ -6,7 +6,6 @@ TEST_DATABASE_URL the PostgreSQL half is skipped with a reason; under CI it fail
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -78,7 +77,7 @@ def postgres_url() -> str:
         if IN_CI:
             pytest.fail(reason + "; CI must never skip them")
         pytest.skip(reason)
-    name = f"kyoso_test_{_worker()}"
+    name = f"kyoso_test_{_worker()}_{os.getpid()}"
     admin = create_engine(_pg_url(make_url(PG_BASE_URL).database or "postgres"),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -87,7 +86,12 @@ def postgres_url() -> str:
     admin.dispose()
     url = _pg_url(name)
     _migrate(url)
-    return url
+    yield url
+    admin = create_engine(_pg_url(make_url(PG_BASE_URL).database or "postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:
@@ -155,31 +159,3 @@ def backend(database_url) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
 
 
-# -- helpers for views and API tests -------------------------------------------------------
-
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/") -> str:
-    """The CSRF token of the client's session, read from a page as a browser would."""
-    html = client.get(path).get_data(as_text=True)
-    match = CSRF_META.search(html)
-    assert match, "page has no csrf-token meta tag"
-    return match.group(1)
-
-
-def login(client, user) -> None:
-    """Sign the test client in as user (the sign-in form itself is tested in its own tests)."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-
-
-def bearer(user) -> dict[str, str]:
-    """Authorization headers with a fresh API token for user."""
-    from app.extensions import db
-    from app.security import issue_token
-
-    token = issue_token(user, 3600)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}

@@ -1,7 +1,6 @@
 """HTML views: accounts."""
-from flask import Blueprint
 
-bp = Blueprint("accounts", __name__)
+from app.accounts import bp
 
 
 @bp.route("/login")

@@ -1,7 +1,6 @@
 """HTML views: admin."""
-from flask import Blueprint
 
-bp = Blueprint("admin", __name__)
+from app.admin import bp
 
 
 @bp.route("/admin")

@@ -1,7 +1,6 @@
 """HTML views: ideas."""
-from flask import Blueprint
 
-bp = Blueprint("ideas", __name__)
+from app.ideas import bp
 
 
 @bp.route("/ideas")
@@ -23,7 +22,3 @@ def detail(idea_id):  # placeholder until built
 def image(key,size):  # placeholder until built
     return "image"
 
-
-@bp.route("/terms/creators")
-def terms():  # placeholder until built
-    return "terms"

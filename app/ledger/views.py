@@ -1,9 +1,13 @@
 """HTML views: ledger."""
-from flask import Blueprint
 
-bp = Blueprint("ledger", __name__)
+from app.ledger import bp
 
 
 @bp.route("/finance")
 def finance():  # placeholder until built
     return "finance"
+
+
+@bp.route("/terms/creators")
+def terms():  # placeholder until built
+    return "terms"

@@ -1,1 +1,6 @@
-"""main blueprint."""
+"""The main blueprint; its views modules attach routes to bp."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from app.main import views  # noqa: E402,F401

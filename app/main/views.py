@@ -1,7 +1,7 @@
 """HTML views: home page."""
-from flask import Blueprint, render_template
+from flask import render_template
 
-bp = Blueprint("main", __name__)
+from app.main import bp
 
 
 @bp.get("/")

@@ -1,7 +1,6 @@
 """HTML views: moderation."""
-from flask import Blueprint
 
-bp = Blueprint("moderation", __name__)
+from app.moderation import bp
 
 
 @bp.route("/moderation")

@@ -1,1 +1,6 @@
-"""review blueprint."""
+"""The review blueprint; its views modules attach routes to bp."""
+from flask import Blueprint
+
+bp = Blueprint("review", __name__)
+
+from app.review import views  # noqa: E402,F401

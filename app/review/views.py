@@ -1,7 +1,6 @@
 """HTML views: review."""
-from flask import Blueprint
 
-bp = Blueprint("review", __name__)
+from app.review import bp
 
 
 @bp.route("/review/criteria")

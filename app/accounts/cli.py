@@ -1,0 +1,2 @@
+"""CLI commands: accounts."""
+from app.cli import users_cli  # noqa: F401

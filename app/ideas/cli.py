@@ -1,0 +1,2 @@
+"""CLI commands: ideas."""
+from app.cli import ideas_cli  # noqa: F401

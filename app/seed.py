@@ -1,0 +1,1 @@
+"""flask seed-demo: believable demo data."""
