@@ -76,6 +76,10 @@ class Config:
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
         self.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Kyoso <no-reply@kyoso.local>")
 
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+        # (client IPs feed rate limits and consent records).
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+        self.PUBLIC_BASE_URL = (_env("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
         self.SERVER_NAME = _env("SERVER_NAME")
         self.PREFERRED_URL_SCHEME = _env("PREFERRED_URL_SCHEME", "http")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -1,4 +1,9 @@
-"""Outgoing mail: SMTP when MAIL_SERVER is set, otherwise written to the log."""
+"""Outgoing mail: SMTP when MAIL_SERVER is set, otherwise written to the log.
+
+Mail is sent only after the transaction that caused it commits. With REDIS_URL set it is queued
+in Redis and sent by `flask jobs work` (so web workers never wait for SMTP); without Redis it is
+sent in-process right after the commit.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,7 +12,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from app.jobs import after_commit
+from app import jobs
 
 log = logging.getLogger("kyoso.mail")
 
@@ -32,10 +37,7 @@ def send_now(to: str, subject: str, body: str) -> None:
 
 def send_mail(to: str, subject: str, body: str) -> None:
     """Send once the current transaction commits (never for a rolled-back change)."""
-    app = current_app._get_current_object()
+    jobs.enqueue("mail", {"to": to, "subject": subject, "body": body})
 
-    def job() -> None:
-        with app.app_context():
-            send_now(to, subject, body)
 
-    after_commit(job)
+jobs.register("mail", lambda payload: send_now(payload["to"], payload["subject"], payload["body"]))
