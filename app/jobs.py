@@ -80,6 +80,8 @@ def work(app: Flask, *, once: bool = False, timeout: int = 5) -> int:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint was released; the real commit is later
+        return
     for job in session.info.pop(_KEY, []):
         try:
             job()

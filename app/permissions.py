@@ -73,6 +73,10 @@ def _reason(user: Any, action: str, obj: Any) -> str | None:
         return None if has_role(user, "moderator") or has_role(user, "admin") else "moderators_only"
     if action in ("score",):
         return None if has_role(user, "reviewer") else "reviewers_only"
+    if action in ("review", "view_scores"):  # review pages: reviewers, and admins who decide
+        return None if has_role(user, "reviewer") or has_role(user, "admin") else "reviewers_only"
+    if action == "assign_reviewers":
+        return None if has_role(user, "admin") else "admins_only"
     if action in ("manage_batches", "decide", "manage_users", "publish_agreement", "view_audit"):
         return None if has_role(user, "admin") else "admins_only"
     if action in ("record_sale", "record_payout", "view_ledger"):

@@ -1,28 +1,347 @@
-"""HTML views: accounts."""
+"""HTML views: sign-up, sign-in, passwords, profile and settings, dashboard, notifications,
+public profiles and avatars. Thin: each view translates HTTP to one service call and back."""
+from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from app import permissions, ratelimits
 from app.accounts import bp
+from app.accounts.forms import (ChangePasswordForm, EmailForm, ProfileForm,
+                                ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
+from app.errors import Conflict, DomainError, Invalid, Unauthorized
+from app.extensions import db, limiter
+from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, User
+from app.queries import visible_ideas
+from app.services import accounts as account_service
+from app.services import notifications as notification_service
+
+NOTIFICATIONS_PER_PAGE = 30
+DASHBOARD_LIMIT = 48
+PROFILE_IDEAS_LIMIT = 48
 
 
-@bp.route("/login")
-def login():  # placeholder until built
-    return "login"
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (never redirect elsewhere)."""
+    if not target or not isinstance(target, str):
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
-@bp.route("/signup")
-def signup():  # placeholder until built
-    return "signup"
+def _apply_errors(form, error: DomainError, default_field: str | None = None) -> None:
+    """Show a service's refusal on the form: field errors on their fields, the rest on top."""
+    db.session.rollback()
+    fields = getattr(error, "fields", None) or ({default_field: error.message} if default_field else {})
+    for name, message in fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+    if not fields:
+        flash(error.message, "error")
 
 
-@bp.route("/logout")
-def logout():  # placeholder until built
-    return "logout"
+def _render(template: str, form, **context):
+    """Render a form page; a rejected submission answers 422 so it is never mistaken for success."""
+    status = 422 if request.method == "POST" and any(
+        f.errors for f in form) else 200
+    return render_template(template, form=form, **context), status
 
 
-@bp.route("/me")
-def dashboard():  # placeholder until built
-    return "dashboard"
+def _sign_in(user: User, remember: bool = False) -> None:
+    login_user(user, remember=remember)
 
 
-@bp.route("/notifications")
-def notifications():  # placeholder until built
-    return "notifications"
+# --------------------------------------------------------------------------- sign-up and confirmation
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(ratelimits.SIGN_UP, methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = account_service.register(form.email.data, form.password.data,
+                                            form.display_name.data)
+        except (Invalid, Conflict) as error:
+            _apply_errors(form, error, default_field="email")
+        else:
+            db.session.commit()
+            _sign_in(user)
+            flash(_("Welcome to Kyoso! We sent a confirmation link to %(email)s. Open it to "
+                    "support, comment on and post ideas.", email=user.email), "success")
+            return redirect(url_for("accounts.dashboard"))
+    return _render("accounts/signup.html", form)
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    try:
+        user = account_service.confirm_email(token)
+    except Invalid as error:
+        db.session.rollback()
+        return render_template("accounts/token_invalid.html", message=error.fields["token"],
+                               purpose="confirm"), 400
+    db.session.commit()
+    flash(_("Thank you, your email address %(email)s is confirmed.", email=user.email), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/confirm/resend", methods=["GET", "POST"])
+@limiter.limit(ratelimits.PASSWORD_RESET, methods=["POST"])
+def resend_confirmation():
+    form = EmailForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.email.data = current_user.email
+    if form.validate_on_submit():
+        account_service.resend_confirmation(form.email.data)
+        db.session.commit()
+        flash(_("If an unconfirmed account exists for %(email)s, we sent it a new confirmation link.",
+                email=form.email.data.strip()), "success")
+        return redirect(url_for("accounts.dashboard") if current_user.is_authenticated
+                        else url_for("accounts.login"))
+    return _render("accounts/resend.html", form)
+
+
+# --------------------------------------------------------------------------- sign-in, sign-out
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(ratelimits.SIGN_IN, methods=["POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("accounts.dashboard"))
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = account_service.authenticate(form.email.data, form.password.data)
+        except Unauthorized as refused:
+            db.session.rollback()
+            error = refused.message
+        else:
+            db.session.commit()
+            _sign_in(user, remember=bool(form.remember.data))
+            flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
+            return redirect(next_url or url_for("accounts.dashboard"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form, error=error, next_url=next_url), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("main.home"))
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(ratelimits.PASSWORD_RESET, methods=["POST"])
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        account_service.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/forgot_sent.html", email=form.email.data.strip())
+    return _render("accounts/forgot.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        account_service.user_for_reset_token(token)
+    except Invalid as error:
+        return render_template("accounts/token_invalid.html", message=error.fields["token"],
+                               purpose="reset"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = account_service.reset_password(token, form.password.data)
+        except Invalid as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            _sign_in(user)
+            flash(_("Your new password is set, and you are signed in."), "success")
+            return redirect(url_for("accounts.dashboard"))
+    return _render("accounts/reset.html", form, token=token)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            account_service.change_password(user, form.current_password.data, form.new_password.data)
+        except Invalid as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            # The new security stamp signs out every other session; keep this one.
+            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            _sign_in(user, remember=remember_cookie in request.cookies)
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
+            return redirect(url_for("accounts.change_password"))
+    return _render("accounts/password.html", form, tab="password")
+
+
+# --------------------------------------------------------------------------- profile and settings
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        upload = form.avatar.data
+        data = None
+        if upload and getattr(upload, "filename", ""):
+            data = upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1)
+        try:
+            account_service.update_profile(user, form.display_name.data, form.bio.data or "",
+                                           avatar=data, remove_avatar=bool(form.remove_avatar.data))
+        except Invalid as error:
+            _apply_errors(form, error)
+            db.session.refresh(user)
+        else:
+            db.session.commit()
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.edit_profile"))
+    return _render("accounts/profile_edit.html", form, tab="profile", user=user)
+
+
+@bp.route("/account/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    user = current_user._get_current_object()
+    form = SettingsForm(data={"notify_mode": user.notify_mode, "locale": user.locale or ""}
+                        if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            account_service.update_settings(user, notify_mode=form.notify_mode.data,
+                                            locale=form.locale.data or "")
+        except Invalid as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your settings are saved."), "success")
+            response = redirect(url_for("accounts.settings"))
+            # An explicit choice here beats a language picked earlier from the footer.
+            response.delete_cookie("lang")
+            return response
+    return _render("accounts/settings.html", form, tab="settings")
+
+
+@bp.get("/avatars/<key>/<size>")
+def avatar(key: str, size: str):
+    path = account_service.avatar_file(key, size)
+    return send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600, conditional=True)
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@bp.get("/me")
+@login_required
+def dashboard():
+    user = current_user._get_current_object()
+    mine = select(IdeaCreator.idea_id).where(IdeaCreator.user_id == user.id)
+    my_ideas = db.session.scalars(
+        visible_ideas(user, listing=False).where(Idea.id.in_(mine))
+        .order_by(Idea.updated_at.desc(), Idea.id.desc())).unique().all()
+    supported_stmt = visible_ideas(user).join(Support, Support.idea_id == Idea.id) \
+        .where(Support.user_id == user.id)
+    followed_stmt = visible_ideas(user).join(IdeaFollow, IdeaFollow.idea_id == Idea.id) \
+        .where(IdeaFollow.user_id == user.id)
+    supported = db.session.scalars(supported_stmt.order_by(Support.created_at.desc())
+                                   .limit(DASHBOARD_LIMIT)).unique().all()
+    followed = db.session.scalars(followed_stmt.order_by(IdeaFollow.created_at.desc())
+                                  .limit(DASHBOARD_LIMIT)).unique().all()
+    counts = {
+        "supported": _count(supported_stmt),
+        "followed": _count(followed_stmt),
+    }
+    return render_template("accounts/dashboard.html", user=user, my_ideas=my_ideas,
+                           supported=supported, followed=followed, counts=counts)
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    user = current_user._get_current_object()
+    page = request.args.get("page", 1, type=int) or 1
+    page = max(page, 1)
+    total = db.session.scalar(select(func.count()).select_from(Notification)
+                              .where(Notification.user_id == user.id)) or 0
+    items = db.session.scalars(notification_service.for_user(user).limit(NOTIFICATIONS_PER_PAGE)
+                               .offset((page - 1) * NOTIFICATIONS_PER_PAGE)).all()
+    unread = sum(1 for item in items if item.read_at is None) if total <= NOTIFICATIONS_PER_PAGE \
+        else notification_service.unread_count(user)
+    return render_template("accounts/notifications.html", items=items, page=page,
+                           per_page=NOTIFICATIONS_PER_PAGE, total=total, unread=unread)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_all_read():
+    count = notification_service.mark_all_read(current_user._get_current_object())
+    db.session.commit()
+    if count:
+        flash(_("All notifications are marked read."), "success")
+    return redirect(url_for("accounts.notifications"))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@login_required
+def open_notification(notification_id: int):
+    row = notification_service.mark_read(current_user._get_current_object(), notification_id)
+    db.session.commit()
+    return redirect(safe_next(row.url) or url_for("accounts.notifications"))
+
+
+# --------------------------------------------------------------------------- public profiles
+
+
+@bp.get("/users/<int:user_id>")
+def profile(user_id: int):
+    viewer = current_user if current_user.is_authenticated else None
+    user = db.session.get(User, user_id)
+    if user is None or (user.is_blocked and not permissions.can(viewer, "block_user")):
+        abort(404)
+    theirs = select(IdeaCreator.idea_id).where(IdeaCreator.user_id == user.id)
+    ideas = db.session.scalars(
+        visible_ideas(viewer).where(Idea.id.in_(theirs))
+        .order_by(Idea.published_at.desc(), Idea.id.desc()).limit(PROFILE_IDEAS_LIMIT)).unique().all()
+    return render_template("accounts/profile.html", user=user, ideas=ideas,
+                           badges=account_service.badges_for(user),
+                           activity=account_service.recent_activity(viewer, user))

@@ -4,4 +4,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from app.api import core  # noqa: E402,F401
-from app.api import accounts, ideas, review, ledger  # noqa: E402,F401
+from app.api import accounts, ideas, review, ledger, listing, engagement  # noqa: E402,F401

@@ -1,2 +1,159 @@
-"""API endpoints: accounts."""
-from app.api import bp  # noqa: F401
+"""API endpoints: accounts (sign-up, tokens, me, my notifications)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+
+from app import ratelimits
+from app.api import bp
+from app.api.core import json_body, paginated, require_caller
+from app.api.openapi import SCHEMAS, operation
+from app.errors import Invalid, Unauthorized
+from app.extensions import db, limiter
+from app.models import Notification, User
+from app.services import accounts as account_service
+from app.services import notifications as notification_service
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """A user as the account holder (and staff) see it."""
+    return {"id": user.id, "email": user.email, "display_name": user.display_name,
+            "roles": user.roles, "email_confirmed": user.email_confirmed}
+
+
+def public_user_json(user: User) -> dict[str, Any]:
+    """A user as anyone may see them: never the email address."""
+    return {"id": user.id, "display_name": user.display_name}
+
+
+def notification_json(row: Notification) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "message": row.message, "url": row.url,
+            "idea_id": row.idea_id, "created_at": row.created_at.isoformat(),
+            "read": row.read_at is not None,
+            "read_at": row.read_at.isoformat() if row.read_at else None}
+
+
+def _strings(data: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, str]:
+    """The named string fields of a JSON body; 422 listing every missing or mistyped one."""
+    fields: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for name in (*required, *optional):
+        if name not in data or data[name] is None:
+            if name in required:
+                fields[name] = "This field is required."
+            continue
+        if not isinstance(data[name], str):
+            fields[name] = "Must be a string."
+            continue
+        values[name] = data[name]
+    if fields:
+        raise Invalid(fields)
+    return values
+
+
+SCHEMAS["User"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"},
+    "roles": {"type": "array", "items": {"type": "string"}}, "email_confirmed": {"type": "boolean"}}}
+
+operation("/users", "post", "Sign up: create an account; a confirmation mail is sent", auth=False,
+          body={"type": "object", "required": ["email", "password", "display_name"], "properties": {
+              "email": {"type": "string"}, "password": {"type": "string", "minLength": 10},
+              "display_name": {"type": "string", "maxLength": 80}}},
+          responses={"201": "the new user (email not yet confirmed)", "400": "not a JSON object",
+                     "409": "email_taken", "422": "invalid fields", "429": "rate limited"})
+
+
+@bp.post("/users")
+@limiter.limit(ratelimits.SIGN_UP)
+def create_user():
+    values = _strings(json_body(), ("email", "password", "display_name"))
+    user = account_service.register(values["email"], values["password"], values["display_name"])
+    db.session.commit()
+    return user_json(user), 201, {"Location": url_for("api.me")}
+
+
+operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
+          body={"type": "object", "required": ["email", "password"], "properties": {
+              "email": {"type": "string"}, "password": {"type": "string"}}},
+          responses={"201": "{token, user}", "400": "not a JSON object",
+                     "401": "bad credentials or blocked account", "422": "invalid fields",
+                     "429": "rate limited"})
+
+
+@bp.post("/tokens")
+@limiter.limit(ratelimits.TOKENS)
+def create_token():
+    values = _strings(json_body(), ("email", "password"))
+    token, user = account_service.issue_api_token(values["email"], values["password"])
+    db.session.commit()
+    return {"token": token, "user": user_json(user)}, 201
+
+
+operation("/tokens/current", "delete", "Sign out: revoke the bearer token of this request",
+          responses={"204": "revoked", "401": "no or bad bearer token"})
+
+
+@bp.delete("/tokens/current")
+def revoke_token():
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized("unauthorized", "Send the bearer token to revoke.")
+    account_service.revoke_api_token(header[7:].strip())
+    db.session.commit()
+    return "", 204
+
+
+operation("/me", "get", "The calling member's account",
+          responses={"200": "user {id, email, display_name, roles, email_confirmed}",
+                     "401": "no or bad token"})
+
+
+@bp.get("/me")
+def me():
+    return user_json(require_caller())
+
+
+operation("/me", "patch", "Change the caller's profile and settings",
+          body={"type": "object", "properties": {
+              "display_name": {"type": "string"}, "bio": {"type": "string"},
+              "notify_mode": {"type": "string", "enum": ["immediately", "daily", "weekly", "off"]},
+              "locale": {"type": "string", "enum": ["en", "ja", ""]}}},
+          responses={"200": "the user", "400": "not a JSON object", "401": "no or bad token",
+                     "422": "invalid fields"})
+
+
+@bp.patch("/me")
+def update_me():
+    user = require_caller()
+    values = _strings(json_body(), (), ("display_name", "bio", "notify_mode", "locale"))
+    if "display_name" in values or "bio" in values:
+        account_service.update_profile(user, values.get("display_name", user.display_name),
+                                       values.get("bio", user.bio))
+    account_service.update_settings(user, notify_mode=values.get("notify_mode"),
+                                    locale=values.get("locale"))
+    db.session.commit()
+    return user_json(user)
+
+
+operation("/me/notifications", "get", "The caller's notifications, newest first",
+          responses={"200": "list {items, page, per_page, total}", "401": "no or bad token"})
+
+
+@bp.get("/me/notifications")
+def my_notifications():
+    user = require_caller()
+    result = paginated(notification_service.for_user(user), notification_json)
+    result["unread"] = notification_service.unread_count(user)
+    return result
+
+
+operation("/me/notifications/read", "post", "Mark all the caller's notifications read",
+          responses={"200": "{marked: n}", "401": "no or bad token"})
+
+
+@bp.post("/me/notifications/read")
+def read_my_notifications():
+    marked = notification_service.mark_all_read(require_caller())
+    db.session.commit()
+    return {"marked": marked}

@@ -1,2 +1,475 @@
-"""API endpoints: ideas."""
-from app.api import bp  # noqa: F401
+"""API endpoints: authoring ideas (drafts, images, co-creators, consent, submission),
+moderation, and categories. Thin: each endpoint calls one service function.
+
+`idea_json(idea, viewer)` is the one shape of an idea in the API; other modules reuse it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import request, url_for
+from app import ratelimits
+from app.api import bp
+from app.api.core import caller, json_body, listing, require_caller
+from app.api.openapi import PATHS, SCHEMAS, operation
+from app.errors import Invalid
+from app.extensions import db, limiter
+from app.models import Consent, Idea, IdeaCreator, IdeaImage
+from app.services import ideas as idea_service
+from app.services import moderation as moderation_service
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+def image_urls(image: IdeaImage) -> dict[str, str]:
+    return {size: url_for("ideas.image", key=image.key, size=size)
+            for size in idea_service.IMAGE_SIZES}
+
+
+def creator_json(creator: IdeaCreator) -> dict[str, Any]:
+    return {"user_id": creator.user_id, "display_name": creator.user.display_name,
+            "share_bps": creator.share_bps, "is_owner": creator.is_owner,
+            "consented": creator.consent_id is not None}
+
+
+def idea_json(idea: Idea, viewer: Any = None, *,
+              product_ids: Mapping[int, int] | None = None) -> dict[str, Any]:
+    """An idea as the API shows it. Cheap with `images`, `tags`, `category` and
+    `creators.user` loaded (services.ideas.page_options()); `product_id` costs one query only
+    for approved ideas, none when `product_ids` (idea id -> product id) is given."""
+    if product_ids is not None:
+        product_id = product_ids.get(idea.id)
+    else:
+        product_id = idea_service.product_id_of(idea)
+    return {
+        "id": idea.id,
+        "title": idea.title,
+        "pitch": idea.pitch,
+        "description": idea.description,
+        "category": idea.category.slug if idea.category else None,
+        "tags": [tag.name for tag in idea.tags],
+        "insight": idea.insight,
+        "status": idea.effective_status,
+        "support_count": idea.support_count,
+        "next_milestone": idea.next_milestone,
+        "deadline": idea.deadline.isoformat() if idea.deadline else None,
+        "creators": [creator_json(c) for c in idea.creators],
+        "images": [{"id": image.id, "urls": image_urls(image)} for image in idea.images],
+        "product_id": product_id,
+    }
+
+
+def consent_json(consent: Consent) -> dict[str, Any]:
+    return {"id": consent.id, "idea_id": consent.idea_id, "user_id": consent.user_id,
+            "agreement_version": consent.agreement_version,
+            "agreement_sha256": consent.agreement_sha256, "share_bps": consent.share_bps,
+            "created_at": consent.created_at.isoformat() if consent.created_at else None}
+
+
+def _fresh(idea_id: int, viewer: Any) -> dict[str, Any]:
+    """The idea as it now stands (after a change), re-read with its relationships."""
+    db.session.expire_all()
+    return idea_json(idea_service.get_visible(viewer, idea_id), viewer)
+
+
+def _idea_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The service's field names from an API body ({..., insight: {situation, ...}})."""
+    fields = {name: data[name] for name in ("title", "pitch", "description", "category", "tags")
+              if name in data}
+    if "tags" in data and data["tags"] is not None and not isinstance(data["tags"], list):
+        raise Invalid({"tags": "Must be a list of strings."})
+    if "insight" in data:
+        insight = data["insight"]
+        if insight is None:
+            insight = {}
+        if not isinstance(insight, dict):
+            raise Invalid({"insight": "Must be an object {situation, emotion, purpose}."})
+        for name in idea_service.INSIGHT_FIELDS:
+            if name in insight:
+                fields[name] = insight[name]
+    return fields
+
+
+def _api_errors(error: Invalid) -> Invalid:
+    """Field errors under the API's names (insight.situation rather than situation)."""
+    renamed = {(f"insight.{k}" if k in idea_service.INSIGHT_FIELDS else k): v
+               for k, v in error.fields.items()}
+    return Invalid(renamed, error.message, error.code)
+
+
+def _optional_body() -> dict[str, Any]:
+    """A JSON object body, or {} when the request has no body at all."""
+    return json_body() if request.get_data() else {}
+
+
+def _client() -> dict[str, str]:
+    return {"ip_address": request.remote_addr or "",
+            "user_agent": request.user_agent.string or ""}
+
+
+SCHEMAS["Idea"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "title": {"type": "string", "maxLength": 120},
+    "pitch": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 20000, "description": "Markdown"},
+    "category": {"type": "string", "nullable": True, "description": "category slug"},
+    "tags": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 40}},
+    "insight": {"type": "object", "properties": {
+        "situation": {"type": "string"}, "emotion": {"type": "string"},
+        "purpose": {"type": "string"}}},
+    "status": {"type": "string"}, "support_count": {"type": "integer"},
+    "next_milestone": {"type": "integer", "nullable": True},
+    "deadline": {"type": "string", "format": "date-time", "nullable": True},
+    "creators": {"type": "array", "items": {"type": "object", "properties": {
+        "user_id": {"type": "integer"}, "display_name": {"type": "string"},
+        "share_bps": {"type": "integer"}, "is_owner": {"type": "boolean"},
+        "consented": {"type": "boolean"}}}},
+    "images": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "urls": {"type": "object", "properties": {
+            "thumb": {"type": "string"}, "card": {"type": "string"},
+            "large": {"type": "string"}}}}}},
+    "product_id": {"type": "integer", "nullable": True}}}
+_IDEA_BODY = {"type": "object", "properties": {
+    "title": {"type": "string", "maxLength": 120}, "pitch": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 20000}, "category": {"type": "string"},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "insight": {"type": "object", "properties": {
+        "situation": {"type": "string", "maxLength": 2000},
+        "emotion": {"type": "string", "maxLength": 2000},
+        "purpose": {"type": "string", "maxLength": 2000}}}}}
+
+
+# --- ideas ----------------------------------------------------------------------------------
+
+operation("/ideas", "post", "Create a draft idea (title required; the rest before submitting)",
+          body={**_IDEA_BODY, "required": ["title"]},
+          responses={"201": "the idea, status draft", "400": "not a JSON object",
+                     "401": "no or bad token", "403": "email not confirmed or blocked",
+                     "422": "invalid fields", "429": "rate limited"})
+
+
+@bp.post("/ideas")
+@limiter.limit(ratelimits.POSTING)
+def create_idea():
+    user = require_caller()
+    data = json_body()
+    try:
+        idea = idea_service.create_draft(user, _idea_fields(data))
+    except Invalid as error:
+        raise _api_errors(error) from None
+    db.session.commit()
+    return _fresh(idea.id, user), 201, {"Location": url_for("api.get_idea", idea_id=idea.id)}
+
+
+operation("/ideas/{id}", "get", "One idea", auth=False,
+          responses={"200": "the idea", "404": "absent or not visible to the caller"})
+
+
+@bp.get("/ideas/<int:idea_id>")
+def get_idea(idea_id: int):
+    viewer = caller()
+    return idea_json(idea_service.get_visible(viewer, idea_id), viewer)
+
+
+operation("/ideas/{id}", "patch", "Change a draft (or an idea that needs changes): any fields",
+          body=_IDEA_BODY,
+          responses={"200": "the idea", "400": "not a JSON object", "401": "no or bad token",
+                     "403": "not a creator", "404": "absent or not visible",
+                     "409": "not a draft or needs_changes", "422": "invalid fields"})
+
+
+@bp.patch("/ideas/<int:idea_id>")
+@limiter.limit(ratelimits.POSTING)
+def patch_idea(idea_id: int):
+    user = require_caller()
+    data = json_body()
+    try:
+        idea_service.update_idea(user, idea_id, _idea_fields(data))
+    except Invalid as error:
+        raise _api_errors(error) from None
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+operation("/ideas/{id}", "delete", "Delete a draft (its owner)",
+          responses={"204": "deleted", "401": "no or bad token", "403": "not the owner",
+                     "404": "absent or not visible", "409": "not a draft"})
+
+
+@bp.delete("/ideas/<int:idea_id>")
+def delete_idea(idea_id: int):
+    idea_service.delete_draft(require_caller(), idea_id)
+    db.session.commit()
+    return "", 204
+
+
+operation("/ideas/{id}/withdraw", "post", "Withdraw an idea that gathers support (its owner)",
+          body={"type": "object", "properties": {"reason": {"type": "string"}}},
+          responses={"200": "the idea, status withdrawn", "403": "not the owner",
+                     "404": "absent or not visible", "409": "not gathering support"})
+
+
+@bp.post("/ideas/<int:idea_id>/withdraw")
+def withdraw_idea(idea_id: int):
+    user = require_caller()
+    reason = _optional_body().get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise Invalid({"reason": "Must be a string."})
+    idea_service.withdraw_idea(user, idea_id, reason)
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+# --- images ---------------------------------------------------------------------------------
+
+operation("/ideas/{id}/images", "post", "Add an image (multipart field `file`); the first is "
+          "the cover",
+          responses={"201": "{id, urls: {thumb, card, large}}", "400": "no file field",
+                     "403": "not a creator", "404": "absent or not visible",
+                     "409": "not editable, or already the maximum number of images",
+                     "413": "too large", "422": "not an acceptable image"})
+PATHS["/ideas/{id}/images"]["post"]["requestBody"] = {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}}}}}}
+
+
+@bp.post("/ideas/<int:idea_id>/images")
+@limiter.limit(ratelimits.POSTING)
+def upload_image(idea_id: int):
+    user = require_caller()
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid({"file": "Send the image as the multipart field `file`."})
+    image = idea_service.add_image(user, idea_id, upload.read())
+    db.session.commit()
+    return {"id": image.id, "urls": image_urls(image)}, 201
+
+
+operation("/ideas/{id}/images/{image_id}", "delete", "Remove an image",
+          responses={"204": "removed", "403": "not a creator", "404": "absent",
+                     "409": "not editable"})
+
+
+@bp.delete("/ideas/<int:idea_id>/images/<int:image_id>")
+def delete_image(idea_id: int, image_id: int):
+    idea_service.delete_image(require_caller(), idea_id, image_id)
+    db.session.commit()
+    return "", 204
+
+
+operation("/ideas/{id}/images/{image_id}", "patch", "Move an image: {position} (0 = cover)",
+          body={"type": "object", "required": ["position"],
+                "properties": {"position": {"type": "integer", "minimum": 0}}},
+          responses={"200": "the idea", "403": "not a creator", "404": "absent",
+                     "409": "not editable", "422": "bad position"})
+
+
+@bp.patch("/ideas/<int:idea_id>/images/<int:image_id>")
+def move_image(idea_id: int, image_id: int):
+    user = require_caller()
+    position = json_body().get("position")
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise Invalid({"position": "A whole number, 0 for the cover."})
+    idea_service.move_image(user, idea_id, image_id, position)
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+# --- co-creators, consent, submission ---------------------------------------------------------
+
+operation("/ideas/{id}/creators", "post", "Invite a co-creator with a revenue share (the owner "
+          "keeps 10,000 bps minus the others)",
+          body={"type": "object", "required": ["email", "share_bps"], "properties": {
+              "email": {"type": "string"}, "share_bps": {"type": "integer", "minimum": 0,
+                                                         "maximum": 9999}}},
+          responses={"201": "the creator {user_id, display_name, share_bps, is_owner, consented}",
+                     "400": "not a JSON object", "403": "not the owner",
+                     "404": "absent or not visible", "409": "not a draft, or already a creator",
+                     "422": "unknown member, bad share, or shares would reach 10,000"})
+
+
+@bp.post("/ideas/<int:idea_id>/creators")
+def invite_creator(idea_id: int):
+    user = require_caller()
+    data = json_body()
+    creator = idea_service.invite_co_creator(user, idea_id, data.get("email"),
+                                             data.get("share_bps"))
+    db.session.commit()
+    return creator_json(creator), 201
+
+
+operation("/ideas/{id}/creators/{user_id}", "patch", "Change a co-creator's share (everyone "
+          "whose share changes must consent again)",
+          body={"type": "object", "required": ["share_bps"],
+                "properties": {"share_bps": {"type": "integer"}}},
+          responses={"200": "the idea", "403": "not the owner", "404": "no such co-creator",
+                     "409": "not a draft", "422": "bad share"})
+
+
+@bp.patch("/ideas/<int:idea_id>/creators/<int:user_id>")
+def change_share(idea_id: int, user_id: int):
+    user = require_caller()
+    idea_service.change_share(user, idea_id, user_id, json_body().get("share_bps"))
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+operation("/ideas/{id}/creators/{user_id}", "delete", "Remove a co-creator (the owner), or "
+          "leave (the co-creator)",
+          responses={"204": "removed", "403": "not the owner", "404": "no such co-creator",
+                     "409": "not a draft"})
+
+
+@bp.delete("/ideas/<int:idea_id>/creators/<int:user_id>")
+def remove_creator(idea_id: int, user_id: int):
+    idea_service.remove_co_creator(require_caller(), idea_id, user_id)
+    db.session.commit()
+    return "", 204
+
+
+_VERSION_BODY = {"type": "object", "required": ["agreement_version"],
+                 "properties": {"agreement_version": {"type": "string"}}}
+
+operation("/ideas/{id}/consent", "post", "A creator consents to the current agreement and their "
+          "share", body=_VERSION_BODY,
+          responses={"201": "the consent {id, idea_id, user_id, agreement_version, "
+                            "agreement_sha256, share_bps, created_at}",
+                     "400": "not a JSON object", "403": "not a creator",
+                     "404": "absent or not visible", "409": "already submitted",
+                     "422": "not the current agreement version"})
+
+
+@bp.post("/ideas/<int:idea_id>/consent")
+def consent(idea_id: int):
+    user = require_caller()
+    data = json_body()
+    row = idea_service.consent(user, idea_id, data.get("agreement_version"), **_client())
+    db.session.commit()
+    return consent_json(row), 201
+
+
+operation("/ideas/{id}/submit", "post", "The owner consents to the current agreement and "
+          "submits the idea for moderation", body=_VERSION_BODY,
+          responses={"200": "the idea, status pending_moderation", "400": "not a JSON object",
+                     "403": "not the owner", "404": "absent or not visible",
+                     "409": "consent_missing (a co-creator has not consented) or wrong status",
+                     "422": "not the current agreement version, or required fields missing"})
+
+
+@bp.post("/ideas/<int:idea_id>/submit")
+@limiter.limit(ratelimits.POSTING)
+def submit(idea_id: int):
+    user = require_caller()
+    data = json_body()
+    try:
+        idea_service.submit_idea(user, idea_id, data.get("agreement_version"), **_client())
+    except Invalid as error:
+        raise _api_errors(error) from None
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+operation("/ideas/{id}/moderation", "post", "Moderate a submitted idea",
+          body={"type": "object", "required": ["decision"], "properties": {
+              "decision": {"type": "string", "enum": list(moderation_service.DECISIONS)},
+              "reason": {"type": "string", "description": "required unless publishing"}}},
+          responses={"200": "the idea", "400": "not a JSON object", "403": "not a moderator",
+                     "404": "absent or not visible", "409": "not pending moderation",
+                     "422": "bad decision, or reason missing"})
+
+
+@bp.post("/ideas/<int:idea_id>/moderation")
+def moderate(idea_id: int):
+    user = require_caller()
+    data = json_body()
+    moderation_service.decide(user, idea_id, data.get("decision"), data.get("reason"))
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+_REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string"}}}
+
+operation("/ideas/{id}/hide", "post", "Hide an idea from everyone but its creators and staff",
+          body={**_REASON_BODY, "required": ["reason"]},
+          responses={"200": "the idea", "403": "not a moderator", "404": "absent",
+                     "409": "already hidden", "422": "reason missing"})
+
+
+@bp.post("/ideas/<int:idea_id>/hide")
+def hide(idea_id: int):
+    user = require_caller()
+    moderation_service.hide_idea(user, idea_id, json_body().get("reason"))
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+operation("/ideas/{id}/unhide", "post", "Show a hidden idea again", body=_REASON_BODY,
+          responses={"200": "the idea", "403": "not a moderator", "404": "absent",
+                     "409": "not hidden"})
+
+
+@bp.post("/ideas/<int:idea_id>/unhide")
+def unhide(idea_id: int):
+    user = require_caller()
+    moderation_service.unhide_idea(user, idea_id, _optional_body().get("reason"))
+    db.session.commit()
+    return _fresh(idea_id, user)
+
+
+operation("/ideas/{id}/merge", "post", "Merge this duplicate into another idea (supporters "
+          "are combined without counting anyone twice)",
+          body={"type": "object", "required": ["target_id"], "properties": {
+              "target_id": {"type": "integer"}, "reason": {"type": "string"}}},
+          responses={"200": "the target idea", "403": "not a moderator", "404": "absent",
+                     "409": "already merged, or target not gathering support",
+                     "422": "bad target"})
+
+
+@bp.post("/ideas/<int:idea_id>/merge")
+def merge(idea_id: int):
+    user = require_caller()
+    data = json_body()
+    target = moderation_service.merge_ideas(user, idea_id, data.get("target_id"),
+                                            data.get("reason"))
+    db.session.commit()
+    return _fresh(target.id, user)
+
+
+operation("/moderation/users/{id}/block", "post", "Block an account (moderators; staff only by admins)",
+          body={**_REASON_BODY, "required": ["reason"]},
+          responses={"200": "{id, blocked}", "403": "not allowed", "404": "no such user",
+                     "409": "already blocked, or yourself", "422": "reason missing"})
+
+
+@bp.post("/moderation/users/<int:user_id>/block")
+def block_user(user_id: int):
+    user = moderation_service.block_user(require_caller(), user_id, json_body().get("reason"))
+    db.session.commit()
+    return {"id": user.id, "blocked": True}
+
+
+operation("/moderation/users/{id}/unblock", "post", "Unblock an account", body=_REASON_BODY,
+          responses={"200": "{id, blocked}", "403": "not allowed", "404": "no such user",
+                     "409": "not blocked"})
+
+
+@bp.post("/moderation/users/<int:user_id>/unblock")
+def unblock_user(user_id: int):
+    user = moderation_service.unblock_user(require_caller(), user_id,
+                                           _optional_body().get("reason"))
+    db.session.commit()
+    return {"id": user.id, "blocked": False}
+
+
+# --- categories -----------------------------------------------------------------------------
+
+operation("/categories", "get", "Idea categories", auth=False,
+          responses={"200": "list of {id, slug, name}"})
+
+
+@bp.get("/categories")
+def categories():
+    return listing([{"id": c.id, "slug": c.slug, "name": c.name}
+                    for c in idea_service.categories()])

@@ -1,24 +1,380 @@
-"""HTML views: ideas."""
+"""HTML views: posting and editing ideas, images, co-creators, consent and submission, the idea
+page and its images. Thin: each view translates HTTP to one service call and back.
+(Browsing lives in browse.py; support, follows and comments in engagement.py.)"""
+from __future__ import annotations
 
+import re
+
+from flask import abort, current_app, flash, redirect, render_template, request, \
+    send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app import permissions, ratelimits
+from app.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge
+from app.extensions import db, limiter
 from app.ideas import bp
+from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
+                             ShareForm, WithdrawForm)
+from app.images import OUTPUT_EXTENSION
+from app.models import Idea, IdeaImage
+from app.models.ideas import PUBLIC_STATUSES
+from app.services import ideas as idea_service
+
+IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
+PUBLIC_IMAGE_MAX_AGE = 365 * 24 * 3600  # keys are random and files never change
+PRIVATE_IMAGE_MAX_AGE = 3600
+SIMILAR_LIMIT = 5
+# Event kinds whose reason anyone may read (others' reasons are for creators and staff).
+PUBLIC_REASON_KINDS = ("milestone_reached", "qualified", "expired", "withdrawn", "merged",
+                       "merged_from")
+EVENT_LABELS = {
+    "created": _l("Draft created"), "submitted": _l("Submitted for moderation"),
+    "published": _l("Published: gathering support"), "needs_changes": _l("Sent back for changes"),
+    "rejected": _l("Not accepted by moderation"), "withdrawn": _l("Withdrawn by its creator"),
+    "milestone_reached": _l("Milestone reached"), "qualified": _l("Qualified for review"),
+    "expired": _l("Expired"), "hidden": _l("Hidden by a moderator"), "unhidden": _l("Visible again"),
+    "merged": _l("Merged into another idea"), "merged_from": _l("A duplicate was merged in"),
+    "co_creator_invited": _l("Co-creator invited"), "co_creator_removed": _l("Co-creator removed"),
+    "split_changed": _l("Revenue split changed"), "consented": _l("Creator agreement accepted"),
+    "resubmitted": _l("Submitted again as a new idea"),
+}
 
 
-@bp.route("/ideas")
-def browse():  # placeholder until built
-    return "browse"
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-@bp.route("/ideas/new")
-def new():  # placeholder until built
-    return "new"
+def _apply_errors(form, error: DomainError) -> None:
+    """Show a service's refusal: field errors on their fields, the rest as a message."""
+    db.session.rollback()
+    fields = getattr(error, "fields", None) or {}
+    for name, message in fields.items():
+        field = getattr(form, name, None) if form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+    if not fields:
+        flash(error.message, "error")
 
 
-@bp.route("/ideas/<int:idea_id>")
-def detail(idea_id):  # placeholder until built
-    return "detail"
+def _flash_errors(form) -> None:
+    for name, errors in form.errors.items():
+        field = getattr(form, name, None)
+        label = field.label.text if field is not None and name != "csrf_token" else None
+        for message in errors:
+            flash(f"{label}: {message}" if label else message, "error")
 
 
-@bp.route("/media/<key>/<size>")
-def image(key,size):  # placeholder until built
-    return "image"
+def _client() -> dict[str, str]:
+    return {"ip_address": request.remote_addr or "",
+            "user_agent": request.user_agent.string or ""}
 
+
+def _perform(action, done: str | None, form=None):
+    """Run a service call: commit and say `done`, or roll back and say why not.
+    Returns True when it succeeded."""
+    if form is not None and not form.validate_on_submit():
+        _flash_errors(form)
+        return False
+    try:
+        action()
+    except (Conflict, Invalid, TooLarge, Forbidden) as error:
+        _apply_errors(None, error)
+        return False
+    db.session.commit()
+    if done:
+        flash(done, "success")
+    return True
+
+
+def _to_edit(idea_id: int, anchor: str | None = None):
+    return redirect(url_for("ideas.edit", idea_id=idea_id, _anchor=anchor))
+
+
+def _editing_context(idea: Idea) -> dict:
+    """What the edit page shows besides the form (constant queries)."""
+    agreement = idea_service.current_agreement()
+    consents = idea_service.consent_status(idea, agreement)
+    return {
+        "idea": idea,
+        "image_form": ImageForm(),
+        "invite_form": InviteForm(),
+        "action_form": ActionForm(),
+        "max_images": current_app.config["IDEA_MAX_IMAGES"],
+        "similar": idea_service.similar_ideas(_viewer(), idea.title, idea.pitch,
+                                              SIMILAR_LIMIT, exclude_id=idea.id),
+        "consents": consents,
+        "waiting": [c for c in idea.creators if not c.is_owner and not consents[c.user_id]],
+        "agreement": agreement,
+        "missing": idea_service.missing_for_submission(idea),
+        "is_owner": permissions.is_owner(current_user, idea),
+        "format_share": idea_service.format_share,
+    }
+
+
+# --- drafting -------------------------------------------------------------------------------
+
+@bp.route("/ideas/new", methods=["GET", "POST"])
+@limiter.limit(ratelimits.POSTING, methods=["POST"])
+def new():
+    try:
+        permissions.require(current_user, "create_idea")
+    except Forbidden as refused:
+        return render_template("ideas/new.html", form=None, refused=refused.message), 403
+    form = IdeaForm()
+    form.set_categories(idea_service.categories())
+    if form.validate_on_submit():
+        try:
+            idea = idea_service.create_draft(current_user, form.values())
+        except Invalid as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your draft is saved. Add pictures and co-creators, then submit it when it "
+                    "is ready."), "success")
+            return _to_edit(idea.id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("ideas/new.html", form=form, similar=None), status
+
+
+@bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
+@limiter.limit(ratelimits.POSTING, methods=["POST"])
+def edit(idea_id: int):
+    idea = idea_service.get_visible(_viewer(), idea_id)
+    try:
+        idea_service.require_editing(current_user, idea)
+    except Conflict as error:
+        flash(error.message, "info")
+        return redirect(url_for("ideas.detail", idea_id=idea.id))
+    form = IdeaForm(obj=None)
+    form.set_categories(idea_service.categories())
+    if request.method == "GET":
+        form.title.data, form.pitch.data = idea.title, idea.pitch
+        form.description.data = idea.description
+        form.category.data = idea.category.slug if idea.category else ""
+        form.tags.data = ", ".join(tag.name for tag in idea.tags)
+        form.situation.data = idea.insight_situation
+        form.emotion.data = idea.insight_emotion
+        form.purpose.data = idea.insight_purpose
+    elif form.validate_on_submit():
+        try:
+            idea_service.update_idea(current_user, idea.id, form.values())
+        except (Invalid, Conflict) as error:
+            _apply_errors(form, error)
+            idea = idea_service.get_visible(_viewer(), idea_id)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return _to_edit(idea.id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("ideas/edit.html", form=form, **_editing_context(idea)), status
+
+
+@bp.get("/ideas/similar")
+def similar():
+    """An HTML fragment: ideas like the title being drafted (fetched by static/js/ideas.js)."""
+    title = (request.args.get("title") or "")[:idea_service.TITLE_MAX]
+    pitch = (request.args.get("pitch") or "")[:idea_service.PITCH_MAX]
+    exclude = request.args.get("exclude", type=int)
+    ideas = idea_service.similar_ideas(_viewer(), title, pitch, SIMILAR_LIMIT,
+                                       exclude_id=exclude)
+    return render_template("ideas/_similar.html", similar=ideas, checked=bool(title.strip()))
+
+
+@bp.post("/ideas/<int:idea_id>/delete")
+def delete(idea_id: int):
+    if _perform(lambda: idea_service.delete_draft(current_user, idea_id),
+                _("The draft was deleted."), ActionForm()):
+        return redirect(url_for("accounts.dashboard"))
+    return redirect(url_for("ideas.detail", idea_id=idea_id))
+
+
+@bp.post("/ideas/<int:idea_id>/withdraw")
+def withdraw(idea_id: int):
+    form = WithdrawForm()
+    _perform(lambda: idea_service.withdraw_idea(current_user, idea_id, form.reason.data),
+             _("Your idea was withdrawn."), form)
+    return redirect(url_for("ideas.detail", idea_id=idea_id))
+
+
+# --- images ---------------------------------------------------------------------------------
+
+@bp.post("/ideas/<int:idea_id>/images")
+@limiter.limit(ratelimits.POSTING)
+def upload_image(idea_id: int):
+    form = ImageForm()
+    _perform(lambda: idea_service.add_image(current_user, idea_id, form.file.data.read()),
+             _("The picture was added."), form)
+    return _to_edit(idea_id, "images")
+
+
+@bp.post("/ideas/<int:idea_id>/images/<int:image_id>/<any(cover, left, right):move>")
+def move_image(idea_id: int, image_id: int, move: str):
+    def act() -> None:
+        if move == "cover":
+            idea_service.make_cover(current_user, idea_id, image_id)
+            return
+        idea = idea_service.get_visible(current_user, idea_id)
+        index = next((i for i, image in enumerate(idea.images) if image.id == image_id), 0)
+        idea_service.move_image(current_user, idea_id, image_id,
+                                index - 1 if move == "left" else index + 1)
+
+    _perform(act, _("This picture is now the cover.") if move == "cover" else None, ActionForm())
+    return _to_edit(idea_id, "images")
+
+
+@bp.post("/ideas/<int:idea_id>/images/<int:image_id>/delete")
+def delete_image(idea_id: int, image_id: int):
+    _perform(lambda: idea_service.delete_image(current_user, idea_id, image_id),
+             _("The picture was removed."), ActionForm())
+    return _to_edit(idea_id, "images")
+
+
+@bp.get("/media/<key>/<size>")
+def image(key: str, size: str):
+    """An idea image, only for viewers who may see its idea."""
+    if not IMAGE_KEY.fullmatch(key) or size not in idea_service.IMAGE_SIZES:
+        abort(404)
+    row = db.session.scalar(select(IdeaImage).where(IdeaImage.key == key).options(
+        joinedload(IdeaImage.idea).selectinload(Idea.creators)))
+    if row is None or not permissions.may_view_idea(current_user, row.idea):
+        abort(404)
+    response = send_from_directory(current_app.config["UPLOAD_FOLDER"],
+                                   f"{key}_{size}{OUTPUT_EXTENSION}", mimetype="image/jpeg",
+                                   conditional=True)
+    public = row.idea.status in PUBLIC_STATUSES and not row.idea.hidden
+    response.cache_control.max_age = PUBLIC_IMAGE_MAX_AGE if public else PRIVATE_IMAGE_MAX_AGE
+    if public:
+        response.cache_control.public = True
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.private = True
+    return response
+
+
+# --- co-creators and consent ----------------------------------------------------------------
+
+@bp.post("/ideas/<int:idea_id>/creators")
+def invite(idea_id: int):
+    form = InviteForm()
+    _perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
+                                                    form.share_bps.data),
+             _("The invitation was sent. They must accept the agreement and their share "
+               "before you can submit."), form)
+    return _to_edit(idea_id, "co-creators")
+
+
+@bp.post("/ideas/<int:idea_id>/creators/<int:user_id>/share")
+def change_share(idea_id: int, user_id: int):
+    form = ShareForm()
+    _perform(lambda: idea_service.change_share(current_user, idea_id, user_id,
+                                               form.share_bps.data),
+             _("The split was changed. Everyone whose share changed must accept it again."),
+             form)
+    return _to_edit(idea_id, "co-creators")
+
+
+@bp.post("/ideas/<int:idea_id>/creators/<int:user_id>/remove")
+def remove_creator(idea_id: int, user_id: int):
+    leaving = current_user.is_authenticated and user_id == current_user.id
+    ok = _perform(lambda: idea_service.remove_co_creator(current_user, idea_id, user_id),
+                  _("You left this idea.") if leaving else _("The co-creator was removed."),
+                  ActionForm())
+    if ok and leaving:
+        return redirect(url_for("accounts.dashboard"))
+    return _to_edit(idea_id, "co-creators")
+
+
+@bp.post("/ideas/<int:idea_id>/consent")
+def consent(idea_id: int):
+    form = ConsentForm()
+    _perform(lambda: idea_service.consent(current_user, idea_id, form.agreement_version.data,
+                                          **_client()),
+             _("Thank you: your consent to the agreement and your share is recorded."), form)
+    return redirect(url_for("ideas.detail", idea_id=idea_id, _anchor="creators"))
+
+
+@bp.route("/ideas/<int:idea_id>/submit", methods=["GET", "POST"])
+@limiter.limit(ratelimits.POSTING, methods=["POST"])
+def submit(idea_id: int):
+    idea = idea_service.get_visible(_viewer(), idea_id)
+    permissions.require(current_user, "submit_idea", idea)
+    if idea.status not in idea_service.EDITABLE_STATUSES:
+        flash(_("This idea has already been submitted."), "info")
+        return redirect(url_for("ideas.detail", idea_id=idea.id))
+    agreement = idea_service.current_agreement()
+    form = ConsentForm()
+    status = 200
+    if request.method == "GET" and agreement is not None:
+        form.agreement_version.data = agreement.version
+    elif form.validate_on_submit():
+        try:
+            idea_service.submit_idea(current_user, idea.id, form.agreement_version.data,
+                                     **_client())
+        except (Invalid, Conflict) as error:
+            status = error.status
+            fields = getattr(error, "fields", {}) or {}
+            if "agreement_version" in fields:
+                form.accept.errors = [*form.accept.errors, fields["agreement_version"]]
+                db.session.rollback()
+            else:
+                _apply_errors(None, error)
+            idea = idea_service.get_visible(_viewer(), idea_id)
+            agreement = idea_service.current_agreement()
+            form.agreement_version.data = agreement.version if agreement else ""
+        else:
+            db.session.commit()
+            flash(_("Your idea was submitted. A moderator will look at it soon; you will be "
+                    "told the result."), "success")
+            return redirect(url_for("ideas.detail", idea_id=idea.id))
+    else:
+        status = 422
+    return render_template("ideas/submit.html", idea=idea, form=form, agreement=agreement,
+                           consents=idea_service.consent_status(idea, agreement),
+                           missing=idea_service.missing_for_submission(idea),
+                           format_share=idea_service.format_share), status
+
+
+# --- the idea page --------------------------------------------------------------------------
+
+@bp.get("/ideas/<int:idea_id>")
+def detail(idea_id: int):
+    viewer = _viewer()
+    idea = idea_service.get_visible(viewer, idea_id)
+    is_creator = permissions.is_creator(viewer, idea)
+    is_staff = permissions.has_role(viewer, "moderator") or permissions.has_role(viewer, "admin")
+    viewer_support = None
+    if viewer is not None:
+        from app.services.supports import support_of
+
+        viewer_support = support_of(viewer, idea.id)
+    history = idea_service.events_of(idea)
+    if not (is_creator or is_staff):
+        history = [e for e in history if e.kind in PUBLIC_REASON_KINDS
+                   or (e.to_status in PUBLIC_STATUSES and e.kind != "hidden")]
+    agreement = consents = None
+    my_creator = None
+    if is_creator or is_staff:
+        agreement = idea_service.current_agreement()
+        consents = idea_service.consent_status(idea, agreement)
+        if viewer is not None:
+            my_creator = next((c for c in idea.creators if c.user_id == viewer.id), None)
+    merged_into = None
+    if idea.merged_into_id:
+        target = db.session.scalar(select(Idea).where(Idea.id == idea.merged_into_id)
+                                   .options(selectinload(Idea.creators)))
+        merged_into = target if target and permissions.may_view_idea(viewer, target) else None
+    return render_template(
+        "ideas/detail.html", idea=idea, viewer_support=viewer_support, comments=None,
+        history=history, event_labels=EVENT_LABELS, public_reason_kinds=PUBLIC_REASON_KINDS,
+        is_creator=is_creator, is_staff=is_staff, agreement=agreement, consents=consents,
+        my_creator=my_creator, consent_form=ConsentForm(), withdraw_form=WithdrawForm(),
+        product_id=idea_service.product_id_of(idea), merged_into=merged_into,
+        is_public=idea.status in PUBLIC_STATUSES,
+        format_share=idea_service.format_share,
+        permissions_is_creator=lambda item: permissions.is_creator(current_user, item))

@@ -1,0 +1,89 @@
+"""Forms of the accounts pages. The rules themselves live in app.services.accounts; these forms
+check only the shape of the input, and the views put the service's field errors back on them."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, \
+    StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.services.accounts import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH, \
+    PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+
+PASSWORD_HINT = _l("At least %(n)s characters; avoid common passwords.", n=PASSWORD_MIN_LENGTH)
+
+
+class SignUpForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)],
+                       render_kw={"autocomplete": "email"})
+    display_name = StringField(_l("Display name"),
+                               validators=[DataRequired(), Length(max=DISPLAY_NAME_MAX_LENGTH)],
+                               render_kw={"autocomplete": "nickname"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(),
+                                                         Length(max=PASSWORD_MAX_LENGTH)],
+                             render_kw={"autocomplete": "new-password",
+                                        "minlength": PASSWORD_MIN_LENGTH})
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(),
+                                                         Length(max=PASSWORD_MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class EmailForm(FlaskForm):
+    """Forgotten password and resend-confirmation requests."""
+
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)],
+                       render_kw={"autocomplete": "email"})
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(),
+                                                             Length(max=PASSWORD_MAX_LENGTH)],
+                             render_kw={"autocomplete": "new-password",
+                                        "minlength": PASSWORD_MIN_LENGTH})
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(),
+                                                                 Length(max=PASSWORD_MAX_LENGTH)],
+                                 render_kw={"autocomplete": "new-password",
+                                            "minlength": PASSWORD_MIN_LENGTH})
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(),
+                                        EqualTo("new_password", _l("The passwords differ."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"),
+                               validators=[DataRequired(), Length(max=DISPLAY_NAME_MAX_LENGTH)])
+    bio = TextAreaField(_l("About you"), validators=[Optional(), Length(max=BIO_MAX_LENGTH)])
+    avatar = FileField(_l("Profile picture"),
+                       render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+    remove_avatar = BooleanField(_l("Remove my profile picture"))
+
+
+class SettingsForm(FlaskForm):
+    notify_mode = RadioField(_l("Email me about notifications"), choices=[
+        SelectChoice("immediately", _l("Immediately")),
+        SelectChoice("daily", _l("Once a day (daily digest)")),
+        SelectChoice("weekly", _l("Once a week (weekly digest)")),
+        SelectChoice("off", _l("Never (only in the app)")),
+    ], validators=[DataRequired()])
+    locale = SelectField(_l("Language"), choices=[
+        SelectChoice("", _l("As my browser prefers")), SelectChoice("en", "English"),
+        SelectChoice("ja", "日本語"),
+    ])
+

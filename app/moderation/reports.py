@@ -1,0 +1,42 @@
+"""HTML views: moderators decide on reported comments (restore or remove)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import permissions
+from app.extensions import db
+from app.ideas.engagement_forms import ModerationForm
+from app.moderation import bp
+from app.services import comments
+
+
+@bp.get("/moderation/reports")
+def reports():
+    items = comments.reported_comments(current_user)
+    return render_template("moderation/reports.html", items=items)
+
+
+def _decide(comment_id: int, decide, done: str):
+    permissions.require(current_user, "moderate")
+    form = ModerationForm()
+    if not form.validate_on_submit():
+        flash(_("The reason is too long."), "error")
+        return redirect(url_for("moderation.reports"))
+    decide(current_user, comment_id, (form.reason.data or "").strip() or None)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("moderation.reports"))
+
+
+@bp.post("/moderation/comments/<int:comment_id>/restore")
+def restore_comment(comment_id: int):
+    return _decide(comment_id, comments.restore_comment,
+                   _("The comment is visible again; its reports are closed."))
+
+
+@bp.post("/moderation/comments/<int:comment_id>/remove")
+def remove_comment(comment_id: int):
+    return _decide(comment_id, comments.remove_comment,
+                   _("The comment was removed; its reports are closed."))

@@ -1,0 +1,520 @@
+"""Accounts: sign-up, confirmation, sign-in, passwords, profiles, settings, roles and blocking.
+
+Every function takes plain values, checks the rules, changes data and queues mail; none commits.
+Signed links (confirmation, password reset) are itsdangerous tokens with one salt per purpose.
+A reset token carries the account's security stamp, which every password change bumps, so a reset
+link works once and dies with the password it was issued for (as do sessions and API tokens).
+"""
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import permissions
+from app.errors import Conflict, Invalid, NotFound, Unauthorized
+from app.extensions import db
+from app.images import ImageRejected, delete_image, image_path, process_image, store_image
+from app.jobs import after_commit
+from app.mail import send_mail
+from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, UserRole
+from app.models.base import utcnow
+from app.models.ideas import PUBLIC_STATUSES
+from app.models.users import NOTIFY_MODES, ROLES, STAFF_ROLES
+from app.security import hash_token, issue_token
+from app.services import events
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 200
+DISPLAY_NAME_MAX_LENGTH = 80
+BIO_MAX_LENGTH = 1000
+EMAIL_MAX_LENGTH = 254
+LOCALES = ("en", "ja")
+
+CONFIRM_SALT = "kyoso.accounts.confirm-email"
+RESET_SALT = "kyoso.accounts.reset-password"
+CONFIRM_MAX_AGE = 48 * 3600
+RESET_MAX_AGE = 2 * 3600
+
+AVATAR_SIZES = {"avatar": 256, "small": 64}
+AVATAR_PREFIX = "avatar-"
+AVATAR_SUBFOLDER = "avatars"
+
+_DUMMY_HASH = generate_password_hash("kyoso-no-such-account", method="scrypt")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# The most used passwords of 10+ characters (and a few of our own): refused outright.
+COMMON_PASSWORDS = frozenset("""
+password12 password123 password1234 passw0rd12 1234567890 0123456789 12345678910 0987654321
+1234567890a qwertyuiop qwerty1234 qwerty12345 1q2w3e4r5t 1qaz2wsx3edc asdfghjkl; asdfghjkl1
+zxcvbnm123 abcdefghij abcd123456 abc1234567 iloveyou12 letmein123 welcome123 football12
+baseball12 sunshine12 princess12 trustno123 administrator admin12345 changeme12 monkey1234
+dragon1234 superman12 starwars12 michael123 whatever12 computer12 internet12 1111111111
+0000000000 a123456789 aa12345678 1234554321 1122334455 123123123123 qwertyqwerty kyoso12345
+kyosokyoso cuusoo1234 legoideas1 passwordpassword
+""".split())
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    """None when the (normalised) email address is acceptable, else why not."""
+    if not email:
+        return _("Enter your email address.")
+    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_RE.match(email):
+        return _("Enter a valid email address.")
+    return None
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """None when the password is acceptable, else why not (shown to the member)."""
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN_LENGTH:
+        return _("Use at least %(n)s characters.", n=PASSWORD_MIN_LENGTH)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return _("Use at most %(n)s characters.", n=PASSWORD_MAX_LENGTH)
+    if len(set(password)) < 4:
+        return _("This password repeats too few characters; choose a less predictable one.")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or (email and lowered in (email, email.split("@")[0])):
+        return _("This password is too common or easy to guess; choose another one.")
+    return None
+
+
+def clean_display_name(name: str) -> str:
+    return " ".join((name or "").split())
+
+
+def display_name_problem(name: str) -> str | None:
+    if not name:
+        return _("Enter a display name.")
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        return _("Use at most %(n)s characters.", n=DISPLAY_NAME_MAX_LENGTH)
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        return _("The name contains characters that cannot be shown.")
+    return None
+
+
+def _raise_if(fields: dict[str, str | None]) -> None:
+    problems = {name: message for name, message in fields.items() if message}
+    if problems:
+        raise Invalid(problems)
+
+
+# --------------------------------------------------------------------------- signed links
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def make_confirmation_token(user: User) -> str:
+    return _serializer(CONFIRM_SALT).dumps({"u": user.id, "e": user.email})
+
+
+def make_reset_token(user: User) -> str:
+    return _serializer(RESET_SALT).dumps({"u": user.id, "s": user.security_stamp})
+
+
+def _load(token: str, salt: str, max_age: int) -> dict:
+    try:
+        data = _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise Invalid({"token": _("This link has expired.")}, code="token_expired") from None
+    except BadSignature:
+        raise Invalid({"token": _("This link is invalid.")}, code="invalid_token") from None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        raise Invalid({"token": _("This link is invalid.")}, code="invalid_token")
+    return data
+
+
+def _link(endpoint: str, **values) -> str:
+    """An absolute link for a mail, at PUBLIC_BASE_URL: never built from the request's Host
+    header, which a caller controls (a reset link must not point to someone else's site)."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if not base and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context("/"):
+        return base + url_for(endpoint, **values)
+
+
+def send_confirmation(user: User) -> None:
+    """Mail the user a link that confirms their address (after commit)."""
+    link = _link("accounts.confirm", token=make_confirmation_token(user))
+    send_mail(user.email, _("Kyoso: confirm your email address"),
+              _("Hello %(name)s,\n\nPlease confirm your email address for Kyoso by opening this link "
+                "(valid for 48 hours):\n\n%(link)s\n\nIf you did not sign up, ignore this mail.",
+                name=user.display_name, link=link))
+
+
+# --------------------------------------------------------------------------- sign-up, sign-in
+
+
+def get_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _email_taken(email: str) -> bool:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.email == email)) > 0
+
+
+def _add_user(user: User) -> None:
+    try:
+        with db.session.begin_nested():  # a concurrent sign-up may win the unique constraint
+            db.session.add(user)
+    except IntegrityError:
+        raise Conflict("email_taken", _("An account with this email address already exists.")) from None
+
+
+def register(email: str, password: str, display_name: str) -> User:
+    """Create an unconfirmed member account and mail the confirmation link."""
+    email = normalise_email(email)
+    display_name = clean_display_name(display_name)
+    _raise_if({"email": email_problem(email), "password": password_problem(password, email),
+               "display_name": display_name_problem(display_name)})
+    if _email_taken(email):
+        raise Conflict("email_taken", _("An account with this email address already exists."))
+    user = User(email=email, display_name=display_name, bio="", notify_mode="immediately",
+                security_stamp=0)
+    user.set_password(password)
+    _add_user(user)
+    send_confirmation(user)
+    return user
+
+
+def create_confirmed_user(email: str, password: str, display_name: str,
+                          roles: list[str] | tuple[str, ...] = (), actor: User | None = None) -> User:
+    """An operator creates a confirmed account (CLI); staff roles are audited."""
+    email = normalise_email(email)
+    display_name = clean_display_name(display_name)
+    bad_roles = [role for role in roles if role not in ROLES]
+    _raise_if({"email": email_problem(email), "password": password_problem(password, email),
+               "display_name": display_name_problem(display_name),
+               "roles": _("Unknown role: %(roles)s (choose from %(all)s).", roles=", ".join(bad_roles),
+                          all=", ".join(ROLES)) if bad_roles else None})
+    if _email_taken(email):
+        raise Conflict("email_taken", _("An account with this email address already exists."))
+    user = User(email=email, display_name=display_name, bio="", email_confirmed_at=utcnow(),
+                notify_mode="immediately", security_stamp=0)
+    user.set_password(password)
+    _add_user(user)
+    for role in dict.fromkeys(roles):
+        grant_role(actor, user, role)
+    return user
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the address a confirmation link was sent to; idempotent."""
+    data = _load(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
+    user = db.session.get(User, data["u"])
+    if user is None or user.email != data.get("e"):
+        raise Invalid({"token": _("This link is invalid.")}, code="invalid_token")
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+def resend_confirmation(email: str) -> None:
+    """Send a new confirmation link if an unconfirmed account has this address (says nothing)."""
+    user = get_by_email(email)
+    if user is not None and not user.email_confirmed and not user.is_blocked:
+        send_confirmation(user)
+
+
+def authenticate(email: str, password: str) -> User:
+    """The account for these credentials; Unauthorized (one generic message) otherwise."""
+    user = get_by_email(email if isinstance(email, str) else "")
+    password = password if isinstance(password, str) else ""
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # answer as slowly as for a real account
+        raise Unauthorized("bad_credentials", _("The email address or password is not correct."))
+    if not user.check_password(password):
+        raise Unauthorized("bad_credentials", _("The email address or password is not correct."))
+    if user.is_blocked:
+        raise Unauthorized("account_blocked", _("This account is blocked."))
+    user.last_seen_at = utcnow()
+    return user
+
+
+def issue_api_token(email: str, password: str) -> tuple[str, User]:
+    user = authenticate(email, password)
+    return issue_token(user, current_app.config["TOKEN_MAX_AGE_SECONDS"]), user
+
+
+def revoke_api_token(token: str) -> None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an active account has this address. Says nothing either way."""
+    user = get_by_email(email or "")
+    if user is None or user.is_blocked:
+        return
+    link = _link("accounts.reset_password", token=make_reset_token(user))
+    send_mail(user.email, _("Kyoso: reset your password"),
+              _("Hello %(name)s,\n\nSomeone (hopefully you) asked to reset your Kyoso password. "
+                "Open this link within 2 hours to choose a new one:\n\n%(link)s\n\n"
+                "If you did not ask for this, ignore this mail; your password stays as it is.",
+                name=user.display_name, link=link))
+
+
+def user_for_reset_token(token: str) -> User:
+    """The account a reset link is for, if the link is still good."""
+    data = _load(token, RESET_SALT, RESET_MAX_AGE)
+    user = db.session.get(User, data["u"])
+    if user is None or user.security_stamp != data.get("s") or user.is_blocked:
+        raise Invalid({"token": _("This link is invalid or has already been used.")},
+                      code="invalid_token")
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    """Set a new password and bump the stamp: other sessions, API tokens and reset links die."""
+    user.set_password(password)
+    user.security_stamp = (user.security_stamp or 0) + 1
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                              ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    _raise_if({"password": password_problem(new_password, user.email)})
+    _set_password(user, new_password)
+    # Whoever holds the inbox has proved it is theirs.
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password or ""):
+        raise Invalid({"current_password": _("Your current password is not correct.")})
+    _raise_if({"new_password": password_problem(new_password, user.email)})
+    _set_password(user, new_password)
+
+
+# --------------------------------------------------------------------------- profile, settings
+
+
+def avatar_folder() -> str:
+    return os.path.join(current_app.config["UPLOAD_FOLDER"], AVATAR_SUBFOLDER)
+
+
+def avatar_file(key: str, size: str) -> str:
+    """Path of an avatar variant; NotFound for anything that is not an avatar key and size."""
+    if size not in AVATAR_SIZES or not isinstance(key, str) or not key.startswith(AVATAR_PREFIX):
+        raise NotFound("not_found", _("No such picture."))
+    try:
+        path = image_path(avatar_folder(), key, size)
+    except ValueError:
+        raise NotFound("not_found", _("No such picture.")) from None
+    if not os.path.isfile(path):
+        raise NotFound("not_found", _("No such picture."))
+    return path
+
+
+def update_profile(user: User, display_name: str, bio: str, avatar: bytes | None = None,
+                   remove_avatar: bool = False) -> User:
+    """Change display name and bio; a new avatar is re-encoded (never stored as sent)."""
+    display_name = clean_display_name(display_name)
+    bio = (bio or "").strip()
+    _raise_if({"display_name": display_name_problem(display_name),
+               "bio": _("Use at most %(n)s characters.", n=BIO_MAX_LENGTH)
+               if len(bio) > BIO_MAX_LENGTH else None})
+    old_key = user.avatar_key
+    if avatar:
+        config = current_app.config
+        try:
+            processed = process_image(avatar, max_bytes=config["IMAGE_MAX_BYTES"],
+                                      max_pixels=config["IMAGE_MAX_PIXELS"], sizes=AVATAR_SIZES)
+        except ImageRejected as rejected:
+            raise Invalid({"avatar": rejected.message}, code=rejected.code) from None
+        user.avatar_key = store_image(processed, avatar_folder(), prefix=AVATAR_PREFIX)
+    elif remove_avatar:
+        user.avatar_key = None
+    if old_key and old_key != user.avatar_key:
+        folder = avatar_folder()
+        after_commit(lambda: delete_image(folder, old_key, AVATAR_SIZES))
+    user.display_name = display_name
+    user.bio = bio
+    return user
+
+
+def update_settings(user: User, notify_mode: str | None = None, locale: str | None = None) -> User:
+    """How the member hears about things, and their language ('' = the browser's)."""
+    fields = {}
+    if notify_mode is not None and notify_mode not in NOTIFY_MODES:
+        fields["notify_mode"] = _("Choose one of: %(modes)s.", modes=", ".join(NOTIFY_MODES))
+    if locale is not None and locale not in (*LOCALES, ""):
+        fields["locale"] = _("Choose one of: %(locales)s.", locales=", ".join(LOCALES))
+    _raise_if(fields)
+    if notify_mode is not None:
+        user.notify_mode = notify_mode
+    if locale is not None:
+        user.locale = locale or None
+    return user
+
+
+# --------------------------------------------------------------------------- staff actions
+
+
+def _check_actor(actor: User | None, action: str) -> None:
+    """Operators at the console (actor None) may do anything; people need the permission."""
+    if actor is not None:
+        permissions.require(actor, action)
+
+
+def grant_role(actor: User | None, user: User, role: str) -> bool:
+    """Give a role; False if the user already had it. Audited."""
+    _check_actor(actor, "manage_users")
+    if role not in ROLES:
+        raise Invalid({"role": _("Unknown role: %(role)s.", role=role)})
+    if user.has_role(role):
+        return False
+    before = user.roles
+    user.role_rows.append(UserRole(role=role))
+    events.audit(actor, "user.role_granted", user, before={"roles": before},
+                 after={"roles": user.roles})
+    db.session.flush()  # keep audit rows in the order the actions happened
+    return True
+
+
+def revoke_role(actor: User | None, user: User, role: str) -> bool:
+    """Take a role away; False if the user did not have it. Audited."""
+    _check_actor(actor, "manage_users")
+    if role not in ROLES or role == "member":
+        raise Invalid({"role": _("This role cannot be revoked: %(role)s.", role=role)})
+    rows = [row for row in user.role_rows if row.role == role]
+    if not rows:
+        return False
+    before = user.roles
+    for row in rows:
+        user.role_rows.remove(row)
+    events.audit(actor, "user.role_revoked", user, before={"roles": before},
+                 after={"roles": user.roles})
+    db.session.flush()  # keep audit rows in the order the actions happened
+    return True
+
+
+def block_user(actor: User | None, user: User, reason: str | None = None) -> bool:
+    """Block an account: it can no longer sign in, and its sessions and tokens stop working."""
+    _check_actor(actor, "block_user")
+    if user.is_blocked:
+        return False
+    user.blocked_at = utcnow()
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                              ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+    events.audit(actor, "user.blocked", user, before={"blocked": False}, after={"blocked": True},
+                 reason=reason)
+    return True
+
+
+def unblock_user(actor: User | None, user: User, reason: str | None = None) -> bool:
+    _check_actor(actor, "block_user")
+    if not user.is_blocked:
+        return False
+    user.blocked_at = None
+    events.audit(actor, "user.unblocked", user, before={"blocked": True}, after={"blocked": False},
+                 reason=reason)
+    return True
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+QUALIFIED_OR_LATER = ("qualified", "in_review", "approved", "not_approved", "on_hold",
+                      "in_production", "on_sale")
+APPROVED_OR_LATER = ("approved", "in_production", "on_sale")
+
+
+@dataclass(frozen=True)
+class Badge:
+    slug: str
+    label: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    kind: str  # "support" or "comment"
+    at: datetime
+    idea: Idea
+    text: str = ""
+
+
+def badges_for(user: User) -> list[Badge]:
+    """Badges earned from public facts only (so a badge never reveals a hidden idea)."""
+    public = (Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False))
+    own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == user.id))
+    ideas = db.session.execute(select(
+        func.count(Idea.id),
+        func.count(Idea.id).filter(Idea.status.in_(QUALIFIED_OR_LATER)),
+        func.count(Idea.id).filter(Idea.status.in_(APPROVED_OR_LATER)),
+    ).where(own, *public)).one()
+    supports = db.session.scalar(select(func.count()).select_from(Support)
+                                 .where(Support.user_id == user.id)) or 0
+    badges = []
+    if user.is_staff:
+        badges.append(Badge("staff", _("Kyoso team"), _("Works on Kyoso.")))
+    if ideas[0]:
+        badges.append(Badge("first-idea", _("First idea"), _("Published an idea.")))
+    if ideas[1]:
+        badges.append(Badge("idea-qualified", _("Idea qualified"),
+                            _("An idea reached the review threshold.")))
+    if ideas[2]:
+        badges.append(Badge("idea-approved", _("Idea approved"), _("An idea became a product.")))
+    if supports >= 1:
+        badges.append(Badge("first-support", _("Supporter"), _("Supported an idea.")))
+    if supports >= 100:
+        badges.append(Badge("100-supports", _("100 supports given"),
+                            _("Supported 100 ideas.")))
+    return badges
+
+
+def recent_activity(viewer, user: User, limit: int = 15) -> list[Activity]:
+    """The user's recent supports and comments, only on ideas the viewer may see and that are
+    listed publicly; two queries whatever the limit."""
+    from app.queries import idea_visibility, listed_condition
+
+    visible = (idea_visibility(viewer), listed_condition())
+    supports = db.session.execute(
+        select(Support.created_at, Idea).join(Idea, Idea.id == Support.idea_id)
+        .where(Support.user_id == user.id, *visible)
+        .order_by(Support.created_at.desc(), Support.id.desc()).limit(limit)).all()
+    comments = db.session.execute(
+        select(Comment.created_at, Comment.body, Idea).join(Idea, Idea.id == Comment.idea_id)
+        .where(Comment.author_id == user.id, Comment.deleted_at.is_(None),
+               Comment.hidden.is_(False), *visible)
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)).all()
+    items = [Activity("support", at, idea) for at, idea in supports]
+    items += [Activity("comment", at, idea, _excerpt(body)) for at, body, idea in comments]
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+def _excerpt(text: str, length: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def staff_roles(user: User) -> list[str]:
+    return [role for role in user.roles if role in STAFF_ROLES]

@@ -1,0 +1,319 @@
+"""Discussion: comments with one level of replies, edit history, soft delete, reports,
+creators' updates, and the moderation of reported comments."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app, has_request_context
+from flask_babel import gettext
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app import permissions
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.models import Comment, CommentRevision, Idea, Report, User
+from app.models.base import utcnow
+from app.models.ideas import PUBLIC_STATUSES
+from app.services import events, follows
+
+
+def _(text: str, **values) -> str:
+    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text
+
+
+def _en(text: str, **values) -> str:
+    """Notification text: stored once for another person, so not in the actor's language."""
+    return text % values if values else text
+
+
+BODY_MAX_LENGTH = 5000
+REPORT_REASON_MAX_LENGTH = 500
+
+
+def _clean_body(body: object, name: str = "body") -> str:
+    if not isinstance(body, str):
+        raise Invalid({name: _("Write some text.")})
+    body = body.strip()
+    if not body:
+        raise Invalid({name: _("Write some text.")})
+    if len(body) > BODY_MAX_LENGTH:
+        raise Invalid({name: _("At most %(n)s characters.", n=BODY_MAX_LENGTH)})
+    return body
+
+
+def _discussable_idea(user: User | None, idea_id: int) -> Idea:
+    """The idea, if the user may see it and it is public (drafts and ideas awaiting moderation
+    have no discussion)."""
+    idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
+    if idea.status not in PUBLIC_STATUSES or idea.hidden:
+        raise Conflict("discussion_closed", _("This idea is not open for discussion."))
+    return idea
+
+
+def _comment_for(user: User | None, comment_id: int) -> tuple[Comment, Idea]:
+    """A comment on an idea the user may see, else NotFound."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("comment_not_found", _("No such comment."))
+    idea = db.session.get(Idea, comment.idea_id)
+    if idea is None or not permissions.may_view_idea(user, idea):
+        raise NotFound("comment_not_found", _("No such comment."))
+    return comment, idea
+
+
+def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = None) -> Comment:
+    """Comment on an idea, or reply to a comment (a reply to a reply joins its thread)."""
+    idea = _discussable_idea(user, idea_id)
+    permissions.require(user, "comment", idea)
+    body = _clean_body(body)
+    parent = None
+    if parent_id is not None:
+        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+            raise Invalid({"parent_id": _("Not a comment on this idea.")})
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or parent.idea_id != idea.id:
+            raise Invalid({"parent_id": _("Not a comment on this idea.")})
+        if parent.parent_id is not None:  # one level of replies
+            parent = db.session.get(Comment, parent.parent_id)
+        if parent.deleted_at is not None or parent.hidden:
+            raise Invalid({"parent_id": _("This comment can no longer be answered.")})
+    comment = Comment(idea_id=idea.id, author_id=user.id, body=body,
+                      parent_id=parent.id if parent else None,
+                      is_official=permissions.is_staff(user))
+    db.session.add(comment)
+    db.session.flush()
+    told = set()
+    if parent is not None and parent.author_id != user.id:
+        events.notify([parent.author], "reply",
+                      _en("%(name)s replied to your comment on “%(title)s”.",
+                        name=user.display_name, title=idea.title),
+                      idea=idea, url=comment_url(idea, comment))
+        told.add(parent.author_id)
+    creators = [c for c in events.creators_of(idea) if c.id not in told]
+    events.notify(creators, "comment_on_idea",
+                  _en("%(name)s commented on your idea “%(title)s”.",
+                    name=user.display_name, title=idea.title),
+                  idea=idea, url=comment_url(idea, comment), exclude=user)
+    return comment
+
+
+def post_update(user: User, idea_id: int, body: str) -> Comment:
+    """A creator's update on their idea; followers and supporters are told."""
+    idea = _discussable_idea(user, idea_id)
+    permissions.require(user, "comment", idea)
+    permissions.require(user, "post_update", idea)
+    comment = Comment(idea_id=idea.id, author_id=user.id, body=_clean_body(body),
+                      is_update=True, is_official=permissions.is_staff(user))
+    db.session.add(comment)
+    db.session.flush()
+    creator_ids = {c.user_id for c in idea.creators}
+    audience = [u for u in follows.audience_of(idea) if u.id not in creator_ids]
+    events.notify(audience, "idea_update",
+                  _en("Update on “%(title)s” from %(name)s.", title=idea.title,
+                    name=user.display_name), idea=idea, url=comment_url(idea, comment))
+    return comment
+
+
+def edit_comment(user: User, comment_id: int, body: str) -> Comment:
+    """The author edits their comment; the previous text is kept as a revision."""
+    comment, _idea = _comment_for(user, comment_id)
+    permissions.require(user, "edit_comment", comment)
+    if comment.deleted_at is not None:
+        raise Conflict("comment_deleted", _("This comment was deleted."))
+    if comment.hidden:
+        raise Conflict("comment_hidden", _("This comment is hidden pending moderation."))
+    body = _clean_body(body)
+    if body == comment.body:
+        return comment
+    db.session.add(CommentRevision(comment_id=comment.id, body=comment.body))
+    comment.body = body
+    comment.edited_at = utcnow()
+    return comment
+
+
+def delete_comment(user: User, comment_id: int, reason: str | None = None) -> Comment:
+    """Soft delete by the author or a moderator: shown as "[deleted]", replies stay."""
+    comment, _idea = _comment_for(user, comment_id)
+    permissions.require(user, "delete_comment", comment)
+    if comment.deleted_at is not None:
+        return comment
+    comment.deleted_at = utcnow()
+    if comment.author_id != user.id:
+        events.audit(user, "comment.delete", comment, before={"hidden": comment.hidden},
+                     after={"deleted": True}, reason=reason)
+        _resolve_reports(comment, "removed")
+    return comment
+
+
+def revisions_of(user: User | None, comment_id: int) -> tuple[Comment, list[CommentRevision]]:
+    """A visible comment's earlier texts, newest first (none for hidden or deleted ones,
+    except for moderators)."""
+    comment, _idea = _comment_for(user, comment_id)
+    if (comment.hidden or comment.deleted_at is not None) and not permissions.can(
+            user, "moderate"):
+        raise NotFound("comment_not_found", _("No such comment."))
+    revisions = list(db.session.scalars(
+        select(CommentRevision).where(CommentRevision.comment_id == comment.id)
+        .order_by(CommentRevision.created_at.desc(), CommentRevision.id.desc())))
+    return comment, revisions
+
+
+# --- reports and moderation -----------------------------------------------------------------
+
+def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
+    """Report a comment, once per member, never one's own. At COMMENT_REPORT_THRESHOLD
+    different members the comment is hidden until a moderator decides."""
+    comment, _idea = _comment_for(user, comment_id)
+    permissions.require(user, "report", comment)
+    if comment.deleted_at is not None:
+        raise Conflict("comment_deleted", _("This comment was deleted."))
+    if not isinstance(reason, str):
+        raise Invalid({"reason": _("The reason must be text.")})
+    reason = reason.strip()
+    if len(reason) > REPORT_REASON_MAX_LENGTH:
+        raise Invalid({"reason": _("At most %(n)s characters.", n=REPORT_REASON_MAX_LENGTH)})
+    if db.session.scalar(select(func.count()).select_from(Report).where(
+            Report.comment_id == comment.id, Report.reporter_id == user.id)):
+        raise Conflict("already_reported", _("You already reported this comment."))
+    report = Report(comment_id=comment.id, reporter_id=user.id, reason=reason)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+    except IntegrityError:
+        raise Conflict("already_reported", _("You already reported this comment.")) from None
+    db.session.execute(update(Comment).where(Comment.id == comment.id)
+                       .values(report_count=Comment.report_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(comment)
+    if not comment.hidden and comment.report_count >= current_app.config["COMMENT_REPORT_THRESHOLD"]:
+        comment.hidden = True
+    return report
+
+
+def _resolve_reports(comment: Comment, resolution: str) -> int:
+    result = db.session.execute(
+        update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolution=resolution)
+        .execution_options(synchronize_session=False))
+    comment.report_count = 0
+    return result.rowcount
+
+
+def _moderated_comment(moderator: User, comment_id: int) -> Comment:
+    permissions.require(moderator, "moderate")
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("comment_not_found", _("No such comment."))
+    return comment
+
+
+def restore_comment(moderator: User, comment_id: int, reason: str | None = None) -> Comment:
+    """A moderator finds the reports unfounded: the comment shows again."""
+    comment = _moderated_comment(moderator, comment_id)
+    before = {"hidden": comment.hidden, "report_count": comment.report_count}
+    _resolve_reports(comment, "restored")
+    comment.hidden = False
+    events.audit(moderator, "comment.restore", comment, before=before,
+                 after={"hidden": False, "report_count": 0}, reason=reason)
+    return comment
+
+
+def remove_comment(moderator: User, comment_id: int, reason: str | None = None) -> Comment:
+    """A moderator upholds the reports: the comment is deleted (shown as "[deleted]")."""
+    comment = _moderated_comment(moderator, comment_id)
+    before = {"hidden": comment.hidden, "report_count": comment.report_count,
+              "deleted": comment.deleted_at is not None}
+    _resolve_reports(comment, "removed")
+    comment.hidden = False
+    if comment.deleted_at is None:
+        comment.deleted_at = utcnow()
+    events.audit(moderator, "comment.remove", comment, before=before,
+                 after={"deleted": True}, reason=reason)
+    if comment.author_id != moderator.id:
+        author = db.session.get(User, comment.author_id)
+        idea = db.session.get(Idea, comment.idea_id)
+        events.notify([author], "moderation",
+                      _en("A moderator removed your comment on “%(title)s”.", title=idea.title),
+                      idea=idea)
+    return comment
+
+
+@dataclass
+class ReportedComment:
+    comment: Comment
+    idea: Idea
+    reports: list[tuple[Report, User | None]] = field(default_factory=list)  # with reporter
+
+
+def reported_comments(moderator: User) -> list[ReportedComment]:
+    """Comments that are hidden or have unresolved reports, most reported first."""
+    permissions.require(moderator, "moderate")
+    open_reports = select(Report.comment_id).where(Report.resolved_at.is_(None))
+    comments = list(db.session.scalars(
+        select(Comment).where((Comment.hidden.is_(True) & Comment.deleted_at.is_(None))
+                              | Comment.id.in_(open_reports))
+        .options(selectinload(Comment.author))
+        .order_by(Comment.hidden.desc(), Comment.report_count.desc(), Comment.id)))
+    if not comments:
+        return []
+    ideas = {idea.id: idea for idea in db.session.scalars(
+        select(Idea).where(Idea.id.in_({c.idea_id for c in comments})))}
+    reports: dict[int, list[Report]] = {}
+    for report in db.session.scalars(
+            select(Report).where(Report.comment_id.in_([c.id for c in comments]),
+                                 Report.resolved_at.is_(None)).order_by(Report.id)):
+        reports.setdefault(report.comment_id, []).append(report)
+    reporters = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({r.reporter_id for rows in reports.values() for r in rows})))} \
+        if reports else {}
+    return [ReportedComment(c, ideas[c.idea_id],
+                            [(r, reporters.get(r.reporter_id)) for r in reports.get(c.id, [])])
+            for c in comments]
+
+
+# --- reading --------------------------------------------------------------------------------
+
+@dataclass
+class CommentPage:
+    comments: list[Comment]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, (self.total + self.per_page - 1) // self.per_page)
+
+
+def thread_query(idea_id: int):
+    """Top-level comments of an idea, oldest first, with replies and authors eager-loaded."""
+    return (select(Comment).where(Comment.idea_id == idea_id, Comment.parent_id.is_(None))
+            .options(selectinload(Comment.author),
+                     selectinload(Comment.replies).selectinload(Comment.author))
+            .order_by(Comment.created_at, Comment.id))
+
+
+def comment_page(idea_id: int, page: int = 1, per_page: int = 30) -> CommentPage:
+    """One page of threads: a constant number of queries whatever the page holds."""
+    total = db.session.scalar(select(func.count()).select_from(Comment).where(
+        Comment.idea_id == idea_id, Comment.parent_id.is_(None))) or 0
+    page = max(1, page)
+    comments = list(db.session.scalars(thread_query(idea_id).limit(per_page)
+                                       .offset((page - 1) * per_page)))
+    return CommentPage(comments, total, page, per_page)
+
+
+def comment_url(idea: Idea, comment: Comment) -> str:
+    return f"{events.idea_url(idea)}#comment-{comment.id}"
+
+
+def shown_body(comment: Comment) -> str | None:
+    """The text readers may see: None for deleted or hidden comments."""
+    if comment.deleted_at is not None or comment.hidden:
+        return None
+    return comment.body

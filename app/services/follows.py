@@ -1,0 +1,89 @@
+"""Following ideas: who hears about an idea's milestones, updates and status changes."""
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
+
+from app import permissions
+from app.extensions import db
+from app.models import Idea, IdeaFollow, Support, User
+from app.services import events
+
+
+def _(text: str, **values) -> str:
+    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text
+
+
+def _en(text: str, **values) -> str:
+    """Notification text: stored once for another person, so not in the actor's language."""
+    return text % values if values else text
+
+
+def _visible_idea(user: User | None, idea_id: int) -> Idea:
+    return permissions.require_visible(user, db.session.get(Idea, idea_id))
+
+
+def is_following(user: User | None, idea_id: int) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(db.session.scalar(select(exists().where(
+        IdeaFollow.idea_id == idea_id, IdeaFollow.user_id == user.id))))
+
+
+def add_follow(user: User, idea: Idea) -> bool:
+    """Make user follow idea (no checks, no notification); False when they already did."""
+    if is_following(user, idea.id):
+        return False
+    try:
+        with db.session.begin_nested():  # a concurrent follow may win the unique constraint
+            db.session.add(IdeaFollow(idea_id=idea.id, user_id=user.id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def follow_idea(user: User, idea_id: int) -> bool:
+    """Follow an idea the user may see; True when newly followed (idempotent).
+    The creators are told that someone follows their idea."""
+    idea = _visible_idea(user, idea_id)
+    permissions.require(user, "follow", idea)
+    if permissions.is_creator(user, idea):
+        return False  # creators hear about their own idea anyway
+    added = add_follow(user, idea)
+    if added:
+        events.notify(events.creators_of(idea), "idea_followed",
+                      _en("%(name)s now follows your idea “%(title)s”.", name=user.display_name,
+                        title=idea.title), idea=idea, exclude=user)
+    return added
+
+
+def unfollow_idea(user: User, idea_id: int) -> bool:
+    """Stop following; True when the user was following (idempotent)."""
+    idea = _visible_idea(user, idea_id)
+    permissions.require(user, "follow", idea)
+    result = db.session.execute(delete(IdeaFollow).where(IdeaFollow.idea_id == idea.id,
+                                                         IdeaFollow.user_id == user.id))
+    return bool(result.rowcount)
+
+
+def followers_of(idea: Idea) -> list[User]:
+    """Everyone following the idea."""
+    return list(db.session.scalars(
+        select(User).join(IdeaFollow, IdeaFollow.user_id == User.id)
+        .where(IdeaFollow.idea_id == idea.id, User.blocked_at.is_(None))
+        .order_by(User.id)))
+
+
+def audience_of(idea: Idea) -> list[User]:
+    """Followers and supporters of the idea: the people told about a creator's update."""
+    followers = select(IdeaFollow.user_id).where(IdeaFollow.idea_id == idea.id)
+    supporters = select(Support.user_id).where(Support.idea_id == idea.id)
+    return list(db.session.scalars(
+        select(User).where(User.blocked_at.is_(None),
+                           User.id.in_(followers.union(supporters)))
+        .order_by(User.id)))

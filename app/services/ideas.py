@@ -1,0 +1,682 @@
+"""Authoring ideas: drafts, images, similar ideas, co-creators, consent and submission.
+
+Every function takes the acting user and plain values, checks permission through
+app.permissions, changes the data, records what happened and queues notifications. The caller
+commits.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, has_request_context
+from flask_babel import gettext
+from sqlalchemy import case, func, or_, select, text
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app import images as image_files
+from app import permissions
+from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from app.extensions import db
+from app.jobs import after_commit
+from app.models import (Agreement, Category, Consent, Idea, IdeaCreator, IdeaEvent, IdeaImage,
+                        Product, Tag, User)
+from app.models.base import utcnow
+from app.queries import visible_ideas
+from app.services import events
+
+# Limits of an idea's fields (characters).
+TITLE_MAX = 120
+PITCH_MAX = 200
+DESCRIPTION_MAX = 20_000
+INSIGHT_MAX = 2_000
+TAG_MAX = 40
+TAGS_MAX = 10
+# Revenue shares are in basis points; all creators together hold exactly this much.
+TOTAL_SHARE_BPS = 10_000
+
+EDITABLE_STATUSES = ("draft", "needs_changes")
+INSIGHT_FIELDS = ("situation", "emotion", "purpose")
+TEXT_FIELDS = {"title": TITLE_MAX, "pitch": PITCH_MAX, "description": DESCRIPTION_MAX,
+               "situation": INSIGHT_MAX, "emotion": INSIGHT_MAX, "purpose": INSIGHT_MAX}
+IDEA_FIELDS = (*TEXT_FIELDS, "category", "tags")
+#: Display sizes of idea images: name -> longest edge in pixels.
+IMAGE_SIZES = {"thumb": 320, "card": 640, "large": 1600}
+IMAGE_KEY_PREFIX = "i"
+
+
+def _(text_: str, **values) -> str:
+    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
+    if has_request_context():
+        return gettext(text_, **values)
+    return text_ % values if values else text_
+
+
+def _en(text_: str, **values) -> str:
+    """Notification text: stored for another person, so not in the actor's language."""
+    return text_ % values if values else text_
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def page_options():
+    """Eager loads for one idea with everything its page and its JSON show."""
+    return (selectinload(Idea.images), selectinload(Idea.tags), selectinload(Idea.category),
+            selectinload(Idea.owner),
+            selectinload(Idea.creators).selectinload(IdeaCreator.user))
+
+
+def get_visible(viewer: Any, idea_id: int) -> Idea:
+    """The idea with its page's relationships loaded, or NotFound for this viewer."""
+    idea = db.session.scalar(select(Idea).where(Idea.id == idea_id).options(*page_options()))
+    return permissions.require_visible(viewer, idea)
+
+
+def lock_idea(idea_id: int) -> Idea | None:
+    """The idea read fresh with its row locked until commit (the database on SQLite)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE ideas SET id = id WHERE 0 = 1"))
+    return db.session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def events_of(idea: Idea) -> list[IdeaEvent]:
+    """The idea's history, oldest first, with actors loaded."""
+    return list(db.session.scalars(
+        select(IdeaEvent).where(IdeaEvent.idea_id == idea.id)
+        .options(selectinload(IdeaEvent.actor))
+        .order_by(IdeaEvent.created_at, IdeaEvent.id)))
+
+
+def product_id_of(idea: Idea) -> int | None:
+    if idea.status not in ("approved", "in_production", "on_sale"):
+        return None  # only approved ideas have a product: no query for the others
+    return db.session.scalar(select(Product.id).where(Product.idea_id == idea.id))
+
+
+def categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.name)))
+
+
+def current_agreement() -> Agreement | None:
+    """The creator agreement in force: the latest published version."""
+    return db.session.scalar(select(Agreement).order_by(Agreement.published_at.desc(),
+                                                        Agreement.id.desc()).limit(1))
+
+
+# --- validating input -----------------------------------------------------------------------
+
+_TAG_SEPARATOR = re.compile(r"[\s_]+")
+_TAG_DROP = re.compile(r"[^\w-]+")
+_HYPHENS = re.compile(r"-{2,}")
+
+
+def normalise_tag(raw: str) -> str:
+    """A tag as stored: lower case, words joined by hyphens, nothing but letters, digits, '-'."""
+    tag = _TAG_SEPARATOR.sub("-", raw.strip().lower())
+    tag = _TAG_DROP.sub("", tag).replace("_", "-")
+    return _HYPHENS.sub("-", tag).strip("-")
+
+
+def parse_tags(value: Any) -> list[str]:
+    """Tags from a comma-separated string or a list of strings: normalised, de-duplicated,
+    in the given order. Raises Invalid (field `tags`) for a wrong type or too many/long tags."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        parts = list(value)
+    else:
+        raise Invalid({"tags": _("Give the tags as a list of strings.")})
+    tags: list[str] = []
+    for part in parts:
+        tag = normalise_tag(part)
+        if not tag or tag in tags:
+            continue
+        if len(tag) > TAG_MAX:
+            raise Invalid({"tags": _("Each tag has at most %(n)s characters.", n=TAG_MAX)})
+        tags.append(tag)
+    if len(tags) > TAGS_MAX:
+        raise Invalid({"tags": _("At most %(n)s tags.", n=TAGS_MAX)})
+    return tags
+
+
+def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = ()) -> dict[str, Any]:
+    """Check the idea fields present in `data` (types and lengths) and return them cleaned:
+    text stripped, `category` resolved to a Category, `tags` normalised. Raises Invalid listing
+    every bad field. Keys: title, pitch, description, situation, emotion, purpose, category,
+    tags."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name, limit in TEXT_FIELDS.items():
+        if name not in data or data[name] is None:
+            continue
+        value = data[name]
+        if not isinstance(value, str):
+            errors[name] = _("Must be a string.")
+            continue
+        value = value.replace("\r\n", "\n").strip()
+        if "\x00" in value:
+            errors[name] = _("Contains a character that is not allowed.")
+        elif len(value) > limit:
+            errors[name] = _("At most %(n)s characters.", n=limit)
+        else:
+            values[name] = value
+    if "category" in data and data["category"] is not None:
+        slug = data["category"]
+        if not isinstance(slug, str):
+            errors["category"] = _("Must be a category slug.")
+        elif slug.strip() == "":
+            values["category"] = None
+        else:
+            category = db.session.scalar(select(Category).where(Category.slug == slug.strip()))
+            if category is None:
+                errors["category"] = _("Unknown category.")
+            else:
+                values["category"] = category
+    if "tags" in data:
+        try:
+            values["tags"] = parse_tags(data["tags"])
+        except Invalid as error:
+            errors.update(error.fields)
+    for name in required:
+        if name not in errors and not values.get(name):
+            errors[name] = _("This field is required.")
+    if errors:
+        raise Invalid(errors)
+    return values
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    """The Tag rows for these names, creating missing ones (safe when two requests race)."""
+    if not names:
+        return []
+    existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    for name in names:
+        if name in existing:
+            continue
+        try:
+            with db.session.begin_nested():
+                tag = Tag(name=name)
+                db.session.add(tag)
+            existing[name] = tag
+        except IntegrityError:
+            existing[name] = db.session.scalar(select(Tag).where(Tag.name == name))
+    return [existing[name] for name in names]
+
+
+def _apply(idea: Idea, values: Mapping[str, Any]) -> list[str]:
+    """Write cleaned values onto the idea; returns the names of the fields that changed."""
+    changed = []
+    columns = {"title": "title", "pitch": "pitch", "description": "description",
+               "situation": "insight_situation", "emotion": "insight_emotion",
+               "purpose": "insight_purpose"}
+    for name, column in columns.items():
+        if name in values and getattr(idea, column) != values[name]:
+            setattr(idea, column, values[name])
+            changed.append(name)
+    if "category" in values:
+        category_id = values["category"].id if values["category"] is not None else None
+        if idea.category_id != category_id:
+            idea.category_id = category_id
+            changed.append("category")
+    if "tags" in values and [t.name for t in idea.tags] != values["tags"]:
+        idea.tags = _tags_named(values["tags"])
+        changed.append("tags")
+    return changed
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+def create_draft(user: User, data: Mapping[str, Any]) -> Idea:
+    """Create a draft idea owned by `user` (who holds the whole revenue share until they invite
+    co-creators). Only the title is required now; the rest is required on submission."""
+    permissions.require(user, "create_idea")
+    values = clean_fields(data, required=("title",))
+    idea = Idea(owner_id=user.id, title=values["title"], pitch="", description="",
+                status="draft")
+    db.session.add(idea)
+    _apply(idea, values)
+    db.session.flush()
+    db.session.add(IdeaCreator(idea_id=idea.id, user_id=user.id, is_owner=True,
+                               share_bps=TOTAL_SHARE_BPS))
+    events.record(user, "created", idea, to_status="draft")
+    return idea
+
+
+def require_editing(user: Any, idea: Idea, action: str = "edit_idea") -> None:
+    """Permission to change an idea's draft: 403 for non-creators, 409 once it is submitted."""
+    try:
+        permissions.require(user, action, idea)
+    except Forbidden as error:
+        if error.code == "idea_not_editable":
+            raise Conflict("idea_not_editable",
+                           _("This idea can only be changed while it is a draft or "
+                             "needs changes.")) from None
+        raise
+
+
+def update_idea(user: User, idea_id: int, data: Mapping[str, Any]) -> Idea:
+    """Change some fields of a draft (or of an idea sent back with needs_changes)."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    require_editing(user, idea)
+    values = clean_fields(data)
+    if "title" in values and not values["title"]:
+        raise Invalid({"title": _("This field is required.")})
+    changed = _apply(idea, values)
+    if changed:
+        idea.updated_at = utcnow()
+    return idea
+
+
+def delete_draft(user: User, idea_id: int) -> None:
+    """Delete a draft for good, with its image files (after commit)."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, "delete_idea", idea)
+    if idea.status != "draft":
+        raise Conflict("not_a_draft", _("Only a draft can be deleted."))
+    keys = [image.key for image in idea.images]
+    # Creators point at consents, and consents at the idea: unlink before the cascade.
+    for creator in idea.creators:
+        creator.consent_id = None
+    db.session.flush()
+    db.session.delete(idea)
+    _remove_files_after_commit(keys)
+
+
+def withdraw_idea(user: User, idea_id: int, reason: str | None = None) -> Idea:
+    """The owner withdraws an idea that is gathering support."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, "withdraw_idea", idea)
+    if not idea.is_gathering:
+        raise Conflict("not_gathering", _("Only an idea that is gathering support can be "
+                                          "withdrawn."))
+    reason = (reason or "").strip()[:2000] or None
+    events.transition(user, idea, "withdrawn", "withdrawn", reason=reason)
+    events.notify(events.creators_of(idea), "idea_status",
+                  _en("“%(title)s” was withdrawn by %(name)s.", title=idea.title,
+                      name=user.display_name), idea=idea, exclude=user)
+    return idea
+
+
+# --- images ---------------------------------------------------------------------------------
+
+def _remove_files_after_commit(keys: list[str]) -> None:
+    if not keys:
+        return
+    folder = current_app.config["UPLOAD_FOLDER"]
+
+    def remove() -> None:
+        for key in keys:
+            image_files.delete_image(folder, key, IMAGE_SIZES)
+
+    after_commit(remove)
+
+
+def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
+    """Process an upload (decode, strip metadata, resize) and append it to the idea's images.
+
+    Raises TooLarge for a file above IMAGE_MAX_BYTES, Invalid (field `file`) for anything that
+    is not an acceptable image, Conflict `too_many_images` above IDEA_MAX_IMAGES.
+    """
+    config = current_app.config
+    idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
+    require_editing(user, idea, "upload_image")
+    if len(idea.images) >= config["IDEA_MAX_IMAGES"]:
+        raise _too_many_images(config["IDEA_MAX_IMAGES"])
+    try:
+        processed = image_files.process_image(data, max_bytes=config["IMAGE_MAX_BYTES"],
+                                              max_pixels=config["IMAGE_MAX_PIXELS"],
+                                              sizes=IMAGE_SIZES)
+    except image_files.ImageRejected as error:
+        if error.code == "too_large":
+            raise TooLarge("too_large", _("This image file is too large (at most %(n)s MB).",
+                                          n=config["IMAGE_MAX_BYTES"] // (1024 * 1024))) from None
+        raise Invalid({"file": _(error.message)}, code=error.code) from None
+    # The slow work is done: now lock the idea, so two uploads cannot pass the limit together.
+    idea = lock_idea(idea_id)
+    require_editing(user, idea, "upload_image")
+    count, last = db.session.execute(
+        select(func.count(IdeaImage.id), func.max(IdeaImage.position))
+        .where(IdeaImage.idea_id == idea.id)).one()
+    if count >= config["IDEA_MAX_IMAGES"]:
+        raise _too_many_images(config["IDEA_MAX_IMAGES"])
+    key = image_files.store_image(processed, config["UPLOAD_FOLDER"], IMAGE_KEY_PREFIX)
+    _remove_files_on_rollback(key)
+    image = IdeaImage(idea_id=idea.id, key=key, width=processed.width, height=processed.height,
+                      position=(last + 1) if last is not None else 0)
+    db.session.add(image)
+    db.session.flush()
+    db.session.expire(idea, ["images"])
+    return image
+
+
+def _too_many_images(limit: int) -> Conflict:
+    return Conflict("too_many_images", _("An idea can have at most %(n)s images.", n=limit))
+
+
+_UPLOADED = "kyoso_uploaded_images"
+
+
+def _remove_files_on_rollback(key: str) -> None:
+    """Stored files whose row is never committed are removed again (see the listeners below)."""
+    db.session.info.setdefault(_UPLOADED, []).append((current_app.config["UPLOAD_FOLDER"], key))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _keep_uploads(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release commits nothing yet
+        session.info.pop(_UPLOADED, None)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_uploads(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    for folder, key in session.info.pop(_UPLOADED, []):
+        image_files.delete_image(folder, key, IMAGE_SIZES)
+
+
+def _editable_image(user: User, idea_id: int, image_id: int) -> tuple[Idea, IdeaImage]:
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    require_editing(user, idea, "upload_image")
+    image = next((i for i in idea.images if i.id == image_id), None)
+    if image is None:
+        raise NotFound("image_not_found", _("No such image."))
+    return idea, image
+
+
+def move_image(user: User, idea_id: int, image_id: int, position: int) -> IdeaImage:
+    """Put an image at `position` (0 = the cover), shifting the others; positions stay 0..n-1."""
+    idea, image = _editable_image(user, idea_id, image_id)
+    ordered = [i for i in idea.images if i.id != image.id]
+    position = max(0, min(position, len(ordered)))
+    ordered.insert(position, image)
+    for index, item in enumerate(ordered):
+        item.position = index
+    db.session.flush()
+    db.session.expire(idea, ["images"])
+    return image
+
+
+def make_cover(user: User, idea_id: int, image_id: int) -> IdeaImage:
+    return move_image(user, idea_id, image_id, 0)
+
+
+def delete_image(user: User, idea_id: int, image_id: int) -> None:
+    idea, image = _editable_image(user, idea_id, image_id)
+    key = image.key
+    idea.images.remove(image)
+    for index, item in enumerate(idea.images):
+        item.position = index
+    db.session.flush()
+    _remove_files_after_commit([key])
+
+
+# --- similar ideas --------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+STOPWORDS = frozenset("""a an and are as at be by for from has have in into is it its of on or
+that the this to with without your you my our their me we i""".split())
+SIMILAR_MAX_WORDS = 8
+
+
+def _similar_words(title: str, pitch: str = "") -> list[str]:
+    words: list[str] = []
+    for word in _WORD.findall(f"{title or ''} {pitch or ''}"[:400].lower()):
+        if word in STOPWORDS or word in words or word.isdigit():
+            continue
+        if len(word) >= 3 or (_CJK.search(word) and len(word) >= 2):
+            words.append(word)
+    return words[:SIMILAR_MAX_WORDS]
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def similar_ideas(viewer: Any, title: str, pitch: str = "", limit: int = 5, *,
+                  exclude_id: int | None = None) -> list[Idea]:
+    """Listed ideas this viewer may see whose title shares words with `title` (and `pitch`),
+    most shared words first: shown while drafting, to prevent duplicates."""
+    words = _similar_words(title, pitch)
+    if not words:
+        return []
+    score = sum(case((or_(Idea.title.ilike(_like(w), escape="\\"),
+                          Idea.pitch.ilike(_like(w), escape="\\")), 1), else_=0)
+                for w in words)
+    stmt = visible_ideas(viewer).where(score > 0)
+    if exclude_id is not None:
+        stmt = stmt.where(Idea.id != exclude_id)
+    stmt = stmt.order_by(score.desc(), Idea.support_count.desc(), Idea.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt).unique())
+
+
+# --- co-creators ----------------------------------------------------------------------------
+
+def _owner_row(idea: Idea) -> IdeaCreator:
+    return next(c for c in idea.creators if c.is_owner)
+
+
+def _rebalance(idea: Idea, previous: Mapping[int, int]) -> None:
+    """Give the owner what the co-creators do not hold, and clear the consent of every creator
+    whose share changed (they must consent to the new split)."""
+    others = sum(c.share_bps for c in idea.creators if not c.is_owner)
+    if others >= TOTAL_SHARE_BPS:
+        raise Invalid({"share_bps": _("The co-creators' shares must total less than %(n)s "
+                                      "basis points: the owner keeps the rest.",
+                                      n=f"{TOTAL_SHARE_BPS:,}")})
+    _owner_row(idea).share_bps = TOTAL_SHARE_BPS - others
+    for creator in idea.creators:
+        if previous.get(creator.id) != creator.share_bps:
+            creator.consent_id = None
+
+
+def _check_share(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid({"share_bps": _("Give the share as a whole number of basis points.")})
+    if not 0 <= value < TOTAL_SHARE_BPS:
+        raise Invalid({"share_bps": _("Between 0 and %(n)s basis points.",
+                                      n=f"{TOTAL_SHARE_BPS - 1:,}")})
+    return value
+
+
+def _owned_draft(owner: User, idea_id: int) -> Idea:
+    idea = permissions.require_visible(owner, lock_idea(idea_id))
+    permissions.require(owner, "invite_co_creator", idea)
+    if idea.status not in EDITABLE_STATUSES:
+        raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
+                                              "is a draft."))
+    return idea
+
+
+def invite_co_creator(owner: User, idea_id: int, email: Any, share_bps: Any) -> IdeaCreator:
+    """Invite an existing member as co-creator with a revenue share in basis points; the owner
+    keeps the rest. The invitee is told and must consent to the agreement and the split."""
+    share = _check_share(share_bps)
+    if not isinstance(email, str) or not email.strip():
+        raise Invalid({"email": _("Give the member's email address.")})
+    idea = _owned_draft(owner, idea_id)
+    invitee = db.session.scalar(select(User).where(User.email == email.strip().lower()[:254]))
+    if invitee is None or invitee.is_blocked:
+        raise Invalid({"email": _("No member has this email address.")})
+    if any(c.user_id == invitee.id for c in idea.creators):
+        raise Conflict("already_creator", _("%(name)s is already a creator of this idea.",
+                                            name=invitee.display_name))
+    previous = {c.id: c.share_bps for c in idea.creators}
+    creator = IdeaCreator(user_id=invitee.id, user=invitee, is_owner=False, share_bps=share)
+    idea.creators.append(creator)
+    _rebalance(idea, previous)
+    db.session.flush()
+    events.record(owner, "co_creator_invited", idea,
+                  reason=f"{invitee.display_name} ({share} bps)")
+    events.notify([invitee], "co_creator_invite",
+                  _en("%(name)s invites you to co-create “%(title)s” with a %(share)s share of "
+                      "its royalties. Open the idea to accept.", name=owner.display_name,
+                      title=idea.title, share=format_share(share)), idea=idea)
+    return creator
+
+
+def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> IdeaCreator:
+    """Change a co-creator's share; everyone whose share changes must consent again."""
+    share = _check_share(share_bps)
+    idea = _owned_draft(owner, idea_id)
+    creator = next((c for c in idea.creators if c.user_id == user_id and not c.is_owner), None)
+    if creator is None:
+        raise NotFound("creator_not_found", _("No such co-creator."))
+    previous = {c.id: c.share_bps for c in idea.creators}
+    creator.share_bps = share
+    _rebalance(idea, previous)
+    if previous[creator.id] != share:
+        events.record(owner, "split_changed", idea,
+                      reason=f"{creator.user.display_name}: {share} bps")
+        events.notify([creator.user], "co_creator_invite",
+                      _en("Your share of “%(title)s” is now %(share)s. Please accept the new "
+                          "split.", title=idea.title, share=format_share(share)), idea=idea)
+    return creator
+
+
+def remove_co_creator(user: User, idea_id: int, user_id: int) -> None:
+    """The owner removes a co-creator (or a co-creator leaves) while the idea is a draft; the
+    owner takes back the share and must consent again."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    leaving = user_id == getattr(user, "id", None) and permissions.is_creator(user, idea)
+    if not leaving:
+        permissions.require(user, "invite_co_creator", idea)
+    if idea.status not in EDITABLE_STATUSES:
+        raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
+                                              "is a draft."))
+    creator = next((c for c in idea.creators if c.user_id == user_id and not c.is_owner), None)
+    if creator is None:
+        raise NotFound("creator_not_found", _("No such co-creator."))
+    previous = {c.id: c.share_bps for c in idea.creators}
+    name = creator.user.display_name
+    idea.creators.remove(creator)
+    _rebalance(idea, previous)
+    events.record(user, "co_creator_removed", idea, reason=name)
+
+
+def format_share(bps: int) -> str:
+    """Basis points as a percentage, exactly (no float): 2500 -> '25%', 1250 -> '12.5%'."""
+    whole, rest = divmod(bps, 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") + "%" if rest else f"{whole}%"
+
+
+# --- consent and submission -----------------------------------------------------------------
+
+def _agreement_for(version: Any) -> Agreement:
+    """The current agreement, if `version` names it; else Invalid (field agreement_version)."""
+    agreement = current_agreement()
+    if agreement is None:
+        raise Conflict("no_agreement", _("There is no creator agreement to consent to yet."))
+    if isinstance(version, bool) or not isinstance(version, str | int) \
+            or str(version).strip() != agreement.version:
+        raise Invalid({"agreement_version": _(
+            "This is not the current creator agreement (version %(v)s). Please read it and "
+            "consent again.", v=agreement.version)}, code="agreement_not_current")
+    return agreement
+
+
+def consent_status(idea: Idea, agreement: Agreement | None = None) -> dict[int, bool]:
+    """For each creator (by user id): whether their consent covers the current agreement and
+    their current share. One query."""
+    agreement = agreement or current_agreement()
+    ids = [c.consent_id for c in idea.creators if c.consent_id is not None]
+    consents = {row.id: row for row in db.session.scalars(
+        select(Consent).where(Consent.id.in_(ids)))} if ids else {}
+    status = {}
+    for creator in idea.creators:
+        consent = consents.get(creator.consent_id)
+        status[creator.user_id] = consent is not None and agreement is not None \
+            and consent.agreement_id == agreement.id and consent.share_bps == creator.share_bps
+    return status
+
+
+def _record_consent(user: User, idea: Idea, creator: IdeaCreator, agreement: Agreement,
+                    ip_address: str, user_agent: str) -> Consent:
+    consent = Consent(idea_id=idea.id, user_id=user.id, agreement_id=agreement.id,
+                      agreement_version=agreement.version, agreement_sha256=agreement.sha256,
+                      share_bps=creator.share_bps, ip_address=(ip_address or "")[:45],
+                      user_agent=(user_agent or "")[:500])
+    db.session.add(consent)
+    db.session.flush()
+    creator.consent_id = consent.id
+    return consent
+
+
+def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str = "",
+            user_agent: str = "") -> Consent:
+    """A creator accepts the current agreement and their share of the idea."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    require_editing(user, idea)
+    agreement = _agreement_for(agreement_version)
+    creator = next(c for c in idea.creators if c.user_id == user.id)
+    if consent_status(idea, agreement)[user.id]:
+        return db.session.get(Consent, creator.consent_id)
+    row = _record_consent(user, idea, creator, agreement, ip_address, user_agent)
+    events.record(user, "consented", idea,
+                  reason=f"Agreement v{agreement.version}, {creator.share_bps} bps")
+    if not creator.is_owner:
+        events.notify([idea.owner], "co_creator_invite",
+                      _en("%(name)s accepted to co-create “%(title)s”.",
+                          name=user.display_name, title=idea.title), idea=idea)
+    return row
+
+
+SUBMIT_REQUIRED = ("title", "pitch", "category", *INSIGHT_FIELDS)
+
+
+def missing_for_submission(idea: Idea) -> dict[str, str]:
+    """The fields that must be filled before the idea can be submitted."""
+    values = {"title": idea.title, "pitch": idea.pitch, "category": idea.category_id,
+              "situation": idea.insight_situation, "emotion": idea.insight_emotion,
+              "purpose": idea.insight_purpose}
+    return {name: _("This field is required.") for name in SUBMIT_REQUIRED
+            if not values[name]}
+
+
+@dataclass
+class Submission:
+    idea: Idea
+    consent: Consent
+
+
+def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address: str = "",
+                user_agent: str = "") -> Submission:
+    """The owner consents to the current agreement and sends the idea to moderation.
+
+    422 when the version is not current or fields are missing; 409 `consent_missing` while a
+    co-creator has not consented to the current agreement and their current share.
+    """
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, "submit_idea", idea)
+    if idea.status not in EDITABLE_STATUSES:
+        raise Conflict("not_submittable", _("Only a draft or an idea that needs changes can be "
+                                            "submitted."))
+    agreement = _agreement_for(agreement_version)
+    missing = missing_for_submission(idea)
+    if missing:
+        raise Invalid(missing, _("Fill in every required field before submitting."))
+    status = consent_status(idea, agreement)
+    waiting = [c.user.display_name for c in idea.creators
+               if not c.is_owner and not status[c.user_id]]
+    if waiting:
+        raise Conflict("consent_missing", _(
+            "Every co-creator must accept the agreement and their share first. Waiting for: "
+            "%(names)s.", names=", ".join(waiting)))
+    owner = _owner_row(idea)
+    if status[owner.user_id]:
+        row = db.session.get(Consent, owner.consent_id)
+    else:
+        row = _record_consent(user, idea, owner, agreement, ip_address, user_agent)
+    idea.submitted_at = utcnow()
+    idea.status_reason = None
+    events.transition(user, idea, "pending_moderation", "submitted",
+                      reason=f"Agreement v{agreement.version}")
+    return Submission(idea=idea, consent=row)

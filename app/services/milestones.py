@@ -1,0 +1,229 @@
+"""Support milestones and deadlines, qualification, expiry, resubmission and the trending score.
+
+The numbers live in the settings SUPPORT_MILESTONES and SUPPORT_WINDOWS_DAYS: the first window
+counts from publication, each later one from reaching the previous milestone; reaching the last
+milestone qualifies the idea for review.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context
+from flask_babel import gettext
+from sqlalchemy import bindparam, case, func, select, text, update
+
+from app import permissions
+from app.errors import Conflict, Forbidden
+from app.extensions import db
+from app.models import Idea, IdeaCreator, Support, User
+from app.models.base import utcnow
+from app.services import events
+
+
+def _(text: str, **values) -> str:
+    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text
+
+
+def _en(text: str, **values) -> str:
+    """Notification text: stored once for another person, so not in the actor's language."""
+    return text % values if values else text
+
+
+log = logging.getLogger(__name__)
+
+#: Trending: a support counts this much on its first day and half as much each day after,
+#: for a week ("support velocity with time decay"), in integer points.
+TRENDING_DAY_WEIGHTS = (1000, 500, 250, 125, 62, 31, 15)
+FRESH_SUPPORT_WEIGHT = TRENDING_DAY_WEIGHTS[0]
+
+
+def sqlite_write_lock() -> None:
+    """SQLite ignores FOR UPDATE: take the database write lock now, so that what is read next is
+    current and stays so until commit (SQLite has one writer at a time). No-op elsewhere."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE ideas SET id = id WHERE 0 = 1"))
+
+
+def _settings() -> tuple[list[int], list[int]]:
+    config = current_app.config
+    return list(config["SUPPORT_MILESTONES"]), list(config["SUPPORT_WINDOWS_DAYS"])
+
+
+def start_gathering(idea: Idea, now: datetime | None = None) -> None:
+    """Set the first milestone and its deadline; call when an idea is published."""
+    milestones, windows = _settings()
+    now = now or utcnow()
+    idea.next_milestone = milestones[0]
+    idea.deadline = now + timedelta(days=windows[0])
+
+
+def _audience(idea: Idea) -> list[User]:
+    from app.services.follows import followers_of
+
+    return events.creators_of(idea) + followers_of(idea)
+
+
+def _qualified_hook():
+    """review.on_idea_qualified(idea), when the review area provides it."""
+    try:
+        module = importlib.import_module("app.services.review")
+    except ImportError:
+        return None
+    return getattr(module, "on_idea_qualified", None)
+
+
+def advance(idea: Idea, actor: User | None = None) -> list[int]:
+    """Record each milestone the idea's support count has reached (several at once after a
+    merge), move to the next milestone and its deadline, or qualify the idea after the last.
+
+    Call with the idea's row locked and `support_count` fresh from the database. Returns the
+    milestones reached by this call (empty when none).
+    """
+    now = utcnow()
+    if idea.status != "published" or idea.next_milestone is None \
+            or (idea.deadline is not None and idea.deadline <= now):
+        return []
+    milestones, windows = _settings()
+    reached: list[int] = []
+    qualified = False
+    while idea.next_milestone is not None and idea.support_count >= idea.next_milestone:
+        milestone = idea.next_milestone
+        reached.append(milestone)
+        events.record(actor, "milestone_reached", idea, reason=f"{milestone} supporters")
+        later = [i for i, m in enumerate(milestones) if m > milestone]
+        if later:
+            idea.next_milestone = milestones[later[0]]
+            idea.deadline = now + timedelta(days=windows[later[0]])
+            continue
+        events.transition(actor, idea, "qualified", "qualified",
+                          reason=f"Reached {milestone} supporters")
+        idea.qualified_at = now
+        idea.next_milestone = None
+        idea.deadline = None
+        qualified = True
+    if not reached:
+        return reached
+    top = reached[-1]
+    if qualified:
+        message = _en("“%(title)s” reached %(count)s supporters and qualifies for review!",
+                    title=idea.title, count=f"{top:,}")
+    else:
+        message = _en("“%(title)s” reached %(count)s supporters. Next goal: %(next)s.",
+                    title=idea.title, count=f"{top:,}", next=f"{idea.next_milestone:,}")
+    events.notify(_audience(idea), "idea_milestone", message, idea=idea)
+    if qualified:
+        hook = _qualified_hook()
+        if hook is not None:
+            hook(idea)
+    return reached
+
+
+# --- expiry ---------------------------------------------------------------------------------
+
+def _expire(idea: Idea) -> None:
+    events.transition(None, idea, "expired", "expired",
+                      reason=f"Missed the deadline for {idea.next_milestone} supporters")
+    events.notify(events.creators_of(idea), "idea_status",
+                  _en("“%(title)s” did not reach %(count)s supporters in time and has expired. "
+                    "You can submit it again as a new idea.",
+                    title=idea.title, count=f"{idea.next_milestone or 0:,}"), idea=idea)
+
+
+def expire_ideas(now: datetime | None = None) -> int:
+    """Store `expired` on every published idea whose deadline has passed; returns how many.
+
+    Safe to run at any time and concurrently: rows are locked (PostgreSQL, skipping rows another
+    run holds) or the database is (SQLite), and only still-published ideas are taken.
+    """
+    now = now or utcnow()
+    sqlite_write_lock()
+    due = db.session.scalars(
+        select(Idea).where(Idea.status == "published", Idea.deadline.is_not(None),
+                           Idea.deadline <= now)
+        .order_by(Idea.id).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)).all()
+    for idea in due:
+        _expire(idea)
+    return len(due)
+
+
+def resubmit_expired(owner: User, idea_id: int) -> Idea:
+    """Start a new draft from an expired idea (support starts again from zero).
+
+    Copies the text, category, tags and N=1 insight; not the images (their files belong to
+    the old idea) nor the co-creators (each must accept again).
+    """
+    sqlite_write_lock()
+    old = db.session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    permissions.require_visible(owner, old)
+    permissions.require(owner, "create_idea")
+    if not permissions.is_owner(owner, old):
+        raise Forbidden("not_the_owner", _("Only the idea's owner may do this."))
+    if old.effective_status != "expired":
+        raise Conflict("not_expired", _("Only an expired idea can be submitted again."))
+    if old.status == "published":  # deadline passed, `flask ideas expire` has not run yet
+        _expire(old)
+    if db.session.scalar(select(func.count()).select_from(Idea)
+                         .where(Idea.resubmitted_from_id == old.id)):
+        raise Conflict("already_resubmitted", _("This idea has already been submitted again."))
+    new = Idea(owner_id=owner.id, title=old.title, pitch=old.pitch, description=old.description,
+               category_id=old.category_id, insight_situation=old.insight_situation,
+               insight_emotion=old.insight_emotion, insight_purpose=old.insight_purpose,
+               status="draft", resubmitted_from_id=old.id)
+    new.tags = list(old.tags)
+    db.session.add(new)
+    db.session.flush()
+    db.session.add(IdeaCreator(idea_id=new.id, user_id=owner.id, is_owner=True, share_bps=10_000))
+    events.record(owner, "created", new, to_status="draft", reason=f"Resubmitted from idea #{old.id}")
+    events.record(owner, "resubmitted", old, reason=f"Submitted again as idea #{new.id}")
+    return new
+
+
+# --- trending -------------------------------------------------------------------------------
+
+def _weight(now: datetime):
+    """SQL: the trending weight of one support row as of `now` (0 outside the window)."""
+    return case(*[(Support.created_at > now - timedelta(days=day + 1), weight)
+                  for day, weight in enumerate(TRENDING_DAY_WEIGHTS)], else_=0)
+
+
+def _window_start(now: datetime) -> datetime:
+    return now - timedelta(days=len(TRENDING_DAY_WEIGHTS))
+
+
+def trending_score_for(idea_id: int, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(_weight(now)), 0))
+        .where(Support.idea_id == idea_id, Support.created_at > _window_start(now))) or 0)
+
+
+def refresh_trending(now: datetime | None = None) -> int:
+    """Recompute every idea's trending score with today's decay; returns how many changed.
+
+    Supports add to the score as they come (services.supports); this lets old ones fade.
+    """
+    now = now or utcnow()
+    fresh = {idea_id: int(score) for idea_id, score in db.session.execute(
+        select(Support.idea_id, func.sum(_weight(now)))
+        .where(Support.created_at > _window_start(now)).group_by(Support.idea_id))}
+    current = dict(db.session.execute(
+        select(Idea.id, Idea.trending_score).where(Idea.trending_score != 0)).all())
+    if fresh:
+        current.update(db.session.execute(
+            select(Idea.id, Idea.trending_score).where(Idea.id.in_(list(fresh)))).all())
+    changes = [{"b_id": idea_id, "b_score": fresh.get(idea_id, 0)}
+               for idea_id, score in current.items() if fresh.get(idea_id, 0) != score]
+    if changes:
+        table = Idea.__table__
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("b_id"))
+            .values(trending_score=bindparam("b_score"), updated_at=table.c.updated_at),
+            changes)
+    return len(changes)

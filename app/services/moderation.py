@@ -1,0 +1,261 @@
+"""Moderation: deciding on submitted ideas, hiding ideas, blocking accounts, merging duplicates.
+
+Each function checks the moderator's permission, changes the data, records the idea event and
+the staff audit entry, and tells the people concerned. The caller commits.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context
+from flask_babel import gettext
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import selectinload
+
+from app import permissions
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.extensions import db
+from app.models import Idea, IdeaCreator, Support, User
+from app.models.base import utcnow
+from app.services import events
+from app.services.ideas import lock_idea
+
+DECISIONS = ("publish", "needs_changes", "reject")
+REASON_MAX = 2_000
+# Ideas past the support phase keep their supporters; unpublished ones are hidden when merged.
+_FROZEN = ("qualified", "in_review", "approved", "not_approved", "on_hold", "in_production",
+           "on_sale")
+_UNPUBLISHED = ("draft", "pending_moderation", "needs_changes", "rejected")
+_TO_STATUS = {"publish": "published", "needs_changes": "needs_changes", "reject": "rejected"}
+
+
+def _(text_: str, **values) -> str:
+    if has_request_context():
+        return gettext(text_, **values)
+    return text_ % values if values else text_
+
+
+def _en(text_: str, **values) -> str:
+    return text_ % values if values else text_
+
+
+def _reason(reason: Any, *, required: bool) -> str | None:
+    if reason is not None and not isinstance(reason, str):
+        raise Invalid({"reason": _("Must be a string.")})
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise Invalid({"reason": _("At most %(n)s characters.", n=REASON_MAX)})
+    if required and not reason:
+        raise Invalid({"reason": _("Give a reason: the creators will read it.")})
+    return reason or None
+
+
+def _idea_for(moderator: User, idea_id: int, action: str = "moderate") -> Idea:
+    """The idea, locked; 404 when absent or not visible, 403 for non-moderators."""
+    idea = permissions.require_visible(moderator, lock_idea(idea_id))
+    permissions.require(moderator, action, idea)
+    return idea
+
+
+def queue(moderator: User) -> list[Idea]:
+    """Ideas waiting for moderation, oldest submission first, with what the page shows."""
+    permissions.require(moderator, "moderate")
+    return list(db.session.scalars(
+        select(Idea).where(Idea.status == "pending_moderation")
+        .options(selectinload(Idea.images), selectinload(Idea.tags), selectinload(Idea.category),
+                 selectinload(Idea.owner),
+                 selectinload(Idea.creators).selectinload(IdeaCreator.user))
+        .order_by(Idea.submitted_at.asc().nulls_first(), Idea.id)))
+
+
+def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> Idea:
+    """Publish a submitted idea (it starts gathering support), send it back for changes, or
+    reject it. A reason is required for needs_changes and reject; creators are told."""
+    if decision not in DECISIONS:
+        raise Invalid({"decision": _("Choose publish, needs_changes or reject.")})
+    reason = _reason(reason, required=decision != "publish")
+    idea = _idea_for(moderator, idea_id)
+    if idea.status != "pending_moderation":
+        raise Conflict("not_pending", _("This idea is not waiting for moderation."))
+    before = {"status": idea.status}
+    to_status = _TO_STATUS[decision]
+    if decision == "publish":
+        from app.services import milestones
+
+        now = utcnow()
+        idea.published_at = now
+        milestones.start_gathering(idea, now)
+    idea.status_reason = reason
+    events.transition(moderator, idea, to_status, to_status, reason=reason)
+    events.audit(moderator, f"idea.{decision}", idea, before=before,
+                 after={"status": to_status}, reason=reason)
+    messages = {
+        "publish": _en("“%(title)s” is published and now gathers support!", title=idea.title),
+        "needs_changes": _en("“%(title)s” needs changes before it can be published: "
+                             "%(reason)s", title=idea.title, reason=reason or ""),
+        "reject": _en("“%(title)s” was not accepted: %(reason)s", title=idea.title,
+                      reason=reason or ""),
+    }
+    message = messages[decision]
+    if decision == "publish" and reason:
+        message += " " + _en("Moderator's note: %(reason)s", reason=reason)
+    events.notify(events.creators_of(idea), "moderation", message, idea=idea)
+    return idea
+
+
+def hide_idea(moderator: User, idea_id: int, reason: Any) -> Idea:
+    """Hide an idea from every public listing and page (its creators and staff still see it)."""
+    reason = _reason(reason, required=True)
+    idea = _idea_for(moderator, idea_id, "hide_content")
+    if idea.hidden:
+        raise Conflict("already_hidden", _("This idea is already hidden."))
+    idea.hidden = True
+    idea.hidden_reason = reason
+    events.record(moderator, "hidden", idea, reason=reason)
+    events.audit(moderator, "idea.hide", idea, before={"hidden": False}, after={"hidden": True},
+                 reason=reason)
+    events.notify(events.creators_of(idea), "moderation",
+                  _en("“%(title)s” was hidden by a moderator: %(reason)s", title=idea.title,
+                      reason=reason), idea=idea)
+    return idea
+
+
+def unhide_idea(moderator: User, idea_id: int, reason: Any = None) -> Idea:
+    reason = _reason(reason, required=False)
+    idea = _idea_for(moderator, idea_id, "hide_content")
+    if not idea.hidden:
+        raise Conflict("not_hidden", _("This idea is not hidden."))
+    idea.hidden = False
+    idea.hidden_reason = None
+    events.record(moderator, "unhidden", idea, reason=reason)
+    events.audit(moderator, "idea.unhide", idea, before={"hidden": True},
+                 after={"hidden": False}, reason=reason)
+    events.notify(events.creators_of(idea), "moderation",
+                  _en("“%(title)s” is visible again.", title=idea.title), idea=idea)
+    return idea
+
+
+def hidden_ideas(moderator: User) -> list[Idea]:
+    permissions.require(moderator, "hide_content")
+    return list(db.session.scalars(
+        select(Idea).where(Idea.hidden.is_(True))
+        .options(selectinload(Idea.owner), selectinload(Idea.category))
+        .order_by(Idea.updated_at.desc(), Idea.id.desc()).limit(200)))
+
+
+def _user_for(moderator: User, user_id: int) -> User:
+    permissions.require(moderator, "block_user")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user_not_found", _("No such user."))
+    return user
+
+
+def block_user(moderator: User, user_id: int, reason: Any) -> User:
+    """Block an account: it can no longer sign in, use tokens or act. Only admins block staff."""
+    reason = _reason(reason, required=True)
+    user = _user_for(moderator, user_id)
+    if user.id == moderator.id:
+        raise Conflict("cannot_block_self", _("You cannot block your own account."))
+    if user.is_staff and not permissions.has_role(moderator, "admin"):
+        raise Forbidden("admins_only", _("Only admins may block staff accounts."))
+    if user.is_blocked:
+        raise Conflict("already_blocked", _("This account is already blocked."))
+    user.blocked_at = utcnow()
+    events.audit(moderator, "user.block", user, before={"blocked": False},
+                 after={"blocked": True}, reason=reason)
+    return user
+
+
+def unblock_user(moderator: User, user_id: int, reason: Any = None) -> User:
+    reason = _reason(reason, required=False)
+    user = _user_for(moderator, user_id)
+    if not user.is_blocked:
+        raise Conflict("not_blocked", _("This account is not blocked."))
+    user.blocked_at = None
+    events.audit(moderator, "user.unblock", user, before={"blocked": True},
+                 after={"blocked": False}, reason=reason)
+    return user
+
+
+def find_user(moderator: User, email: str) -> User | None:
+    permissions.require(moderator, "block_user")
+    email = (email or "").strip().lower()[:254]
+    return db.session.scalar(select(User).where(User.email == email)) if email else None
+
+
+def blocked_users(moderator: User) -> list[User]:
+    permissions.require(moderator, "block_user")
+    return list(db.session.scalars(select(User).where(User.blocked_at.is_not(None))
+                                   .order_by(User.blocked_at.desc()).limit(200)))
+
+
+def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = None) -> Idea:
+    """Merge a duplicate (source) into target: the source's supporters support the target,
+    without counting anyone twice (people already supporting the target, and its creators, are
+    skipped); the target's count is recomputed from rows; the source is closed and points at
+    the target. Returns the target."""
+    reason = _reason(reason, required=False)
+    if isinstance(target_id, bool) or not isinstance(target_id, int):
+        raise Invalid({"target_id": _("Give the id of the idea to merge into.")})
+    if source_id == target_id:
+        raise Invalid({"target_id": _("An idea cannot be merged into itself.")})
+    permissions.require(moderator, "merge_ideas")
+    # Lock in id order, so two merges of the same pair cannot deadlock.
+    locked = {i: lock_idea(i) for i in sorted((source_id, target_id))}
+    source, target = locked[source_id], locked[target_id]
+    if source is None:
+        raise NotFound("idea_not_found", _("No such idea."))
+    if target is None:
+        raise Invalid({"target_id": _("No such idea.")})
+    permissions.require(moderator, "merge_ideas", source)
+    if source.merged_into_id is not None:
+        raise Conflict("already_merged", _("This idea was already merged."))
+    if source.status in _FROZEN:
+        raise Conflict("source_frozen", _("This idea's supporter list is final: it cannot be "
+                                          "merged."))
+    if target.merged_into_id is not None or target.hidden:
+        raise Conflict("target_not_open", _("The target idea is merged or hidden."))
+    if not target.is_gathering:
+        raise Conflict("target_not_gathering",
+                       _("Only an idea that is gathering support can receive supporters."))
+    already = select(Support.user_id).where(Support.idea_id == target.id)
+    creators = select(IdeaCreator.user_id).where(IdeaCreator.idea_id == target.id)
+    moved = db.session.execute(
+        update(Support).where(Support.idea_id == source.id, Support.user_id.not_in(already),
+                              Support.user_id.not_in(creators))
+        .values(idea_id=target.id).execution_options(synchronize_session=False)).rowcount
+    dropped = db.session.execute(delete(Support).where(Support.idea_id == source.id)
+                                 .execution_options(synchronize_session=False)).rowcount
+    count = db.session.scalar(select(func.count()).select_from(Support)
+                              .where(Support.idea_id == target.id))
+    before = {"source": {"status": source.status, "support_count": source.support_count,
+                         "hidden": source.hidden},
+              "target": {"support_count": target.support_count}}
+    target.support_count = count
+    source.support_count = 0
+    source.merged_into_id = target.id
+    note = reason or f"Merged into idea #{target.id}"
+    if source.status == "published":
+        events.transition(moderator, source, "withdrawn", "merged", reason=note)
+    else:
+        if source.status in _UNPUBLISHED:  # never public: keep it out of sight
+            source.hidden = True
+            source.hidden_reason = note
+        events.record(moderator, "merged", source, reason=note)
+    events.record(moderator, "merged_from", target,
+                  reason=f"Idea #{source.id}: {moved} supporters moved")
+    events.audit(moderator, "idea.merge", source, before=before,
+                 after={"merged_into_id": target.id, "moved": moved,
+                        "skipped": dropped, "target_support_count": count}, reason=reason)
+    from app.services import milestones
+
+    milestones.advance(target, moderator)  # the merge may pass one or more milestones
+    events.notify(events.creators_of(source), "moderation",
+                  _en("“%(title)s” was merged into “%(target)s”; its supporters now support "
+                      "that idea.", title=source.title, target=target.title), idea=source)
+    events.notify(events.creators_of(target), "moderation",
+                  _en("A similar idea, “%(title)s”, was merged into “%(target)s”: "
+                      "%(n)s supporters joined.", title=source.title, target=target.title,
+                      n=moved), idea=target)
+    return target

@@ -1,0 +1,217 @@
+"""Supporting ideas: once per member, counted exactly under any concurrency."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import has_request_context
+from flask_babel import gettext
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import permissions
+from app.errors import Conflict, Invalid
+from app.extensions import db
+from app.models import Idea, Notification, Support, User
+from app.models.base import utcnow
+from app.models.ideas import WOULD_BUY
+from app.money import is_currency
+from app.services import events, follows, milestones
+
+
+def _(text: str, **values) -> str:
+    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text
+
+
+def _en(text: str, **values) -> str:
+    """Notification text: stored once for another person, so not in the actor's language."""
+    return text % values if values else text
+
+
+MAX_PRICE_MINOR = 10**9
+REASON_MAX_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class SupportAnswers:
+    """The optional answers a supporter gives: would they buy it, at what price, and why."""
+
+    would_buy: str | None = None
+    price_minor: int | None = None
+    price_currency: str | None = None
+    reason: str | None = None
+
+    def errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if self.would_buy is not None and self.would_buy not in WOULD_BUY:
+            errors["would_buy"] = _("Choose yes, maybe or no.")
+        if (self.price_minor is None) != (self.price_currency is None):
+            errors["price"] = _("Give both an amount and a currency.")
+        elif self.price_minor is not None:
+            if isinstance(self.price_minor, bool) or not isinstance(self.price_minor, int) \
+                    or not 0 <= self.price_minor <= MAX_PRICE_MINOR:
+                errors["price"] = _("The amount must be a whole number of minor units "
+                                    "between 0 and %(max)s.", max=MAX_PRICE_MINOR)
+            elif not isinstance(self.price_currency, str) or not is_currency(self.price_currency):
+                errors["price"] = _("Unknown currency (use an ISO 4217 code such as JPY).")
+        if self.reason is not None and len(self.reason) > REASON_MAX_LENGTH:
+            errors["reason"] = _("At most %(n)s characters.", n=REASON_MAX_LENGTH)
+        return errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SupportAnswers:
+        """Read `{would_buy?, price?: {amount, currency}, reason?}`; Invalid on any bad field."""
+        errors: dict[str, str] = {}
+        would_buy = data.get("would_buy")
+        if would_buy is not None and not isinstance(would_buy, str):
+            errors["would_buy"] = _("Choose yes, maybe or no.")
+            would_buy = None
+        price_minor = price_currency = None
+        price = data.get("price")
+        if price is not None:
+            if not isinstance(price, Mapping):
+                errors["price"] = _("Give the price as {amount, currency}.")
+            else:
+                amount, currency = price.get("amount"), price.get("currency")
+                if isinstance(amount, bool) or not isinstance(amount, int):
+                    errors["price"] = _("The amount must be an integer of minor units.")
+                elif not isinstance(currency, str):
+                    errors["price"] = _("Unknown currency (use an ISO 4217 code such as JPY).")
+                else:
+                    price_minor, price_currency = amount, currency
+        reason = data.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            errors["reason"] = _("The reason must be text.")
+            reason = None
+        answers = cls(would_buy=would_buy or None, price_minor=price_minor,
+                      price_currency=price_currency, reason=(reason or "").strip() or None)
+        errors = {**answers.errors(), **errors}
+        if errors:
+            raise Invalid(errors)
+        return answers
+
+
+def lock_idea(idea_id: int) -> Idea | None:
+    """The idea, read fresh with its row locked until commit (the whole database on SQLite)."""
+    milestones.sqlite_write_lock()
+    return db.session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def support_of(user: User | None, idea_id: int) -> Support | None:
+    """The user's support of the idea, if any (for the idea page)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Support).where(Support.idea_id == idea_id,
+                                                   Support.user_id == user.id))
+
+
+def support_idea(user: User, idea_id: int,
+                 answers: SupportAnswers | Mapping[str, Any] | None = None) -> Support:
+    """Support an idea that is gathering support, once, never one's own.
+
+    Raises NotFound (not visible), Unauthorized/Forbidden (not signed in, email not confirmed,
+    own_idea), Conflict not_gathering / already_supporting, Invalid for bad answers.
+    """
+    if answers is None:
+        answers = SupportAnswers()
+    elif not isinstance(answers, SupportAnswers):
+        answers = SupportAnswers.from_json(answers)
+    elif answers.errors():
+        raise Invalid(answers.errors())
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, "support", idea)
+    if not idea.is_gathering:
+        raise Conflict("not_gathering", _("This idea is not gathering support."))
+    support = Support(idea_id=idea.id, user_id=user.id, **answers.as_dict())
+    try:
+        with db.session.begin_nested():  # the unique (idea_id, user_id) decides, even in a race
+            db.session.add(support)
+    except IntegrityError:
+        raise Conflict("already_supporting", _("You already support this idea.")) from None
+    db.session.execute(
+        update(Idea).where(Idea.id == idea.id)
+        .values(support_count=Idea.support_count + 1,
+                trending_score=Idea.trending_score + milestones.FRESH_SUPPORT_WEIGHT,
+                updated_at=Idea.updated_at)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(idea)
+    follows.add_follow(user, idea)
+    milestones.advance(idea)
+    _tell_creators(idea, user)
+    return support
+
+
+def withdraw_support(user: User, idea_id: int) -> None:
+    """Withdraw one's support while the idea still gathers support."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, "withdraw_support", idea)
+    if not idea.is_gathering:
+        raise Conflict("not_gathering", _("This idea no longer gathers support; "
+                                          "its supporter list is final."))
+    removed = db.session.execute(delete(Support).where(Support.idea_id == idea.id,
+                                                       Support.user_id == user.id))
+    if not removed.rowcount:
+        raise Conflict("not_supporting", _("You do not support this idea."))
+    db.session.execute(
+        update(Idea).where(Idea.id == idea.id)
+        .values(support_count=Idea.support_count - 1, updated_at=Idea.updated_at)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(idea)
+    idea.trending_score = milestones.trending_score_for(idea.id)
+
+
+def _tell_creators(idea: Idea, supporter: User) -> None:
+    """One notification per creator while unread: later supports update it instead of adding
+    (and mailing) one per support."""
+    for creator in events.creators_of(idea):
+        pending = db.session.scalar(
+            select(Notification).where(Notification.user_id == creator.id,
+                                       Notification.kind == "idea_supported",
+                                       Notification.idea_id == idea.id,
+                                       Notification.read_at.is_(None))
+            .order_by(Notification.id.desc()).limit(1))
+        if pending is not None:
+            pending.message = _en("“%(title)s” has new supporters, now %(count)s "
+                                "(latest: %(name)s).", title=idea.title,
+                                count=idea.support_count, name=supporter.display_name)
+            pending.created_at = utcnow()
+            continue
+        events.notify([creator], "idea_supported",
+                      _en("%(name)s supports “%(title)s” (%(count)s supporters).",
+                        name=supporter.display_name, title=idea.title,
+                        count=idea.support_count), idea=idea)
+
+
+def answers_summary(idea_id: int) -> dict[str, Any]:
+    """The supporters' answers in aggregate (for reviewers): would-buy counts, prices per
+    currency (count, min, max, median in minor units) and the latest reasons."""
+    would_buy = {choice: 0 for choice in WOULD_BUY}
+    for choice, count in db.session.execute(
+            select(Support.would_buy, func.count()).where(Support.idea_id == idea_id,
+                                                          Support.would_buy.is_not(None))
+            .group_by(Support.would_buy)):
+        would_buy[choice] = count
+    prices: dict[str, list[int]] = {}
+    for amount, currency in db.session.execute(
+            select(Support.price_minor, Support.price_currency)
+            .where(Support.idea_id == idea_id, Support.price_minor.is_not(None))
+            .order_by(Support.price_minor)):
+        prices.setdefault(currency, []).append(amount)
+    reasons = list(db.session.scalars(
+        select(Support.reason).where(Support.idea_id == idea_id, Support.reason.is_not(None))
+        .order_by(Support.created_at.desc(), Support.id.desc()).limit(50)))
+    return {
+        "would_buy": would_buy,
+        "prices": {currency: {"count": len(values), "min": values[0], "max": values[-1],
+                              "median": values[(len(values) - 1) // 2]}
+                   for currency, values in sorted(prices.items())},
+        "reasons": reasons,
+    }
