@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -82,6 +82,13 @@ def init_app(app: Flask) -> None:
                 Notification.user_id == current_user.id, Notification.read_at.is_(None)))
         return {"unread_notifications": unread, "nl2br": lambda t: Markup("<br>").join(
             (t or "").splitlines())}
+
+    @app.teardown_request
+    def _forget_request_state(_error=None) -> None:
+        """Flask-Login caches the user, Flask-Babel the locale and Flask-WTF the CSRF token in `g`;
+        requests that share an app context (tests, scripts) must not inherit them."""
+        for key in ("_login_user", "_flask_babel", "csrf_token"):
+            g.pop(key, None)
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

@@ -1,13 +1,175 @@
-"""HTML views: review."""
+"""HTML views: the public review criteria, the reviewer's queue, the scoring page (evidence,
+matrix legend, blind scores, decision), and the calibration view."""
+from __future__ import annotations
 
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import permissions
+from app.errors import DomainError, Invalid
+from app.extensions import db
+from app.models import Idea, IdeaCreator
+from app.models.review import AXES
 from app.review import bp
+from app.review.forms import ActionForm, DecisionForm, ScoreForm
+from app.services import review as review_service
+from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
+
+
+@bp.app_template_global("review_result_for")
+def review_result_for(idea):
+    """For the idea page (templates/review/_result.html): the published review result when the
+    viewer is one of its creators or an admin; None otherwise."""
+    try:
+        return review_service.published_result_for(current_user, idea)
+    except DomainError:
+        return None
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    """Globals (not context variables) so that imported macros see them too."""
+    state.app.jinja_env.globals.update(
+        review_axes=AXES, axis_labels=AXIS_LABELS, matrix_legend=LEGEND,
+        decision_labels=DECISION_LABELS, fraction=format_fraction)
 
 
 @bp.route("/review/criteria")
-def criteria():  # placeholder until built
-    return "criteria"
+def criteria():
+    config = current_app.config
+    return render_template("review/criteria.html",
+                           min_reviewers=config["REVIEW_MIN_REVIEWERS"],
+                           priority_total=config["REVIEW_PRIORITY_TOTAL"],
+                           review_threshold=config["SUPPORT_MILESTONES"][-1],
+                           milestones=config["SUPPORT_MILESTONES"],
+                           windows=config["SUPPORT_WINDOWS_DAYS"])
 
 
 @bp.route("/review")
-def queue():  # placeholder until built
-    return "queue"
+def queue():
+    permissions.require(current_user, "review")
+    queue = review_service.reviewer_queue(current_user)
+    return render_template("review/queue.html", queue=queue, action_form=ActionForm(),
+                           min_reviewers=review_service.min_reviewers(),
+                           coi_message=review_service.coi_message,
+                           waiting=len(review_service.waiting_ideas()),
+                           open_batch=review_service.current_open_batch())
+
+
+def _load_idea(idea_id: int) -> Idea:
+    idea = db.session.get(Idea, idea_id, options=[
+        selectinload(Idea.creators).selectinload(IdeaCreator.user), selectinload(Idea.images),
+        selectinload(Idea.category), selectinload(Idea.owner)])
+    return permissions.require_visible(current_user, idea)
+
+
+def _score_form_for(review) -> ScoreForm:
+    form = ScoreForm()
+    if review is not None and not form.is_submitted():
+        for axis in AXES:
+            getattr(form, axis).data = review.score(axis)
+            getattr(form, f"{axis}_rationale").data = review.rationale(axis)
+    return form
+
+
+def _scoring_page(idea: Idea, score_form: ScoreForm | None = None,
+                  decision_form: DecisionForm | None = None, status: int = 200):
+    """The scoring page: evidence, matrix legend, own scores, others' (if not blind), decision."""
+    user = current_user
+    item = review_service.latest_item(idea.id)
+    if item is not None:
+        item = review_service._load_item(item.id)
+    active = item is not None and not item.batch.is_published
+    own = next((r for r in item.reviews if r.reviewer_id == user.id), None) if item else None
+    conflict = review_service.conflict_of_interest(user, idea)
+    can_score = (active and item.decision is None and conflict is None
+                 and permissions.has_role(user, "reviewer") and idea.status == "in_review")
+    sees_scores = review_service.may_see_scores(user, item)
+    is_admin = permissions.has_role(user, "admin")
+    if decision_form is None:
+        decision_form = DecisionForm()
+        if item is not None and item.decision and not decision_form.is_submitted():
+            decision_form.decision.data = item.decision
+            decision_form.message.data = item.decision_message
+    assigned = bool(item and any(a.reviewer_id == user.id for a in item.assignments))
+    return render_template(
+        "review/idea.html", idea=idea, item=item, active=active, own=own, conflict=conflict,
+        conflict_message=review_service.coi_message(conflict) if conflict else None,
+        can_score=can_score, sees_scores=sees_scores, is_admin=is_admin, assigned=assigned,
+        aggregate=review_service.aggregate(list(item.reviews)) if item and sees_scores else None,
+        evidence=review_service.evidence(idea),
+        score_form=score_form or _score_form_for(own), decision_form=decision_form,
+        action_form=ActionForm(), min_reviewers=review_service.min_reviewers(),
+        priority_total=review_service.priority_total()), status
+
+
+@bp.route("/review/ideas/<int:idea_id>")
+def idea(idea_id: int):
+    permissions.require(current_user, "review")
+    return _scoring_page(_load_idea(idea_id))
+
+
+def _put_errors(form, error: Invalid) -> None:
+    for key, message in error.fields.items():
+        name = key.replace("rationale.", "") + "_rationale" if key.startswith("rationale.") else key
+        target = getattr(form, name, None)
+        if target is not None:
+            target.errors = [*target.errors, message] if isinstance(target.errors, list) \
+                else [message]
+
+
+@bp.post("/review/ideas/<int:idea_id>/scores")
+def score(idea_id: int):
+    permissions.require(current_user, "score")
+    idea = _load_idea(idea_id)
+    # CSRFProtect has checked the token; the service checks every value (and conflicts of
+    # interest and closed reviews outrank form errors), so the form only carries the input.
+    form = ScoreForm()
+    scores = {axis: getattr(form, axis).data for axis in AXES}
+    rationale = {axis: getattr(form, f"{axis}_rationale").data or "" for axis in AXES}
+    try:
+        review_service.score_idea(current_user, idea.id, scores, rationale)
+    except Invalid as error:
+        db.session.rollback()
+        _put_errors(form, error)
+        flash(_("Check the scores and rationale."), "error")
+        return _scoring_page(_load_idea(idea_id), score_form=form, status=422)
+    db.session.commit()
+    flash(_("Your scores are saved. You can revise them until the decision."), "success")
+    return redirect(url_for("review.idea", idea_id=idea.id))
+
+
+@bp.post("/review/ideas/<int:idea_id>/take")
+def take(idea_id: int):
+    _assignment, created = review_service.take_idea(current_user, idea_id)
+    db.session.commit()
+    if created:
+        flash(_("You took this idea: it is in your queue."), "success")
+    return redirect(url_for("review.idea", idea_id=idea_id))
+
+
+@bp.post("/review/ideas/<int:idea_id>/decision")
+def decide(idea_id: int):
+    permissions.require(current_user, "decide")
+    idea = _load_idea(idea_id)
+    form = DecisionForm()
+    try:
+        review_service.decide(current_user, idea.id, form.decision.data, form.message.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        _put_errors(form, error)
+        return _scoring_page(_load_idea(idea_id), decision_form=form, status=422)
+    db.session.commit()
+    flash(_("Decision saved. It stays private until the batch is published."), "success")
+    return redirect(url_for("review.idea", idea_id=idea.id))
+
+
+@bp.route("/review/batches/<int:batch_id>/calibration")
+def calibration(batch_id: int):
+    permissions.require(current_user, "review")
+    batch, rows = review_service.calibration(current_user, batch_id)
+    return render_template("review/calibration.html", batch=batch, rows=rows,
+                           flag=review_service.SPREAD_FLAG,
+                           is_admin=permissions.has_role(current_user, "admin"))

@@ -1,0 +1,59 @@
+"""Forms of the admin pages: review batches, reviewer assignment, users and roles, audit filters."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.models.users import ROLES
+from app.services.review import NAME_MAX
+
+GRANTABLE_ROLES = [role for role in ROLES if role != "member"]
+
+
+class OpenBatchForm(FlaskForm):
+    name = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=NAME_MAX)],
+                       render_kw={"maxlength": NAME_MAX, "placeholder": _l("e.g. Spring review")})
+    closes_on = DateField(_l("Closes on"), validators=[InputRequired()])
+
+
+class AssignReviewerForm(FlaskForm):
+    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired()])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[SelectChoice(role) for role in GRANTABLE_ROLES],
+                       validators=[InputRequired()])
+    action = HiddenField(validators=[InputRequired()])
+
+
+class BlockForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (kept in the audit log)"),
+                           validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class AuditFilterForm(FlaskForm):
+    """GET filters of the audit log (no CSRF: reading only)."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("Who (name, email or id)"), validators=[Optional(), Length(max=254)])
+    action = SelectField(_l("Action"), validators=[Optional()])
+    target_type = SelectField(_l("Target"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search by name or email"), validators=[Optional(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [SelectChoice(r) for r in GRANTABLE_ROLES],
+                       validators=[Optional()])

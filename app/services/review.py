@@ -1,0 +1,892 @@
+"""Staff review: batches, reviewer assignments, blind scoring on the 4-axis matrix, decisions
+and publishing them.
+
+The rules in one place:
+- one batch is open at a time; qualified ideas waiting for a batch join it when it opens, ideas
+  that qualify while it is open join at once, and on-hold ideas are carried into the next one;
+- a reviewer never scores an idea they created, co-created or supported (conflict of interest);
+- scoring is blind: a reviewer sees the others' scores only after submitting their own;
+- scores are revisable until the admin decides; a decision needs REVIEW_MIN_REVIEWERS scores;
+- decisions and scores stay private until the admin publishes the batch.
+
+Means are exact (fractions.Fraction): three reviewers giving 3, 2, 2 make 7/3, not 2.33333...
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from flask import current_app, has_request_context
+from flask_babel import gettext
+from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app import permissions
+from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from app.extensions import db
+from app.models import Idea, IdeaCreator, IdeaEvent, Support, User, UserRole
+from app.models.base import utcnow
+from app.models.review import AXES, DECISIONS, Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.services import events
+
+RATIONALE_MAX = 4000
+MESSAGE_MAX = 5000
+NAME_MAX = 120
+REASONS_SHOWN = 100
+
+
+def _(text_: str, **values: Any) -> str:
+    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
+    if has_request_context():
+        return gettext(text_, **values)
+    return text_ % values if values else text_
+
+
+def _en(text_: str, **values: Any) -> str:
+    """Notification text: stored once for other people, so not in the actor's language."""
+    return text_ % values if values else text_
+
+
+AXIS_LABELS = {
+    "customer_value": "Customer value",
+    "uniqueness": "Uniqueness",
+    "feasibility": "Feasibility",
+    "marketability": "Marketability",
+}
+# The matrix legend of PRODUCT.md: what 3 / 2 / 1 mean on each axis.
+LEGEND = {
+    "customer_value": {3: "Clear, large value", 2: "Some value", 1: "Value unclear"},
+    "uniqueness": {3: "Nothing like it from competitors", 2: "Partly unique",
+                   1: "Similar to existing"},
+    "feasibility": {3: "Feasible with current resources", 2: "Feasible with more investment",
+                    1: "Hard to realise"},
+    "marketability": {3: "Large market expected", 2: "Medium market", 1: "Limited market"},
+}
+DECISION_LABELS = {"approved": "Approved", "not_approved": "Not approved", "on_hold": "On hold"}
+COI_MESSAGES = {
+    "created": "You created this idea, so you cannot review it: reviewers must be impartial.",
+    "co_created": "You are a co-creator of this idea, so you cannot review it: reviewers must be "
+                  "impartial.",
+    "supported": "You supported this idea, so you cannot review it: reviewers must be impartial.",
+}
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def min_reviewers() -> int:
+    return int(current_app.config["REVIEW_MIN_REVIEWERS"])
+
+
+def priority_total() -> int:
+    return int(current_app.config["REVIEW_PRIORITY_TOTAL"])
+
+
+def current_open_batch() -> ReviewBatch | None:
+    return db.session.scalar(select(ReviewBatch).where(ReviewBatch.status == "open"))
+
+
+def get_batch(batch_id: int) -> ReviewBatch:
+    batch = db.session.get(ReviewBatch, batch_id)
+    if batch is None:
+        raise NotFound("batch_not_found", _("No such review batch."))
+    return batch
+
+
+def active_item(idea_id: int) -> ReviewItem | None:
+    """The idea's item in a batch not yet published (at most one), or None."""
+    return db.session.scalar(
+        select(ReviewItem).join(ReviewBatch)
+        .where(ReviewItem.idea_id == idea_id, ReviewBatch.status != "published")
+        .order_by(ReviewItem.id.desc()).limit(1))
+
+
+def latest_item(idea_id: int, *, published_only: bool = False) -> ReviewItem | None:
+    stmt = select(ReviewItem).join(ReviewBatch).where(ReviewItem.idea_id == idea_id)
+    if published_only:
+        stmt = stmt.where(ReviewBatch.status == "published")
+    return db.session.scalar(stmt.order_by(ReviewItem.id.desc()).limit(1))
+
+
+def _lock_item(item: ReviewItem) -> ReviewItem:
+    """Serialise scoring and deciding on one item: a row lock (PostgreSQL) or the database write
+    lock (SQLite), then fresh values."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE review_items SET id = id WHERE id = :id"), {"id": item.id})
+    return db.session.scalar(select(ReviewItem).where(ReviewItem.id == item.id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _lock_batch(batch_id: int) -> ReviewBatch | None:
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("UPDATE review_batches SET id = id WHERE id = :id"),
+                           {"id": batch_id})
+    return db.session.scalar(select(ReviewBatch).where(ReviewBatch.id == batch_id)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
+def _idea(user: Any, idea_id: int) -> Idea:
+    return permissions.require_visible(user, db.session.get(Idea, idea_id))
+
+
+def _reviewing_item(idea: Idea) -> ReviewItem:
+    item = active_item(idea.id)
+    if item is None or idea.status != "in_review":
+        raise Conflict("not_in_review", _("This idea is not in a review batch."))
+    return item
+
+
+# --- aggregation --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Per-axis means over the reviewers, their total and whether it marks a priority. Exact."""
+
+    reviewer_count: int
+    axis_means: dict[str, Fraction | None]
+    total: Fraction | None
+    priority: bool
+
+
+def aggregate(reviews: list[Review], threshold: int | None = None) -> Aggregate:
+    """The mean of each axis over the reviews, the total (sum of the means) and priority
+    (total >= REVIEW_PRIORITY_TOTAL), all as exact fractions."""
+    threshold = priority_total() if threshold is None else threshold
+    n = len(reviews)
+    if n == 0:
+        return Aggregate(0, {axis: None for axis in AXES}, None, False)
+    means = {axis: Fraction(sum(review.score(axis) for review in reviews), n) for axis in AXES}
+    total = sum(means.values(), Fraction(0))
+    return Aggregate(n, means, total, total >= threshold)
+
+
+def json_number(value: Fraction | None) -> int | float | None:
+    """A JSON number for an exact value: whole numbers stay integers, others are rounded to four
+    decimals only here, at the edge (2.5 is 2.5; 7/3 shows as 2.3333)."""
+    if value is None:
+        return None
+    if value.denominator == 1:
+        return value.numerator
+    return float(round(value, 4))
+
+
+def format_fraction(value: Fraction | None, places: int = 2) -> str:
+    """For pages: 5/2 -> '2.5', 3 -> '3', 7/3 -> '2.33' (rounded half-even, without floats)."""
+    if value is None:
+        return "–"
+    scaled = round(value * 10 ** places)
+    sign = "-" if scaled < 0 else ""
+    whole, part = divmod(abs(scaled), 10 ** places)
+    digits = f"{part:0{places}d}".rstrip("0") if places else ""
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
+
+
+# --- conflict of interest -----------------------------------------------------------------------
+
+def conflict_of_interest(user: Any, idea: Idea) -> str | None:
+    """'created', 'co_created' or 'supported' when the user may not review the idea, else None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if idea.owner_id == user.id:
+        return "created"
+    if any(creator.user_id == user.id for creator in idea.creators):
+        return "co_created"
+    supported = db.session.scalar(select(exists().where(Support.idea_id == idea.id,
+                                                        Support.user_id == user.id)))
+    return "supported" if supported else None
+
+
+def coi_message(reason: str) -> str:
+    return _(COI_MESSAGES[reason])
+
+
+def _require_no_conflict(user: User, idea: Idea, *, who: str | None = None) -> None:
+    reason = conflict_of_interest(user, idea)
+    if reason is None:
+        return
+    if who is None:
+        raise Forbidden("conflict_of_interest", coi_message(reason))
+    messages = {
+        "created": _("%(name)s created this idea and cannot review it.", name=who),
+        "co_created": _("%(name)s co-creates this idea and cannot review it.", name=who),
+        "supported": _("%(name)s supported this idea and cannot review it.", name=who),
+    }
+    raise Forbidden("conflict_of_interest", messages[reason])
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+def _validate_batch(name: Any, closes_on: Any) -> tuple[str, date]:
+    fields = {}
+    if not isinstance(name, str) or not name.strip():
+        fields["name"] = _("Give the batch a name.")
+    elif len(name.strip()) > NAME_MAX:
+        fields["name"] = _("At most %(n)s characters.", n=NAME_MAX)
+    if not isinstance(closes_on, date):
+        fields["closes_on"] = _("A date (YYYY-MM-DD).")
+    if fields:
+        raise Invalid(fields)
+    return name.strip(), closes_on
+
+
+def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewItem:
+    """Put the idea into the batch and move it to in_review."""
+    item = ReviewItem(batch=batch, idea_id=idea.id)
+    db.session.add(item)
+    events.transition(actor, idea, "in_review", "review_started",
+                      reason=_en("Joined the review batch “%(name)s”", name=batch.name))
+    events.notify(events.creators_of(idea), "idea_status",
+                  _en("“%(title)s” is now in review (batch “%(name)s”, closing %(date)s).",
+                      title=idea.title, name=batch.name, date=batch.closes_on.isoformat()),
+                  idea=idea)
+    return item
+
+
+def _waiting_ideas() -> list[Idea]:
+    """Qualified ideas waiting for a batch, and on-hold ones carried over from a published batch."""
+    return list(db.session.scalars(
+        select(Idea).where(Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False),
+                           Idea.merged_into_id.is_(None))
+        .options(selectinload(Idea.creators).selectinload(IdeaCreator.user))
+        .order_by(Idea.qualified_at, Idea.id).with_for_update()))
+
+
+def waiting_ideas() -> list[Idea]:
+    """For pages: what the next batch will take in when it opens."""
+    return list(db.session.scalars(
+        select(Idea).where(Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False),
+                           Idea.merged_into_id.is_(None))
+        .order_by(Idea.qualified_at, Idea.id)))
+
+
+def open_batch(admin: User, name: Any, closes_on: Any) -> ReviewBatch:
+    """Open a review batch; every waiting idea joins it. 409 while another batch is open."""
+    permissions.require(admin, "manage_batches")
+    name, closes_on = _validate_batch(name, closes_on)
+    if current_open_batch() is not None:
+        raise Conflict("batch_already_open",
+                       _("A review batch is already open; close it before opening another."))
+    batch = ReviewBatch(name=name, closes_on=closes_on, status="open", created_by_id=admin.id)
+    try:
+        with db.session.begin_nested():  # the one-open-batch index decides between two admins
+            db.session.add(batch)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("batch_already_open",
+                       _("A review batch is already open; close it before opening another.")) \
+            from None
+    joined = [_join_batch(admin, batch, idea).idea_id for idea in _waiting_ideas()]
+    db.session.flush()
+    events.audit(admin, "review.batch_opened", batch, after={
+        "name": name, "closes_on": closes_on.isoformat(), "idea_ids": joined})
+    return batch
+
+
+def close_batch(admin: User, batch_id: int) -> ReviewBatch:
+    """End the batch's intake: ideas that qualify from now on wait for the next batch.
+    Scoring and decisions go on until it is published."""
+    permissions.require(admin, "manage_batches")
+    batch = _lock_batch(batch_id)
+    if batch is None:
+        raise NotFound("batch_not_found", _("No such review batch."))
+    if batch.status != "open":
+        raise Conflict("batch_not_open", _("This batch is not open."))
+    batch.status = "closed"
+    batch.closed_at = utcnow()
+    events.audit(admin, "review.batch_closed", batch, before={"status": "open"},
+                 after={"status": "closed"})
+    return batch
+
+
+def on_idea_qualified(idea: Idea) -> None:
+    """Called when an idea reaches the last milestone (after it became `qualified`): it joins the
+    open batch at once, or waits (still `qualified`) for the next batch to open."""
+    if idea.status != "qualified" or idea.hidden or idea.merged_into_id is not None:
+        return
+    batch = current_open_batch()
+    if batch is None:
+        return
+    if db.session.scalar(select(exists().where(ReviewItem.batch_id == batch.id,
+                                               ReviewItem.idea_id == idea.id))):
+        return
+    _join_batch(None, batch, idea)
+    db.session.flush()
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+def _assignment(item: ReviewItem, reviewer_id: int) -> ReviewAssignment | None:
+    return db.session.scalar(select(ReviewAssignment).where(
+        ReviewAssignment.item_id == item.id, ReviewAssignment.reviewer_id == reviewer_id))
+
+
+def _ensure_assignment(item: ReviewItem, reviewer: User, by: User) -> tuple[ReviewAssignment, bool]:
+    existing = _assignment(item, reviewer.id)
+    if existing is not None:
+        return existing, False
+    assignment = ReviewAssignment(item_id=item.id, reviewer_id=reviewer.id, assigned_by_id=by.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(assignment)
+            db.session.flush()
+    except IntegrityError:  # assigned concurrently
+        return _assignment(item, reviewer.id), False
+    return assignment, True
+
+
+def assign_reviewer(actor: User, idea_id: int, reviewer_id: Any) -> tuple[ReviewAssignment, bool]:
+    """Ask a reviewer to score an idea (admins), or take it yourself (a reviewer passing their own
+    id). Returns (assignment, created)."""
+    if not isinstance(reviewer_id, int) or isinstance(reviewer_id, bool):
+        raise Invalid({"reviewer_id": _("A user id.")})
+    self_assign = getattr(actor, "id", None) == reviewer_id
+    if self_assign and not permissions.can(actor, "assign_reviewers"):
+        return take_idea(actor, idea_id)
+    permissions.require(actor, "assign_reviewers")
+    idea = _idea(actor, idea_id)
+    item = _reviewing_item(idea)
+    if item.decision is not None:
+        raise Conflict("decision_made", _("A decision has been made on this idea."))
+    reviewer = db.session.get(User, reviewer_id)
+    if reviewer is None or not permissions.has_role(reviewer, "reviewer"):
+        raise Invalid({"reviewer_id": _("Choose someone with the reviewer role.")})
+    _require_no_conflict(reviewer, idea, who=reviewer.display_name)
+    assignment, created = _ensure_assignment(item, reviewer, actor)
+    if created:
+        events.audit(actor, "review.reviewer_assigned", item,
+                     after={"idea_id": idea.id, "reviewer_id": reviewer.id})
+    return assignment, created
+
+
+def take_idea(reviewer: User, idea_id: int) -> tuple[ReviewAssignment, bool]:
+    """A reviewer takes an idea of the batch to score."""
+    permissions.require(reviewer, "score")
+    idea = _idea(reviewer, idea_id)
+    item = _reviewing_item(idea)
+    if item.decision is not None:
+        raise Conflict("decision_made", _("A decision has been made on this idea."))
+    _require_no_conflict(reviewer, idea)
+    assignment, created = _ensure_assignment(item, reviewer, reviewer)
+    if created:
+        events.audit(reviewer, "review.idea_taken", item,
+                     after={"idea_id": idea.id, "reviewer_id": reviewer.id})
+    return assignment, created
+
+
+def unassign_reviewer(admin: User, idea_id: int, reviewer_id: int) -> None:
+    """Remove a reviewer who has not scored yet."""
+    permissions.require(admin, "assign_reviewers")
+    idea = _idea(admin, idea_id)
+    item = _reviewing_item(idea)
+    assignment = _assignment(item, reviewer_id)
+    if assignment is None:
+        raise NotFound("assignment_not_found", _("This reviewer is not assigned to the idea."))
+    if _review_of(item, reviewer_id) is not None:
+        raise Conflict("already_scored", _("This reviewer has already scored the idea."))
+    db.session.delete(assignment)
+    events.audit(admin, "review.reviewer_unassigned", item,
+                 before={"idea_id": idea.id, "reviewer_id": reviewer_id})
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+def _review_of(item: ReviewItem, reviewer_id: int) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.item_id == item.id,
+                                                  Review.reviewer_id == reviewer_id))
+
+
+def validate_scores(scores: Any, rationale: Any) -> tuple[dict[str, int], dict[str, str]]:
+    """Integers 1-3 on each axis and a non-empty written rationale for each; 422 otherwise."""
+    fields: dict[str, str] = {}
+    scores = scores if isinstance(scores, dict) else {}
+    clean_scores: dict[str, int] = {}
+    for axis in AXES:
+        value = scores.get(axis)
+        if value is None:
+            fields[axis] = _("Required: an integer from 1 to 3.")
+        elif not isinstance(value, int) or isinstance(value, bool):
+            fields[axis] = _("Must be an integer from 1 to 3.")
+        elif not 1 <= value <= 3:
+            fields[axis] = _("Must be 1, 2 or 3.")
+        else:
+            clean_scores[axis] = value
+    clean_rationale: dict[str, str] = {}
+    if not isinstance(rationale, dict):
+        fields["rationale"] = _("An object with a written rationale for each axis.")
+    else:
+        for axis in AXES:
+            value = rationale.get(axis)
+            key = f"rationale.{axis}"
+            if not isinstance(value, str) or not value.strip():
+                fields[key] = _("Explain this score in a few words.")
+            elif len(value.strip()) > RATIONALE_MAX:
+                fields[key] = _("At most %(n)s characters.", n=RATIONALE_MAX)
+            else:
+                clean_rationale[axis] = value.strip()
+    if fields:
+        raise Invalid(fields, message=_("Check the scores and rationale."))
+    return clean_scores, clean_rationale
+
+
+def _review_snapshot(review: Review | None) -> dict | None:
+    if review is None:
+        return None
+    return {**review.scores, "rationale": review.rationales}
+
+
+def score_idea(reviewer: User, idea_id: int, scores: Any, rationale: Any) -> Review:
+    """Submit or revise the reviewer's scores for an idea in review (until the decision)."""
+    permissions.require(reviewer, "score")
+    idea = _idea(reviewer, idea_id)
+    item = _lock_item(_reviewing_item(idea))
+    if item.decision is not None:
+        raise Conflict("decision_made",
+                       _("A decision has been made on this idea; scores can no longer change."))
+    _require_no_conflict(reviewer, idea)
+    clean_scores, clean_rationale = validate_scores(scores, rationale)
+    _ensure_assignment(item, reviewer, reviewer)
+    review = _review_of(item, reviewer.id)
+    before = _review_snapshot(review)
+    now = utcnow()
+    if review is None:
+        review = Review(item_id=item.id, reviewer_id=reviewer.id, submitted_at=now)
+        db.session.add(review)
+    for axis in AXES:
+        setattr(review, axis, clean_scores[axis])
+        setattr(review, f"{axis}_rationale", clean_rationale[axis])
+    review.updated_at = now
+    db.session.flush()
+    events.audit(reviewer, "review.scored" if before is None else "review.score_revised", item,
+                 before=before, after={"idea_id": idea.id, **_review_snapshot(review)})
+    return review
+
+
+@dataclass
+class ScoreSheet:
+    """What a reviewer (after scoring) or an admin sees of an idea's scores."""
+
+    idea: Idea
+    item: ReviewItem
+    reviews: list[Review]
+    aggregate: Aggregate
+
+
+def may_see_scores(user: Any, item: ReviewItem | None) -> bool:
+    """Admins always; a reviewer only once they have submitted their own scores (blind)."""
+    if item is None:
+        return False
+    if permissions.has_role(user, "admin"):
+        return True
+    return permissions.has_role(user, "reviewer") and \
+        any(review.reviewer_id == user.id for review in item.reviews)
+
+
+def _load_item(item_id: int) -> ReviewItem:
+    return db.session.scalar(
+        select(ReviewItem).where(ReviewItem.id == item_id)
+        .options(selectinload(ReviewItem.reviews).selectinload(Review.reviewer),
+                 selectinload(ReviewItem.assignments).selectinload(ReviewAssignment.reviewer),
+                 selectinload(ReviewItem.batch))
+        .execution_options(populate_existing=True))
+
+
+def scores_for(user: Any, idea_id: int) -> ScoreSheet:
+    """Every reviewer's scores with the exact aggregate; blind until the user has scored."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Unauthorized("sign_in_required", _("Please sign in first."))
+    permissions.require(user, "view_scores")
+    idea = _idea(user, idea_id)
+    latest = latest_item(idea.id)
+    if latest is None:
+        raise NotFound("not_reviewed", _("This idea has not been in a review batch."))
+    item = _load_item(latest.id)
+    if not may_see_scores(user, item):
+        raise Forbidden("scores_hidden",
+                        _("Scoring is blind: submit your own scores to see the others'."))
+    return ScoreSheet(idea, item, list(item.reviews), aggregate(list(item.reviews)))
+
+
+# --- decisions and publishing -------------------------------------------------------------------
+
+def decide(admin: User, idea_id: int, decision: Any, message: Any) -> ReviewItem:
+    """Record the admin's decision with its message to the creators (private until published)."""
+    permissions.require(admin, "decide")
+    fields = {}
+    if decision not in DECISIONS:
+        fields["decision"] = _("One of: approved, not_approved, on_hold.")
+    if not isinstance(message, str) or not message.strip():
+        fields["message"] = _("Write a message to the creators.")
+    elif len(message.strip()) > MESSAGE_MAX:
+        fields["message"] = _("At most %(n)s characters.", n=MESSAGE_MAX)
+    idea = _idea(admin, idea_id)
+    if fields:
+        raise Invalid(fields)
+    item = _lock_item(_reviewing_item(idea))
+    scored = db.session.scalar(select(func.count()).select_from(Review)
+                               .where(Review.item_id == item.id)) or 0
+    needed = min_reviewers()
+    if scored < needed:
+        raise Conflict("not_enough_reviewers",
+                       _("At least %(needed)s reviewers must score before a decision "
+                         "(%(scored)s have).", needed=needed, scored=scored))
+    before = {"decision": item.decision, "message": item.decision_message}
+    item.decision = decision
+    item.decision_message = message.strip()
+    item.decided_by_id = admin.id
+    item.decided_at = utcnow()
+    events.audit(admin, "review.decided", item, before=before,
+                 after={"idea_id": idea.id, "decision": decision, "message": item.decision_message,
+                        "reviewers": scored})
+    return item
+
+
+def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
+    """Make the batch's decisions public: each idea moves to its decision, approved ideas become
+    products, creators get the result and supporters and followers the new status. On-hold ideas
+    join the next batch when it opens (at once if one is already open)."""
+    permissions.require(admin, "manage_batches")
+    batch = _lock_batch(batch_id)
+    if batch is None:
+        raise NotFound("batch_not_found", _("No such review batch."))
+    if batch.status == "published":
+        raise Conflict("already_published", _("This batch has already been published."))
+    items = list(db.session.scalars(
+        select(ReviewItem).where(ReviewItem.batch_id == batch.id)
+        .options(selectinload(ReviewItem.idea).selectinload(Idea.creators)
+                 .selectinload(IdeaCreator.user))
+        .order_by(ReviewItem.id)))
+    undecided = [item for item in items if item.decision is None]
+    if undecided:
+        raise Conflict("decisions_missing",
+                       _("%(n)s ideas still need a decision: %(titles)s.", n=len(undecided),
+                         titles=", ".join(f"“{item.idea.title}”" for item in undecided[:5])))
+    from app.services.follows import audience_of
+    from app.services.products import create_product_from_idea
+
+    before_status = batch.status
+    for item in items:
+        idea = item.idea
+        # The public history shows the decision; the message is for the creators only.
+        events.transition(admin, idea, item.decision, "review_decision",
+                          reason=_en("Decided in the review batch “%(name)s”", name=batch.name))
+        if item.decision == "approved":
+            create_product_from_idea(idea)
+        label = DECISION_LABELS[item.decision].lower()
+        creators = events.creators_of(idea)
+        events.notify(creators, "review_result",
+                      _en("The review of “%(title)s” is published: %(decision)s. See the scores "
+                          "and the message on your idea's page.", title=idea.title,
+                          decision=label), idea=idea)
+        creator_ids = {creator.id for creator in creators}
+        events.notify([user for user in audience_of(idea) if user.id not in creator_ids],
+                      "idea_status", _en("“%(title)s” has been reviewed: %(decision)s.",
+                                         title=idea.title, decision=label), idea=idea)
+    batch.status = "published"
+    batch.published_at = utcnow()
+    batch.published_by_id = admin.id
+    db.session.flush()
+    events.audit(admin, "review.batch_published", batch, before={"status": before_status},
+                 after={"status": "published", "decisions": {
+                     str(item.idea_id): item.decision for item in items}})
+    following = current_open_batch()
+    if following is not None:
+        for item in items:
+            if item.decision == "on_hold" and not item.idea.hidden:
+                _join_batch(admin, following, item.idea)
+        db.session.flush()
+    return batch
+
+
+@dataclass
+class ReviewResult:
+    """What the creators see once the batch is published (and admins at any time)."""
+
+    idea: Idea
+    item: ReviewItem
+    aggregate: Aggregate
+    published: bool
+
+
+def review_result(user: Any, idea_id: int) -> ReviewResult:
+    """The decision, message and per-axis means; 404 for creators before the batch is published
+    and for everyone but the creators and admins."""
+    idea = _idea(user, idea_id)
+    if permissions.has_role(user, "admin"):
+        item = latest_item(idea.id)
+    elif permissions.is_creator(user, idea):
+        item = latest_item(idea.id, published_only=True)
+    else:
+        item = None
+    if item is None:
+        raise NotFound("review_not_found", _("No published review for this idea."))
+    item = _load_item(item.id)
+    return ReviewResult(idea, item, aggregate(list(item.reviews)), item.batch.is_published)
+
+
+def published_result_for(user: Any, idea: Idea) -> ReviewResult | None:
+    """For the idea page: the last published result, to its creators and admins; else None."""
+    if not (permissions.is_creator(user, idea) or permissions.has_role(user, "admin")):
+        return None
+    item = latest_item(idea.id, published_only=True)
+    if item is None:
+        return None
+    item = _load_item(item.id)
+    return ReviewResult(idea, item, aggregate(list(item.reviews)), True)
+
+
+# --- the reviewer's queue -----------------------------------------------------------------------
+
+@dataclass
+class QueueEntry:
+    item: ReviewItem
+    idea: Idea
+    batch: ReviewBatch
+    assigned: bool
+    scored: bool
+    reviewer_count: int
+    conflict: str | None = None
+
+
+@dataclass
+class BatchProgress:
+    batch: ReviewBatch
+    ideas: int = 0
+    ready: int = 0  # enough reviewers to decide
+    decided: int = 0
+    mine_scored: int = 0
+    mine_total: int = 0
+
+
+@dataclass
+class Queue:
+    awaiting: list[QueueEntry] = field(default_factory=list)  # assigned first, then open to take
+    scored: list[QueueEntry] = field(default_factory=list)  # revisable until the decision
+    conflicts: list[QueueEntry] = field(default_factory=list)
+    batches: list[BatchProgress] = field(default_factory=list)
+
+
+def _supported_sql(reviewer: User):
+    """SQL: the item's idea is one the reviewer supported."""
+    return exists().where(Support.idea_id == ReviewItem.idea_id, Support.user_id == reviewer.id)
+
+
+def _conflict_reason(reviewer: User, idea: Idea, supported: bool) -> str | None:
+    """conflict_of_interest() with the support already known (creators are loaded)."""
+    if idea.owner_id == reviewer.id:
+        return "created"
+    if any(creator.user_id == reviewer.id for creator in idea.creators):
+        return "co_created"
+    return "supported" if supported else None
+
+
+def awaiting_scores(reviewer: User) -> list[QueueEntry]:
+    """Ideas in review awaiting this reviewer's scores: assigned to them or open to take; never
+    those they may not review."""
+    return reviewer_queue(reviewer).awaiting
+
+
+def reviewer_queue(reviewer: User) -> Queue:
+    """The reviewer's queue with progress per batch, in a constant number of queries."""
+    permissions.require(reviewer, "review")
+    rows = db.session.execute(
+        select(ReviewItem, _supported_sql(reviewer).label("supported"),
+               exists().where(ReviewAssignment.item_id == ReviewItem.id,
+                              ReviewAssignment.reviewer_id == reviewer.id).label("assigned"),
+               exists().where(Review.item_id == ReviewItem.id,
+                              Review.reviewer_id == reviewer.id).label("scored"))
+        .join(ReviewBatch, ReviewBatch.id == ReviewItem.batch_id)
+        .join(Idea, Idea.id == ReviewItem.idea_id)
+        .where(ReviewBatch.status != "published", Idea.hidden.is_(False))
+        .options(selectinload(ReviewItem.idea).selectinload(Idea.owner),
+                 selectinload(ReviewItem.idea).selectinload(Idea.images),
+                 selectinload(ReviewItem.idea).selectinload(Idea.creators),
+                 selectinload(ReviewItem.batch))
+        .order_by(ReviewBatch.closes_on, ReviewItem.id)).all()
+    counts = dict(db.session.execute(
+        select(Review.item_id, func.count()).join(ReviewItem).join(ReviewBatch)
+        .where(ReviewBatch.status != "published").group_by(Review.item_id)).all())
+    needed = min_reviewers()
+    queue = Queue()
+    progress: dict[int, BatchProgress] = {}
+    for item, supported, assigned, scored in rows:
+        count = counts.get(item.id, 0)
+        conflict = _conflict_reason(reviewer, item.idea, bool(supported))
+        entry = QueueEntry(item, item.idea, item.batch, bool(assigned), bool(scored), count,
+                           conflict)
+        batch_progress = progress.setdefault(item.batch_id, BatchProgress(item.batch))
+        batch_progress.ideas += 1
+        batch_progress.ready += count >= needed
+        batch_progress.decided += item.decision is not None
+        if assigned or scored:
+            batch_progress.mine_total += 1
+            batch_progress.mine_scored += bool(scored)
+        if item.decision is not None:
+            continue
+        if conflict:
+            queue.conflicts.append(entry)
+        elif scored:
+            queue.scored.append(entry)
+        else:
+            queue.awaiting.append(entry)
+    queue.awaiting.sort(key=lambda e: (not e.assigned, e.batch.closes_on, e.item.id))
+    queue.batches = sorted(progress.values(), key=lambda p: p.batch.id)
+    return queue
+
+
+# --- evidence for reviewers ---------------------------------------------------------------------
+
+@dataclass
+class PriceSummary:
+    currency: str
+    count: int
+    min: int
+    median: int  # the middle answer; between two middles, their mean rounded half-even
+    max: int
+
+
+@dataclass
+class Evidence:
+    support_count: int
+    answered: int
+    would_buy: dict[str, int]
+    would_buy_percent: dict[str, int]
+    prices: list[PriceSummary]
+    reasons: list[tuple[str, str | None]]
+    reason_count: int
+    history: list[IdeaEvent]
+
+
+def evidence(idea: Idea) -> Evidence:
+    """The community's evidence for reviewers, aggregated in SQL: would-buy shares, the price
+    distribution per currency and the reasons given; plus the idea's history."""
+    would_buy = {"yes": 0, "maybe": 0, "no": 0}
+    for answer, count in db.session.execute(
+            select(Support.would_buy, func.count()).where(Support.idea_id == idea.id,
+                                                          Support.would_buy.is_not(None))
+            .group_by(Support.would_buy)):
+        if answer in would_buy:
+            would_buy[answer] = count
+    answered = sum(would_buy.values())
+    percent = {key: round(Fraction(100 * value, answered)) if answered else 0
+               for key, value in would_buy.items()}
+    prices = []
+    priced = Support.idea_id == idea.id, Support.price_minor.is_not(None), \
+        Support.price_currency.is_not(None)
+    for currency, count, low, high in db.session.execute(
+            select(Support.price_currency, func.count(), func.min(Support.price_minor),
+                   func.max(Support.price_minor)).where(*priced)
+            .group_by(Support.price_currency).order_by(func.count().desc(),
+                                                       Support.price_currency)):
+        middle = list(db.session.scalars(
+            select(Support.price_minor).where(*priced, Support.price_currency == currency)
+            .order_by(Support.price_minor).offset((count - 1) // 2).limit(2 - count % 2)))
+        median = round(Fraction(sum(middle), len(middle)))
+        prices.append(PriceSummary(currency, count, low, median, high))
+    has_reason = and_(Support.idea_id == idea.id, Support.reason.is_not(None), Support.reason != "")
+    reason_count = db.session.scalar(select(func.count()).select_from(Support).where(has_reason))
+    reasons = [(reason, answer) for reason, answer in db.session.execute(
+        select(Support.reason, Support.would_buy).where(has_reason)
+        .order_by(Support.created_at.desc(), Support.id.desc()).limit(REASONS_SHOWN))]
+    history = list(db.session.scalars(
+        select(IdeaEvent).where(IdeaEvent.idea_id == idea.id)
+        .options(selectinload(IdeaEvent.actor)).order_by(IdeaEvent.created_at, IdeaEvent.id)))
+    return Evidence(idea.support_count, answered, would_buy, percent, prices, reasons,
+                    reason_count or 0, history)
+
+
+# --- calibration --------------------------------------------------------------------------------
+
+SPREAD_FLAG = 2
+
+
+@dataclass
+class AxisSpread:
+    low: int
+    high: int
+    mean: Fraction
+
+    @property
+    def spread(self) -> int:
+        return self.high - self.low
+
+    @property
+    def flagged(self) -> bool:
+        return self.spread >= SPREAD_FLAG
+
+
+@dataclass
+class CalibrationRow:
+    item: ReviewItem
+    idea: Idea
+    reviewer_count: int
+    axes: dict[str, AxisSpread]
+    total: Fraction
+
+    @property
+    def flagged(self) -> bool:
+        return any(axis.flagged for axis in self.axes.values())
+
+
+def calibration(viewer: User, batch_id: int) -> tuple[ReviewBatch, list[CalibrationRow]]:
+    """Per idea and axis, the lowest and highest score and their spread (flagged from 2), so the
+    reviewers discuss disagreements. Blind like the scores: a reviewer sees the ideas they scored."""
+    permissions.require(viewer, "review")
+    batch = get_batch(batch_id)
+    columns = []
+    for axis in AXES:
+        column = getattr(Review, axis)
+        columns += [func.min(column), func.max(column), func.sum(column)]
+    stmt = (select(Review.item_id, func.count(), *columns)
+            .join(ReviewItem, ReviewItem.id == Review.item_id)
+            .where(ReviewItem.batch_id == batch.id).group_by(Review.item_id))
+    if not permissions.has_role(viewer, "admin"):
+        stmt = stmt.where(Review.item_id.in_(select(Review.item_id)
+                                             .where(Review.reviewer_id == viewer.id)))
+    stats = {row[0]: row[1:] for row in db.session.execute(stmt)}
+    items = db.session.scalars(
+        select(ReviewItem).where(ReviewItem.id.in_(list(stats)))
+        .options(selectinload(ReviewItem.idea)).order_by(ReviewItem.id)) if stats else []
+    rows = []
+    for item in items:
+        count, *values = stats[item.id]
+        axes = {axis: AxisSpread(values[3 * i], values[3 * i + 1],
+                                 Fraction(int(values[3 * i + 2]), count))
+                for i, axis in enumerate(AXES)}
+        rows.append(CalibrationRow(item, item.idea, count, axes,
+                                   sum((a.mean for a in axes.values()), Fraction(0))))
+    return batch, rows
+
+
+# --- admin overview -----------------------------------------------------------------------------
+
+def batches() -> list[ReviewBatch]:
+    return list(db.session.scalars(select(ReviewBatch).order_by(ReviewBatch.id.desc())))
+
+
+def batch_item_counts() -> dict[int, int]:
+    return dict(db.session.execute(select(ReviewItem.batch_id, func.count())
+                                   .group_by(ReviewItem.batch_id)).all())
+
+
+def batch_detail(admin: User, batch_id: int) -> tuple[ReviewBatch, list[tuple[ReviewItem, Aggregate]]]:
+    """A batch with every item, its reviewers, scores and decision (admins)."""
+    permissions.require(admin, "manage_batches")
+    batch = get_batch(batch_id)
+    items = list(db.session.scalars(
+        select(ReviewItem).where(ReviewItem.batch_id == batch.id)
+        .options(selectinload(ReviewItem.idea).selectinload(Idea.owner),
+                 selectinload(ReviewItem.idea).selectinload(Idea.creators),
+                 selectinload(ReviewItem.reviews).selectinload(Review.reviewer),
+                 selectinload(ReviewItem.assignments).selectinload(ReviewAssignment.reviewer))
+        .order_by(ReviewItem.id)))
+    return batch, [(item, aggregate(list(item.reviews))) for item in items]
+
+
+def reviewers() -> list[User]:
+    """Everyone who may review (not blocked), by name."""
+    return list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == "reviewer", User.blocked_at.is_(None))
+        .order_by(User.display_name, User.id)))
