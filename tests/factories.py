@@ -13,6 +13,7 @@ from app.models.base import utcnow
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
+_HASHES: dict[str, str] = {}
 
 
 def seed_basics() -> None:
@@ -43,7 +44,10 @@ def user(*roles: str, email: str | None = None, name: str | None = None, confirm
     n = next(_seq)
     account = User(email=email or f"user{n}@example.com", display_name=name or f"User {n}",
                    bio="", email_confirmed_at=utcnow() if confirmed else None)
-    account.set_password(password)
+    if password not in _HASHES:  # scrypt is slow on purpose; hash each test password once
+        account.set_password(password)
+        _HASHES[password] = account.password_hash
+    account.password_hash = _HASHES[password]
     for role in roles:
         if role != "member":
             account.role_rows.append(UserRole(role=role))
