@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__)
 
 from app.admin import views  # noqa: E402,F401
+from app.admin import agreements  # noqa: E402,F401

@@ -1,2 +1,26 @@
-"""CLI commands: ledger."""
-from app.cli import ledger_cli  # noqa: F401
+"""CLI commands: flask ledger verify."""
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import func, select
+
+from app.cli import ledger_cli
+from app.extensions import db
+
+
+@ledger_cli.command("verify")
+def verify() -> None:
+    """Recompute the hash chain and every balance; exit 1 and name each problem if any."""
+    from app.models.ledger import LedgerTransaction
+    from app.services.ledger import verify_ledger
+
+    problems = verify_ledger()
+    count = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        click.echo(f"ledger verify: {len(problems)} problems in {count} transactions", err=True)
+        sys.exit(1)
+    click.echo(f"ledger verify: OK ({count} transactions; chain, balances and royalties check out)")

@@ -1,2 +1,137 @@
-"""The royalty ledger (issue 4)."""
-__all__: list[str] = []
+"""The royalty ledger (issue 4): double-entry, append-only, hash-chained.
+
+Every table here is append-only: the migration installs database triggers (SQLite and
+PostgreSQL) that refuse UPDATE and DELETE, so a correction is always a new, reversing
+transaction. Amounts are integer minor units (BigInteger) with an ISO 4217 currency; an
+entry's amount is positive for a debit and negative for a credit, and the entries of one
+transaction sum to zero per currency.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+from app.models.products import Product
+from app.models.users import User
+
+__all__ = ["LedgerAccount", "LedgerTransaction", "LedgerEntry", "Sale", "Payout"]
+
+#: royalty_expense:<currency> (debited by sales), creator_payable:<user_id>:<currency> (what the
+#: company owes a creator; credited by sales, debited by payouts), payouts_cash:<currency>
+#: (credited when money leaves the company).
+ACCOUNT_KINDS = ("royalty_expense", "creator_payable", "payouts_cash")
+TRANSACTION_KINDS = ("sale", "payout", "reversal")
+#: The tables whose rows the database refuses to update or delete.
+APPEND_ONLY_TABLES = ("ledger_accounts", "ledger_transactions", "ledger_entries", "sales",
+                      "payouts")
+#: prev_hash of the first transaction.
+GENESIS_HASH = "0" * 64
+
+
+class LedgerAccount(db.Model):
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('royalty_expense', 'creator_payable', 'payouts_cash')",
+                        name="kind_valid"),
+    )
+
+
+class LedgerTransaction(db.Model):
+    """One balanced posting. `sequence` orders the hash chain and is unique, so two appends
+    can never claim the same place; `hash` covers this transaction's content, its entries, its
+    sale or payout and `prev_hash`."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    memo: Mapped[str] = mapped_column(String(300), default="")
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"),
+                                                    unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(order_by="LedgerEntry.id",
+                                                      back_populates="transaction")
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('sale', 'payout', 'reversal')", name="kind_valid"),
+        CheckConstraint("sequence > 0", name="sequence_positive"),
+    )
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # + debit, - credit
+    currency: Mapped[str] = mapped_column(String(3))
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account: Mapped[LedgerAccount] = relationship()
+
+
+class Sale(db.Model):
+    """Net sales of a product in a period, and the royalty it earned (frozen at posting)."""
+
+    __tablename__ = "sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    units: Mapped[int] = mapped_column(Integer)
+    net_sales_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    royalty_rate_bps: Mapped[int] = mapped_column(Integer)
+    royalty_minor: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+    transaction: Mapped[LedgerTransaction] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_sales_product_id_period", "product_id", "period"),)
+
+
+class Payout(db.Model):
+    """Money paid to a creator; never more than their payable balance in that currency."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    transaction: Mapped[LedgerTransaction] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
