@@ -43,13 +43,13 @@ ACCOUNTS = (
     ("reviewer2", "Emma Clarke", ("reviewer",), "score ideas in review"),
     ("moderator", "Yuki Tanaka", ("moderator",), "moderation queue, reports, hidden ideas"),
     ("finance", "Daniel Okafor", ("finance",), "sales, royalties, payouts"),
-    ("alice", "Alice Chen", (), "creator with products on sale; For you"),
-    ("bob", "Bob Martin", (), "creator and supporter"),
+    ("alice", "Alice Chen", (), "creator and supporter; For you"),
+    ("bob", "Bob Martin", (), "creator of a product on sale: My royalties"),
     ("carol", "Carol Nguyen", (), "creator and supporter"),
     ("daisuke", "小林 大輔", (), "creator (Japanese ideas)"),
     ("emi", "渡辺 恵美", (), "creator (Japanese ideas)"),
     ("frank", "Frank Müller", (), "creator and supporter"),
-    ("hana", "鈴木 花", (), "co-creator"),
+    ("hana", "鈴木 花", (), "co-creator with royalties in JPY and USD"),
     ("ken", "Ken Yamamoto", (), "creator and supporter"),
     ("newbie", "Nao Fujii", (), "new member: trending For you"),
 )
@@ -202,7 +202,36 @@ def seed(*, idea_count: int = len(IDEAS), supporters: int = 150, max_supports: i
         seeded.comments += _discussion(idea, seeded.users, supporter_pool, now, rng)
     _refresh_trending()
     db.session.flush()
+    _sales(staff["finance"], now, rng)
     return seeded
+
+
+def _sales(finance: User, now: datetime, rng: random.Random) -> None:
+    """Monthly sales of every product on sale (one return among them) and a payout, so creators
+    have royalties, statements and a chart to look at. Posted through the real ledger service."""
+    from app.models import Product
+    from app.services import ledger
+
+    products = db.session.scalars(select(Product).join(Idea, Idea.id == Product.idea_id)
+                                  .where(Idea.status == "on_sale").order_by(Product.id)).all()
+    for number, product in enumerate(products):
+        currency = "JPY" if number % 2 == 0 else "USD"
+        unit_price = {"JPY": 2480, "USD": 1650}[currency]  # minor units: yen, or cents
+        for months_ago in range(6, 0, -1):
+            month = (now.year * 12 + now.month - 1) - months_ago
+            period = f"{month // 12:04d}-{month % 12 + 1:02d}"
+            units = rng.randint(300, 2400)
+            net = units * unit_price
+            ledger.record_sale(finance, product.id, period, units, net, currency,
+                               f"demo-{product.id}-{period}", notify=months_ago == 1, audit=False)
+        if number == 0:
+            ledger.record_sale(finance, product.id, period, -12, -12 * unit_price, currency,
+                               f"demo-{product.id}-{period}-return", notify=False, audit=False)
+    for product in products[:1]:
+        owner = product.splits[0].user_id
+        balance = ledger.payable_balance(owner, "JPY")
+        if balance > 0:
+            ledger.record_payout(finance, owner, balance // 2, "JPY", f"demo-payout-{owner}")
 
 
 # --- reference data ------------------------------------------------------------------------------
