@@ -184,10 +184,12 @@ def _tell_creators(idea: Idea, supporter: User) -> None:
                                 count=idea.support_count, name=supporter.display_name)
             pending.created_at = utcnow()
             continue
-        events.notify([creator], "idea_supported",
-                      _en("%(name)s supports “%(title)s” (%(count)s supporters).",
-                        name=supporter.display_name, title=idea.title,
-                        count=idea.support_count), idea=idea)
+        message = _en("%(name)s is the first supporter of “%(title)s”.",
+                      name=supporter.display_name, title=idea.title) \
+            if idea.support_count == 1 else \
+            _en("%(name)s supports “%(title)s” (%(count)s supporters).",
+                name=supporter.display_name, title=idea.title, count=idea.support_count)
+        events.notify([creator], "idea_supported", message, idea=idea)
 
 
 def answers_summary(idea_id: int) -> dict[str, Any]:

@@ -8,6 +8,17 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-expanded", String(open));
     });
   }
+  // The account menu (a <details>) closes on a click elsewhere or on Escape.
+  const menus = document.querySelectorAll("details.user-menu");
+  document.addEventListener("click", (event) => {
+    menus.forEach((menu) => { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    menus.forEach((menu) => {
+      if (menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+  });
   // Buttons that ask before a destructive action: <button data-confirm="Really?">
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("click", (event) => {
