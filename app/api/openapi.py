@@ -1,6 +1,8 @@
 """The OpenAPI 3 document for /api/v1, built from the registered routes plus per-area specs."""
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 # Each API module adds its operations here: {path: {method: operation}}.
@@ -27,13 +29,29 @@ def operation(path: str, method: str, summary: str, *, body: dict | None = None,
     PATHS.setdefault(path, {})[method.lower()] = op
 
 
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def _with_parameters(path: str, ops: dict) -> dict:
+    """Declare the path's {parameters} on each operation (integers: ids are integers)."""
+    names = re.findall(r"\{([^}]+)\}", path)
+    if not names:
+        return ops
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": {"type": "string" if name == "version" else "integer"}} for name in names]
+    return {method: {**op, "parameters": op.get("parameters", params)} for method, op in ops.items()}
+
+
 def document() -> dict:
     paths = {path: dict(ops) for path, ops in PATHS.items()}
+    shapes = {_shape(path): path for path in paths}
     # Every registered route appears, described or not, so the document never omits one.
     for rule in current_app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
         path = rule.rule[len("/api/v1"):].replace("<int:", "{").replace("<", "{").replace(">", "}")
+        path = shapes.setdefault(_shape(path), path)  # one entry per path, however params are named
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             paths.setdefault(path, {}).setdefault(method.lower(), {
                 "summary": rule.endpoint, "responses": {"200": {"description": "OK"}}})
@@ -43,5 +61,5 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}},
-        "paths": dict(sorted(paths.items())),
+        "paths": {path: _with_parameters(path, ops) for path, ops in sorted(paths.items())},
     }
