@@ -52,6 +52,9 @@ def create_app(config: Config | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
     web.init_app(app)
+    from app import labels
+
+    labels.init_app(app)
 
     import importlib
 

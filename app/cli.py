@@ -33,9 +33,10 @@ def init_app(app: Flask) -> None:
 
     # Each area registers its commands on these groups.
     from app import cli_commands  # noqa: F401
-    from app import seed
+    from app import i18n_cli, seed
 
     app.cli.add_command(seed.seed_demo)
+    i18n_cli.register(app)
 
 
 __all__ = ["click", "users_cli", "ideas_cli", "ledger_cli"]

@@ -155,7 +155,7 @@ def test_visitor_signs_up_posts_an_idea_and_a_member_supports_it(
 
     # --- the idea is public: badge, cover picture
     creator.goto(idea_url)
-    assert creator.locator(".idea-head .status").first.inner_text().lower() == "published"
+    assert creator.locator(".idea-head .status").first.inner_text().lower() == "gathering support"
     cover = creator.locator("[data-testid=cover-image]")
     assert cover.is_visible()
     creator.wait_for_function(

@@ -1,0 +1,104 @@
+"""Translated labels for the codes shown to people (idea statuses), and the catalogue entries of
+messages that other modules translate from a variable (so `flask i18n update` extracts them).
+
+Templates: {{ status_label(idea.status) }} (a Jinja global, registered by init_app).
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import default_exceptions
+
+#: Idea statuses as people read them. "published" is shown as what it means to visitors: the idea
+#: is gathering support (the same words as the browse filter of app.services.discovery).
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "pending_moderation": _l("Pending moderation"),
+    "needs_changes": _l("Needs changes"),
+    "rejected": _l("Rejected"),
+    "published": _l("Gathering support"),
+    "expired": _l("Expired"),
+    "qualified": _l("Qualified"),
+    "withdrawn": _l("Withdrawn"),
+    "in_review": _l("In review"),
+    "approved": _l("Approved"),
+    "not_approved": _l("Not approved"),
+    "on_hold": _l("On hold"),
+    "in_production": _l("In production"),
+    "on_sale": _l("On sale"),
+}
+
+#: Review batch states, shown with {{ _(batch.status) }} in templates/admin and templates/review.
+BATCH_STATUS_LABELS = {
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "published": _l("published"),
+}
+
+#: Messages translated elsewhere with gettext(variable); listed here only so they are extracted.
+#: app.services.review.LEGEND (the matrix legend) and COI_MESSAGES (conflicts of interest):
+DYNAMIC_MESSAGES = (
+    _l("Clear, large value"), _l("Some value"), _l("Value unclear"),
+    _l("Nothing like it from competitors"), _l("Partly unique"), _l("Similar to existing"),
+    _l("Feasible with current resources"), _l("Feasible with more investment"),
+    _l("Hard to realise"),
+    _l("Large market expected"), _l("Medium market"), _l("Limited market"),
+    _l("You created this idea, so you cannot review it: reviewers must be impartial."),
+    _l("You are a co-creator of this idea, so you cannot review it: reviewers must be impartial."),
+    _l("You supported this idea, so you cannot review it: reviewers must be impartial."),
+    # app.images._MESSAGES (upload problems, translated by app.services.ideas):
+    _l("This file is not an image. Please upload a JPEG, PNG, GIF or WebP picture."),
+    _l("This image file is too large."),
+    _l("This image has too many pixels."),
+    _l("This image format is not supported. Please upload JPEG, PNG, GIF or WebP."),
+    _l("This image file is incomplete or damaged. Please upload it again."),
+    _l("This image cannot be accepted."),
+    # app.permissions.MESSAGES (shown on HTML error pages and sign-in notices):
+    _l("Please sign in first."), _l("This account is blocked."),
+    _l("Please confirm your email address first."), _l("Only the idea's creators may do this."),
+    _l("This idea can no longer be edited."), _l("Only the idea's owner may do this."),
+    _l("You cannot support your own idea."), _l("Only the author may do this."),
+    _l("You cannot report your own comment."), _l("Only moderators may do this."),
+    _l("Only reviewers may do this."), _l("Only admins may do this."),
+    _l("Only finance staff may do this."), _l("Only staff may do this."), _l("Not allowed."),
+)
+
+#: What the HTML error page says for Werkzeug's stock errors (their descriptions are English).
+HTTP_ERROR_MESSAGES = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You do not have permission to open this page."),
+    404: _l("The page you asked for does not exist. Check the address, or start again from "
+            "the home page."),
+    405: _l("This page cannot be used this way."),
+    413: _l("The upload is too large."),
+    429: _l("Too many requests in a short time. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Please try again in a moment."),
+}
+
+
+def status_label(status: str | None) -> str:
+    """The idea status in the reader's language; unknown codes read as words."""
+    if not status:
+        return ""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ")
+
+
+def translated(message: str | None) -> str:
+    """A message in the reader's language if the catalogue has it (e.g. a permission message
+    from app.permissions); anything else unchanged."""
+    return gettext(message) if message else ""
+
+
+def http_error_message(status: int | None, description: str | None) -> str:
+    """The error page text: ours for Werkzeug's stock descriptions, else the given one."""
+    stock = default_exceptions.get(status or 0)
+    if status in HTTP_ERROR_MESSAGES and (not description or stock is None
+                                          or description == stock.description):
+        return str(HTTP_ERROR_MESSAGES[status])
+    return translated(description)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["status_label"] = status_label
