@@ -55,6 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app import labels
 
     labels.init_app(app)
+    i18n.init_app(app)
 
     import importlib
 

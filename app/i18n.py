@@ -1,7 +1,7 @@
 """Locale selection and locale-aware formatting for templates."""
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 
 
@@ -19,3 +19,25 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return "Asia/Tokyo" if select_locale() == "ja" else "UTC"
+
+
+def lang_url(code: str) -> str:
+    """The current page in another language (the query string is kept)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return url_for(request.endpoint or "main.home", **(request.view_args or {}), **args) \
+        if request.endpoint else f"?lang={code}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["lang_url"] = lang_url
+
+    @app.after_request
+    def _remember_language(response):
+        """?lang=ja is remembered in a cookie, so the next page stays in that language."""
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"] and request.cookies.get("lang") != chosen:
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                                secure=app.config.get("SESSION_COOKIE_SECURE", False),
+                                httponly=True)
+        return response

@@ -137,3 +137,13 @@ def test_dates_follow_the_reader_and_japanese_times_are_in_tokyo(app):
     assert _render(app, "en", "{{ t|datetime }}", t=evening_utc).startswith("Apr 5, 2026, 8:30:00")
     # 20:30 UTC is 05:30 the next morning in Tokyo.
     assert _render(app, "ja", "{{ t|datetime }}", t=evening_utc) == "2026/04/06 5:30:00"
+
+
+def test_chosen_language_stays_on_the_next_page(client):
+    client.get("/ideas?lang=ja")
+    assert '<html lang="ja">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_links_keep_the_current_query(client):
+    html = client.get("/ideas?sort=newest&q=tea").get_data(as_text=True)
+    assert 'href="/ideas?sort=newest&amp;q=tea&amp;lang=ja"' in html
