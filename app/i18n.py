@@ -1,6 +1,8 @@
 """Locale selection and locale-aware formatting for templates."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 
@@ -23,10 +25,13 @@ def select_timezone() -> str:
 
 def lang_url(code: str) -> str:
     """The current page in another language (the query string is kept)."""
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [code]
-    return url_for(request.endpoint or "main.home", **(request.view_args or {}), **args) \
-        if request.endpoint else f"?lang={code}"
+    if not request.endpoint:
+        return f"?lang={code}"
+    # The query string is encoded apart from url_for's keywords: a parameter named like a path
+    # parameter (/users/1?user_id=2) or like url_for's own (?endpoint=, ?_method=) cannot clash.
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return url_for(request.endpoint, **(request.view_args or {})) + "?" + \
+        urlencode([*args, ("lang", code)])
 
 
 def init_app(app: Flask) -> None:

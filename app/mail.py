@@ -22,7 +22,9 @@ def send_now(to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    # One line: a line break in a header is refused by the email package (and would be a
+    # header injection); subjects quote titles and names that members type.
+    message["Subject"] = " ".join(subject.split())
     message.set_content(body)
     if not config.get("MAIL_SERVER"):
         log.info("Mail (no MAIL_SERVER set) to %s: %s\n%s", to, subject, body)

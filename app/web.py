@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -13,7 +13,36 @@ from werkzeug.exceptions import HTTPException
 from app import permissions
 from app.errors import DomainError, Unauthorized
 from app.extensions import db
-from app.models.base import utcnow
+from app.models.base import ID_MAX, utcnow
+
+
+#: The largest page number any listing accepts (deeper pages are empty anyway).
+PAGE_MAX = 100_000
+
+
+def page_arg(name: str = "page") -> int:
+    """A page number from the query string for HTML listings: 1..PAGE_MAX, 1 when absent or
+    not a number (a huge one would overflow the OFFSET)."""
+    try:
+        return max(1, min(int(request.args.get(name, 1)), PAGE_MAX))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _has_nul(value) -> bool:
+    """Whether a string anywhere in value (nested lists and dicts, keys too) holds a NUL."""
+    pending = [value]
+    while pending:  # a loop, not recursion: JSON may be nested deeper than Python's stack
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _wants_json() -> bool:
@@ -60,6 +89,32 @@ def format_money(amount_minor: int | None, currency: str | None) -> str:
 def init_app(app: Flask) -> None:
     from app.markdown import render_markdown
 
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """A NUL character is never text anyone types, and PostgreSQL refuses it in a string
+        (an error, not a row): a path, query string, form field, JSON string or user agent
+        holding one is refused at once with 400; so is JSON nested too deep to parse."""
+        if "\x00" in request.path or "\x00" in (request.user_agent.string or "") \
+                or _has_nul(request.args.to_dict(flat=False)):
+            abort(400, description="The request contains a NUL character.")
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return
+        body = None
+        if request.is_json:
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:  # [[[[...: not a ValueError, so `silent` does not catch it
+                abort(400, description="The JSON body is nested too deeply.")
+        if _has_nul(body) or _has_nul(request.form.to_dict(flat=False)):
+            abort(400, description="The request contains a NUL character.")
+
+    @app.url_value_preprocessor
+    def _ids_in_range(_endpoint, values) -> None:
+        """Every `<int:...>` in a route is a row id: a number above ID_MAX is 404 at once,
+        instead of reaching the database driver (SQLite refuses integers above 2**63)."""
+        if values and any(isinstance(v, int) and v > ID_MAX for v in values.values()):
+            abort(404)
+
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
@@ -97,7 +152,10 @@ def init_app(app: Flask) -> None:
             return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
         if isinstance(error, Unauthorized):
             flash(error.message, "info")
-            return redirect(f"/login?next={request.full_path}")
+            # Encoded as a query value: a path holding "&", "#" or a line break (%0d%0a) must
+            # neither cut the address short nor break the Location header.
+            back = request.full_path if request.query_string else request.path
+            return redirect(url_for("accounts.login", next=back))
         return render_template("errors/error.html", status=error.status, message=error.message), \
             error.status
 

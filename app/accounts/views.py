@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from app.accounts.forms import (ChangePasswordForm, EmailForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
 from app.errors import Conflict, DomainError, Invalid, Unauthorized
 from app.extensions import db, limiter
+from app.web import page_arg
 from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, User
 from app.queries import visible_ideas
 from app.services import accounts as account_service
@@ -61,6 +63,9 @@ def _render(template: str, form, **context):
 
 
 def _sign_in(user: User, remember: bool = False) -> None:
+    """Start a fresh session for the user: nothing set before signing in (by whoever prepared
+    this browser, e.g. a planted cookie) survives, and the CSRF token changes too."""
+    session.clear()
     login_user(user, remember=remember)
 
 
@@ -299,8 +304,7 @@ def _count(stmt) -> int:
 @login_required
 def notifications():
     user = current_user._get_current_object()
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(page, 1)
+    page = page_arg()
     total = db.session.scalar(select(func.count()).select_from(Notification)
                               .where(Notification.user_id == user.id)) or 0
     items = db.session.scalars(notification_service.for_user(user).limit(NOTIFICATIONS_PER_PAGE)

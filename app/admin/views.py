@@ -13,6 +13,7 @@ from app.admin.forms import (ActionForm, AssignReviewerForm, AuditFilterForm, Bl
                              OpenBatchForm, RoleForm, UserSearchForm)
 from app.errors import Conflict, DomainError, Invalid
 from app.extensions import db
+from app.web import page_arg
 from app.models import Support
 from app.models.base import utcnow
 from app.services import admin as admin_service
@@ -20,10 +21,7 @@ from app.services import review as review_service
 
 
 def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return page_arg()
 
 
 def _per_page() -> int:

@@ -12,6 +12,7 @@ from app.api import bp
 from app.errors import Invalid, Malformed, Unauthorized
 from app.extensions import csrf, db
 from app.security import user_for_token
+from app.web import PAGE_MAX
 
 csrf.exempt(bp)
 
@@ -60,8 +61,8 @@ def page_args() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", current_app.config["PER_PAGE"]))
     except ValueError:
         raise Invalid({"page": "page and per_page must be integers"}) from None
-    if page < 1 or not 1 <= per_page <= 100:
-        raise Invalid({"page": "page >= 1 and 1 <= per_page <= 100"})
+    if not 1 <= page <= PAGE_MAX or not 1 <= per_page <= 100:
+        raise Invalid({"page": f"1 <= page <= {PAGE_MAX} and 1 <= per_page <= 100"})
     return page, per_page
 
 

@@ -149,7 +149,9 @@ def product(product_id: int):
     if not permissions.can(user, "view_ledger"):
         from app.models import Idea
 
-        permissions.require_visible(user, db.session.get(Idea, record.idea_id))
+        if not permissions.may_view_idea(user, db.session.get(Idea, record.idea_id)):
+            # The same answer as for no product: a hidden idea's product does not exist to them.
+            raise NotFound("product_not_found", "No such product.")
     return product_json(record)
 
 

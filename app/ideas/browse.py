@@ -8,13 +8,11 @@ from flask_login import current_user
 from app.ideas import bp
 from app.search import MAX_QUERY_LENGTH
 from app.services import discovery
+from app.web import page_arg
 
 
 def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
+    return page_arg()
 
 
 @bp.get("/ideas")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from app.ideas.engagement_forms import (SUPPORT_CURRENCIES, ActionForm, CommentF
 from app.models import Comment, Idea
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import comments, follows, milestones, supports
+from app.web import page_arg
 
 COMMENTS_PER_PAGE = 30
 
@@ -37,8 +38,7 @@ def _support_block(idea: Idea) -> str | None:
 
 def _idea_comments(idea: Idea) -> comments.CommentPage:
     """The discussion page shown under the idea (threads with replies, constant queries)."""
-    page = request.args.get("comments_page", 1, type=int) or 1
-    return comments.comment_page(idea.id, page, COMMENTS_PER_PAGE)
+    return comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
 
 
 def _discussion_open(idea: Idea) -> bool:
@@ -98,8 +98,11 @@ def _perform(idea_id: int, anchor: str, action: Callable[[], Any], done: str | N
 
 
 def _comment_or_404(comment_id: int) -> Comment:
+    """The comment, if it is on an idea this visitor may see: a comment on a hidden idea or a
+    draft does not exist to others (not even as a sign-in redirect naming its idea)."""
     comment = db.session.get(Comment, comment_id)
-    if comment is None:
+    if comment is None or not permissions.may_view_idea(current_user,
+                                                        db.session.get(Idea, comment.idea_id)):
         abort(404)
     return comment
 

@@ -21,6 +21,7 @@ from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, Invit
                              ShareForm, WithdrawForm)
 from app.images import OUTPUT_EXTENSION
 from app.models import Idea, IdeaImage
+from app.models.base import is_row_id
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import ideas as idea_service
 
@@ -181,6 +182,7 @@ def similar():
     title = (request.args.get("title") or "")[:idea_service.TITLE_MAX]
     pitch = (request.args.get("pitch") or "")[:idea_service.PITCH_MAX]
     exclude = request.args.get("exclude", type=int)
+    exclude = exclude if is_row_id(exclude) else None
     ideas = idea_service.similar_ideas(_viewer(), title, pitch, SIMILAR_LIMIT,
                                        exclude_id=exclude)
     return render_template("ideas/_similar.html", similar=ideas, checked=bool(title.strip()))

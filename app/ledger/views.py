@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from app import permissions
 from app.errors import DomainError, NotFound, Unauthorized
 from app.extensions import db
+from app.web import page_arg
 from app.ledger import bp, imports
 from app.ledger.charts import bar_chart
 from app.ledger.forms import (ConfirmForm, ImportForm, PayoutForm, ReverseForm, SaleForm,
@@ -41,10 +42,7 @@ def _signed_in_user() -> User:
 
 
 def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return page_arg()
 
 
 def _form_errors(form, error: DomainError) -> None:

@@ -5,6 +5,15 @@ from datetime import datetime, UTC
 
 from sqlalchemy import DateTime, TypeDecorator
 
+#: The largest row id: ids are 32-bit integer columns (PostgreSQL `integer`). A larger number
+#: can name no row, and SQLite's driver refuses integers above 2**63 with an OverflowError.
+ID_MAX = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """A real integer (not a bool, float or string) that can be a row id: 1..ID_MAX."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import permissions
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import AuditLog, User, UserRole
-from app.models.base import utcnow
+from app.models.base import is_row_id, utcnow
 from app.models.users import ROLES
 from app.services import events
 
@@ -142,8 +142,8 @@ def audit_query(admin: User, *, actor: str = "", action: str = "", target_type: 
     actor = (actor or "").strip()
     if actor:
         people = select(User.id)
-        if actor.isdigit():
-            people = people.where(User.id == int(actor))
+        if actor.isdecimal():  # an id (one that no row can have matches nobody)
+            people = people.where(User.id == int(actor) if is_row_id(int(actor)) else false())
         else:
             people = people.where(or_(func.lower(User.display_name).like(_like(actor), escape="\\"),
                                       User.email.ilike(_like(actor), escape="\\")))
@@ -156,7 +156,7 @@ def audit_query(admin: User, *, actor: str = "", action: str = "", target_type: 
         stmt = stmt.where(AuditLog.target_id == target_id)
     if date_from:
         stmt = stmt.where(AuditLog.created_at >= _day_start(date_from))
-    if date_to:
+    if date_to and date_to < date.max:  # the last day there is has no day after it
         stmt = stmt.where(AuditLog.created_at < _day_start(date_to + timedelta(days=1)))
     return stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
 

@@ -14,7 +14,7 @@ from app import permissions
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Comment, CommentRevision, Idea, Report, User
-from app.models.base import utcnow
+from app.models.base import is_row_id, utcnow
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import events, follows
 
@@ -73,7 +73,7 @@ def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = No
     body = _clean_body(body)
     parent = None
     if parent_id is not None:
-        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+        if not is_row_id(parent_id):
             raise Invalid({"parent_id": _("Not a comment on this idea.")})
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.idea_id != idea.id:

@@ -246,7 +246,9 @@ def recommended_for(user: Any, limit: int = 8,
 
     # 1. Supported by the same people: the latest supporters of the member's latest supports
     # (a bounded set, read once), then what they supported, counted.
-    recent_mine = (select(Support.idea_id).where(Support.user_id == user.id)
+    # Only supports of ideas still listed: "Because you supported X" never names a hidden idea.
+    recent_mine = (select(Support.idea_id).join(Idea, Idea.id == Support.idea_id)
+                   .where(Support.user_id == user.id, idea_visibility(user), listed_condition())
                    .order_by(Support.created_at.desc(), Support.id.desc()).limit(RECENT_SUPPORTS))
     peers = list(dict.fromkeys(_ids(
         select(Support.user_id).where(Support.idea_id.in_(recent_mine),

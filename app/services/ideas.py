@@ -44,6 +44,7 @@ INSIGHT_FIELDS = ("situation", "emotion", "purpose")
 TEXT_FIELDS = {"title": TITLE_MAX, "pitch": PITCH_MAX, "description": DESCRIPTION_MAX,
                "situation": INSIGHT_MAX, "emotion": INSIGHT_MAX, "purpose": INSIGHT_MAX}
 IDEA_FIELDS = (*TEXT_FIELDS, "category", "tags")
+SINGLE_LINE_FIELDS = ("title", "pitch")
 #: Display sizes of idea images: name -> longest edge in pixels.
 IMAGE_SIZES = {"thumb": 320, "card": 640, "large": 1600}
 IMAGE_KEY_PREFIX = "i"
@@ -161,6 +162,8 @@ def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = ()) -> di
             errors[name] = _("Must be a string.")
             continue
         value = value.replace("\r\n", "\n").strip()
+        if name in SINGLE_LINE_FIELDS:  # a title is one line (it also becomes a mail subject)
+            value = " ".join(value.split())
         if "\x00" in value:
             errors[name] = _("Contains a character that is not allowed.")
         elif len(value) > limit:

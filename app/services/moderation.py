@@ -16,7 +16,8 @@ from app import permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
-from app.models.base import utcnow
+from app.models.base import is_row_id, utcnow
+from app.models.ideas import PUBLIC_STATUSES
 from app.services import events
 from app.services.ideas import lock_idea
 
@@ -198,6 +199,8 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     reason = _reason(reason, required=False)
     if isinstance(target_id, bool) or not isinstance(target_id, int):
         raise Invalid({"target_id": _("Give the id of the idea to merge into.")})
+    if not is_row_id(target_id):
+        raise Invalid({"target_id": _("No such idea.")})
     if source_id == target_id:
         raise Invalid({"target_id": _("An idea cannot be merged into itself.")})
     permissions.require(moderator, "merge_ideas")
@@ -232,6 +235,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     before = {"source": {"status": source.status, "support_count": source.support_count,
                          "hidden": source.hidden},
               "target": {"support_count": target.support_count}}
+    source_was_public = source.status in PUBLIC_STATUSES and not source.hidden
     target.support_count = count
     source.support_count = 0
     source.merged_into_id = target.id
@@ -254,8 +258,11 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     events.notify(events.creators_of(source), "moderation",
                   _en("“%(title)s” was merged into “%(target)s”; its supporters now support "
                       "that idea.", title=source.title, target=target.title), idea=source)
-    events.notify(events.creators_of(target), "moderation",
-                  _en("A similar idea, “%(title)s”, was merged into “%(target)s”: "
-                      "%(n)s supporters joined.", title=source.title, target=target.title,
-                      n=moved), idea=target)
+    if source_was_public:
+        told = _en("A similar idea, “%(title)s”, was merged into “%(target)s”: "
+                   "%(n)s supporters joined.", title=source.title, target=target.title, n=moved)
+    else:  # an idea never published (or hidden) keeps its title from other members
+        told = _en("A similar idea was merged into “%(target)s”: %(n)s supporters joined.",
+                   target=target.title, n=moved)
+    events.notify(events.creators_of(target), "moderation", told, idea=target)
     return target

@@ -28,7 +28,7 @@ from app import permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.models import Idea, IdeaCreator, IdeaEvent, Support, User, UserRole
-from app.models.base import utcnow
+from app.models.base import is_row_id, utcnow
 from app.models.review import AXES, DECISIONS, Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.services import events
 
@@ -339,7 +339,7 @@ def _ensure_assignment(item: ReviewItem, reviewer: User, by: User) -> tuple[Revi
 def assign_reviewer(actor: User, idea_id: int, reviewer_id: Any) -> tuple[ReviewAssignment, bool]:
     """Ask a reviewer to score an idea (admins), or take it yourself (a reviewer passing their own
     id). Returns (assignment, created)."""
-    if not isinstance(reviewer_id, int) or isinstance(reviewer_id, bool):
+    if not is_row_id(reviewer_id):
         raise Invalid({"reviewer_id": _("A user id.")})
     self_assign = getattr(actor, "id", None) == reviewer_id
     if self_assign and not permissions.can(actor, "assign_reviewers"):
