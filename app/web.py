@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from app import permissions
+from app import labels, permissions
 from app.errors import DomainError, Unauthorized
 from app.extensions import db
 from app.models.base import ID_MAX, utcnow
@@ -151,12 +151,13 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
         if isinstance(error, Unauthorized):
-            flash(error.message, "info")
+            flash(labels.translated(error.message), "info")
             # Encoded as a query value: a path holding "&", "#" or a line break (%0d%0a) must
             # neither cut the address short nor break the Location header.
             back = request.full_path if request.query_string else request.path
             return redirect(url_for("accounts.login", next=back))
-        return render_template("errors/error.html", status=error.status, message=error.message), \
+        return render_template("errors/error.html", status=error.status,
+                               message=labels.translated(error.message)), \
             error.status
 
     @app.errorhandler(CSRFError)
@@ -164,8 +165,8 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return error_json(400, "csrf_failed", "The CSRF token is missing or invalid.")
         return render_template("errors/error.html", status=400,
-                               message="Your session expired or the form was tampered with. "
-                                       "Please go back, reload and try again."), 400
+                               message=gettext("Your session expired or the form was tampered "
+                                               "with. Please go back, reload and try again.")), 400
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -182,5 +183,6 @@ def init_app(app: Flask) -> None:
                 response.headers["Retry-After"] = str(retry)
             return response, status
         response = render_template("errors/error.html", status=error.code,
-                                   message=error.description), error.code
+                                   message=labels.http_error_message(error.code, error.description)), \
+            error.code
         return response

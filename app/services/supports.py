@@ -128,7 +128,7 @@ def support_idea(user: User, idea_id: int,
         raise Invalid(answers.errors())
     idea = permissions.require_visible(user, lock_idea(idea_id))
     permissions.require(user, "support", idea)
-    if not idea.is_gathering:
+    if not idea.is_gathering or idea.hidden:  # staff can see hidden ideas, not support them
         raise Conflict("not_gathering", _("This idea is not gathering support."))
     support = Support(idea_id=idea.id, user_id=user.id, **answers.as_dict())
     try:

@@ -214,3 +214,11 @@ def test_answers_summary_aggregates_for_reviewers(db):
     assert summary["would_buy"] == {"yes": 2, "maybe": 1, "no": 0}
     assert summary["prices"]["JPY"] == {"count": 3, "min": 1000, "max": 3000, "median": 2000}
     assert summary["reasons"] == ["why"] * 3
+
+
+def test_staff_who_can_see_a_hidden_idea_cannot_support_it(app):
+    hidden = f.idea(hidden=True)
+    moderator = f.user("moderator")
+    with pytest.raises(Conflict) as refused:
+        supports.support_idea(moderator, hidden.id)
+    assert refused.value.code == "not_gathering"
