@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, has_request_context, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 
@@ -46,3 +47,13 @@ def init_app(app: Flask) -> None:
                                 secure=app.config.get("SESSION_COOKIE_SECURE", False),
                                 httponly=True)
         return response
+
+
+def _(text: str, **values) -> str:
+    """Translate for the reader: the request's language, the default one outside requests."""
+    return gettext(text, **values)
+
+
+def _en(text: str, **values) -> str:
+    """Text stored for other people (notifications): kept in English, not the actor's language."""
+    return text % values if values else text

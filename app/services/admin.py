@@ -3,10 +3,7 @@ Every change is written to the audit log with the values before and after."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, UTC
-from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -17,14 +14,9 @@ from app.models import AuditLog, User, UserRole
 from app.models.base import is_row_id, utcnow
 from app.models.users import ROLES
 from app.services import events
+from app.i18n import _
 
 GRANTABLE_ROLES = tuple(role for role in ROLES if role != "member")
-
-
-def _(text_: str, **values: Any) -> str:
-    if has_request_context():
-        return gettext(text_, **values)
-    return text_ % values if values else text_
 
 
 def _user(user_id: int) -> User:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import select
 
 from app import permissions
@@ -18,18 +16,12 @@ from app.models import Agreement, User
 from app.models.agreements import sha256_text
 from app.models.base import utcnow
 from app.services import events
+from app.i18n import _
 
 VERSION_MAX = 20
 TITLE_MAX = 200
 TEXT_MAX = 200_000
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
-
-
-def _(text_: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text_, **values)
-    return text_ % values if values else text_
 
 
 def normalise_text(text: str) -> str:

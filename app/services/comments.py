@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -17,18 +16,7 @@ from app.models import Comment, CommentRevision, Idea, Report, User
 from app.models.base import is_row_id, utcnow
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import events, follows
-
-
-def _(text: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
-
-
-def _en(text: str, **values) -> str:
-    """Notification text: stored once for another person, so not in the actor's language."""
-    return text % values if values else text
+from app.i18n import _, _en
 
 
 BODY_MAX_LENGTH = 5000

@@ -1,8 +1,6 @@
 """Following ideas: who hears about an idea's milestones, updates and status changes."""
 from __future__ import annotations
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,18 +8,7 @@ from app import permissions
 from app.extensions import db
 from app.models import Idea, IdeaFollow, Support, User
 from app.services import events
-
-
-def _(text: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
-
-
-def _en(text: str, **values) -> str:
-    """Notification text: stored once for another person, so not in the actor's language."""
-    return text % values if values else text
+from app.i18n import _en
 
 
 def _visible_idea(user: User | None, idea_id: int) -> Idea:

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import case, func, or_, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from app.models import (Agreement, Category, Consent, Idea, IdeaCreator, IdeaEve
 from app.models.base import utcnow
 from app.queries import visible_ideas
 from app.services import events
+from app.i18n import _, _en
 
 # Limits of an idea's fields (characters).
 TITLE_MAX = 120
@@ -48,18 +48,6 @@ SINGLE_LINE_FIELDS = ("title", "pitch")
 #: Display sizes of idea images: name -> longest edge in pixels.
 IMAGE_SIZES = {"thumb": 320, "card": 640, "large": 1600}
 IMAGE_KEY_PREFIX = "i"
-
-
-def _(text_: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text_, **values)
-    return text_ % values if values else text_
-
-
-def _en(text_: str, **values) -> str:
-    """Notification text: stored for another person, so not in the actor's language."""
-    return text_ % values if values else text_
 
 
 # --- reading --------------------------------------------------------------------------------

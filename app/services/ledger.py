@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
@@ -43,6 +41,7 @@ from app.models.ledger import (GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerT
 from app.money import format_amount, is_currency, parse_amount, royalty_minor, \
     split_largest_remainder
 from app.services import events
+from app.i18n import _, _en
 
 #: Key of the PostgreSQL advisory lock that serialises appends to the ledger.
 LEDGER_LOCK_KEY = 0x4B594C47  # "KYLG"
@@ -60,18 +59,6 @@ CSV_COLUMNS = ("product_id", "period", "units", "net_sales", "currency", "extern
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _REF = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")  # printable ASCII, trimmed
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
-
-
-def _(text_: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text_, **values)
-    return text_ % values if values else text_
-
-
-def _en(text_: str, **values) -> str:
-    """Notification text: stored for another person, so not in the actor's language."""
-    return text_ % values if values else text_
 
 
 def money_text(amount_minor: int, currency: str) -> str:

@@ -10,8 +10,7 @@ import importlib
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import bindparam, case, func, select, text, update
 
 from app import permissions
@@ -20,18 +19,7 @@ from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
 from app.services import events
-
-
-def _(text: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
-
-
-def _en(text: str, **values) -> str:
-    """Notification text: stored once for another person, so not in the actor's language."""
-    return text % values if values else text
+from app.i18n import _, _en
 
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +18,7 @@ from app.models.base import is_row_id, utcnow
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import events
 from app.services.ideas import lock_idea
+from app.i18n import _, _en
 
 DECISIONS = ("publish", "needs_changes", "reject")
 REASON_MAX = 2_000
@@ -28,16 +27,6 @@ _FROZEN = ("qualified", "in_review", "approved", "not_approved", "on_hold", "in_
            "on_sale")
 _UNPUBLISHED = ("draft", "pending_moderation", "needs_changes", "rejected")
 _TO_STATUS = {"publish": "published", "needs_changes": "needs_changes", "reject": "rejected"}
-
-
-def _(text_: str, **values) -> str:
-    if has_request_context():
-        return gettext(text_, **values)
-    return text_ % values if values else text_
-
-
-def _en(text_: str, **values) -> str:
-    return text_ % values if values else text_
 
 
 def _reason(reason: Any, *, required: bool) -> str | None:

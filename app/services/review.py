@@ -18,8 +18,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -31,23 +30,12 @@ from app.models import Idea, IdeaCreator, IdeaEvent, Support, User, UserRole
 from app.models.base import is_row_id, utcnow
 from app.models.review import AXES, DECISIONS, Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.services import events
+from app.i18n import _, _en
 
 RATIONALE_MAX = 4000
 MESSAGE_MAX = 5000
 NAME_MAX = 120
 REASONS_SHOWN = 100
-
-
-def _(text_: str, **values: Any) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text_, **values)
-    return text_ % values if values else text_
-
-
-def _en(text_: str, **values: Any) -> str:
-    """Notification text: stored once for other people, so not in the actor's language."""
-    return text_ % values if values else text_
 
 
 AXIS_LABELS = {

@@ -5,8 +5,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,18 +16,7 @@ from app.models.base import utcnow
 from app.models.ideas import WOULD_BUY
 from app.money import is_currency
 from app.services import events, follows, milestones
-
-
-def _(text: str, **values) -> str:
-    """The reader's language inside a request; English elsewhere (CLI, jobs, tests)."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
-
-
-def _en(text: str, **values) -> str:
-    """Notification text: stored once for another person, so not in the actor's language."""
-    return text % values if values else text
+from app.i18n import _, _en
 
 
 MAX_PRICE_MINOR = 10**9
