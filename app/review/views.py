@@ -84,8 +84,7 @@ def _scoring_page(idea: Idea, score_form: ScoreForm | None = None,
     active = item is not None and not item.batch.is_published
     own = next((r for r in item.reviews if r.reviewer_id == user.id), None) if item else None
     conflict = review_service.conflict_of_interest(user, idea)
-    can_score = (active and item.decision is None and conflict is None
-                 and permissions.has_role(user, "reviewer") and idea.status == "in_review")
+    can_score = review_service.may_score(user, idea, item)
     sees_scores = review_service.may_see_scores(user, item)
     is_admin = permissions.has_role(user, "admin")
     if decision_form is None:

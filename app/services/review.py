@@ -461,6 +461,14 @@ class ScoreSheet:
     aggregate: Aggregate
 
 
+def may_score(user: Any, idea: Idea, item: ReviewItem | None) -> bool:
+    """Whether score_idea would accept this user's scores now (for showing the scoring form):
+    a reviewer without a conflict of interest, on an idea in review, before the decision."""
+    return (item is not None and not item.batch.is_published and item.decision is None
+            and idea.status == "in_review" and permissions.has_role(user, "reviewer")
+            and conflict_of_interest(user, idea) is None)
+
+
 def may_see_scores(user: Any, item: ReviewItem | None) -> bool:
     """Admins always; a reviewer only once they have submitted their own scores (blind)."""
     if item is None:
