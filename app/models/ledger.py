@@ -5,6 +5,14 @@ PostgreSQL) that refuse UPDATE and DELETE, so a correction is always a new, reve
 transaction. Amounts are integer minor units (BigInteger) with an ISO 4217 currency; an
 entry's amount is positive for a debit and negative for a credit, and the entries of one
 transaction sum to zero per currency.
+
+STORED-DATA CONTRACT: each transaction's `hash` covers LedgerTransaction's sequence, kind, memo,
+reverses_id, created_by_id, created_at and prev_hash; its entries' account code, currency and
+amount_minor; and its Sale's (external_ref, product_id, period, units, net_sales_minor, currency,
+royalty_rate_bps, royalty_minor) or Payout's (reference, user_id, amount_minor, currency) fields,
+serialised by app.services.ledger.chain.canonical_transaction. Renaming, retyping or reformatting
+any of these (or the account code format) breaks every stored hash: never without a
+chain-version migration.
 """
 from __future__ import annotations
 
@@ -36,7 +44,7 @@ class LedgerAccount(db.Model):
     __tablename__ = "ledger_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(80), unique=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)  # hashed into entries (contract)
     kind: Mapped[str] = mapped_column(String(24))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -53,7 +61,7 @@ class LedgerAccount(db.Model):
 class LedgerTransaction(db.Model):
     """One balanced posting. `sequence` orders the hash chain and is unique, so two appends
     can never claim the same place; `hash` covers this transaction's content, its entries, its
-    sale or payout and `prev_hash`."""
+    sale or payout and `prev_hash` (STORED-DATA CONTRACT: see the module docstring)."""
 
     __tablename__ = "ledger_transactions"
 
@@ -92,7 +100,9 @@ class LedgerEntry(db.Model):
 
 
 class Sale(db.Model):
-    """Net sales of a product in a period, and the royalty it earned (frozen at posting)."""
+    """Net sales of a product in a period, and the royalty it earned (frozen at posting).
+    Its fields but id, transaction_id, recorded_by_id and created_at are hashed into its
+    transaction (STORED-DATA CONTRACT)."""
 
     __tablename__ = "sales"
 
@@ -117,7 +127,9 @@ class Sale(db.Model):
 
 
 class Payout(db.Model):
-    """Money paid to a creator; never more than their payable balance in that currency."""
+    """Money paid to a creator; never more than their payable balance in that currency.
+    reference, user_id, amount_minor and currency are hashed into its transaction
+    (STORED-DATA CONTRACT)."""
 
     __tablename__ = "payouts"
 

@@ -1,0 +1,83 @@
+"""STORED-DATA CONTRACT: the bytes each ledger transaction's hash covers.
+
+Every row of ledger_transactions stores `hash` = SHA-256 of canonical_transaction(...), and the
+next transaction stores it again as `prev_hash`, so the whole chain depends on exactly these
+fields and exactly this serialisation:
+
+- the transaction's sequence, kind, memo, reverses_id, created_by_id, created_at (as _iso writes
+  it: UTC, microseconds, "Z") and prev_hash;
+- its entries as [account code, currency, amount_minor], sorted; account codes as account_code
+  writes them (they are also stored in ledger_accounts.code);
+- the sale (sale_source) or payout (payout_source) it records, field for field;
+- JSON with sorted keys, no spaces, ASCII only.
+
+Renaming, adding or dropping a field, changing a format, a key or the JSON options would make
+every stored hash fail `flask ledger verify`. Never change any of it without a chain-version
+migration (a new version marker in the hashed body for new rows, old rows verified the old
+way). tests/unit/test_ledger_contract.py pins the canonical form of known transactions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from app.models.ledger import LedgerTransaction, Payout, Sale
+
+
+def account_code(kind: str, currency: str, user_id: int | None = None) -> str:
+    """The account's code: stored in ledger_accounts.code and hashed into every entry
+    (STORED-DATA CONTRACT: never change the format)."""
+    if kind == "creator_payable":
+        return f"creator_payable:{user_id}:{currency}"
+    return f"{kind}:{currency}"
+
+
+def _iso(moment: datetime) -> str:
+    """created_at as hashed (STORED-DATA CONTRACT): UTC, microseconds, "Z"; naive = UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sale_source(sale: Sale) -> dict:
+    """The sale as hashed into its transaction (STORED-DATA CONTRACT: keep every field)."""
+    return {"sale": {"external_ref": sale.external_ref, "product_id": sale.product_id,
+                     "period": sale.period, "units": sale.units,
+                     "net_sales_minor": sale.net_sales_minor, "currency": sale.currency,
+                     "royalty_rate_bps": sale.royalty_rate_bps,
+                     "royalty_minor": sale.royalty_minor}}
+
+
+def payout_source(payout: Payout) -> dict:
+    """The payout as hashed into its transaction (STORED-DATA CONTRACT: keep every field)."""
+    return {"payout": {"reference": payout.reference, "user_id": payout.user_id,
+                       "amount_minor": payout.amount_minor, "currency": payout.currency}}
+
+
+def canonical_transaction(*, sequence: int, kind: str, memo: str, reverses_id: int | None,
+                          created_by_id: int | None, created_at: datetime, prev_hash: str,
+                          entries: Iterable[tuple[str, str, int]], source: dict | None) -> bytes:
+    """The exact bytes a transaction's hash covers: its fields, its entries (account code,
+    currency, amount; sorted), the sale or payout it records, and the previous hash.
+
+    STORED-DATA CONTRACT: these fields, their names and this serialisation are hashed into
+    every stored transaction (and chained through prev_hash). Never change them without a
+    chain-version migration; see this module's docstring and tests/unit/test_ledger_contract.py.
+    """
+    body = {"sequence": sequence, "kind": kind, "memo": memo, "reverses_id": reverses_id,
+            "created_by_id": created_by_id, "created_at": _iso(created_at),
+            "prev_hash": prev_hash, "entries": sorted([list(e) for e in entries]),
+            "source": source}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def transaction_hash(transaction: LedgerTransaction, entries: Iterable[tuple[str, str, int]],
+                     source: dict | None) -> str:
+    """SHA-256 (hex) of the transaction's canonical form: what `hash` stores."""
+    return hashlib.sha256(canonical_transaction(
+        sequence=transaction.sequence, kind=transaction.kind, memo=transaction.memo,
+        reverses_id=transaction.reverses_id, created_by_id=transaction.created_by_id,
+        created_at=transaction.created_at, prev_hash=transaction.prev_hash, entries=entries,
+        source=source)).hexdigest()
