@@ -1,12 +1,22 @@
-"""All models, imported here so Alembic and the app see every table."""
-from app.models.activity import AuditLog, Notification  # noqa: F401
-from app.models.agreements import Agreement, Consent  # noqa: F401
-from app.models.comments import Comment, CommentRevision, Report  # noqa: F401
-from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow,  # noqa: F401
-                              IdeaImage, Support, Tag, idea_tags)
-from app.models.products import Product, ProductSplit  # noqa: F401
-from app.models.users import ApiToken, User, UserRole  # noqa: F401
+"""All models, imported here so Alembic and the app see every table (from app.models import X)."""
+from app.models.activity import AuditLog, Notification
+from app.models.agreements import Agreement, Consent
+from app.models.comments import Comment, CommentRevision, Report
+from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
+                              Support, Tag, idea_tags)
+from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
+from app.models.products import Product, ProductSplit
+from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.models.users import ApiToken, User, UserRole
 
-# Review (issue 3) and ledger (issue 4) models register themselves here:
-from app.models.review import *  # noqa: F401,F403,E402
-from app.models.ledger import *  # noqa: F401,F403,E402
+__all__ = [
+    "AuditLog", "Notification",
+    "Agreement", "Consent",
+    "Comment", "CommentRevision", "Report",
+    "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",
+    "idea_tags",
+    "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
+    "Product", "ProductSplit",
+    "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
+    "ApiToken", "User", "UserRole",
+]
