@@ -17,6 +17,9 @@ BLUEPRINTS = (
     ("app.ledger", None),
     ("app.admin", None),
     ("app.api", "/api/v1"),
+    # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`).
+    ("app.i18n_cli", None),
+    ("app.seed", None),
 )
 
 

@@ -1,13 +1,16 @@
-"""CLI commands: flask users ..., flask seed-demo, flask ideas expire, flask ledger verify."""
+"""`flask jobs work`, the one command that belongs to no blueprint.
+
+Every other command is owned by its area's blueprint (Blueprint(..., cli_group=...)) and is
+registered with it: `flask users` and `flask notifications` (app.accounts.cli), `flask ideas`
+(app.ideas.cli), `flask ledger` (app.ledger.cli), `flask i18n` (app.i18n_cli) and
+`flask seed-demo` (the demo data).
+"""
 from __future__ import annotations
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-users_cli = AppGroup("users", help="Manage user accounts.")
-ideas_cli = AppGroup("ideas", help="Idea housekeeping.")
-ledger_cli = AppGroup("ledger", help="The royalty ledger.")
 jobs_cli = AppGroup("jobs", help="Background jobs (with REDIS_URL).")
 
 
@@ -26,17 +29,4 @@ def jobs_work(once: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(users_cli)
-    app.cli.add_command(ideas_cli)
-    app.cli.add_command(ledger_cli)
     app.cli.add_command(jobs_cli)
-
-    # Each area registers its commands on these groups.
-    from app import cli_commands  # noqa: F401
-    from app import i18n_cli, seed
-
-    app.cli.add_command(seed.seed_demo)
-    i18n_cli.register(app)
-
-
-__all__ = ["click", "users_cli", "ideas_cli", "ledger_cli"]

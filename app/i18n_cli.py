@@ -23,8 +23,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask import Blueprint, Flask, current_app
 
 from config import BASE_DIR
 
@@ -35,7 +34,9 @@ DOMAIN = "messages"
 PROJECT = "Kyoso"
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?([-#0 +]*\d*(?:\.\d+)?[sdifr%])")
 
-i18n_cli = AppGroup("i18n", help="Translations: extract, update and compile the catalogues.")
+#: A CLI-only blueprint: `flask i18n ...` is its group (registered with the app's blueprints).
+bp = Blueprint("i18n_cli", __name__, cli_group="i18n")
+bp.cli.help = "Translations: extract, update and compile the catalogues."
 
 
 # --- paths ---------------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def _update_locale(template: Catalog, locale: str) -> Catalog:
     return catalog
 
 
-@i18n_cli.command("extract")
+@bp.cli.command("extract")
 def extract_command() -> None:
     """Write every translatable message into messages.pot."""
     template = extract()
@@ -166,7 +167,7 @@ def extract_command() -> None:
     click.echo(f"{len(template)} messages -> {template_path()}")
 
 
-@i18n_cli.command("update")
+@bp.cli.command("update")
 @click.option("--show/--no-show", default=True, help="List the untranslated messages.")
 def update_command(show: bool) -> None:
     """Extract the messages and merge them into every language's messages.po."""
@@ -184,7 +185,7 @@ def update_command(show: bool) -> None:
                 click.echo(f"  {message.id!r}  ({where})")
 
 
-@i18n_cli.command("compile")
+@bp.cli.command("compile")
 def compile_command() -> None:
     """Compile every messages.po into the messages.mo that Flask-Babel loads."""
     for locale in target_locales():
@@ -198,7 +199,7 @@ def compile_command() -> None:
                    f" -> {mo_path(locale)}")
 
 
-@i18n_cli.command("check")
+@bp.cli.command("check")
 def check_command() -> None:
     """Fail if the catalogues miss messages of the code, translations or a fresh .mo."""
     errors = []
@@ -219,7 +220,3 @@ def check_command() -> None:
     if errors:
         raise click.ClickException("\n".join(errors))
     click.echo("translations are complete and compiled")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(i18n_cli)

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+from flask import Blueprint, current_app
 from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
 
@@ -83,6 +82,9 @@ HIDDEN_REASONS = ("Reported as a copy of an existing branded product; kept hidde
 
 log = logging.getLogger(__name__)
 
+#: A CLI-only blueprint: `flask seed-demo` is a top-level command (cli_group=None).
+bp = Blueprint("demo", __name__, cli_group=None)
+
 
 @dataclass
 class Seeded:
@@ -97,7 +99,7 @@ class Seeded:
 
 # --- entry point --------------------------------------------------------------------------------
 
-@click.command("seed-demo")
+@bp.cli.command("seed-demo")
 @click.option("--ideas", "idea_count", default=len(IDEAS), show_default=True,
               type=click.IntRange(1, len(IDEAS)), help="How many demo ideas to create.")
 @click.option("--supporters", default=150, show_default=True, type=click.IntRange(0, 5000),
@@ -108,7 +110,6 @@ class Seeded:
               help="Generate cover images with Pillow.")
 @click.option("--seed", "random_seed", default=2024, show_default=True,
               help="Random seed (the same seed gives the same data).")
-@with_appcontext
 def seed_demo(idea_count: int, supporters: int, max_supports: int, images: bool,
               random_seed: int) -> None:
     """Create believable demo data (idempotent: prints the demo accounts if they exist)."""
@@ -742,4 +743,4 @@ def _add_images(idea: Idea, spec: IdeaSpec, index: int, rng: random.Random) -> i
     return count
 
 
-__all__ = ["seed_demo", "seed", "cover_png"]
+__all__ = ["bp", "seed_demo", "seed", "cover_png"]

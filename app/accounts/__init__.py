@@ -1,11 +1,12 @@
-"""The accounts blueprint; its views modules attach routes to bp."""
+"""The accounts blueprint; its views modules attach routes to bp, its cli module the
+`flask users ...` commands (bp's CLI group) and the `flask notifications ...` group."""
 from flask import Blueprint
 
-bp = Blueprint("accounts", __name__)
+bp = Blueprint("accounts", __name__, cli_group="users")
+bp.cli.help = "Manage user accounts."
 
 from app.accounts import views  # noqa: E402,F401
-from app.accounts.cli import notifications_cli  # noqa: E402
+from app.accounts.cli import notifications_bp  # noqa: E402
 
-# `flask notifications ...` is a top-level group of its own: added to the app with the blueprint.
-bp.record_once(lambda state: state.app.cli.add_command(notifications_cli))
-
+# `flask notifications ...` is a group of its own, so it has a CLI-only blueprint of its own.
+bp.register_blueprint(notifications_bp)

@@ -7,15 +7,16 @@ from __future__ import annotations
 import functools
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
+from flask import Blueprint, current_app
 
-from app.cli import users_cli
+from app.accounts import bp
 from app.errors import DomainError
 from app.extensions import db
 from app.models.users import ROLES
 
-notifications_cli = AppGroup("notifications", help="Notification mail.")
+#: `flask notifications ...`: a CLI-only blueprint, registered inside the accounts blueprint.
+notifications_bp = Blueprint("notifications_cli", __name__, cli_group="notifications")
+notifications_bp.cli.help = "Notification mail."
 
 
 def _as_request(command):
@@ -55,7 +56,7 @@ def _role(role: str) -> str:
     return role
 
 
-@users_cli.command("create")
+@bp.cli.command("create")
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="At least 10 characters, not a common password.")
@@ -76,7 +77,7 @@ def create_user(email: str, password: str, name: str, roles: tuple[str, ...]) ->
     click.echo(f"Created user {user.id} <{user.email}> with roles: {', '.join(user.roles)}.")
 
 
-@users_cli.command("grant")
+@bp.cli.command("grant")
 @click.argument("email")
 @click.argument("role")
 @_as_request
@@ -94,7 +95,7 @@ def grant(email: str, role: str) -> None:
                else f"{user.email} already had the role {role}.")
 
 
-@users_cli.command("revoke")
+@bp.cli.command("revoke")
 @click.argument("email")
 @click.argument("role")
 @_as_request
@@ -112,7 +113,7 @@ def revoke(email: str, role: str) -> None:
                else f"{user.email} did not have the role {role}.")
 
 
-@users_cli.command("block")
+@bp.cli.command("block")
 @click.argument("email")
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @_as_request
@@ -126,7 +127,7 @@ def block(email: str, reason: str | None) -> None:
     click.echo(f"{user.email} is blocked." if changed else f"{user.email} was already blocked.")
 
 
-@users_cli.command("unblock")
+@bp.cli.command("unblock")
 @click.argument("email")
 @click.option("--reason", default=None, help="Why (kept in the audit log).")
 @_as_request
@@ -140,7 +141,7 @@ def unblock(email: str, reason: str | None) -> None:
     click.echo(f"{user.email} is unblocked." if changed else f"{user.email} was not blocked.")
 
 
-@notifications_cli.command("digest")
+@notifications_bp.cli.command("digest")
 @click.option("--mode", type=click.Choice(["daily", "weekly"]), required=True,
               help="Which members to mail: those who chose the daily or the weekly digest.")
 @_as_request

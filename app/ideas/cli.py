@@ -1,10 +1,10 @@
-"""CLI commands: ideas."""
+"""CLI commands: flask ideas expire (the ideas blueprint's CLI group)."""
 import click
 
-from app.cli import ideas_cli
+from app.ideas import bp
 
 
-@ideas_cli.command("expire")
+@bp.cli.command("expire")
 def expire() -> None:
     """Expire published ideas whose support deadline has passed; refresh trending scores.
 

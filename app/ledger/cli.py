@@ -1,4 +1,4 @@
-"""CLI commands: flask ledger verify."""
+"""CLI commands: flask ledger verify (the ledger blueprint's CLI group)."""
 from __future__ import annotations
 
 import sys
@@ -6,11 +6,11 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from app.cli import ledger_cli
 from app.extensions import db
+from app.ledger import bp
 
 
-@ledger_cli.command("verify")
+@bp.cli.command("verify")
 def verify() -> None:
     """Recompute the hash chain and every balance; exit 1 and name each problem if any."""
     from app.models.ledger import LedgerTransaction
