@@ -19,7 +19,7 @@ BLUEPRINTS = (
     ("app.api", "/api/v1"),
     # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`).
     ("app.i18n_cli", None),
-    ("app.seed", None),
+    ("app.demo", None),
 )
 
 

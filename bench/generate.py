@@ -74,7 +74,7 @@ def main() -> None:
         milestones = app.config["SUPPORT_MILESTONES"]
         windows = app.config["SUPPORT_WINDOWS_DAYS"]
         if not db.session.scalar(select(func.count()).select_from(Category)):
-            from app.seed_ideas import CATEGORIES
+            from app.demo.ideas import CATEGORIES
 
             db.session.execute(insert(Category), [
                 {"slug": slug, "name": name, "name_ja": name_ja}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
-from flask import Blueprint, current_app
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
 
@@ -26,7 +26,8 @@ from app.models import (Agreement, Category, Comment, Consent, Idea, IdeaCreator
                         IdeaImage, Support, Tag, User, UserRole)
 from app.models.agreements import sha256_text
 from app.models.base import utcnow
-from app.seed_ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_JA,
+from app.demo import bp
+from app.demo.ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_JA,
                             DECISION_MESSAGES, DECISION_SCORES, FIRST_NAMES, IDEAS, LAST_NAMES,
                             OFFICIAL, RATIONALES, REPLIES, SUPPORT_REASONS, UPDATES, IdeaSpec,
                             agreement_text)
@@ -81,9 +82,6 @@ HIDDEN_REASONS = ("Reported as a copy of an existing branded product; kept hidde
                   "Contains a link to a shop selling a similar item.")
 
 log = logging.getLogger(__name__)
-
-#: A CLI-only blueprint: `flask seed-demo` is a top-level command (cli_group=None).
-bp = Blueprint("demo", __name__, cli_group=None)
 
 
 @dataclass
@@ -743,4 +741,4 @@ def _add_images(idea: Idea, spec: IdeaSpec, index: int, rng: random.Random) -> i
     return count
 
 
-__all__ = ["bp", "seed_demo", "seed", "cover_png"]
+__all__ = ["seed_demo", "seed", "cover_png"]
