@@ -10,24 +10,10 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import default_exceptions
 
-#: Idea statuses as people read them. "published" is shown as what it means to visitors: the idea
-#: is gathering support (the same words as the browse filter of app.services.discovery).
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "pending_moderation": _l("Pending moderation"),
-    "needs_changes": _l("Needs changes"),
-    "rejected": _l("Rejected"),
-    "published": _l("Gathering support"),
-    "expired": _l("Expired"),
-    "qualified": _l("Qualified"),
-    "withdrawn": _l("Withdrawn"),
-    "in_review": _l("In review"),
-    "approved": _l("Approved"),
-    "not_approved": _l("Not approved"),
-    "on_hold": _l("On hold"),
-    "in_production": _l("In production"),
-    "on_sale": _l("On sale"),
-}
+from app import lifecycle
+
+#: Idea statuses as people read them: kept in app.lifecycle with the statuses.
+STATUS_LABELS = lifecycle.STATUS_LABELS
 
 #: Review batch states, shown with {{ _(batch.status) }} in templates/admin and templates/review.
 BATCH_STATUS_LABELS = {
@@ -79,10 +65,7 @@ HTTP_ERROR_MESSAGES = {
 
 def status_label(status: str | None) -> str:
     """The idea status in the reader's language; unknown codes read as words."""
-    if not status:
-        return ""
-    label = STATUS_LABELS.get(status)
-    return str(label) if label is not None else status.replace("_", " ")
+    return lifecycle.status_label(status)
 
 
 def translated(message: str | None) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.models import Comment, Idea, User
-from app.models.ideas import PUBLIC_STATUSES
+from app import lifecycle
 
 
 def _authenticated(user: Any) -> bool:
@@ -30,10 +30,10 @@ def may_view_idea(user: Any, idea: Idea) -> bool:
         return True
     if is_creator(user, idea):
         return True
-    if has_role(user, "reviewer") and idea.status in ("qualified", "in_review", "on_hold") \
+    if has_role(user, "reviewer") and idea.status in lifecycle.VISIBLE_TO_REVIEWERS \
             and not idea.hidden:
         return True
-    return idea.status in PUBLIC_STATUSES and not idea.hidden
+    return idea.status in lifecycle.PUBLIC and not idea.hidden
 
 
 def _reason(user: Any, action: str, obj: Any) -> str | None:
@@ -50,7 +50,7 @@ def _reason(user: Any, action: str, obj: Any) -> str | None:
     if action in ("edit_idea", "upload_image"):
         if not is_creator(user, obj):
             return "not_a_creator"
-        return None if obj.status in ("draft", "needs_changes") else "idea_not_editable"
+        return None if obj.status in lifecycle.EDITABLE else "idea_not_editable"
     if action in ("submit_idea", "invite_co_creator", "withdraw_idea", "delete_idea"):
         return None if is_owner(user, obj) else "not_the_owner"
     if action == "support":

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import permissions
+from app import lifecycle, permissions
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.images import ImageRejected, delete_image, image_path, process_image, store_image
@@ -28,7 +28,6 @@ from app.jobs import after_commit
 from app.mail import send_mail
 from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, UserRole
 from app.models.base import utcnow
-from app.models.ideas import PUBLIC_STATUSES
 from app.models.users import NOTIFY_MODES, ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
 from app.services import events
@@ -441,11 +440,6 @@ def unblock_user(actor: User | None, user: User, reason: str | None = None) -> b
 # --------------------------------------------------------------------------- profiles
 
 
-QUALIFIED_OR_LATER = ("qualified", "in_review", "approved", "not_approved", "on_hold",
-                      "in_production", "on_sale")
-APPROVED_OR_LATER = ("approved", "in_production", "on_sale")
-
-
 @dataclass(frozen=True)
 class Badge:
     slug: str
@@ -463,12 +457,12 @@ class Activity:
 
 def badges_for(user: User) -> list[Badge]:
     """Badges earned from public facts only (so a badge never reveals a hidden idea)."""
-    public = (Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False))
+    public = (Idea.status.in_(lifecycle.PUBLIC), Idea.hidden.is_(False))
     own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == user.id))
     ideas = db.session.execute(select(
         func.count(Idea.id),
-        func.count(Idea.id).filter(Idea.status.in_(QUALIFIED_OR_LATER)),
-        func.count(Idea.id).filter(Idea.status.in_(APPROVED_OR_LATER)),
+        func.count(Idea.id).filter(Idea.status.in_(lifecycle.QUALIFIED_OR_LATER)),
+        func.count(Idea.id).filter(Idea.status.in_(lifecycle.APPROVED_OR_LATER)),
     ).where(own, *public)).one()
     supports = db.session.scalar(select(func.count()).select_from(Support)
                                  .where(Support.user_id == user.id)) or 0

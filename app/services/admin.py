@@ -169,6 +169,8 @@ def page_of(stmt: Select, page: int, per_page: int) -> tuple[list, int]:
 
 def overview() -> dict[str, int]:
     """Counts for the admin home page."""
+    from app import lifecycle
+    from app.lifecycle import IdeaStatus
     from app.models import Idea
     from app.models.review import ReviewBatch
 
@@ -178,9 +180,9 @@ def overview() -> dict[str, int]:
                                      .where(User.blocked_at.is_not(None))) or 0,
         "staff": db.session.scalar(select(func.count(func.distinct(UserRole.user_id)))) or 0,
         "waiting": db.session.scalar(select(func.count()).select_from(Idea).where(
-            Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False))) or 0,
+            Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False))) or 0,
         "in_review": db.session.scalar(select(func.count()).select_from(Idea)
-                                       .where(Idea.status == "in_review")) or 0,
+                                       .where(Idea.status == IdeaStatus.IN_REVIEW)) or 0,
         "open_batches": db.session.scalar(select(func.count()).select_from(ReviewBatch)
                                           .where(ReviewBatch.status != "published")) or 0,
     }

@@ -14,7 +14,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Comment, CommentRevision, Idea, Report, User
 from app.models.base import is_row_id, utcnow
-from app.models.ideas import PUBLIC_STATUSES
+from app import lifecycle
 from app.services import events, follows
 from app.i18n import _, _en
 
@@ -38,7 +38,7 @@ def _discussable_idea(user: User | None, idea_id: int) -> Idea:
     """The idea, if the user may see it and it is public (drafts and ideas awaiting moderation
     have no discussion)."""
     idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
-    if idea.status not in PUBLIC_STATUSES or idea.hidden:
+    if idea.status not in lifecycle.PUBLIC or idea.hidden:
         raise Conflict("discussion_closed", _("This idea is not open for discussion."))
     return idea
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app import images as image_files
-from app import permissions
+from app import lifecycle, permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.extensions import db
 from app.jobs import after_commit
@@ -39,7 +39,7 @@ TAGS_MAX = 10
 # Revenue shares are in basis points; all creators together hold exactly this much.
 TOTAL_SHARE_BPS = 10_000
 
-EDITABLE_STATUSES = ("draft", "needs_changes")
+EDITABLE_STATUSES = lifecycle.EDITABLE  # kept for older imports
 INSIGHT_FIELDS = ("situation", "emotion", "purpose")
 TEXT_FIELDS = {"title": TITLE_MAX, "pitch": PITCH_MAX, "description": DESCRIPTION_MAX,
                "situation": INSIGHT_MAX, "emotion": INSIGHT_MAX, "purpose": INSIGHT_MAX}
@@ -82,7 +82,7 @@ def events_of(idea: Idea) -> list[IdeaEvent]:
 
 
 def product_id_of(idea: Idea) -> int | None:
-    if idea.status not in ("approved", "in_production", "on_sale"):
+    if idea.status not in lifecycle.APPROVED_OR_LATER:
         return None  # only approved ideas have a product: no query for the others
     return db.session.scalar(select(Product.id).where(Product.idea_id == idea.id))
 
@@ -230,13 +230,13 @@ def create_draft(user: User, data: Mapping[str, Any]) -> Idea:
     permissions.require(user, "create_idea")
     values = clean_fields(data, required=("title",))
     idea = Idea(owner_id=user.id, title=values["title"], pitch="", description="",
-                status="draft")
+                status=lifecycle.IdeaStatus.DRAFT)
     db.session.add(idea)
     _apply(idea, values)
     db.session.flush()
     db.session.add(IdeaCreator(idea_id=idea.id, user_id=user.id, is_owner=True,
                                share_bps=TOTAL_SHARE_BPS))
-    events.record(user, "created", idea, to_status="draft")
+    events.record(user, "created", idea, to_status=lifecycle.IdeaStatus.DRAFT)
     return idea
 
 
@@ -269,7 +269,7 @@ def delete_draft(user: User, idea_id: int) -> None:
     """Delete a draft for good, with its image files (after commit)."""
     idea = permissions.require_visible(user, lock_idea(idea_id))
     permissions.require(user, "delete_idea", idea)
-    if idea.status != "draft":
+    if idea.status != lifecycle.IdeaStatus.DRAFT:
         raise Conflict("not_a_draft", _("Only a draft can be deleted."))
     keys = [image.key for image in idea.images]
     # Creators point at consents, and consents at the idea: unlink before the cascade.
@@ -288,7 +288,7 @@ def withdraw_idea(user: User, idea_id: int, reason: str | None = None) -> Idea:
         raise Conflict("not_gathering", _("Only an idea that is gathering support can be "
                                           "withdrawn."))
     reason = (reason or "").strip()[:2000] or None
-    events.transition(user, idea, "withdrawn", "withdrawn", reason=reason)
+    events.transition(user, idea, lifecycle.IdeaStatus.WITHDRAWN, "withdrawn", reason=reason)
     events.notify(events.creators_of(idea), "idea_status",
                   _en("“%(title)s” was withdrawn by %(name)s.", title=idea.title,
                       name=user.display_name), idea=idea, exclude=user)
@@ -481,7 +481,7 @@ def _check_share(value: Any) -> int:
 def _owned_draft(owner: User, idea_id: int) -> Idea:
     idea = permissions.require_visible(owner, lock_idea(idea_id))
     permissions.require(owner, "invite_co_creator", idea)
-    if idea.status not in EDITABLE_STATUSES:
+    if idea.status not in lifecycle.EDITABLE:
         raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
                                               "is a draft."))
     return idea
@@ -540,7 +540,7 @@ def remove_co_creator(user: User, idea_id: int, user_id: int) -> None:
     leaving = user_id == getattr(user, "id", None) and permissions.is_creator(user, idea)
     if not leaving:
         permissions.require(user, "invite_co_creator", idea)
-    if idea.status not in EDITABLE_STATUSES:
+    if idea.status not in lifecycle.EDITABLE:
         raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
                                               "is a draft."))
     creator = next((c for c in idea.creators if c.user_id == user_id and not c.is_owner), None)
@@ -647,7 +647,7 @@ def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address:
     """
     idea = permissions.require_visible(user, lock_idea(idea_id))
     permissions.require(user, "submit_idea", idea)
-    if idea.status not in EDITABLE_STATUSES:
+    if idea.status not in lifecycle.EDITABLE:
         raise Conflict("not_submittable", _("Only a draft or an idea that needs changes can be "
                                             "submitted."))
     agreement = _agreement_for(agreement_version)
@@ -668,6 +668,6 @@ def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address:
         row = _record_consent(user, idea, owner, agreement, ip_address, user_agent)
     idea.submitted_at = utcnow()
     idea.status_reason = None
-    events.transition(user, idea, "pending_moderation", "submitted",
+    events.transition(user, idea, lifecycle.IdeaStatus.PENDING_MODERATION, "submitted",
                       reason=f"Agreement v{agreement.version}")
     return Submission(idea=idea, consent=row)

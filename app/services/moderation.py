@@ -10,23 +10,20 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import permissions
+from app import lifecycle, permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import is_row_id, utcnow
-from app.models.ideas import PUBLIC_STATUSES
 from app.services import events
 from app.services.ideas import lock_idea
 from app.i18n import _, _en
 
 DECISIONS = ("publish", "needs_changes", "reject")
 REASON_MAX = 2_000
-# Ideas past the support phase keep their supporters; unpublished ones are hidden when merged.
-_FROZEN = ("qualified", "in_review", "approved", "not_approved", "on_hold", "in_production",
-           "on_sale")
-_UNPUBLISHED = ("draft", "pending_moderation", "needs_changes", "rejected")
-_TO_STATUS = {"publish": "published", "needs_changes": "needs_changes", "reject": "rejected"}
+_TO_STATUS = {"publish": lifecycle.IdeaStatus.PUBLISHED,
+              "needs_changes": lifecycle.IdeaStatus.NEEDS_CHANGES,
+              "reject": lifecycle.IdeaStatus.REJECTED}
 
 
 def _reason(reason: Any, *, required: bool) -> str | None:
@@ -51,7 +48,7 @@ def queue(moderator: User) -> list[Idea]:
     """Ideas waiting for moderation, oldest submission first, with what the page shows."""
     permissions.require(moderator, "moderate")
     return list(db.session.scalars(
-        select(Idea).where(Idea.status == "pending_moderation")
+        select(Idea).where(Idea.status == lifecycle.IdeaStatus.PENDING_MODERATION)
         .options(selectinload(Idea.images), selectinload(Idea.tags), selectinload(Idea.category),
                  selectinload(Idea.owner),
                  selectinload(Idea.creators).selectinload(IdeaCreator.user))
@@ -65,7 +62,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
         raise Invalid({"decision": _("Choose publish, needs_changes or reject.")})
     reason = _reason(reason, required=decision != "publish")
     idea = _idea_for(moderator, idea_id)
-    if idea.status != "pending_moderation":
+    if idea.status != lifecycle.IdeaStatus.PENDING_MODERATION:
         raise Conflict("not_pending", _("This idea is not waiting for moderation."))
     before = {"status": idea.status}
     to_status = _TO_STATUS[decision]
@@ -78,7 +75,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
     idea.status_reason = reason
     events.transition(moderator, idea, to_status, to_status, reason=reason)
     events.audit(moderator, f"idea.{decision}", idea, before=before,
-                 after={"status": to_status}, reason=reason)
+                 after={"status": to_status.value}, reason=reason)
     messages = {
         "publish": _en("“%(title)s” is published and now gathers support!", title=idea.title),
         "needs_changes": _en("“%(title)s” needs changes before it can be published: "
@@ -203,7 +200,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     permissions.require(moderator, "merge_ideas", source)
     if source.merged_into_id is not None:
         raise Conflict("already_merged", _("This idea was already merged."))
-    if source.status in _FROZEN:
+    if source.status in lifecycle.FROZEN:  # past the support phase: supporters stay
         raise Conflict("source_frozen", _("This idea's supporter list is final: it cannot be "
                                           "merged."))
     if target.merged_into_id is not None or target.hidden:
@@ -224,15 +221,15 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     before = {"source": {"status": source.status, "support_count": source.support_count,
                          "hidden": source.hidden},
               "target": {"support_count": target.support_count}}
-    source_was_public = source.status in PUBLIC_STATUSES and not source.hidden
+    source_was_public = source.status in lifecycle.PUBLIC and not source.hidden
     target.support_count = count
     source.support_count = 0
     source.merged_into_id = target.id
     note = reason or f"Merged into idea #{target.id}"
-    if source.status == "published":
-        events.transition(moderator, source, "withdrawn", "merged", reason=note)
+    if source.status == lifecycle.IdeaStatus.PUBLISHED:
+        events.transition(moderator, source, lifecycle.IdeaStatus.WITHDRAWN, "merged", reason=note)
     else:
-        if source.status in _UNPUBLISHED:  # never public: keep it out of sight
+        if source.status in lifecycle.UNPUBLISHED:  # never public: keep it out of sight
             source.hidden = True
             source.hidden_reason = note
         events.record(moderator, "merged", source, reason=note)

@@ -23,7 +23,8 @@ from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import permissions
+from app import lifecycle, permissions
+from app.lifecycle import IdeaStatus
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.models import Idea, IdeaCreator, IdeaEvent, Support, User, UserRole
@@ -121,7 +122,7 @@ def _idea(user: Any, idea_id: int) -> Idea:
 
 def _reviewing_item(idea: Idea) -> ReviewItem:
     item = active_item(idea.id)
-    if item is None or idea.status != "in_review":
+    if item is None or idea.status != IdeaStatus.IN_REVIEW:
         raise Conflict("not_in_review", _("This idea is not in a review batch."))
     return item
 
@@ -223,7 +224,7 @@ def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewIte
     """Put the idea into the batch and move it to in_review."""
     item = ReviewItem(batch=batch, idea_id=idea.id)
     db.session.add(item)
-    events.transition(actor, idea, "in_review", "review_started",
+    events.transition(actor, idea, IdeaStatus.IN_REVIEW, "review_started",
                       reason=_en("Joined the review batch “%(name)s”", name=batch.name))
     events.notify(events.creators_of(idea), "idea_status",
                   _en("“%(title)s” is now in review (batch “%(name)s”, closing %(date)s).",
@@ -235,7 +236,7 @@ def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewIte
 def _waiting_ideas() -> list[Idea]:
     """Qualified ideas waiting for a batch, and on-hold ones carried over from a published batch."""
     return list(db.session.scalars(
-        select(Idea).where(Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False),
+        select(Idea).where(Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False),
                            Idea.merged_into_id.is_(None))
         .options(selectinload(Idea.creators).selectinload(IdeaCreator.user))
         .order_by(Idea.qualified_at, Idea.id).with_for_update()))
@@ -244,7 +245,7 @@ def _waiting_ideas() -> list[Idea]:
 def waiting_ideas() -> list[Idea]:
     """For pages: what the next batch will take in when it opens."""
     return list(db.session.scalars(
-        select(Idea).where(Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False),
+        select(Idea).where(Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False),
                            Idea.merged_into_id.is_(None))
         .order_by(Idea.qualified_at, Idea.id)))
 
@@ -291,7 +292,7 @@ def close_batch(admin: User, batch_id: int) -> ReviewBatch:
 def on_idea_qualified(idea: Idea) -> None:
     """Called when an idea reaches the last milestone (after it became `qualified`): it joins the
     open batch at once, or waits (still `qualified`) for the next batch to open."""
-    if idea.status != "qualified" or idea.hidden or idea.merged_into_id is not None:
+    if idea.status != IdeaStatus.QUALIFIED or idea.hidden or idea.merged_into_id is not None:
         return
     batch = current_open_batch()
     if batch is None:
@@ -465,7 +466,7 @@ def may_score(user: Any, idea: Idea, item: ReviewItem | None) -> bool:
     """Whether score_idea would accept this user's scores now (for showing the scoring form):
     a reviewer without a conflict of interest, on an idea in review, before the decision."""
     return (item is not None and not item.batch.is_published and item.decision is None
-            and idea.status == "in_review" and permissions.has_role(user, "reviewer")
+            and idea.status == IdeaStatus.IN_REVIEW and permissions.has_role(user, "reviewer")
             and conflict_of_interest(user, idea) is None)
 
 
@@ -567,7 +568,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
         # The public history shows the decision; the message is for the creators only.
         events.transition(admin, idea, item.decision, "review_decision",
                           reason=_en("Decided in the review batch “%(name)s”", name=batch.name))
-        if item.decision == "approved":
+        if item.decision == IdeaStatus.APPROVED:
             create_product_from_idea(idea)
         label = DECISION_LABELS[item.decision].lower()
         creators = events.creators_of(idea)
@@ -589,7 +590,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
     following = current_open_batch()
     if following is not None:
         for item in items:
-            if item.decision == "on_hold" and not item.idea.hidden:
+            if item.decision == IdeaStatus.ON_HOLD and not item.idea.hidden:
                 _join_batch(admin, following, item.idea)
         db.session.flush()
     return batch
