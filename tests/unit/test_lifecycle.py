@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from app import lifecycle
 from app.errors import Conflict
@@ -104,3 +105,37 @@ def test_a_refused_transition_records_nothing(app, db):
     db.session.commit()
     assert db.session.get(Idea, idea.id).status == "draft"
     assert not db.session.scalars(select(IdeaEvent).where(IdeaEvent.idea_id == idea.id)).all()
+
+
+def test_the_database_refuses_an_unknown_status(app, db):
+    idea = f.idea(status="published")
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE ideas SET status = 'bogus' WHERE id = :id"),
+                           {"id": idea.id})
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE ideas SET status = 'bogus'"))
+    db.session.rollback()
+    assert db.session.get(Idea, idea.id).status == "published"
+
+
+def test_the_database_refuses_an_idea_inserted_with_an_unknown_status(app, db):
+    owner = f.user()
+    with pytest.raises(IntegrityError):
+        db.session.execute(text(
+            "INSERT INTO ideas (owner_id, title, pitch, description, insight_situation, "
+            "insight_emotion, insight_purpose, status, hidden, support_count, trending_score, "
+            "created_at, updated_at) VALUES (:owner, 't', 'p', '', '', '', '', 'bogus', false, "
+            "0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"owner": owner.id})
+    db.session.rollback()
+
+
+def test_the_database_accepts_every_status(app, db):
+    """The migration's list and the enum agree."""
+    idea = f.idea(status="draft")
+    for status in IdeaStatus:
+        db.session.execute(text("UPDATE ideas SET status = :status WHERE id = :id"),
+                           {"status": status.value, "id": idea.id})
+    db.session.commit()
+    assert db.session.scalar(text("SELECT status FROM ideas WHERE id = :id"),
+                             {"id": idea.id}) == "on_sale"
