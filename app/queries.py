@@ -1,36 +1,18 @@
-"""Shared read queries. idea_visibility() is the one filter every listing, search and API uses."""
+"""Shared read queries. idea_visibility() is the one filter every listing, search and API uses
+(it lives in app.permissions, beside may_view_idea, its Python twin)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.models import Idea, IdeaCreator
-from app.models.base import utcnow
 from app import lifecycle
 from app.lifecycle import IdeaStatus
-
-
-def _is(user: Any, role: str) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.has_role(role) \
-        and not user.is_blocked
-
-
-def idea_visibility(viewer: Any):
-    """SQL condition: the ideas this viewer may open (mirrors permissions.may_view_idea)."""
-    if _is(viewer, "moderator") or _is(viewer, "admin"):
-        return true()
-    public = and_(Idea.status.in_(lifecycle.PUBLIC), Idea.hidden.is_(False))
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return public
-    own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == viewer.id))
-    conditions = [public, own]
-    if _is(viewer, "reviewer"):
-        conditions.append(and_(Idea.status.in_(lifecycle.VISIBLE_TO_REVIEWERS),
-                               Idea.hidden.is_(False)))
-    return or_(*conditions)
+from app.models import Idea
+from app.models.base import utcnow
+from app.permissions import idea_visibility
 
 
 def listed_condition():

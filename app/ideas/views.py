@@ -304,8 +304,9 @@ def consent(idea_id: int):
 @limiter.limit(ratelimits.POSTING, methods=["POST"])
 def submit(idea_id: int):
     idea = idea_service.get_visible(_viewer(), idea_id)
-    permissions.require(current_user, "submit_idea", idea)
-    if idea.status not in idea_service.EDITABLE_STATUSES:
+    try:
+        permissions.require(current_user, "submit_idea", idea)  # 403 unless the owner
+    except Conflict:  # the owner, but it is no longer a draft
         flash(_("This idea has already been submitted."), "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     agreement = idea_service.current_agreement()

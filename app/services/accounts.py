@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import lifecycle, permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.images import ImageRejected, delete_image, image_path, process_image, store_image
@@ -375,7 +376,7 @@ def update_settings(user: User, notify_mode: str | None = None, locale: str | No
 # --------------------------------------------------------------------------- staff actions
 
 
-def _check_actor(actor: User | None, action: str) -> None:
+def _check_actor(actor: User | None, action: Action) -> None:
     """Operators at the console (actor None) may do anything; people need the permission."""
     if actor is not None:
         permissions.require(actor, action)
@@ -383,7 +384,7 @@ def _check_actor(actor: User | None, action: str) -> None:
 
 def grant_role(actor: User | None, user: User, role: str) -> bool:
     """Give a role; False if the user already had it. Audited."""
-    _check_actor(actor, "manage_users")
+    _check_actor(actor, Action.MANAGE_USERS)
     if role not in ROLES:
         raise Invalid({"role": _("Unknown role: %(role)s.", role=role)})
     if user.has_role(role):
@@ -398,7 +399,7 @@ def grant_role(actor: User | None, user: User, role: str) -> bool:
 
 def revoke_role(actor: User | None, user: User, role: str) -> bool:
     """Take a role away; False if the user did not have it. Audited."""
-    _check_actor(actor, "manage_users")
+    _check_actor(actor, Action.MANAGE_USERS)
     if role not in ROLES or role == "member":
         raise Invalid({"role": _("This role cannot be revoked: %(role)s.", role=role)})
     rows = [row for row in user.role_rows if row.role == role]
@@ -415,7 +416,7 @@ def revoke_role(actor: User | None, user: User, role: str) -> bool:
 
 def block_user(actor: User | None, user: User, reason: str | None = None) -> bool:
     """Block an account: it can no longer sign in, and its sessions and tokens stop working."""
-    _check_actor(actor, "block_user")
+    _check_actor(actor, Action.BLOCK_USER)
     if user.is_blocked:
         return False
     user.blocked_at = utcnow()
@@ -428,7 +429,7 @@ def block_user(actor: User | None, user: User, reason: str | None = None) -> boo
 
 
 def unblock_user(actor: User | None, user: User, reason: str | None = None) -> bool:
-    _check_actor(actor, "block_user")
+    _check_actor(actor, Action.BLOCK_USER)
     if not user.is_blocked:
         return False
     user.blocked_at = None

@@ -8,6 +8,7 @@ from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import AuditLog, User, UserRole
@@ -33,7 +34,7 @@ def _like(term: str) -> str:
 
 def users_query(admin: User, q: str = "", role: str = "") -> Select:
     """Users matching a name or email fragment (and a role), newest first."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     stmt = select(User).options(selectinload(User.role_rows))
     q = (q or "").strip()
     if q:
@@ -48,7 +49,7 @@ def users_query(admin: User, q: str = "", role: str = "") -> Select:
 
 
 def get_user(admin: User, user_id: int) -> User:
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     return _user(user_id)
 
 
@@ -58,7 +59,7 @@ def _roles_of(user: User) -> list[str]:
 
 def grant_role(admin: User, user_id: int, role: str) -> bool:
     """Give a role; False when the user already had it."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     if role not in GRANTABLE_ROLES:
         raise Invalid({"role": _("One of: %(roles)s.", roles=", ".join(GRANTABLE_ROLES))})
     user = _user(user_id)
@@ -75,7 +76,7 @@ def grant_role(admin: User, user_id: int, role: str) -> bool:
 def revoke_role(admin: User, user_id: int, role: str) -> bool:
     """Take a role away; False when the user did not have it. Admins cannot demote themselves
     (so there is always someone left to manage roles)."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     if role not in GRANTABLE_ROLES:
         raise Invalid({"role": _("One of: %(roles)s.", roles=", ".join(GRANTABLE_ROLES))})
     user = _user(user_id)
@@ -95,7 +96,7 @@ def revoke_role(admin: User, user_id: int, role: str) -> bool:
 
 def block_user(admin: User, user_id: int, reason: str | None = None) -> bool:
     """Block an account: it can no longer sign in or use its tokens. False if already blocked."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     user = _user(user_id)
     if user.id == admin.id:
         raise Conflict("cannot_block_self", _("You cannot block your own account."))
@@ -108,7 +109,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None) -> bool:
 
 
 def unblock_user(admin: User, user_id: int, reason: str | None = None) -> bool:
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     user = _user(user_id)
     if not user.is_blocked:
         return False
@@ -129,7 +130,7 @@ def audit_query(admin: User, *, actor: str = "", action: str = "", target_type: 
                 target_id: int | None = None) -> Select:
     """Audit entries, newest first, filtered by who (name, email or id), what, on which kind of
     object and when (whole days, inclusive)."""
-    permissions.require(admin, "view_audit")
+    permissions.require(admin, Action.VIEW_AUDIT)
     stmt = select(AuditLog).options(selectinload(AuditLog.actor))
     actor = (actor or "").strip()
     if actor:

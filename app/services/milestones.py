@@ -14,11 +14,12 @@ from flask import current_app
 from sqlalchemy import bindparam, case, func, select, text, update
 
 from app import permissions
-from app.lifecycle import IdeaStatus
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict
 from app.extensions import db
+from app.lifecycle import IdeaStatus
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
+from app.permissions import Action
 from app.services import events
 from app.i18n import _, _en
 
@@ -151,11 +152,7 @@ def resubmit_expired(owner: User, idea_id: int) -> Idea:
     old = db.session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update()
                             .execution_options(populate_existing=True))
     permissions.require_visible(owner, old)
-    permissions.require(owner, "create_idea")
-    if not permissions.is_owner(owner, old):
-        raise Forbidden("not_the_owner", _("Only the idea's owner may do this."))
-    if old.effective_status != IdeaStatus.EXPIRED:
-        raise Conflict("not_expired", _("Only an expired idea can be submitted again."))
+    permissions.require(owner, Action.RESUBMIT_IDEA, old)  # the owner, once it expired
     if old.status == IdeaStatus.PUBLISHED:  # deadline passed, `flask ideas expire` has not run yet
         _expire(old)
     if db.session.scalar(select(func.count()).select_from(Idea)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app import lifecycle, permissions
+from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
@@ -37,8 +38,9 @@ def _reason(reason: Any, *, required: bool) -> str | None:
     return reason or None
 
 
-def _idea_for(moderator: User, idea_id: int, action: str = "moderate") -> Idea:
-    """The idea, locked; 404 when absent or not visible, 403 for non-moderators."""
+def _idea_for(moderator: User, idea_id: int, action: Action = Action.MODERATE) -> Idea:
+    """The idea, locked; 404 when absent or not visible, 403 for non-moderators (409 when the
+    rule of `action` wants another state)."""
     idea = permissions.require_visible(moderator, lock_idea(idea_id))
     permissions.require(moderator, action, idea)
     return idea
@@ -46,7 +48,7 @@ def _idea_for(moderator: User, idea_id: int, action: str = "moderate") -> Idea:
 
 def queue(moderator: User) -> list[Idea]:
     """Ideas waiting for moderation, oldest submission first, with what the page shows."""
-    permissions.require(moderator, "moderate")
+    permissions.require(moderator, Action.MODERATE)
     return list(db.session.scalars(
         select(Idea).where(Idea.status == lifecycle.IdeaStatus.PENDING_MODERATION)
         .options(selectinload(Idea.images), selectinload(Idea.tags), selectinload(Idea.category),
@@ -61,9 +63,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
     if decision not in DECISIONS:
         raise Invalid({"decision": _("Choose publish, needs_changes or reject.")})
     reason = _reason(reason, required=decision != "publish")
-    idea = _idea_for(moderator, idea_id)
-    if idea.status != lifecycle.IdeaStatus.PENDING_MODERATION:
-        raise Conflict("not_pending", _("This idea is not waiting for moderation."))
+    idea = _idea_for(moderator, idea_id, Action.MODERATE_SUBMISSION)  # while it is pending
     before = {"status": idea.status}
     to_status = _TO_STATUS[decision]
     if decision == "publish":
@@ -93,7 +93,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
 def hide_idea(moderator: User, idea_id: int, reason: Any) -> Idea:
     """Hide an idea from every public listing and page (its creators and staff still see it)."""
     reason = _reason(reason, required=True)
-    idea = _idea_for(moderator, idea_id, "hide_content")
+    idea = _idea_for(moderator, idea_id, Action.HIDE_CONTENT)
     if idea.hidden:
         raise Conflict("already_hidden", _("This idea is already hidden."))
     idea.hidden = True
@@ -109,7 +109,7 @@ def hide_idea(moderator: User, idea_id: int, reason: Any) -> Idea:
 
 def unhide_idea(moderator: User, idea_id: int, reason: Any = None) -> Idea:
     reason = _reason(reason, required=False)
-    idea = _idea_for(moderator, idea_id, "hide_content")
+    idea = _idea_for(moderator, idea_id, Action.HIDE_CONTENT)
     if not idea.hidden:
         raise Conflict("not_hidden", _("This idea is not hidden."))
     idea.hidden = False
@@ -123,7 +123,7 @@ def unhide_idea(moderator: User, idea_id: int, reason: Any = None) -> Idea:
 
 
 def hidden_ideas(moderator: User) -> list[Idea]:
-    permissions.require(moderator, "hide_content")
+    permissions.require(moderator, Action.HIDE_CONTENT)
     return list(db.session.scalars(
         select(Idea).where(Idea.hidden.is_(True))
         .options(selectinload(Idea.owner), selectinload(Idea.category))
@@ -131,7 +131,7 @@ def hidden_ideas(moderator: User) -> list[Idea]:
 
 
 def _user_for(moderator: User, user_id: int) -> User:
-    permissions.require(moderator, "block_user")
+    permissions.require(moderator, Action.BLOCK_USER)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user_not_found", _("No such user."))
@@ -166,13 +166,13 @@ def unblock_user(moderator: User, user_id: int, reason: Any = None) -> User:
 
 
 def find_user(moderator: User, email: str) -> User | None:
-    permissions.require(moderator, "block_user")
+    permissions.require(moderator, Action.BLOCK_USER)
     email = (email or "").strip().lower()[:254]
     return db.session.scalar(select(User).where(User.email == email)) if email else None
 
 
 def blocked_users(moderator: User) -> list[User]:
-    permissions.require(moderator, "block_user")
+    permissions.require(moderator, Action.BLOCK_USER)
     return list(db.session.scalars(select(User).where(User.blocked_at.is_not(None))
                                    .order_by(User.blocked_at.desc()).limit(200)))
 
@@ -189,7 +189,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
         raise Invalid({"target_id": _("No such idea.")})
     if source_id == target_id:
         raise Invalid({"target_id": _("An idea cannot be merged into itself.")})
-    permissions.require(moderator, "merge_ideas")
+    permissions.require(moderator, Action.MERGE_IDEAS)
     # Lock in id order, so two merges of the same pair cannot deadlock.
     locked = {i: lock_idea(i) for i in sorted((source_id, target_id))}
     source, target = locked[source_id], locked[target_id]
@@ -197,7 +197,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
         raise NotFound("idea_not_found", _("No such idea."))
     if target is None:
         raise Invalid({"target_id": _("No such idea.")})
-    permissions.require(moderator, "merge_ideas", source)
+    permissions.require(moderator, Action.MERGE_IDEAS, source)
     if source.merged_into_id is not None:
         raise Conflict("already_merged", _("This idea was already merged."))
     if source.status in lifecycle.FROZEN:  # past the support phase: supporters stay
