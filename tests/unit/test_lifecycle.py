@@ -139,3 +139,17 @@ def test_the_database_accepts_every_status(app, db):
     db.session.commit()
     assert db.session.scalar(text("SELECT status FROM ideas WHERE id = :id"),
                              {"id": idea.id}) == "on_sale"
+
+
+def test_templates_ask_the_view_or_can_not_the_raw_status():
+    """Showing status_label(idea.status) is fine; deciding what to show from it is not."""
+    import re
+    from pathlib import Path
+
+    decides = re.compile(r"\b(?:idea\.(?:effective_)?status|state)\s*(?:==|!=|\bin\b|\bnot in\b)")
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    found = [f"{path.relative_to(templates)}:{number}"
+             for path in sorted(templates.rglob("*.html"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if decides.search(line)]
+    assert found == []
