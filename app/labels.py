@@ -10,24 +10,10 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import default_exceptions
 
-#: Idea statuses as people read them. "published" is shown as what it means to visitors: the idea
-#: is gathering support (the same words as the browse filter of app.services.discovery).
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "pending_moderation": _l("Pending moderation"),
-    "needs_changes": _l("Needs changes"),
-    "rejected": _l("Rejected"),
-    "published": _l("Gathering support"),
-    "expired": _l("Expired"),
-    "qualified": _l("Qualified"),
-    "withdrawn": _l("Withdrawn"),
-    "in_review": _l("In review"),
-    "approved": _l("Approved"),
-    "not_approved": _l("Not approved"),
-    "on_hold": _l("On hold"),
-    "in_production": _l("In production"),
-    "on_sale": _l("On sale"),
-}
+from app import lifecycle
+
+#: Idea statuses as people read them: kept in app.lifecycle with the statuses.
+STATUS_LABELS = lifecycle.STATUS_LABELS
 
 #: Review batch states, shown with {{ _(batch.status) }} in templates/admin and templates/review.
 BATCH_STATUS_LABELS = {
@@ -54,14 +40,23 @@ DYNAMIC_MESSAGES = (
     _l("This image format is not supported. Please upload JPEG, PNG, GIF or WebP."),
     _l("This image file is incomplete or damaged. Please upload it again."),
     _l("This image cannot be accepted."),
-    # app.permissions.MESSAGES (shown on HTML error pages and sign-in notices):
+    # app.permissions.REFUSALS (shown on HTML error pages and sign-in notices, or translated
+    # when raised):
     _l("Please sign in first."), _l("This account is blocked."),
     _l("Please confirm your email address first."), _l("Only the idea's creators may do this."),
-    _l("This idea can no longer be edited."), _l("Only the idea's owner may do this."),
+    _l("Only the idea's owner may do this."),
     _l("You cannot support your own idea."), _l("Only the author may do this."),
     _l("You cannot report your own comment."), _l("Only moderators may do this."),
     _l("Only reviewers may do this."), _l("Only admins may do this."),
     _l("Only finance staff may do this."), _l("Only staff may do this."), _l("Not allowed."),
+    _l("Scoring is blind: submit your own scores to see the others'."),
+    _l("This idea can only be changed while it is a draft or needs changes."),
+    _l("Co-creators can only be changed while the idea is a draft."),
+    _l("Only a draft or an idea that needs changes can be submitted."),
+    _l("Only an idea that is gathering support can be withdrawn."),
+    _l("Only a draft can be deleted."), _l("Only an expired idea can be submitted again."),
+    _l("This idea is not waiting for moderation."), _l("This idea is not in a review batch."),
+    _l("A decision has been made on this idea; scores can no longer change."),
 )
 
 #: What the HTML error page says for Werkzeug's stock errors (their descriptions are English).
@@ -79,10 +74,7 @@ HTTP_ERROR_MESSAGES = {
 
 def status_label(status: str | None) -> str:
     """The idea status in the reader's language; unknown codes read as words."""
-    if not status:
-        return ""
-    label = STATUS_LABELS.get(status)
-    return str(label) if label is not None else status.replace("_", " ")
+    return lifecycle.status_label(status)
 
 
 def translated(message: str | None) -> str:

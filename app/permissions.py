@@ -1,12 +1,81 @@
-"""The one place that decides who may do what: can(user, action, obj) and require(...)."""
+"""The one place that decides who may do what, and when: can(user, action, obj) and require(...).
+
+Actions are an enum (Action). Each has a rule: a tuple of small checks, run in order after the
+ones every action shares (signed in, not blocked). A check looks at the user and the object and
+returns None (fine) or the code of why not; one rule holds both who may act and when (the idea's
+status, the review item's state). With no object, a rule answers for the person alone (may this
+user score at all?): checks of the object's state pass.
+
+Why not is a reason code; REFUSALS turns it into the exception callers have always seen: 401
+sign_in_required, 403 for who, 409 Conflict for when (idea_not_editable, not_gathering ...).
+
+Visibility lives here too: may_view_idea(user, idea) and its SQL twin idea_visibility(viewer)
+(tests/unit/test_visibility_agreement.py checks that they agree).
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from app.errors import Forbidden, NotFound, Unauthorized
-from app.models import Comment, Idea, User
-from app.models.ideas import PUBLIC_STATUSES
+from sqlalchemy import and_, exists, or_, select, true
 
+from app import lifecycle
+from app.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
+from app.extensions import db
+from app.i18n import _
+from app.lifecycle import IdeaStatus
+from app.models import Comment, Idea, IdeaCreator, ReviewItem, Support, User
+
+
+class Action(StrEnum):
+    """Everything a person may be allowed to do. Strings equal to a member work too."""
+
+    # ideas
+    CREATE_IDEA = "create_idea"
+    EDIT_IDEA = "edit_idea"
+    UPLOAD_IMAGE = "upload_image"
+    SUBMIT_IDEA = "submit_idea"
+    INVITE_CO_CREATOR = "invite_co_creator"
+    WITHDRAW_IDEA = "withdraw_idea"
+    DELETE_IDEA = "delete_idea"
+    RESUBMIT_IDEA = "resubmit_idea"
+    # engagement
+    SUPPORT = "support"
+    WITHDRAW_SUPPORT = "withdraw_support"
+    COMMENT = "comment"
+    FOLLOW = "follow"
+    POST_UPDATE = "post_update"
+    EDIT_COMMENT = "edit_comment"
+    DELETE_COMMENT = "delete_comment"
+    REPORT = "report"
+    # moderation
+    MODERATE = "moderate"
+    MODERATE_SUBMISSION = "moderate_submission"
+    HIDE_CONTENT = "hide_content"
+    BLOCK_USER = "block_user"
+    MERGE_IDEAS = "merge_ideas"
+    # review
+    SCORE = "score"
+    REVIEW = "review"
+    VIEW_SCORES = "view_scores"
+    ASSIGN_REVIEWERS = "assign_reviewers"
+    MANAGE_BATCHES = "manage_batches"
+    DECIDE = "decide"
+    # administration
+    MANAGE_USERS = "manage_users"
+    PUBLISH_AGREEMENT = "publish_agreement"
+    VIEW_AUDIT = "view_audit"
+    VIEW_ANALYTICS = "view_analytics"
+    # ledger
+    RECORD_SALE = "record_sale"
+    RECORD_PAYOUT = "record_payout"
+    VIEW_LEDGER = "view_ledger"
+    VERIFY_LEDGER = "verify_ledger"
+
+
+# --- who someone is -------------------------------------------------------------------------
 
 def _authenticated(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
@@ -24,101 +93,50 @@ def has_role(user: Any, role: str) -> bool:
     return _authenticated(user) and user.has_role(role) and not user.is_blocked
 
 
+def is_staff(user: Any) -> bool:
+    return _authenticated(user) and isinstance(user, User) and user.is_staff
+
+
+def conflict_of_interest(user: Any, idea: Idea) -> str | None:
+    """'created', 'co_created' or 'supported' when the user may not review the idea, else None."""
+    if not _authenticated(user):
+        return None
+    if idea.owner_id == user.id:
+        return "created"
+    if any(creator.user_id == user.id for creator in idea.creators):
+        return "co_created"
+    supported = db.session.scalar(select(exists().where(Support.idea_id == idea.id,
+                                                        Support.user_id == user.id)))
+    return "supported" if supported else None
+
+
+# --- who may see an idea: in Python and in SQL, side by side --------------------------------
+
 def may_view_idea(user: Any, idea: Idea) -> bool:
-    """Mirrors queries.idea_visibility(): public and not hidden, or a creator, or staff."""
+    """Public and not hidden; or a creator; or staff; reviewers also see what they review."""
     if has_role(user, "moderator") or has_role(user, "admin"):
         return True
     if is_creator(user, idea):
         return True
-    if has_role(user, "reviewer") and idea.status in ("qualified", "in_review", "on_hold") \
+    if has_role(user, "reviewer") and idea.status in lifecycle.VISIBLE_TO_REVIEWERS \
             and not idea.hidden:
         return True
-    return idea.status in PUBLIC_STATUSES and not idea.hidden
+    return idea.status in lifecycle.PUBLIC and not idea.hidden
 
 
-def _reason(user: Any, action: str, obj: Any) -> str | None:
-    """None when allowed, else the code of why not."""
-    if not _authenticated(user):
-        return "sign_in_required"
-    if user.is_blocked:
-        return "account_blocked"
-    if action in ("create_idea", "comment", "support", "report", "follow"):
-        if not user.email_confirmed:
-            return "email_not_confirmed"
-    if action == "create_idea":
-        return None
-    if action in ("edit_idea", "upload_image"):
-        if not is_creator(user, obj):
-            return "not_a_creator"
-        return None if obj.status in ("draft", "needs_changes") else "idea_not_editable"
-    if action in ("submit_idea", "invite_co_creator", "withdraw_idea", "delete_idea"):
-        return None if is_owner(user, obj) else "not_the_owner"
-    if action == "support":
-        return "own_idea" if is_creator(user, obj) else None
-    if action == "withdraw_support":
-        return None
-    if action in ("comment", "follow"):
-        return None
-    if action == "post_update":
-        return None if is_creator(user, obj) else "not_a_creator"
-    if action == "edit_comment":
-        return None if isinstance(obj, Comment) and obj.author_id == user.id else "not_the_author"
-    if action == "delete_comment":
-        if isinstance(obj, Comment) and (obj.author_id == user.id or has_role(user, "moderator")):
-            return None
-        return "not_the_author"
-    if action == "report":
-        return "own_comment" if isinstance(obj, Comment) and obj.author_id == user.id else None
-    if action in ("moderate", "hide_content", "block_user", "merge_ideas"):
-        return None if has_role(user, "moderator") or has_role(user, "admin") else "moderators_only"
-    if action in ("score",):
-        return None if has_role(user, "reviewer") else "reviewers_only"
-    if action in ("review", "view_scores"):  # review pages: reviewers, and admins who decide
-        return None if has_role(user, "reviewer") or has_role(user, "admin") else "reviewers_only"
-    if action == "assign_reviewers":
-        return None if has_role(user, "admin") else "admins_only"
-    if action in ("manage_batches", "decide", "manage_users", "publish_agreement", "view_audit"):
-        return None if has_role(user, "admin") else "admins_only"
-    if action in ("record_sale", "record_payout", "view_ledger"):
-        return None if has_role(user, "finance") else "finance_only"
-    if action == "verify_ledger":
-        return None if has_role(user, "finance") or has_role(user, "admin") else "staff_only"
-    if action == "view_analytics":
-        return None if user.is_staff else "staff_only"
-    return "unknown_action"
-
-
-MESSAGES = {
-    "sign_in_required": "Please sign in first.",
-    "account_blocked": "This account is blocked.",
-    "email_not_confirmed": "Please confirm your email address first.",
-    "not_a_creator": "Only the idea's creators may do this.",
-    "idea_not_editable": "This idea can no longer be edited.",
-    "not_the_owner": "Only the idea's owner may do this.",
-    "own_idea": "You cannot support your own idea.",
-    "not_the_author": "Only the author may do this.",
-    "own_comment": "You cannot report your own comment.",
-    "moderators_only": "Only moderators may do this.",
-    "reviewers_only": "Only reviewers may do this.",
-    "admins_only": "Only admins may do this.",
-    "finance_only": "Only finance staff may do this.",
-    "staff_only": "Only staff may do this.",
-    "unknown_action": "Not allowed.",
-}
-
-
-def can(user: Any, action: str, obj: Any = None) -> bool:
-    return _reason(user, action, obj) is None
-
-
-def require(user: Any, action: str, obj: Any = None) -> None:
-    """Raise Unauthorized / Forbidden (with the reason) unless the user may act."""
-    reason = _reason(user, action, obj)
-    if reason is None:
-        return
-    if reason == "sign_in_required":
-        raise Unauthorized(reason, MESSAGES[reason])
-    raise Forbidden(reason, MESSAGES.get(reason, "Not allowed."))
+def idea_visibility(viewer: Any):
+    """SQL condition: the ideas this viewer may open (may_view_idea above, as a WHERE clause)."""
+    if has_role(viewer, "moderator") or has_role(viewer, "admin"):
+        return true()
+    public = and_(Idea.status.in_(lifecycle.PUBLIC), Idea.hidden.is_(False))
+    if not _authenticated(viewer):
+        return public
+    own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == viewer.id))
+    conditions = [public, own]
+    if has_role(viewer, "reviewer"):
+        conditions.append(and_(Idea.status.in_(lifecycle.VISIBLE_TO_REVIEWERS),
+                               Idea.hidden.is_(False)))
+    return or_(*conditions)
 
 
 def require_visible(user: Any, idea: Idea | None) -> Idea:
@@ -128,5 +146,252 @@ def require_visible(user: Any, idea: Idea | None) -> Idea:
     return idea
 
 
-def is_staff(user: Any) -> bool:
-    return _authenticated(user) and isinstance(user, User) and user.is_staff
+# --- why not: reason codes and what callers see ---------------------------------------------
+
+@dataclass(frozen=True)
+class Refusal:
+    """What require() raises for a reason: the error class, its message, and the public code
+    when it differs from the reason. `translate` messages are translated when raised (as the
+    services always did); the others stay English and are translated by the web layer."""
+
+    message: str
+    error: type[DomainError] = Forbidden
+    code: str | None = None
+    translate: bool = False
+
+
+COI_MESSAGES = {
+    "created": "You created this idea, so you cannot review it: reviewers must be impartial.",
+    "co_created": "You are a co-creator of this idea, so you cannot review it: reviewers must be "
+                  "impartial.",
+    "supported": "You supported this idea, so you cannot review it: reviewers must be impartial.",
+}
+
+REFUSALS: dict[str, Refusal] = {
+    # who
+    "sign_in_required": Refusal("Please sign in first.", Unauthorized),
+    "account_blocked": Refusal("This account is blocked."),
+    "email_not_confirmed": Refusal("Please confirm your email address first."),
+    "not_a_creator": Refusal("Only the idea's creators may do this."),
+    "not_the_owner": Refusal("Only the idea's owner may do this."),
+    "own_idea": Refusal("You cannot support your own idea."),
+    "not_the_author": Refusal("Only the author may do this."),
+    "own_comment": Refusal("You cannot report your own comment."),
+    "moderators_only": Refusal("Only moderators may do this."),
+    "reviewers_only": Refusal("Only reviewers may do this."),
+    "admins_only": Refusal("Only admins may do this."),
+    "finance_only": Refusal("Only finance staff may do this."),
+    "staff_only": Refusal("Only staff may do this."),
+    **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
+       for kind, message in COI_MESSAGES.items()},
+    "scores_hidden": Refusal("Scoring is blind: submit your own scores to see the others'.",
+                             translate=True),
+    # when
+    "idea_not_editable": Refusal("This idea can only be changed while it is a draft or needs "
+                                 "changes.", Conflict, translate=True),
+    "co_creators_locked": Refusal("Co-creators can only be changed while the idea is a draft.",
+                                  Conflict, code="idea_not_editable", translate=True),
+    "not_submittable": Refusal("Only a draft or an idea that needs changes can be submitted.",
+                               Conflict, translate=True),
+    "withdraw_not_gathering": Refusal("Only an idea that is gathering support can be withdrawn.",
+                                      Conflict, code="not_gathering", translate=True),
+    "not_a_draft": Refusal("Only a draft can be deleted.", Conflict, translate=True),
+    "not_expired": Refusal("Only an expired idea can be submitted again.", Conflict,
+                           translate=True),
+    "not_pending": Refusal("This idea is not waiting for moderation.", Conflict, translate=True),
+    "not_in_review": Refusal("This idea is not in a review batch.", Conflict, translate=True),
+    "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
+                             "change.", Conflict, translate=True),
+}
+#: The message of each reason, in English (app.labels lists them for the catalogue).
+MESSAGES = {reason: refusal.message for reason, refusal in REFUSALS.items()}
+
+# --- the checks -----------------------------------------------------------------------------
+
+Check = Callable[[Any, Any], "str | None"]
+
+
+def _signed_in(user: Any, obj: Any) -> str | None:
+    return None if _authenticated(user) else "sign_in_required"
+
+
+def _not_blocked(user: Any, obj: Any) -> str | None:
+    return "account_blocked" if user.is_blocked else None
+
+
+def _email_confirmed(user: Any, obj: Any) -> str | None:
+    return None if user.email_confirmed else "email_not_confirmed"
+
+
+def _a_creator(user: Any, idea: Idea) -> str | None:
+    return None if is_creator(user, idea) else "not_a_creator"
+
+
+def _the_owner(user: Any, idea: Idea) -> str | None:
+    return None if is_owner(user, idea) else "not_the_owner"
+
+
+def _not_a_creator(user: Any, idea: Idea) -> str | None:
+    return "own_idea" if is_creator(user, idea) else None
+
+
+def _authored(user: Any, obj: Any) -> bool:
+    return isinstance(obj, Comment) and obj.author_id == user.id
+
+
+def _the_author(user: Any, comment: Any) -> str | None:
+    return None if _authored(user, comment) else "not_the_author"
+
+
+def _author_or_moderator(user: Any, comment: Any) -> str | None:
+    if isinstance(comment, Comment) and (_authored(user, comment) or has_role(user, "moderator")):
+        return None
+    return "not_the_author"
+
+
+def _not_own_comment(user: Any, obj: Any) -> str | None:
+    return "own_comment" if _authored(user, obj) else None
+
+
+def _role(*roles: str, refusal: str) -> Check:
+    """Holds one of these roles (and is not blocked)."""
+    def check(user: Any, obj: Any) -> str | None:
+        return None if any(has_role(user, role) for role in roles) else refusal
+
+    check.__name__ = f"_role_{'_or_'.join(roles)}"
+    return check
+
+
+def _staff(user: Any, obj: Any) -> str | None:
+    return None if user.is_staff else "staff_only"
+
+
+def _while(statuses: tuple[IdeaStatus, ...], refusal: str, *, effective: bool = False) -> Check:
+    """The idea is in one of these statuses (its effective status: a published idea whose
+    deadline passed counts as expired)."""
+    def check(user: Any, idea: Any) -> str | None:
+        if idea is None:
+            return None
+        status = idea.effective_status if effective else idea.status
+        return None if status in statuses else refusal
+
+    check.__name__ = f"_while_{refusal}"
+    return check
+
+
+def _gathering(refusal: str) -> Check:
+    def check(user: Any, idea: Any) -> str | None:
+        return None if idea is None or idea.is_gathering else refusal
+
+    check.__name__ = f"_gathering_{refusal}"
+    return check
+
+
+def _item_in_review(user: Any, item: ReviewItem | None) -> str | None:
+    """The review item's batch is not published yet and its idea is in review."""
+    if item is None:
+        return None
+    if item.batch.is_published or item.idea.status != IdeaStatus.IN_REVIEW:
+        return "not_in_review"
+    return None
+
+
+def _item_undecided(user: Any, item: ReviewItem | None) -> str | None:
+    return "decision_made" if item is not None and item.decision is not None else None
+
+
+def _impartial(user: Any, item: ReviewItem | None) -> str | None:
+    """Reviewers never score an idea they created, co-created or supported."""
+    kind = conflict_of_interest(user, item.idea) if item is not None else None
+    return f"coi_{kind}" if kind else None
+
+
+def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
+    """Scoring is blind: admins see the scores, a reviewer once they submitted their own."""
+    if item is None or has_role(user, "admin"):
+        return None
+    return None if any(review.reviewer_id == user.id for review in item.reviews) \
+        else "scores_hidden"
+
+
+_moderators = _role("moderator", "admin", refusal="moderators_only")
+_admins = _role("admin", refusal="admins_only")
+_reviewers = _role("reviewer", refusal="reviewers_only")
+_reviewers_or_admins = _role("reviewer", "admin", refusal="reviewers_only")
+_finance = _role("finance", refusal="finance_only")
+_finance_or_admins = _role("finance", "admin", refusal="staff_only")
+_editable = _while(lifecycle.EDITABLE, "idea_not_editable")
+
+#: Checked first, for every action.
+EVERYONE: tuple[Check, ...] = (_signed_in, _not_blocked)
+
+A = Action
+RULES: dict[Action, tuple[Check, ...]] = {
+    A.CREATE_IDEA: (_email_confirmed,),
+    A.EDIT_IDEA: (_a_creator, _editable),
+    A.UPLOAD_IMAGE: (_a_creator, _editable),
+    A.SUBMIT_IDEA: (_the_owner, _while(lifecycle.EDITABLE, "not_submittable")),
+    A.INVITE_CO_CREATOR: (_the_owner, _while(lifecycle.EDITABLE, "co_creators_locked")),
+    A.WITHDRAW_IDEA: (_the_owner, _gathering("withdraw_not_gathering")),
+    A.DELETE_IDEA: (_the_owner, _while((IdeaStatus.DRAFT,), "not_a_draft")),
+    A.RESUBMIT_IDEA: (_email_confirmed, _the_owner,
+                      _while((IdeaStatus.EXPIRED,), "not_expired", effective=True)),
+    A.SUPPORT: (_email_confirmed, _not_a_creator),
+    A.WITHDRAW_SUPPORT: (),
+    A.COMMENT: (_email_confirmed,),
+    A.FOLLOW: (_email_confirmed,),
+    A.POST_UPDATE: (_a_creator,),
+    A.EDIT_COMMENT: (_the_author,),
+    A.DELETE_COMMENT: (_author_or_moderator,),
+    A.REPORT: (_email_confirmed, _not_own_comment),
+    A.MODERATE: (_moderators,),
+    A.MODERATE_SUBMISSION: (_moderators,
+                            _while((IdeaStatus.PENDING_MODERATION,), "not_pending")),
+    A.HIDE_CONTENT: (_moderators,),
+    A.BLOCK_USER: (_moderators,),
+    A.MERGE_IDEAS: (_moderators,),
+    A.SCORE: (_reviewers, _item_in_review, _item_undecided, _impartial),
+    A.REVIEW: (_reviewers_or_admins,),  # review pages: reviewers, and admins who decide
+    A.VIEW_SCORES: (_reviewers_or_admins, _scored_first),
+    A.ASSIGN_REVIEWERS: (_admins,),
+    A.MANAGE_BATCHES: (_admins,),
+    A.DECIDE: (_admins,),
+    A.MANAGE_USERS: (_admins,),
+    A.PUBLISH_AGREEMENT: (_admins,),
+    A.VIEW_AUDIT: (_admins,),
+    A.VIEW_ANALYTICS: (_staff,),
+    A.RECORD_SALE: (_finance,),
+    A.RECORD_PAYOUT: (_finance,),
+    A.VIEW_LEDGER: (_finance,),
+    A.VERIFY_LEDGER: (_finance_or_admins,),
+}
+
+
+def as_action(action: Action | str) -> Action:
+    """The Action for a member or its string; ValueError for anything else (a typo is a bug,
+    not a 403)."""
+    return Action(action)
+
+
+def reason(user: Any, action: Action | str, obj: Any = None) -> str | None:
+    """None when the user may act now, else the reason code of why not."""
+    for check in (*EVERYONE, *RULES[as_action(action)]):
+        why = check(user, obj)
+        if why is not None:
+            return why
+    return None
+
+
+def can(user: Any, action: Action | str, obj: Any = None) -> bool:
+    return reason(user, action, obj) is None
+
+
+def require(user: Any, action: Action | str, obj: Any = None) -> None:
+    """Raise what the reason calls for unless the user may act: Unauthorized (not signed in),
+    Forbidden (who), Conflict (when: the idea or review item is not in the right state)."""
+    why = reason(user, action, obj)
+    if why is None:
+        return
+    refusal = REFUSALS.get(why, Refusal("Not allowed."))
+    raise refusal.error(refusal.code or why, _(refusal.message) if refusal.translate
+                        else refusal.message)

@@ -1,59 +1,44 @@
-"""Shared read queries. idea_visibility() is the one filter every listing, search and API uses."""
+"""Shared read queries. idea_visibility() is the one filter every listing, search and API uses
+(it lives in app.permissions, beside may_view_idea, its Python twin)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.models import Idea, IdeaCreator
+from app import lifecycle
+from app.lifecycle import IdeaStatus
+from app.models import Idea
 from app.models.base import utcnow
-from app.models.ideas import PUBLIC_STATUSES
-
-
-def _is(user: Any, role: str) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.has_role(role) \
-        and not user.is_blocked
-
-
-def idea_visibility(viewer: Any):
-    """SQL condition: the ideas this viewer may open (mirrors permissions.may_view_idea)."""
-    if _is(viewer, "moderator") or _is(viewer, "admin"):
-        return true()
-    public = and_(Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False))
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return public
-    own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == viewer.id))
-    conditions = [public, own]
-    if _is(viewer, "reviewer"):
-        conditions.append(and_(Idea.status.in_(("qualified", "in_review", "on_hold")),
-                               Idea.hidden.is_(False)))
-    return or_(*conditions)
+from app.permissions import idea_visibility
 
 
 def listed_condition():
     """What public listings show, for everyone: public states, not hidden, not merged away."""
-    return and_(Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False),
+    return and_(Idea.status.in_(lifecycle.PUBLIC), Idea.hidden.is_(False),
                 Idea.merged_into_id.is_(None))
 
 
 def gathering_condition(now: datetime | None = None):
     """Published and its deadline not yet passed (a passed deadline counts as expired at once)."""
     now = now or utcnow()
-    return and_(Idea.status == "published", or_(Idea.deadline.is_(None), Idea.deadline > now))
+    return and_(Idea.status == IdeaStatus.PUBLISHED,
+                or_(Idea.deadline.is_(None), Idea.deadline > now))
 
 
 def expired_condition(now: datetime | None = None):
     now = now or utcnow()
-    return or_(Idea.status == "expired", and_(Idea.status == "published", Idea.deadline <= now))
+    return or_(Idea.status == IdeaStatus.EXPIRED,
+               and_(Idea.status == IdeaStatus.PUBLISHED, Idea.deadline <= now))
 
 
 def status_condition(status: str, now: datetime | None = None):
     """Filter by the status a viewer sees (effective status), not the stored one."""
-    if status == "published":
+    if status == IdeaStatus.PUBLISHED:
         return gathering_condition(now)
-    if status == "expired":
+    if status == IdeaStatus.EXPIRED:
         return expired_condition(now)
     return Idea.status == status if status else false()
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app import lifecycle
 from app.extensions import db
 from app.models import Agreement, Category, Idea, IdeaCreator, Support, User, UserRole
 from app.models.agreements import sha256_text
@@ -72,9 +73,9 @@ def idea(owner: User | None = None, *, status: str = "published", title: str | N
         insight_emotion="Worried about disturbing others", insight_purpose="Travel calmly",
         status=status, hidden=hidden,
     )
-    if status not in ("draft", "pending_moderation", "needs_changes", "rejected"):
+    if status not in lifecycle.UNPUBLISHED:
         values.update(published_at=now - timedelta(days=1), submitted_at=now - timedelta(days=2))
-    if status == "published":
+    if status == lifecycle.IdeaStatus.PUBLISHED:
         values.update(next_milestone=milestones[0], deadline=now + timedelta(days=windows[0]))
     values.update(fields)
     record = Idea(**values)

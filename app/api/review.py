@@ -12,7 +12,7 @@ from app.api.core import caller, json_body, listing, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid
 from app.extensions import db
-from app.models.review import AXES, Review, ReviewBatch, ReviewItem
+from app.models.review import AXES, DECISIONS, Review, ReviewBatch, ReviewItem
 from app.services import review as review_service
 from app.services.review import Aggregate, json_number
 
@@ -289,7 +289,7 @@ operation("/ideas/{idea_id}/decision", "post",
           "Decide (admin): approved, not_approved or on_hold with a message to the creators; "
           "private until the batch is published",
           body={"type": "object", "required": ["decision", "message"], "properties": {
-              "decision": {"type": "string", "enum": ["approved", "not_approved", "on_hold"]},
+              "decision": {"type": "string", "enum": [decision.value for decision in DECISIONS]},
               "message": {"type": "string"}}},
           responses={"200": "the decision", "403": "admins only", "404": "no such idea",
                      "409": "not_enough_reviewers or not_in_review", "422": "invalid"})

@@ -9,14 +9,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import permissions, ratelimits
+from app import lifecycle, permissions, ratelimits
 from app.errors import Conflict, Forbidden, Invalid, Unauthorized
 from app.extensions import db, limiter
 from app.ideas import bp
 from app.ideas.engagement_forms import (SUPPORT_CURRENCIES, ActionForm, CommentForm,
                                         EditCommentForm, ReportForm, SupportForm, UpdateForm)
 from app.models import Comment, Idea
-from app.models.ideas import PUBLIC_STATUSES
 from app.services import comments, follows, milestones, supports
 from app.web import page_arg
 
@@ -42,7 +41,7 @@ def _idea_comments(idea: Idea) -> comments.CommentPage:
 
 
 def _discussion_open(idea: Idea) -> bool:
-    return idea.status in PUBLIC_STATUSES and not idea.hidden
+    return idea.status in lifecycle.PUBLIC and not idea.hidden
 
 
 @bp.app_context_processor

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import permissions, ratelimits
+from app import lifecycle, permissions, ratelimits
 from app.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge
 from app.extensions import db, limiter
 from app.ideas import bp
@@ -22,7 +22,6 @@ from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, Invit
 from app.images import OUTPUT_EXTENSION
 from app.models import Idea, IdeaImage
 from app.models.base import is_row_id
-from app.models.ideas import PUBLIC_STATUSES
 from app.services import ideas as idea_service
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
@@ -249,7 +248,7 @@ def image(key: str, size: str):
     response = send_from_directory(current_app.config["UPLOAD_FOLDER"],
                                    f"{key}_{size}{OUTPUT_EXTENSION}", mimetype="image/jpeg",
                                    conditional=True)
-    public = row.idea.status in PUBLIC_STATUSES and not row.idea.hidden
+    public = row.idea.status in lifecycle.PUBLIC and not row.idea.hidden
     response.cache_control.max_age = PUBLIC_IMAGE_MAX_AGE if public else PRIVATE_IMAGE_MAX_AGE
     if public:
         response.cache_control.public = True
@@ -305,8 +304,9 @@ def consent(idea_id: int):
 @limiter.limit(ratelimits.POSTING, methods=["POST"])
 def submit(idea_id: int):
     idea = idea_service.get_visible(_viewer(), idea_id)
-    permissions.require(current_user, "submit_idea", idea)
-    if idea.status not in idea_service.EDITABLE_STATUSES:
+    try:
+        permissions.require(current_user, "submit_idea", idea)  # 403 unless the owner
+    except Conflict:  # the owner, but it is no longer a draft
         flash(_("This idea has already been submitted."), "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     agreement = idea_service.current_agreement()
@@ -358,7 +358,7 @@ def detail(idea_id: int):
     history = idea_service.events_of(idea)
     if not (is_creator or is_staff):
         history = [e for e in history if e.kind in PUBLIC_REASON_KINDS
-                   or (e.to_status in PUBLIC_STATUSES and e.kind != "hidden")]
+                   or (e.to_status in lifecycle.PUBLIC and e.kind != "hidden")]
     agreement = consents = None
     my_creator = None
     if is_creator or is_staff:
@@ -377,6 +377,6 @@ def detail(idea_id: int):
         is_creator=is_creator, is_staff=is_staff, agreement=agreement, consents=consents,
         my_creator=my_creator, consent_form=ConsentForm(), withdraw_form=WithdrawForm(),
         product_id=idea_service.product_id_of(idea), merged_into=merged_into,
-        is_public=idea.status in PUBLIC_STATUSES,
+        is_public=idea.status in lifecycle.PUBLIC,
         format_share=idea_service.format_share,
         permissions_is_creator=lambda item: permissions.is_creator(current_user, item))

@@ -7,20 +7,14 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Int
                         Table, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import lifecycle
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.users import User
 
-# The lifecycle of PRODUCT.md. `hidden` is a flag, not a state.
-STATUSES = (
-    "draft", "pending_moderation", "needs_changes", "rejected", "published", "expired",
-    "qualified", "withdrawn", "in_review", "approved", "not_approved", "on_hold",
-    "in_production", "on_sale",
-)
-PUBLIC_STATUSES = (
-    "published", "expired", "qualified", "withdrawn", "in_review", "approved",
-    "not_approved", "on_hold", "in_production", "on_sale",
-)
+# The lifecycle of PRODUCT.md lives in app.lifecycle; these names are kept for older imports.
+STATUSES = lifecycle.ALL
+PUBLIC_STATUSES = lifecycle.PUBLIC
 WOULD_BUY = ("yes", "maybe", "no")
 
 idea_tags = Table(
@@ -62,7 +56,7 @@ class Idea(db.Model):
     insight_emotion: Mapped[str] = mapped_column(Text, default="")
     insight_purpose: Mapped[str] = mapped_column(Text, default="")
 
-    status: Mapped[str] = mapped_column(String(24), default="draft")
+    status: Mapped[str] = mapped_column(String(24), default=lifecycle.IdeaStatus.DRAFT.value)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     status_reason: Mapped[str | None] = mapped_column(Text)  # last moderation reason shown to creators
@@ -94,6 +88,7 @@ class Idea(db.Model):
 
     __table_args__ = (
         CheckConstraint("support_count >= 0", name="support_count_non_negative"),
+        CheckConstraint(lifecycle.check_constraint_sql("status"), name="status_known"),
         Index("ix_ideas_status_hidden", "status", "hidden"),
         Index("ix_ideas_support_count", "support_count"),
         Index("ix_ideas_published_at", "published_at"),
@@ -109,13 +104,25 @@ class Idea(db.Model):
     def effective_status(self) -> str:
         """The status a reader sees: a published idea whose deadline passed is expired at once,
         before `flask ideas expire` has stored it."""
-        if self.status == "published" and self.deadline is not None and self.deadline <= utcnow():
-            return "expired"
+        if self.status == lifecycle.IdeaStatus.PUBLISHED and self.deadline is not None \
+                and self.deadline <= utcnow():
+            return lifecycle.IdeaStatus.EXPIRED
         return self.status
 
     @property
+    def stage(self) -> lifecycle.IdeaStatus:
+        """The effective status as an IdeaStatus (with its label and notes)."""
+        return lifecycle.IdeaStatus(self.effective_status)
+
+    @property
     def is_gathering(self) -> bool:
-        return self.effective_status == "published"
+        return self.effective_status == lifecycle.IdeaStatus.PUBLISHED
+
+    @property
+    def moderation_reason(self) -> str | None:
+        """The moderator's reason, while the idea stands sent back or rejected (a note given
+        with publication is not one)."""
+        return self.status_reason if self.status in lifecycle.SENT_BACK else None
 
     @property
     def insight(self) -> dict[str, str]:

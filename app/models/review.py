@@ -7,6 +7,7 @@ from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, Strin
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import lifecycle
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.ideas import Idea
@@ -17,7 +18,7 @@ __all__ = ["Review", "ReviewAssignment", "ReviewBatch", "ReviewItem"]
 # The matrix of PRODUCT.md, in its order. Each axis is scored 1 (low) to 3 (high).
 AXES = ("customer_value", "uniqueness", "feasibility", "marketability")
 BATCH_STATUSES = ("open", "closed", "published")
-DECISIONS = ("approved", "not_approved", "on_hold")
+DECISIONS = lifecycle.REVIEW_DECISIONS  # a decision becomes the idea's status
 
 
 class ReviewBatch(db.Model):

@@ -20,7 +20,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import permissions
+from app import lifecycle, permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.images import ImageRejected, delete_image, image_path, process_image, store_image
@@ -28,7 +29,6 @@ from app.jobs import after_commit
 from app.mail import send_mail
 from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, UserRole
 from app.models.base import utcnow
-from app.models.ideas import PUBLIC_STATUSES
 from app.models.users import NOTIFY_MODES, ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
 from app.services import events
@@ -376,7 +376,7 @@ def update_settings(user: User, notify_mode: str | None = None, locale: str | No
 # --------------------------------------------------------------------------- staff actions
 
 
-def _check_actor(actor: User | None, action: str) -> None:
+def _check_actor(actor: User | None, action: Action) -> None:
     """Operators at the console (actor None) may do anything; people need the permission."""
     if actor is not None:
         permissions.require(actor, action)
@@ -384,7 +384,7 @@ def _check_actor(actor: User | None, action: str) -> None:
 
 def grant_role(actor: User | None, user: User, role: str) -> bool:
     """Give a role; False if the user already had it. Audited."""
-    _check_actor(actor, "manage_users")
+    _check_actor(actor, Action.MANAGE_USERS)
     if role not in ROLES:
         raise Invalid({"role": _("Unknown role: %(role)s.", role=role)})
     if user.has_role(role):
@@ -399,7 +399,7 @@ def grant_role(actor: User | None, user: User, role: str) -> bool:
 
 def revoke_role(actor: User | None, user: User, role: str) -> bool:
     """Take a role away; False if the user did not have it. Audited."""
-    _check_actor(actor, "manage_users")
+    _check_actor(actor, Action.MANAGE_USERS)
     if role not in ROLES or role == "member":
         raise Invalid({"role": _("This role cannot be revoked: %(role)s.", role=role)})
     rows = [row for row in user.role_rows if row.role == role]
@@ -416,7 +416,7 @@ def revoke_role(actor: User | None, user: User, role: str) -> bool:
 
 def block_user(actor: User | None, user: User, reason: str | None = None) -> bool:
     """Block an account: it can no longer sign in, and its sessions and tokens stop working."""
-    _check_actor(actor, "block_user")
+    _check_actor(actor, Action.BLOCK_USER)
     if user.is_blocked:
         return False
     user.blocked_at = utcnow()
@@ -429,7 +429,7 @@ def block_user(actor: User | None, user: User, reason: str | None = None) -> boo
 
 
 def unblock_user(actor: User | None, user: User, reason: str | None = None) -> bool:
-    _check_actor(actor, "block_user")
+    _check_actor(actor, Action.BLOCK_USER)
     if not user.is_blocked:
         return False
     user.blocked_at = None
@@ -439,11 +439,6 @@ def unblock_user(actor: User | None, user: User, reason: str | None = None) -> b
 
 
 # --------------------------------------------------------------------------- profiles
-
-
-QUALIFIED_OR_LATER = ("qualified", "in_review", "approved", "not_approved", "on_hold",
-                      "in_production", "on_sale")
-APPROVED_OR_LATER = ("approved", "in_production", "on_sale")
 
 
 @dataclass(frozen=True)
@@ -463,12 +458,12 @@ class Activity:
 
 def badges_for(user: User) -> list[Badge]:
     """Badges earned from public facts only (so a badge never reveals a hidden idea)."""
-    public = (Idea.status.in_(PUBLIC_STATUSES), Idea.hidden.is_(False))
+    public = (Idea.status.in_(lifecycle.PUBLIC), Idea.hidden.is_(False))
     own = Idea.id.in_(select(IdeaCreator.idea_id).where(IdeaCreator.user_id == user.id))
     ideas = db.session.execute(select(
         func.count(Idea.id),
-        func.count(Idea.id).filter(Idea.status.in_(QUALIFIED_OR_LATER)),
-        func.count(Idea.id).filter(Idea.status.in_(APPROVED_OR_LATER)),
+        func.count(Idea.id).filter(Idea.status.in_(lifecycle.QUALIFIED_OR_LATER)),
+        func.count(Idea.id).filter(Idea.status.in_(lifecycle.APPROVED_OR_LATER)),
     ).where(own, *public)).one()
     supports = db.session.scalar(select(func.count()).select_from(Support)
                                  .where(Support.user_id == user.id)) or 0

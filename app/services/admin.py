@@ -8,6 +8,7 @@ from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import AuditLog, User, UserRole
@@ -33,7 +34,7 @@ def _like(term: str) -> str:
 
 def users_query(admin: User, q: str = "", role: str = "") -> Select:
     """Users matching a name or email fragment (and a role), newest first."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     stmt = select(User).options(selectinload(User.role_rows))
     q = (q or "").strip()
     if q:
@@ -48,7 +49,7 @@ def users_query(admin: User, q: str = "", role: str = "") -> Select:
 
 
 def get_user(admin: User, user_id: int) -> User:
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     return _user(user_id)
 
 
@@ -58,7 +59,7 @@ def _roles_of(user: User) -> list[str]:
 
 def grant_role(admin: User, user_id: int, role: str) -> bool:
     """Give a role; False when the user already had it."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     if role not in GRANTABLE_ROLES:
         raise Invalid({"role": _("One of: %(roles)s.", roles=", ".join(GRANTABLE_ROLES))})
     user = _user(user_id)
@@ -75,7 +76,7 @@ def grant_role(admin: User, user_id: int, role: str) -> bool:
 def revoke_role(admin: User, user_id: int, role: str) -> bool:
     """Take a role away; False when the user did not have it. Admins cannot demote themselves
     (so there is always someone left to manage roles)."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     if role not in GRANTABLE_ROLES:
         raise Invalid({"role": _("One of: %(roles)s.", roles=", ".join(GRANTABLE_ROLES))})
     user = _user(user_id)
@@ -95,7 +96,7 @@ def revoke_role(admin: User, user_id: int, role: str) -> bool:
 
 def block_user(admin: User, user_id: int, reason: str | None = None) -> bool:
     """Block an account: it can no longer sign in or use its tokens. False if already blocked."""
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     user = _user(user_id)
     if user.id == admin.id:
         raise Conflict("cannot_block_self", _("You cannot block your own account."))
@@ -108,7 +109,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None) -> bool:
 
 
 def unblock_user(admin: User, user_id: int, reason: str | None = None) -> bool:
-    permissions.require(admin, "manage_users")
+    permissions.require(admin, Action.MANAGE_USERS)
     user = _user(user_id)
     if not user.is_blocked:
         return False
@@ -129,7 +130,7 @@ def audit_query(admin: User, *, actor: str = "", action: str = "", target_type: 
                 target_id: int | None = None) -> Select:
     """Audit entries, newest first, filtered by who (name, email or id), what, on which kind of
     object and when (whole days, inclusive)."""
-    permissions.require(admin, "view_audit")
+    permissions.require(admin, Action.VIEW_AUDIT)
     stmt = select(AuditLog).options(selectinload(AuditLog.actor))
     actor = (actor or "").strip()
     if actor:
@@ -169,6 +170,8 @@ def page_of(stmt: Select, page: int, per_page: int) -> tuple[list, int]:
 
 def overview() -> dict[str, int]:
     """Counts for the admin home page."""
+    from app import lifecycle
+    from app.lifecycle import IdeaStatus
     from app.models import Idea
     from app.models.review import ReviewBatch
 
@@ -178,9 +181,9 @@ def overview() -> dict[str, int]:
                                      .where(User.blocked_at.is_not(None))) or 0,
         "staff": db.session.scalar(select(func.count(func.distinct(UserRole.user_id)))) or 0,
         "waiting": db.session.scalar(select(func.count()).select_from(Idea).where(
-            Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False))) or 0,
+            Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False))) or 0,
         "in_review": db.session.scalar(select(func.count()).select_from(Idea)
-                                       .where(Idea.status == "in_review")) or 0,
+                                       .where(Idea.status == IdeaStatus.IN_REVIEW)) or 0,
         "open_batches": db.session.scalar(select(func.count()).select_from(ReviewBatch)
                                           .where(ReviewBatch.status != "published")) or 0,
     }

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Agreement, User
@@ -52,7 +53,7 @@ def get_version(version: str) -> Agreement:
 def publish_agreement(admin: User, version: Any, title: Any, text: Any) -> Agreement:
     """Publish a new version; it is in force from now on. Ideas already submitted keep the
     consent they were given; submitting after this asks for consent to this version."""
-    permissions.require(admin, "publish_agreement")
+    permissions.require(admin, Action.PUBLISH_AGREEMENT)
     version = version.strip() if isinstance(version, str) else ""
     title = title.strip() if isinstance(title, str) else ""
     text = normalise_text(text) if isinstance(text, str) else ""

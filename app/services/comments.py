@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import Comment, CommentRevision, Idea, Report, User
 from app.models.base import is_row_id, utcnow
-from app.models.ideas import PUBLIC_STATUSES
+from app import lifecycle
 from app.services import events, follows
 from app.i18n import _, _en
 
@@ -38,7 +39,7 @@ def _discussable_idea(user: User | None, idea_id: int) -> Idea:
     """The idea, if the user may see it and it is public (drafts and ideas awaiting moderation
     have no discussion)."""
     idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
-    if idea.status not in PUBLIC_STATUSES or idea.hidden:
+    if idea.status not in lifecycle.PUBLIC or idea.hidden:
         raise Conflict("discussion_closed", _("This idea is not open for discussion."))
     return idea
 
@@ -57,7 +58,7 @@ def _comment_for(user: User | None, comment_id: int) -> tuple[Comment, Idea]:
 def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = None) -> Comment:
     """Comment on an idea, or reply to a comment (a reply to a reply joins its thread)."""
     idea = _discussable_idea(user, idea_id)
-    permissions.require(user, "comment", idea)
+    permissions.require(user, Action.COMMENT, idea)
     body = _clean_body(body)
     parent = None
     if parent_id is not None:
@@ -93,8 +94,8 @@ def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = No
 def post_update(user: User, idea_id: int, body: str) -> Comment:
     """A creator's update on their idea; followers and supporters are told."""
     idea = _discussable_idea(user, idea_id)
-    permissions.require(user, "comment", idea)
-    permissions.require(user, "post_update", idea)
+    permissions.require(user, Action.COMMENT, idea)
+    permissions.require(user, Action.POST_UPDATE, idea)
     comment = Comment(idea_id=idea.id, author_id=user.id, body=_clean_body(body),
                       is_update=True, is_official=permissions.is_staff(user))
     db.session.add(comment)
@@ -110,7 +111,7 @@ def post_update(user: User, idea_id: int, body: str) -> Comment:
 def edit_comment(user: User, comment_id: int, body: str) -> Comment:
     """The author edits their comment; the previous text is kept as a revision."""
     comment, _idea = _comment_for(user, comment_id)
-    permissions.require(user, "edit_comment", comment)
+    permissions.require(user, Action.EDIT_COMMENT, comment)
     if comment.deleted_at is not None:
         raise Conflict("comment_deleted", _("This comment was deleted."))
     if comment.hidden:
@@ -127,7 +128,7 @@ def edit_comment(user: User, comment_id: int, body: str) -> Comment:
 def delete_comment(user: User, comment_id: int, reason: str | None = None) -> Comment:
     """Soft delete by the author or a moderator: shown as "[deleted]", replies stay."""
     comment, _idea = _comment_for(user, comment_id)
-    permissions.require(user, "delete_comment", comment)
+    permissions.require(user, Action.DELETE_COMMENT, comment)
     if comment.deleted_at is not None:
         return comment
     comment.deleted_at = utcnow()
@@ -143,7 +144,7 @@ def revisions_of(user: User | None, comment_id: int) -> tuple[Comment, list[Comm
     except for moderators)."""
     comment, _idea = _comment_for(user, comment_id)
     if (comment.hidden or comment.deleted_at is not None) and not permissions.can(
-            user, "moderate"):
+            user, Action.MODERATE):
         raise NotFound("comment_not_found", _("No such comment."))
     revisions = list(db.session.scalars(
         select(CommentRevision).where(CommentRevision.comment_id == comment.id)
@@ -157,7 +158,7 @@ def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
     """Report a comment, once per member, never one's own. At COMMENT_REPORT_THRESHOLD
     different members the comment is hidden until a moderator decides."""
     comment, _idea = _comment_for(user, comment_id)
-    permissions.require(user, "report", comment)
+    permissions.require(user, Action.REPORT, comment)
     if comment.deleted_at is not None:
         raise Conflict("comment_deleted", _("This comment was deleted."))
     if not isinstance(reason, str):
@@ -193,7 +194,7 @@ def _resolve_reports(comment: Comment, resolution: str) -> int:
 
 
 def _moderated_comment(moderator: User, comment_id: int) -> Comment:
-    permissions.require(moderator, "moderate")
+    permissions.require(moderator, Action.MODERATE)
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         raise NotFound("comment_not_found", _("No such comment."))
@@ -240,7 +241,7 @@ class ReportedComment:
 
 def reported_comments(moderator: User) -> list[ReportedComment]:
     """Comments that are hidden or have unresolved reports, most reported first."""
-    permissions.require(moderator, "moderate")
+    permissions.require(moderator, Action.MODERATE)
     open_reports = select(Report.comment_id).where(Report.resolved_at.is_(None))
     comments = list(db.session.scalars(
         select(Comment).where((Comment.hidden.is_(True) & Comment.deleted_at.is_(None))

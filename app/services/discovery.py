@@ -19,17 +19,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, desc, func, or_, select, union
 from sqlalchemy.orm import aliased
 
+from app import lifecycle
 from app.extensions import db
 from app.models import Category, Idea, IdeaCreator, Product, Support, Tag, idea_tags
 from app.models.base import utcnow
-from app.models.ideas import PUBLIC_STATUSES
 from app.queries import card_options, gathering_condition, idea_visibility, listed_condition, \
     status_condition, visible_ideas
 from app.search import search_condition
 
 SORTS = ("trending", "supported", "newest", "expiring", "approved")
-STATUSES = PUBLIC_STATUSES  # effective statuses a listing can be filtered by
-APPROVED_STATUSES = ("approved", "in_production", "on_sale")
+STATUSES = lifecycle.PUBLIC  # effective statuses a listing can be filtered by
 
 SORT_LABELS = {
     "trending": _l("Trending"),
@@ -38,18 +37,7 @@ SORT_LABELS = {
     "expiring": _l("Expiring soon"),
     "approved": _l("Recently approved"),
 }
-STATUS_LABELS = {
-    "published": _l("Gathering support"),
-    "expired": _l("Expired"),
-    "qualified": _l("Qualified"),
-    "in_review": _l("In review"),
-    "on_hold": _l("On hold"),
-    "approved": _l("Approved"),
-    "not_approved": _l("Not approved"),
-    "in_production": _l("In production"),
-    "on_sale": _l("On sale"),
-    "withdrawn": _l("Withdrawn"),
-}
+STATUS_LABELS = {status: status.label for status in lifecycle.FILTER_ORDER}
 
 # --- browse ---------------------------------------------------------------------------------
 
@@ -62,7 +50,7 @@ def _apply_sort(stmt: Select, sort: str, now: datetime) -> Select:
         return stmt.where(gathering_condition(now), Idea.deadline.is_not(None)).order_by(
             Idea.deadline.asc(), Idea.id.asc())
     if sort == "approved":
-        return stmt.where(Idea.status.in_(APPROVED_STATUSES)).order_by(
+        return stmt.where(Idea.status.in_(lifecycle.APPROVED_OR_LATER)).order_by(
             Idea.updated_at.desc(), Idea.id.desc())
     # trending: decayed support velocity, then the most recently published
     return stmt.order_by(Idea.trending_score.desc(), Idea.published_at.desc(), Idea.id.desc())
@@ -154,7 +142,7 @@ def home_rows(viewer: Any, limit: int = 4, now: datetime | None = None) -> dict[
         "expiring": _ids(base.where(gathering_condition(now), Idea.deadline.is_not(None))
                          .order_by(Idea.deadline.asc(), Idea.id).limit(limit)),
         "newest": _ids(base.order_by(Idea.published_at.desc(), Idea.id.desc()).limit(limit)),
-        "approved": _ids(base.where(Idea.status.in_(APPROVED_STATUSES))
+        "approved": _ids(base.where(Idea.status.in_(lifecycle.APPROVED_OR_LATER))
                          .order_by(Idea.updated_at.desc(), Idea.id.desc()).limit(limit)),
     }
 

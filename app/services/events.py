@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from app import lifecycle
 from app.extensions import db
 from app.mail import send_mail
 from app.models import AuditLog, Idea, IdeaEvent, Notification, User
@@ -23,13 +24,14 @@ def record(actor: User | None, kind: str, idea: Idea, *, from_status: str | None
 
 def transition(actor: User | None, idea: Idea, to_status: str, kind: str,
                reason: str | None = None) -> IdeaEvent:
-    """Move an idea to a new status and record the event."""
+    """Move an idea to a new status and record the event. Raises lifecycle.IllegalTransition
+    (409 wrong_status) for a move app.lifecycle.TRANSITIONS does not allow."""
     from_status = idea.status
-    idea.status = to_status
-    now = utcnow()
-    if to_status in ("expired", "withdrawn", "rejected", "not_approved"):
-        idea.closed_at = now
-    return record(actor, kind, idea, from_status=from_status, to_status=to_status, reason=reason)
+    target = lifecycle.check_transition(from_status, to_status)
+    idea.status = target.value
+    if target in lifecycle.CLOSING:
+        idea.closed_at = utcnow()
+    return record(actor, kind, idea, from_status=from_status, to_status=target.value, reason=reason)
 
 
 def audit(actor: User | None, action: str, target: Any, *, before: dict | None = None,

@@ -5,6 +5,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from app import permissions
+from app.permissions import Action
 from app.extensions import db
 from app.models import Idea, IdeaFollow, Support, User
 from app.services import events
@@ -38,7 +39,7 @@ def follow_idea(user: User, idea_id: int) -> bool:
     """Follow an idea the user may see; True when newly followed (idempotent).
     The creators are told that someone follows their idea."""
     idea = _visible_idea(user, idea_id)
-    permissions.require(user, "follow", idea)
+    permissions.require(user, Action.FOLLOW, idea)
     if permissions.is_creator(user, idea):
         return False  # creators hear about their own idea anyway
     added = add_follow(user, idea)
@@ -52,7 +53,7 @@ def follow_idea(user: User, idea_id: int) -> bool:
 def unfollow_idea(user: User, idea_id: int) -> bool:
     """Stop following; True when the user was following (idempotent)."""
     idea = _visible_idea(user, idea_id)
-    permissions.require(user, "follow", idea)
+    permissions.require(user, Action.FOLLOW, idea)
     result = db.session.execute(delete(IdeaFollow).where(IdeaFollow.idea_id == idea.id,
                                                          IdeaFollow.user_id == user.id))
     return bool(result.rowcount)

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app import images as image_files
-from app import permissions
-from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from app import lifecycle, permissions
+from app.permissions import Action
+from app.errors import Conflict, Invalid, NotFound, TooLarge
 from app.extensions import db
 from app.jobs import after_commit
 from app.models import (Agreement, Category, Consent, Idea, IdeaCreator, IdeaEvent, IdeaImage,
@@ -39,7 +40,7 @@ TAGS_MAX = 10
 # Revenue shares are in basis points; all creators together hold exactly this much.
 TOTAL_SHARE_BPS = 10_000
 
-EDITABLE_STATUSES = ("draft", "needs_changes")
+EDITABLE_STATUSES = lifecycle.EDITABLE  # kept for older imports
 INSIGHT_FIELDS = ("situation", "emotion", "purpose")
 TEXT_FIELDS = {"title": TITLE_MAX, "pitch": PITCH_MAX, "description": DESCRIPTION_MAX,
                "situation": INSIGHT_MAX, "emotion": INSIGHT_MAX, "purpose": INSIGHT_MAX}
@@ -82,7 +83,7 @@ def events_of(idea: Idea) -> list[IdeaEvent]:
 
 
 def product_id_of(idea: Idea) -> int | None:
-    if idea.status not in ("approved", "in_production", "on_sale"):
+    if idea.status not in lifecycle.APPROVED_OR_LATER:
         return None  # only approved ideas have a product: no query for the others
     return db.session.scalar(select(Product.id).where(Product.idea_id == idea.id))
 
@@ -227,29 +228,23 @@ def _apply(idea: Idea, values: Mapping[str, Any]) -> list[str]:
 def create_draft(user: User, data: Mapping[str, Any]) -> Idea:
     """Create a draft idea owned by `user` (who holds the whole revenue share until they invite
     co-creators). Only the title is required now; the rest is required on submission."""
-    permissions.require(user, "create_idea")
+    permissions.require(user, Action.CREATE_IDEA)
     values = clean_fields(data, required=("title",))
     idea = Idea(owner_id=user.id, title=values["title"], pitch="", description="",
-                status="draft")
+                status=lifecycle.IdeaStatus.DRAFT)
     db.session.add(idea)
     _apply(idea, values)
     db.session.flush()
     db.session.add(IdeaCreator(idea_id=idea.id, user_id=user.id, is_owner=True,
                                share_bps=TOTAL_SHARE_BPS))
-    events.record(user, "created", idea, to_status="draft")
+    events.record(user, "created", idea, to_status=lifecycle.IdeaStatus.DRAFT)
     return idea
 
 
-def require_editing(user: Any, idea: Idea, action: str = "edit_idea") -> None:
-    """Permission to change an idea's draft: 403 for non-creators, 409 once it is submitted."""
-    try:
-        permissions.require(user, action, idea)
-    except Forbidden as error:
-        if error.code == "idea_not_editable":
-            raise Conflict("idea_not_editable",
-                           _("This idea can only be changed while it is a draft or "
-                             "needs changes.")) from None
-        raise
+def require_editing(user: Any, idea: Idea, action: Action | str = Action.EDIT_IDEA) -> None:
+    """Permission to change an idea's draft: 403 for non-creators, 409 once it is submitted
+    (both decided by the rule of `action` in app.permissions)."""
+    permissions.require(user, action, idea)
 
 
 def update_idea(user: User, idea_id: int, data: Mapping[str, Any]) -> Idea:
@@ -268,9 +263,7 @@ def update_idea(user: User, idea_id: int, data: Mapping[str, Any]) -> Idea:
 def delete_draft(user: User, idea_id: int) -> None:
     """Delete a draft for good, with its image files (after commit)."""
     idea = permissions.require_visible(user, lock_idea(idea_id))
-    permissions.require(user, "delete_idea", idea)
-    if idea.status != "draft":
-        raise Conflict("not_a_draft", _("Only a draft can be deleted."))
+    permissions.require(user, Action.DELETE_IDEA, idea)  # the owner, while it is a draft
     keys = [image.key for image in idea.images]
     # Creators point at consents, and consents at the idea: unlink before the cascade.
     for creator in idea.creators:
@@ -283,12 +276,9 @@ def delete_draft(user: User, idea_id: int) -> None:
 def withdraw_idea(user: User, idea_id: int, reason: str | None = None) -> Idea:
     """The owner withdraws an idea that is gathering support."""
     idea = permissions.require_visible(user, lock_idea(idea_id))
-    permissions.require(user, "withdraw_idea", idea)
-    if not idea.is_gathering:
-        raise Conflict("not_gathering", _("Only an idea that is gathering support can be "
-                                          "withdrawn."))
+    permissions.require(user, Action.WITHDRAW_IDEA, idea)  # the owner, while it gathers support
     reason = (reason or "").strip()[:2000] or None
-    events.transition(user, idea, "withdrawn", "withdrawn", reason=reason)
+    events.transition(user, idea, lifecycle.IdeaStatus.WITHDRAWN, "withdrawn", reason=reason)
     events.notify(events.creators_of(idea), "idea_status",
                   _en("“%(title)s” was withdrawn by %(name)s.", title=idea.title,
                       name=user.display_name), idea=idea, exclude=user)
@@ -317,7 +307,7 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
     """
     config = current_app.config
     idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
-    require_editing(user, idea, "upload_image")
+    require_editing(user, idea, Action.UPLOAD_IMAGE)
     if len(idea.images) >= config["IDEA_MAX_IMAGES"]:
         raise _too_many_images(config["IDEA_MAX_IMAGES"])
     try:
@@ -331,7 +321,7 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
         raise Invalid({"file": _(error.message)}, code=error.code) from None
     # The slow work is done: now lock the idea, so two uploads cannot pass the limit together.
     idea = lock_idea(idea_id)
-    require_editing(user, idea, "upload_image")
+    require_editing(user, idea, Action.UPLOAD_IMAGE)
     count, last = db.session.execute(
         select(func.count(IdeaImage.id), func.max(IdeaImage.position))
         .where(IdeaImage.idea_id == idea.id)).one()
@@ -375,7 +365,7 @@ def _drop_uploads(session: Session) -> None:
 
 def _editable_image(user: User, idea_id: int, image_id: int) -> tuple[Idea, IdeaImage]:
     idea = permissions.require_visible(user, lock_idea(idea_id))
-    require_editing(user, idea, "upload_image")
+    require_editing(user, idea, Action.UPLOAD_IMAGE)
     image = next((i for i in idea.images if i.id == image_id), None)
     if image is None:
         raise NotFound("image_not_found", _("No such image."))
@@ -480,10 +470,7 @@ def _check_share(value: Any) -> int:
 
 def _owned_draft(owner: User, idea_id: int) -> Idea:
     idea = permissions.require_visible(owner, lock_idea(idea_id))
-    permissions.require(owner, "invite_co_creator", idea)
-    if idea.status not in EDITABLE_STATUSES:
-        raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
-                                              "is a draft."))
+    permissions.require(owner, Action.INVITE_CO_CREATOR, idea)  # the owner, while editable
     return idea
 
 
@@ -539,8 +526,8 @@ def remove_co_creator(user: User, idea_id: int, user_id: int) -> None:
     idea = permissions.require_visible(user, lock_idea(idea_id))
     leaving = user_id == getattr(user, "id", None) and permissions.is_creator(user, idea)
     if not leaving:
-        permissions.require(user, "invite_co_creator", idea)
-    if idea.status not in EDITABLE_STATUSES:
+        permissions.require(user, Action.INVITE_CO_CREATOR, idea)
+    elif idea.status not in lifecycle.EDITABLE:
         raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
                                               "is a draft."))
     creator = next((c for c in idea.creators if c.user_id == user_id and not c.is_owner), None)
@@ -646,10 +633,7 @@ def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address:
     co-creator has not consented to the current agreement and their current share.
     """
     idea = permissions.require_visible(user, lock_idea(idea_id))
-    permissions.require(user, "submit_idea", idea)
-    if idea.status not in EDITABLE_STATUSES:
-        raise Conflict("not_submittable", _("Only a draft or an idea that needs changes can be "
-                                            "submitted."))
+    permissions.require(user, Action.SUBMIT_IDEA, idea)  # the owner, while editable
     agreement = _agreement_for(agreement_version)
     missing = missing_for_submission(idea)
     if missing:
@@ -668,6 +652,6 @@ def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address:
         row = _record_consent(user, idea, owner, agreement, ip_address, user_agent)
     idea.submitted_at = utcnow()
     idea.status_reason = None
-    events.transition(user, idea, "pending_moderation", "submitted",
+    events.transition(user, idea, lifecycle.IdeaStatus.PENDING_MODERATION, "submitted",
                       reason=f"Agreement v{agreement.version}")
     return Submission(idea=idea, consent=row)

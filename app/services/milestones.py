@@ -14,10 +14,12 @@ from flask import current_app
 from sqlalchemy import bindparam, case, func, select, text, update
 
 from app import permissions
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict
 from app.extensions import db
+from app.lifecycle import IdeaStatus
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
+from app.permissions import Action
 from app.services import events
 from app.i18n import _, _en
 
@@ -73,7 +75,7 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
     milestones reached by this call (empty when none).
     """
     now = utcnow()
-    if idea.status != "published" or idea.next_milestone is None \
+    if idea.status != IdeaStatus.PUBLISHED or idea.next_milestone is None \
             or (idea.deadline is not None and idea.deadline <= now):
         return []
     milestones, windows = _settings()
@@ -88,7 +90,7 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
             idea.next_milestone = milestones[later[0]]
             idea.deadline = now + timedelta(days=windows[later[0]])
             continue
-        events.transition(actor, idea, "qualified", "qualified",
+        events.transition(actor, idea, IdeaStatus.QUALIFIED, "qualified",
                           reason=f"Reached {milestone} supporters")
         idea.qualified_at = now
         idea.next_milestone = None
@@ -114,7 +116,7 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
 # --- expiry ---------------------------------------------------------------------------------
 
 def _expire(idea: Idea) -> None:
-    events.transition(None, idea, "expired", "expired",
+    events.transition(None, idea, IdeaStatus.EXPIRED, "expired",
                       reason=f"Missed the deadline for {idea.next_milestone} supporters")
     events.notify(events.creators_of(idea), "idea_status",
                   _en("“%(title)s” did not reach %(count)s supporters in time and has expired. "
@@ -131,7 +133,7 @@ def expire_ideas(now: datetime | None = None) -> int:
     now = now or utcnow()
     sqlite_write_lock()
     due = db.session.scalars(
-        select(Idea).where(Idea.status == "published", Idea.deadline.is_not(None),
+        select(Idea).where(Idea.status == IdeaStatus.PUBLISHED, Idea.deadline.is_not(None),
                            Idea.deadline <= now)
         .order_by(Idea.id).with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)).all()
@@ -150,12 +152,8 @@ def resubmit_expired(owner: User, idea_id: int) -> Idea:
     old = db.session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update()
                             .execution_options(populate_existing=True))
     permissions.require_visible(owner, old)
-    permissions.require(owner, "create_idea")
-    if not permissions.is_owner(owner, old):
-        raise Forbidden("not_the_owner", _("Only the idea's owner may do this."))
-    if old.effective_status != "expired":
-        raise Conflict("not_expired", _("Only an expired idea can be submitted again."))
-    if old.status == "published":  # deadline passed, `flask ideas expire` has not run yet
+    permissions.require(owner, Action.RESUBMIT_IDEA, old)  # the owner, once it expired
+    if old.status == IdeaStatus.PUBLISHED:  # deadline passed, `flask ideas expire` has not run yet
         _expire(old)
     if db.session.scalar(select(func.count()).select_from(Idea)
                          .where(Idea.resubmitted_from_id == old.id)):
@@ -163,12 +161,12 @@ def resubmit_expired(owner: User, idea_id: int) -> Idea:
     new = Idea(owner_id=owner.id, title=old.title, pitch=old.pitch, description=old.description,
                category_id=old.category_id, insight_situation=old.insight_situation,
                insight_emotion=old.insight_emotion, insight_purpose=old.insight_purpose,
-               status="draft", resubmitted_from_id=old.id)
+               status=IdeaStatus.DRAFT, resubmitted_from_id=old.id)
     new.tags = list(old.tags)
     db.session.add(new)
     db.session.flush()
     db.session.add(IdeaCreator(idea_id=new.id, user_id=owner.id, is_owner=True, share_bps=10_000))
-    events.record(owner, "created", new, to_status="draft", reason=f"Resubmitted from idea #{old.id}")
+    events.record(owner, "created", new, to_status=IdeaStatus.DRAFT, reason=f"Resubmitted from idea #{old.id}")
     events.record(owner, "resubmitted", old, reason=f"Submitted again as idea #{new.id}")
     return new
 

@@ -10,23 +10,21 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import permissions
+from app import lifecycle, permissions
+from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import is_row_id, utcnow
-from app.models.ideas import PUBLIC_STATUSES
 from app.services import events
 from app.services.ideas import lock_idea
 from app.i18n import _, _en
 
 DECISIONS = ("publish", "needs_changes", "reject")
 REASON_MAX = 2_000
-# Ideas past the support phase keep their supporters; unpublished ones are hidden when merged.
-_FROZEN = ("qualified", "in_review", "approved", "not_approved", "on_hold", "in_production",
-           "on_sale")
-_UNPUBLISHED = ("draft", "pending_moderation", "needs_changes", "rejected")
-_TO_STATUS = {"publish": "published", "needs_changes": "needs_changes", "reject": "rejected"}
+_TO_STATUS = {"publish": lifecycle.IdeaStatus.PUBLISHED,
+              "needs_changes": lifecycle.IdeaStatus.NEEDS_CHANGES,
+              "reject": lifecycle.IdeaStatus.REJECTED}
 
 
 def _reason(reason: Any, *, required: bool) -> str | None:
@@ -40,8 +38,9 @@ def _reason(reason: Any, *, required: bool) -> str | None:
     return reason or None
 
 
-def _idea_for(moderator: User, idea_id: int, action: str = "moderate") -> Idea:
-    """The idea, locked; 404 when absent or not visible, 403 for non-moderators."""
+def _idea_for(moderator: User, idea_id: int, action: Action = Action.MODERATE) -> Idea:
+    """The idea, locked; 404 when absent or not visible, 403 for non-moderators (409 when the
+    rule of `action` wants another state)."""
     idea = permissions.require_visible(moderator, lock_idea(idea_id))
     permissions.require(moderator, action, idea)
     return idea
@@ -49,9 +48,9 @@ def _idea_for(moderator: User, idea_id: int, action: str = "moderate") -> Idea:
 
 def queue(moderator: User) -> list[Idea]:
     """Ideas waiting for moderation, oldest submission first, with what the page shows."""
-    permissions.require(moderator, "moderate")
+    permissions.require(moderator, Action.MODERATE)
     return list(db.session.scalars(
-        select(Idea).where(Idea.status == "pending_moderation")
+        select(Idea).where(Idea.status == lifecycle.IdeaStatus.PENDING_MODERATION)
         .options(selectinload(Idea.images), selectinload(Idea.tags), selectinload(Idea.category),
                  selectinload(Idea.owner),
                  selectinload(Idea.creators).selectinload(IdeaCreator.user))
@@ -64,9 +63,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
     if decision not in DECISIONS:
         raise Invalid({"decision": _("Choose publish, needs_changes or reject.")})
     reason = _reason(reason, required=decision != "publish")
-    idea = _idea_for(moderator, idea_id)
-    if idea.status != "pending_moderation":
-        raise Conflict("not_pending", _("This idea is not waiting for moderation."))
+    idea = _idea_for(moderator, idea_id, Action.MODERATE_SUBMISSION)  # while it is pending
     before = {"status": idea.status}
     to_status = _TO_STATUS[decision]
     if decision == "publish":
@@ -78,7 +75,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
     idea.status_reason = reason
     events.transition(moderator, idea, to_status, to_status, reason=reason)
     events.audit(moderator, f"idea.{decision}", idea, before=before,
-                 after={"status": to_status}, reason=reason)
+                 after={"status": to_status.value}, reason=reason)
     messages = {
         "publish": _en("“%(title)s” is published and now gathers support!", title=idea.title),
         "needs_changes": _en("“%(title)s” needs changes before it can be published: "
@@ -96,7 +93,7 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
 def hide_idea(moderator: User, idea_id: int, reason: Any) -> Idea:
     """Hide an idea from every public listing and page (its creators and staff still see it)."""
     reason = _reason(reason, required=True)
-    idea = _idea_for(moderator, idea_id, "hide_content")
+    idea = _idea_for(moderator, idea_id, Action.HIDE_CONTENT)
     if idea.hidden:
         raise Conflict("already_hidden", _("This idea is already hidden."))
     idea.hidden = True
@@ -112,7 +109,7 @@ def hide_idea(moderator: User, idea_id: int, reason: Any) -> Idea:
 
 def unhide_idea(moderator: User, idea_id: int, reason: Any = None) -> Idea:
     reason = _reason(reason, required=False)
-    idea = _idea_for(moderator, idea_id, "hide_content")
+    idea = _idea_for(moderator, idea_id, Action.HIDE_CONTENT)
     if not idea.hidden:
         raise Conflict("not_hidden", _("This idea is not hidden."))
     idea.hidden = False
@@ -126,7 +123,7 @@ def unhide_idea(moderator: User, idea_id: int, reason: Any = None) -> Idea:
 
 
 def hidden_ideas(moderator: User) -> list[Idea]:
-    permissions.require(moderator, "hide_content")
+    permissions.require(moderator, Action.HIDE_CONTENT)
     return list(db.session.scalars(
         select(Idea).where(Idea.hidden.is_(True))
         .options(selectinload(Idea.owner), selectinload(Idea.category))
@@ -134,7 +131,7 @@ def hidden_ideas(moderator: User) -> list[Idea]:
 
 
 def _user_for(moderator: User, user_id: int) -> User:
-    permissions.require(moderator, "block_user")
+    permissions.require(moderator, Action.BLOCK_USER)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user_not_found", _("No such user."))
@@ -169,13 +166,13 @@ def unblock_user(moderator: User, user_id: int, reason: Any = None) -> User:
 
 
 def find_user(moderator: User, email: str) -> User | None:
-    permissions.require(moderator, "block_user")
+    permissions.require(moderator, Action.BLOCK_USER)
     email = (email or "").strip().lower()[:254]
     return db.session.scalar(select(User).where(User.email == email)) if email else None
 
 
 def blocked_users(moderator: User) -> list[User]:
-    permissions.require(moderator, "block_user")
+    permissions.require(moderator, Action.BLOCK_USER)
     return list(db.session.scalars(select(User).where(User.blocked_at.is_not(None))
                                    .order_by(User.blocked_at.desc()).limit(200)))
 
@@ -192,7 +189,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
         raise Invalid({"target_id": _("No such idea.")})
     if source_id == target_id:
         raise Invalid({"target_id": _("An idea cannot be merged into itself.")})
-    permissions.require(moderator, "merge_ideas")
+    permissions.require(moderator, Action.MERGE_IDEAS)
     # Lock in id order, so two merges of the same pair cannot deadlock.
     locked = {i: lock_idea(i) for i in sorted((source_id, target_id))}
     source, target = locked[source_id], locked[target_id]
@@ -200,10 +197,10 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
         raise NotFound("idea_not_found", _("No such idea."))
     if target is None:
         raise Invalid({"target_id": _("No such idea.")})
-    permissions.require(moderator, "merge_ideas", source)
+    permissions.require(moderator, Action.MERGE_IDEAS, source)
     if source.merged_into_id is not None:
         raise Conflict("already_merged", _("This idea was already merged."))
-    if source.status in _FROZEN:
+    if source.status in lifecycle.FROZEN:  # past the support phase: supporters stay
         raise Conflict("source_frozen", _("This idea's supporter list is final: it cannot be "
                                           "merged."))
     if target.merged_into_id is not None or target.hidden:
@@ -224,15 +221,15 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     before = {"source": {"status": source.status, "support_count": source.support_count,
                          "hidden": source.hidden},
               "target": {"support_count": target.support_count}}
-    source_was_public = source.status in PUBLIC_STATUSES and not source.hidden
+    source_was_public = source.status in lifecycle.PUBLIC and not source.hidden
     target.support_count = count
     source.support_count = 0
     source.merged_into_id = target.id
     note = reason or f"Merged into idea #{target.id}"
-    if source.status == "published":
-        events.transition(moderator, source, "withdrawn", "merged", reason=note)
+    if source.status == lifecycle.IdeaStatus.PUBLISHED:
+        events.transition(moderator, source, lifecycle.IdeaStatus.WITHDRAWN, "merged", reason=note)
     else:
-        if source.status in _UNPUBLISHED:  # never public: keep it out of sight
+        if source.status in lifecycle.UNPUBLISHED:  # never public: keep it out of sight
             source.hidden = True
             source.hidden_reason = note
         events.record(moderator, "merged", source, reason=note)

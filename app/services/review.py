@@ -23,7 +23,9 @@ from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import permissions
+from app import lifecycle, permissions
+from app.lifecycle import IdeaStatus
+from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.models import Idea, IdeaCreator, IdeaEvent, Support, User, UserRole
@@ -54,12 +56,7 @@ LEGEND = {
     "marketability": {3: "Large market expected", 2: "Medium market", 1: "Limited market"},
 }
 DECISION_LABELS = {"approved": "Approved", "not_approved": "Not approved", "on_hold": "On hold"}
-COI_MESSAGES = {
-    "created": "You created this idea, so you cannot review it: reviewers must be impartial.",
-    "co_created": "You are a co-creator of this idea, so you cannot review it: reviewers must be "
-                  "impartial.",
-    "supported": "You supported this idea, so you cannot review it: reviewers must be impartial.",
-}
+COI_MESSAGES = permissions.COI_MESSAGES
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -121,7 +118,7 @@ def _idea(user: Any, idea_id: int) -> Idea:
 
 def _reviewing_item(idea: Idea) -> ReviewItem:
     item = active_item(idea.id)
-    if item is None or idea.status != "in_review":
+    if item is None or idea.status != IdeaStatus.IN_REVIEW:
         raise Conflict("not_in_review", _("This idea is not in a review batch."))
     return item
 
@@ -173,17 +170,7 @@ def format_fraction(value: Fraction | None, places: int = 2) -> str:
 
 # --- conflict of interest -----------------------------------------------------------------------
 
-def conflict_of_interest(user: Any, idea: Idea) -> str | None:
-    """'created', 'co_created' or 'supported' when the user may not review the idea, else None."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if idea.owner_id == user.id:
-        return "created"
-    if any(creator.user_id == user.id for creator in idea.creators):
-        return "co_created"
-    supported = db.session.scalar(select(exists().where(Support.idea_id == idea.id,
-                                                        Support.user_id == user.id)))
-    return "supported" if supported else None
+conflict_of_interest = permissions.conflict_of_interest  # kept for older imports
 
 
 def coi_message(reason: str) -> str:
@@ -223,7 +210,7 @@ def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewIte
     """Put the idea into the batch and move it to in_review."""
     item = ReviewItem(batch=batch, idea_id=idea.id)
     db.session.add(item)
-    events.transition(actor, idea, "in_review", "review_started",
+    events.transition(actor, idea, IdeaStatus.IN_REVIEW, "review_started",
                       reason=_en("Joined the review batch “%(name)s”", name=batch.name))
     events.notify(events.creators_of(idea), "idea_status",
                   _en("“%(title)s” is now in review (batch “%(name)s”, closing %(date)s).",
@@ -235,7 +222,7 @@ def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewIte
 def _waiting_ideas() -> list[Idea]:
     """Qualified ideas waiting for a batch, and on-hold ones carried over from a published batch."""
     return list(db.session.scalars(
-        select(Idea).where(Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False),
+        select(Idea).where(Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False),
                            Idea.merged_into_id.is_(None))
         .options(selectinload(Idea.creators).selectinload(IdeaCreator.user))
         .order_by(Idea.qualified_at, Idea.id).with_for_update()))
@@ -244,14 +231,14 @@ def _waiting_ideas() -> list[Idea]:
 def waiting_ideas() -> list[Idea]:
     """For pages: what the next batch will take in when it opens."""
     return list(db.session.scalars(
-        select(Idea).where(Idea.status.in_(("qualified", "on_hold")), Idea.hidden.is_(False),
+        select(Idea).where(Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False),
                            Idea.merged_into_id.is_(None))
         .order_by(Idea.qualified_at, Idea.id)))
 
 
 def open_batch(admin: User, name: Any, closes_on: Any) -> ReviewBatch:
     """Open a review batch; every waiting idea joins it. 409 while another batch is open."""
-    permissions.require(admin, "manage_batches")
+    permissions.require(admin, Action.MANAGE_BATCHES)
     name, closes_on = _validate_batch(name, closes_on)
     if current_open_batch() is not None:
         raise Conflict("batch_already_open",
@@ -275,7 +262,7 @@ def open_batch(admin: User, name: Any, closes_on: Any) -> ReviewBatch:
 def close_batch(admin: User, batch_id: int) -> ReviewBatch:
     """End the batch's intake: ideas that qualify from now on wait for the next batch.
     Scoring and decisions go on until it is published."""
-    permissions.require(admin, "manage_batches")
+    permissions.require(admin, Action.MANAGE_BATCHES)
     batch = _lock_batch(batch_id)
     if batch is None:
         raise NotFound("batch_not_found", _("No such review batch."))
@@ -291,7 +278,7 @@ def close_batch(admin: User, batch_id: int) -> ReviewBatch:
 def on_idea_qualified(idea: Idea) -> None:
     """Called when an idea reaches the last milestone (after it became `qualified`): it joins the
     open batch at once, or waits (still `qualified`) for the next batch to open."""
-    if idea.status != "qualified" or idea.hidden or idea.merged_into_id is not None:
+    if idea.status != IdeaStatus.QUALIFIED or idea.hidden or idea.merged_into_id is not None:
         return
     batch = current_open_batch()
     if batch is None:
@@ -330,9 +317,9 @@ def assign_reviewer(actor: User, idea_id: int, reviewer_id: Any) -> tuple[Review
     if not is_row_id(reviewer_id):
         raise Invalid({"reviewer_id": _("A user id.")})
     self_assign = getattr(actor, "id", None) == reviewer_id
-    if self_assign and not permissions.can(actor, "assign_reviewers"):
+    if self_assign and not permissions.can(actor, Action.ASSIGN_REVIEWERS):
         return take_idea(actor, idea_id)
-    permissions.require(actor, "assign_reviewers")
+    permissions.require(actor, Action.ASSIGN_REVIEWERS)
     idea = _idea(actor, idea_id)
     item = _reviewing_item(idea)
     if item.decision is not None:
@@ -350,7 +337,7 @@ def assign_reviewer(actor: User, idea_id: int, reviewer_id: Any) -> tuple[Review
 
 def take_idea(reviewer: User, idea_id: int) -> tuple[ReviewAssignment, bool]:
     """A reviewer takes an idea of the batch to score."""
-    permissions.require(reviewer, "score")
+    permissions.require(reviewer, Action.SCORE)
     idea = _idea(reviewer, idea_id)
     item = _reviewing_item(idea)
     if item.decision is not None:
@@ -365,7 +352,7 @@ def take_idea(reviewer: User, idea_id: int) -> tuple[ReviewAssignment, bool]:
 
 def unassign_reviewer(admin: User, idea_id: int, reviewer_id: int) -> None:
     """Remove a reviewer who has not scored yet."""
-    permissions.require(admin, "assign_reviewers")
+    permissions.require(admin, Action.ASSIGN_REVIEWERS)
     idea = _idea(admin, idea_id)
     item = _reviewing_item(idea)
     assignment = _assignment(item, reviewer_id)
@@ -426,13 +413,10 @@ def _review_snapshot(review: Review | None) -> dict | None:
 
 def score_idea(reviewer: User, idea_id: int, scores: Any, rationale: Any) -> Review:
     """Submit or revise the reviewer's scores for an idea in review (until the decision)."""
-    permissions.require(reviewer, "score")
+    permissions.require(reviewer, Action.SCORE)
     idea = _idea(reviewer, idea_id)
     item = _lock_item(_reviewing_item(idea))
-    if item.decision is not None:
-        raise Conflict("decision_made",
-                       _("A decision has been made on this idea; scores can no longer change."))
-    _require_no_conflict(reviewer, idea)
+    permissions.require(reviewer, Action.SCORE, item)  # undecided, and no conflict of interest
     clean_scores, clean_rationale = validate_scores(scores, rationale)
     _ensure_assignment(item, reviewer, reviewer)
     review = _review_of(item, reviewer.id)
@@ -463,20 +447,15 @@ class ScoreSheet:
 
 def may_score(user: Any, idea: Idea, item: ReviewItem | None) -> bool:
     """Whether score_idea would accept this user's scores now (for showing the scoring form):
-    a reviewer without a conflict of interest, on an idea in review, before the decision."""
-    return (item is not None and not item.batch.is_published and item.decision is None
-            and idea.status == "in_review" and permissions.has_role(user, "reviewer")
-            and conflict_of_interest(user, idea) is None)
+    a reviewer without a conflict of interest, on an idea in review, before the decision (the
+    rule of Action.SCORE)."""
+    return item is not None and item.idea_id == idea.id \
+        and permissions.can(user, Action.SCORE, item)
 
 
 def may_see_scores(user: Any, item: ReviewItem | None) -> bool:
     """Admins always; a reviewer only once they have submitted their own scores (blind)."""
-    if item is None:
-        return False
-    if permissions.has_role(user, "admin"):
-        return True
-    return permissions.has_role(user, "reviewer") and \
-        any(review.reviewer_id == user.id for review in item.reviews)
+    return item is not None and permissions.can(user, Action.VIEW_SCORES, item)
 
 
 def _load_item(item_id: int) -> ReviewItem:
@@ -492,15 +471,13 @@ def scores_for(user: Any, idea_id: int) -> ScoreSheet:
     """Every reviewer's scores with the exact aggregate; blind until the user has scored."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise Unauthorized("sign_in_required", _("Please sign in first."))
-    permissions.require(user, "view_scores")
+    permissions.require(user, Action.VIEW_SCORES)
     idea = _idea(user, idea_id)
     latest = latest_item(idea.id)
     if latest is None:
         raise NotFound("not_reviewed", _("This idea has not been in a review batch."))
     item = _load_item(latest.id)
-    if not may_see_scores(user, item):
-        raise Forbidden("scores_hidden",
-                        _("Scoring is blind: submit your own scores to see the others'."))
+    permissions.require(user, Action.VIEW_SCORES, item)  # blind until they scored
     return ScoreSheet(idea, item, list(item.reviews), aggregate(list(item.reviews)))
 
 
@@ -508,7 +485,7 @@ def scores_for(user: Any, idea_id: int) -> ScoreSheet:
 
 def decide(admin: User, idea_id: int, decision: Any, message: Any) -> ReviewItem:
     """Record the admin's decision with its message to the creators (private until published)."""
-    permissions.require(admin, "decide")
+    permissions.require(admin, Action.DECIDE)
     fields = {}
     if decision not in DECISIONS:
         fields["decision"] = _("One of: approved, not_approved, on_hold.")
@@ -542,7 +519,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
     """Make the batch's decisions public: each idea moves to its decision, approved ideas become
     products, creators get the result and supporters and followers the new status. On-hold ideas
     join the next batch when it opens (at once if one is already open)."""
-    permissions.require(admin, "manage_batches")
+    permissions.require(admin, Action.MANAGE_BATCHES)
     batch = _lock_batch(batch_id)
     if batch is None:
         raise NotFound("batch_not_found", _("No such review batch."))
@@ -567,7 +544,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
         # The public history shows the decision; the message is for the creators only.
         events.transition(admin, idea, item.decision, "review_decision",
                           reason=_en("Decided in the review batch “%(name)s”", name=batch.name))
-        if item.decision == "approved":
+        if item.decision == IdeaStatus.APPROVED:
             create_product_from_idea(idea)
         label = DECISION_LABELS[item.decision].lower()
         creators = events.creators_of(idea)
@@ -589,7 +566,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
     following = current_open_batch()
     if following is not None:
         for item in items:
-            if item.decision == "on_hold" and not item.idea.hidden:
+            if item.decision == IdeaStatus.ON_HOLD and not item.idea.hidden:
                 _join_batch(admin, following, item.idea)
         db.session.flush()
     return batch
@@ -685,7 +662,7 @@ def awaiting_scores(reviewer: User) -> list[QueueEntry]:
 
 def reviewer_queue(reviewer: User) -> Queue:
     """The reviewer's queue with progress per batch, in a constant number of queries."""
-    permissions.require(reviewer, "review")
+    permissions.require(reviewer, Action.REVIEW)
     rows = db.session.execute(
         select(ReviewItem, _supported_sql(reviewer).label("supported"),
                exists().where(ReviewAssignment.item_id == ReviewItem.id,
@@ -828,7 +805,7 @@ class CalibrationRow:
 def calibration(viewer: User, batch_id: int) -> tuple[ReviewBatch, list[CalibrationRow]]:
     """Per idea and axis, the lowest and highest score and their spread (flagged from 2), so the
     reviewers discuss disagreements. Blind like the scores: a reviewer sees the ideas they scored."""
-    permissions.require(viewer, "review")
+    permissions.require(viewer, Action.REVIEW)
     batch = get_batch(batch_id)
     columns = []
     for axis in AXES:
@@ -868,7 +845,7 @@ def batch_item_counts() -> dict[int, int]:
 
 def batch_detail(admin: User, batch_id: int) -> tuple[ReviewBatch, list[tuple[ReviewItem, Aggregate]]]:
     """A batch with every item, its reviewers, scores and decision (admins)."""
-    permissions.require(admin, "manage_batches")
+    permissions.require(admin, Action.MANAGE_BATCHES)
     batch = get_batch(batch_id)
     items = list(db.session.scalars(
         select(ReviewItem).where(ReviewItem.batch_id == batch.id)

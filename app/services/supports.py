@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import permissions
+from app.permissions import Action
 from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.models import Idea, Notification, Support, User
@@ -114,7 +115,7 @@ def support_idea(user: User, idea_id: int,
     elif answers.errors():
         raise Invalid(answers.errors())
     idea = permissions.require_visible(user, lock_idea(idea_id))
-    permissions.require(user, "support", idea)
+    permissions.require(user, Action.SUPPORT, idea)
     if not idea.is_gathering or idea.hidden:  # staff can see hidden ideas, not support them
         raise Conflict("not_gathering", _("This idea is not gathering support."))
     support = Support(idea_id=idea.id, user_id=user.id, **answers.as_dict())
@@ -139,7 +140,7 @@ def support_idea(user: User, idea_id: int,
 def withdraw_support(user: User, idea_id: int) -> None:
     """Withdraw one's support while the idea still gathers support."""
     idea = permissions.require_visible(user, lock_idea(idea_id))
-    permissions.require(user, "withdraw_support", idea)
+    permissions.require(user, Action.WITHDRAW_SUPPORT, idea)
     if not idea.is_gathering:
         raise Conflict("not_gathering", _("This idea no longer gathers support; "
                                           "its supporter list is final."))
