@@ -145,6 +145,13 @@ def init_app(app: Flask) -> None:
         for key in ("_login_user", "_flask_babel", "csrf_token"):
             g.pop(key, None)
 
+    _register_error_handlers(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Refusals (app.transaction.error_response), CSRF failures and HTTP errors: the JSON error
+    envelope under /api/, else the error page in the reader's language."""
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         from app.transaction import error_response
