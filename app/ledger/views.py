@@ -291,8 +291,8 @@ def payouts():
         select(Payout, Payout.transaction_id.in_(reversed_ids))
         .options(selectinload(Payout.user), selectinload(Payout.recorded_by))
         .order_by(Payout.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return _render("ledger/payouts.html", form, refused=recorded is not None, payouts=rows, page=page, per_page=PER_PAGE,
-                   total=total, tab="payouts")
+    return _render("ledger/payouts.html", form, refused=recorded is not None, payouts=rows,
+                   page=page, per_page=PER_PAGE, total=total, tab="payouts")
 
 
 # --------------------------------------------------------------------------- finance: creators
