@@ -66,6 +66,10 @@ def create_app(config: Config | None = None) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
 
+    from app import transaction
+
+    transaction.init_app(app)
+
     from app import cli
 
     cli.init_app(app)

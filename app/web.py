@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -11,7 +11,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from app import labels, permissions
-from app.errors import DomainError, Unauthorized
+from app.errors import DomainError
 from app.extensions import db
 from app.models.base import ID_MAX, utcnow
 
@@ -145,20 +145,18 @@ def init_app(app: Flask) -> None:
         for key in ("_login_user", "_flask_babel", "csrf_token"):
             g.pop(key, None)
 
+    _register_error_handlers(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Refusals (app.transaction.error_response), CSRF failures and HTTP errors: the JSON error
+    envelope under /api/, else the error page in the reader's language."""
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        db.session.rollback()  # a rejected request changes nothing
-        if _wants_json():
-            return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
-        if isinstance(error, Unauthorized):
-            flash(labels.translated(error.message), "info")
-            # Encoded as a query value: a path holding "&", "#" or a line break (%0d%0a) must
-            # neither cut the address short nor break the Location header.
-            back = request.full_path if request.query_string else request.path
-            return redirect(url_for("accounts.login", next=back))
-        return render_template("errors/error.html", status=error.status,
-                               message=labels.translated(error.message)), \
-            error.status
+        from app.transaction import error_response
+
+        return error_response(error, as_json=_wants_json())
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):

@@ -2,7 +2,6 @@
 an expired idea. Forms post here and come back to the idea page with a message."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -10,13 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import lifecycle, permissions, ratelimits
-from app.errors import Conflict, Forbidden, Invalid, Unauthorized
+from app.errors import Forbidden, Unauthorized
 from app.extensions import db, limiter
 from app.ideas import bp
 from app.ideas.engagement_forms import (SUPPORT_CURRENCIES, ActionForm, CommentForm,
                                         EditCommentForm, ReportForm, SupportForm, UpdateForm)
 from app.models import Comment, Idea
 from app.services import comments, follows, milestones, supports
+from app.transaction import perform
 from app.web import page_arg
 
 COMMENTS_PER_PAGE = 30
@@ -70,32 +70,6 @@ def _sign_in_first(idea_id: int):
     return redirect(url_for("accounts.login", next=url_for("ideas.detail", idea_id=idea_id)))
 
 
-def _flash_form_errors(form) -> None:
-    for field_name, errors in form.errors.items():
-        label = getattr(getattr(form, field_name, None), "label", None)
-        for error in errors:
-            flash(f"{label.text}: {error}" if label and field_name != "csrf_token" else error,
-                  "error")
-
-
-def _perform(idea_id: int, anchor: str, action: Callable[[], Any], done: str | None):
-    """Run a service call; commit and say `done`, or roll back and say why not."""
-    try:
-        action()
-    except (Conflict, Forbidden, Invalid) as error:
-        db.session.rollback()
-        if isinstance(error, Invalid) and error.fields:
-            for message in error.fields.values():
-                flash(message, "error")
-        else:
-            flash(error.message, "error")
-        return _back(idea_id, anchor)
-    db.session.commit()
-    if done:
-        flash(done, "success")
-    return _back(idea_id, anchor)
-
-
 def _comment_or_404(comment_id: int) -> Comment:
     """The comment, if it is on an idea this visitor may see: a comment on a hidden idea or a
     draft does not exist to others (not even as a sign-in redirect naming its idea)."""
@@ -114,12 +88,9 @@ def support(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = SupportForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id)
-    return _perform(idea_id, "support",
-                    lambda: supports.support_idea(current_user, idea_id, form.answers()),
-                    _("Thank you for supporting this idea!"))
+    perform(lambda: supports.support_idea(current_user, idea_id, form.answers()),
+            validate=form, done=_("Thank you for supporting this idea!"))
+    return _back(idea_id)
 
 
 @bp.post("/ideas/<int:idea_id>/support/withdraw")
@@ -127,13 +98,9 @@ def support(idea_id: int):
 def withdraw_support(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id)
-    return _perform(idea_id, "support",
-                    lambda: supports.withdraw_support(current_user, idea_id),
-                    _("Your support was withdrawn."))
+    perform(lambda: supports.withdraw_support(current_user, idea_id),
+            validate=ActionForm(), done=_("Your support was withdrawn."))
+    return _back(idea_id)
 
 
 # --- follow --------------------------------------------------------------------------------
@@ -142,20 +109,18 @@ def withdraw_support(idea_id: int):
 def follow(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _perform(idea_id, "support", lambda: follows.follow_idea(current_user, idea_id),
-                    _("You follow this idea: you will hear about its milestones and updates."))
+    perform(lambda: follows.follow_idea(current_user, idea_id), validate=ActionForm(),
+            done=_("You follow this idea: you will hear about its milestones and updates."))
+    return _back(idea_id)
 
 
 @bp.post("/ideas/<int:idea_id>/unfollow")
 def unfollow(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _perform(idea_id, "support", lambda: follows.unfollow_idea(current_user, idea_id),
-                    _("You no longer follow this idea."))
+    perform(lambda: follows.unfollow_idea(current_user, idea_id), validate=ActionForm(),
+            done=_("You no longer follow this idea."))
+    return _back(idea_id)
 
 
 # --- discussion ----------------------------------------------------------------------------
@@ -166,19 +131,9 @@ def post_comment(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = CommentForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id, "comments")
-    created: list[Comment] = []
-
-    def act() -> None:
-        created.append(comments.post_comment(current_user, idea_id, form.body.data,
-                                             form.parent()))
-
-    response = _perform(idea_id, "comments", act, None)
-    if created:
-        return _back(idea_id, f"comment-{created[0].id}")
-    return response
+    posted = perform(lambda: comments.post_comment(current_user, idea_id, form.body.data,
+                                                   form.parent()), validate=form)
+    return _back(idea_id, f"comment-{posted.value.id}" if posted else "comments")
 
 
 @bp.post("/ideas/<int:idea_id>/updates")
@@ -187,12 +142,9 @@ def post_update(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = UpdateForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id, "comments")
-    return _perform(idea_id, "comments",
-                    lambda: comments.post_update(current_user, idea_id, form.body.data),
-                    _("Your update was posted; followers and supporters are told."))
+    perform(lambda: comments.post_update(current_user, idea_id, form.body.data), validate=form,
+            done=_("Your update was posted; followers and supporters are told."))
+    return _back(idea_id, "comments")
 
 
 @bp.post("/comments/<int:comment_id>/edit")
@@ -201,13 +153,11 @@ def edit_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not current_user.is_authenticated:
         return _sign_in_first(comment.idea_id)
+    back = _back(comment.idea_id, f"comment-{comment.id}")
     form = EditCommentForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(comment.idea_id, f"comment-{comment.id}")
-    return _perform(comment.idea_id, f"comment-{comment.id}",
-                    lambda: comments.edit_comment(current_user, comment_id, form.body.data),
-                    _("Your comment was updated."))
+    perform(lambda: comments.edit_comment(current_user, comment_id, form.body.data),
+            validate=form, done=_("Your comment was updated."))
+    return back
 
 
 @bp.post("/comments/<int:comment_id>/delete")
@@ -215,11 +165,10 @@ def delete_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not current_user.is_authenticated:
         return _sign_in_first(comment.idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _perform(comment.idea_id, f"comment-{comment.id}",
-                    lambda: comments.delete_comment(current_user, comment_id),
-                    _("The comment was deleted."))
+    back = _back(comment.idea_id, f"comment-{comment.id}")
+    perform(lambda: comments.delete_comment(current_user, comment_id), validate=ActionForm(),
+            done=_("The comment was deleted."))
+    return back
 
 
 @bp.post("/comments/<int:comment_id>/report")
@@ -228,14 +177,11 @@ def report_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not current_user.is_authenticated:
         return _sign_in_first(comment.idea_id)
+    back = _back(comment.idea_id, f"comment-{comment.id}")
     form = ReportForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(comment.idea_id, f"comment-{comment.id}")
-    return _perform(comment.idea_id, f"comment-{comment.id}",
-                    lambda: comments.report_comment(current_user, comment_id,
-                                                    form.reason.data or ""),
-                    _("Thank you: moderators will look at this comment."))
+    perform(lambda: comments.report_comment(current_user, comment_id, form.reason.data or ""),
+            validate=form, done=_("Thank you: moderators will look at this comment."))
+    return back
 
 
 @bp.get("/comments/<int:comment_id>/history")
@@ -253,15 +199,10 @@ def comment_history(comment_id: int):
 def resubmit_expired(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        new = milestones.resubmit_expired(current_user, idea_id)
-    except (Conflict, Forbidden) as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    new = perform(lambda: milestones.resubmit_expired(current_user, idea_id),
+                  validate=ActionForm(),
+                  done=_("A new draft was created from your expired idea. Edit it and submit "
+                         "it again."))
+    if not new:
         return _back(idea_id)
-    db.session.commit()
-    flash(_("A new draft was created from your expired idea. Edit it and submit it again."),
-          "success")
-    return redirect(url_for("ideas.detail", idea_id=new.id))
+    return redirect(url_for("ideas.detail", idea_id=new.value.id))

@@ -16,6 +16,7 @@ from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
 from app.services import review as review_service
 from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
+from app.transaction import perform
 
 
 @bp.app_template_global("review_result_for")
@@ -110,13 +111,8 @@ def idea(idea_id: int):
     return _scoring_page(_load_idea(idea_id))
 
 
-def _put_errors(form, error: Invalid) -> None:
-    for key, message in error.fields.items():
-        name = key.replace("rationale.", "") + "_rationale" if key.startswith("rationale.") else key
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = [*target.errors, message] if isinstance(target.errors, list) \
-                else [message]
+#: The service's field names for the rationale ("rationale.<axis>") on the form ("<axis>_rationale").
+RATIONALE_FIELDS = {f"rationale.{axis}": f"{axis}_rationale" for axis in AXES}
 
 
 @bp.post("/review/ideas/<int:idea_id>/scores")
@@ -128,23 +124,20 @@ def score(idea_id: int):
     form = ScoreForm()
     scores = {axis: getattr(form, axis).data for axis in AXES}
     rationale = {axis: getattr(form, f"{axis}_rationale").data or "" for axis in AXES}
-    try:
-        review_service.score_idea(current_user, idea.id, scores, rationale)
-    except Invalid as error:
-        db.session.rollback()
-        _put_errors(form, error)
+    scored = perform(lambda: review_service.score_idea(current_user, idea.id, scores, rationale),
+                     form=form, rename=RATIONALE_FIELDS,
+                     done=_("Your scores are saved. You can revise them until the decision."))
+    if scored:
+        return redirect(url_for("review.idea", idea_id=idea_id))
+    if isinstance(scored.error, Invalid):
         flash(_("Check the scores and rationale."), "error")
-        return _scoring_page(_load_idea(idea_id), score_form=form, status=422)
-    db.session.commit()
-    flash(_("Your scores are saved. You can revise them until the decision."), "success")
-    return redirect(url_for("review.idea", idea_id=idea.id))
+    return _scoring_page(_load_idea(idea_id), score_form=form, status=scored.status)
 
 
 @bp.post("/review/ideas/<int:idea_id>/take")
 def take(idea_id: int):
-    _assignment, created = review_service.take_idea(current_user, idea_id)
-    db.session.commit()
-    if created:
+    taken = perform(lambda: review_service.take_idea(current_user, idea_id))
+    if taken and taken.value[1]:  # (the assignment, whether it is new)
         flash(_("You took this idea: it is in your queue."), "success")
     return redirect(url_for("review.idea", idea_id=idea_id))
 
@@ -154,15 +147,13 @@ def decide(idea_id: int):
     permissions.require(current_user, "decide")
     idea = _load_idea(idea_id)
     form = DecisionForm()
-    try:
-        review_service.decide(current_user, idea.id, form.decision.data, form.message.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        _put_errors(form, error)
-        return _scoring_page(_load_idea(idea_id), decision_form=form, status=422)
-    db.session.commit()
-    flash(_("Decision saved. It stays private until the batch is published."), "success")
-    return redirect(url_for("review.idea", idea_id=idea.id))
+    decided = perform(lambda: review_service.decide(current_user, idea.id, form.decision.data,
+                                                    form.message.data or ""),
+                      form=form,
+                      done=_("Decision saved. It stays private until the batch is published."))
+    if decided:
+        return redirect(url_for("review.idea", idea_id=idea_id))
+    return _scoring_page(_load_idea(idea_id), decision_form=form, status=decided.status)
 
 
 @bp.route("/review/batches/<int:batch_id>/calibration")
