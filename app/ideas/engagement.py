@@ -13,8 +13,8 @@ from app import permissions, ratelimits
 from app.errors import Conflict, Forbidden, Invalid, Unauthorized
 from app.extensions import db, limiter
 from app.ideas import bp
-from app.ideas.engagement_forms import (SUPPORT_CURRENCIES, ActionForm, CommentForm,
-                                        EditCommentForm, ReportForm, SupportForm, UpdateForm)
+from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
+                                        SupportForm, UpdateForm)
 from app.models import Comment, Idea
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import comments, follows, milestones, supports
@@ -53,7 +53,6 @@ def _engagement_helpers() -> dict[str, Any]:
         "support_block": _support_block,
         "viewer_support_of": lambda idea: supports.support_of(current_user, idea.id),
         "is_following": lambda idea: follows.is_following(current_user, idea.id),
-        "support_currencies": SUPPORT_CURRENCIES,
         "is_creator_of": lambda idea: permissions.is_creator(current_user, idea),
         "may_moderate": lambda: permissions.can(current_user, "moderate"),
     }

@@ -15,7 +15,6 @@ from app.models.review import AXES
 from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
 from app.services import review as review_service
-from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
 
 
 @bp.app_template_global("review_result_for")
@@ -26,14 +25,6 @@ def review_result_for(idea):
         return review_service.published_result_for(current_user, idea)
     except DomainError:
         return None
-
-
-@bp.record_once
-def _template_globals(state) -> None:
-    """Globals (not context variables) so that imported macros see them too."""
-    state.app.jinja_env.globals.update(
-        review_axes=AXES, axis_labels=AXIS_LABELS, matrix_legend=LEGEND,
-        decision_labels=DECISION_LABELS, fraction=format_fraction)
 
 
 @bp.route("/review/criteria")
