@@ -23,7 +23,7 @@ from app.web import page_arg
 COMMENTS_PER_PAGE = 30
 
 
-# --- template helpers: what the idea page's partials need -----------------------------------
+# --- what the idea page's partials show (computed here: templates run no queries) ---------
 
 def _support_block(idea: Idea) -> str | None:
     """Why the current user may not support the idea (a code), or None when they may."""
@@ -36,25 +36,20 @@ def _support_block(idea: Idea) -> str | None:
     return None
 
 
-def _idea_comments(idea: Idea) -> comments.CommentPage:
-    """The discussion page shown under the idea (threads with replies, constant queries)."""
-    return comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
-
-
-def _discussion_open(idea: Idea) -> bool:
-    return idea.status in PUBLIC_STATUSES and not idea.hidden
-
-
-@bp.app_context_processor
-def _engagement_helpers() -> dict[str, Any]:
+def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
+    """The context of templates/ideas/_support.html and _comments.html for the current user:
+    their support and whether they may give one, whether they follow the idea, and the page of
+    the discussion asked for (none when the discussion is not shown)."""
+    viewer_support = supports.support_of(current_user, idea.id)
+    discussion_open = idea.status in PUBLIC_STATUSES and not idea.hidden
     return {
-        "idea_comments": _idea_comments,
-        "discussion_open": _discussion_open,
-        "support_block": _support_block,
-        "viewer_support_of": lambda idea: supports.support_of(current_user, idea.id),
-        "is_following": lambda idea: follows.is_following(current_user, idea.id),
-        "is_creator_of": lambda idea: permissions.is_creator(current_user, idea),
-        "may_moderate": lambda: permissions.can(current_user, "moderate"),
+        "viewer_support": viewer_support,
+        "support_block": _support_block(idea) if viewer_support is None else None,
+        "is_following": current_user.is_authenticated and not is_creator
+        and follows.is_following(current_user, idea.id),
+        "discussion_open": discussion_open,
+        "thread": comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
+        if discussion_open else None,
     }
 
 

@@ -17,6 +17,7 @@ from app import permissions, ratelimits
 from app.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge
 from app.extensions import db, limiter
 from app.ideas import bp
+from app.ideas.engagement import idea_page_parts
 from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
                              ShareForm, WithdrawForm)
 from app.images import OUTPUT_EXTENSION
@@ -24,6 +25,7 @@ from app.models import Idea, IdeaImage
 from app.models.base import is_row_id
 from app.models.ideas import PUBLIC_STATUSES
 from app.services import ideas as idea_service
+from app.services import review as review_service
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
 PUBLIC_IMAGE_MAX_AGE = 365 * 24 * 3600  # keys are random and files never change
@@ -350,11 +352,6 @@ def detail(idea_id: int):
     idea = idea_service.get_visible(viewer, idea_id)
     is_creator = permissions.is_creator(viewer, idea)
     is_staff = permissions.has_role(viewer, "moderator") or permissions.has_role(viewer, "admin")
-    viewer_support = None
-    if viewer is not None:
-        from app.services.supports import support_of
-
-        viewer_support = support_of(viewer, idea.id)
     history = idea_service.events_of(idea)
     if not (is_creator or is_staff):
         history = [e for e in history if e.kind in PUBLIC_REASON_KINDS
@@ -372,7 +369,8 @@ def detail(idea_id: int):
                                    .options(selectinload(Idea.creators)))
         merged_into = target if target and permissions.may_view_idea(viewer, target) else None
     return render_template(
-        "ideas/detail.html", idea=idea, viewer_support=viewer_support, comments=None,
+        "ideas/detail.html", idea=idea, **idea_page_parts(idea, is_creator),
+        review_result=review_service.published_result_for(viewer, idea),
         history=history, event_labels=EVENT_LABELS, public_reason_kinds=PUBLIC_REASON_KINDS,
         is_creator=is_creator, is_staff=is_staff, agreement=agreement, consents=consents,
         my_creator=my_creator, consent_form=ConsentForm(), withdraw_form=WithdrawForm(),

@@ -203,7 +203,8 @@ def test_calibration_highlights_disagreements(client):
 def _result_html(app, user, idea) -> str:
     with app.test_request_context("/"):
         login_user(user)
-        return render_template("review/_result.html", idea=idea)
+        return render_template("review/_result.html", idea=idea,
+                               review_result=rs.published_result_for(user, idea))
 
 
 def test_creators_see_the_per_axis_result_only_after_publication(app):
