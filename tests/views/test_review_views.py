@@ -226,24 +226,14 @@ def test_creators_see_the_per_axis_result_only_after_publication(app):
     assert 'data-testid="review-result"' not in _result_html(app, stranger, idea)
 
 
-def _queries(client, path) -> int:
-    from sqlalchemy import event
-
-    statements = []
+def _queries(count_queries, client, path) -> int:
     db.session.expunge_all()  # the test's session is the request's: start from a clean one
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with count_queries() as queries:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return len(statements)
+    return queries.count
 
 
-def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(client):
+def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(client, count_queries):
     from app.models import User
 
     admin, reviewer = f.user("admin"), f.user("reviewer")
@@ -263,11 +253,11 @@ def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(clien
     pages = ("/review", f"/admin/review/batches/{batch_id}",
              f"/review/batches/{batch_id}/calibration")
     login(client, admin)
-    few_admin = [_queries(client, page) for page in pages]
+    few_admin = [_queries(count_queries, client, page) for page in pages]
     add_ideas(5)
-    many_admin = [_queries(client, page) for page in pages]
+    many_admin = [_queries(count_queries, client, page) for page in pages]
     assert few_admin == many_admin
     login(client, db.session.get(User, ids["reviewer"]))
-    few = _queries(client, "/review")
+    few = _queries(count_queries, client, "/review")
     add_ideas(3)
-    assert _queries(client, "/review") == few
+    assert _queries(count_queries, client, "/review") == few
