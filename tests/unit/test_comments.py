@@ -133,8 +133,7 @@ def test_moderator_deletion_is_audited(db):
 def test_comment_on_a_hidden_idea_is_not_found(db):
     idea = f.idea()
     comment = comments.post_comment(f.user(), idea.id, "hi")
-    idea.hidden = True
-    db.session.commit()
+    f.hidden(idea)
     with pytest.raises(NotFound):
         comments.report_comment(f.user(), comment.id, "spam")
 

@@ -189,8 +189,7 @@ def test_media_route_refuses_bad_keys_sizes_and_hidden_ideas(client, db):
     assert client.get("/media/..%2Fsecret_key/thumb").status_code == 404
     assert client.get("/media/IABC/thumb").status_code == 404
     assert client.get("/media/inothere/thumb").status_code == 404
-    idea.hidden = True
-    db.session.commit()
+    factories.hidden(idea)
     assert client.get("/media/iabc123/thumb").status_code == 404
 
 
