@@ -50,15 +50,13 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import i18n, security, web
+    from app import i18n, security, templating, web
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
     web.init_app(app)
-    from app import labels
-
-    labels.init_app(app)
     i18n.init_app(app)
+    templating.init_app(app)
 
     import importlib
 

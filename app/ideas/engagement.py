@@ -12,8 +12,8 @@ from app import lifecycle, permissions, ratelimits
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db, limiter
 from app.ideas import bp
-from app.ideas.engagement_forms import (SUPPORT_CURRENCIES, ActionForm, CommentForm,
-                                        EditCommentForm, ReportForm, SupportForm, UpdateForm)
+from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
+                                        SupportForm, UpdateForm)
 from app.models import Comment, Idea
 from app.services import comments, follows, milestones, supports
 from app.transaction import perform
@@ -22,7 +22,7 @@ from app.web import page_arg
 COMMENTS_PER_PAGE = 30
 
 
-# --- template helpers: what the idea page's partials need -----------------------------------
+# --- what the idea page's partials show (computed here: templates run no queries) ---------
 
 def _support_block(idea: Idea) -> str | None:
     """Why the current user may not support the idea (a code), or None when they may."""
@@ -35,26 +35,20 @@ def _support_block(idea: Idea) -> str | None:
     return None
 
 
-def _idea_comments(idea: Idea) -> comments.CommentPage:
-    """The discussion page shown under the idea (threads with replies, constant queries)."""
-    return comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
-
-
-def _discussion_open(idea: Idea) -> bool:
-    return idea.status in lifecycle.PUBLIC and not idea.hidden
-
-
-@bp.app_context_processor
-def _engagement_helpers() -> dict[str, Any]:
+def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
+    """The context of templates/ideas/_support.html and _comments.html for the current user:
+    their support and whether they may give one, whether they follow the idea, and the page of
+    the discussion asked for (none when the discussion is not shown)."""
+    viewer_support = supports.support_of(current_user, idea.id)
+    discussion_open = idea.status in lifecycle.PUBLIC and not idea.hidden
     return {
-        "idea_comments": _idea_comments,
-        "discussion_open": _discussion_open,
-        "support_block": _support_block,
-        "viewer_support_of": lambda idea: supports.support_of(current_user, idea.id),
-        "is_following": lambda idea: follows.is_following(current_user, idea.id),
-        "support_currencies": SUPPORT_CURRENCIES,
-        "is_creator_of": lambda idea: permissions.is_creator(current_user, idea),
-        "may_moderate": lambda: permissions.can(current_user, "moderate"),
+        "viewer_support": viewer_support,
+        "support_block": _support_block(idea) if viewer_support is None else None,
+        "is_following": current_user.is_authenticated and not is_creator
+        and follows.is_following(current_user, idea.id),
+        "discussion_open": discussion_open,
+        "thread": comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
+        if discussion_open else None,
     }
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, \
-    send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,12 +16,13 @@ from app import lifecycle, permissions, ratelimits
 from app.errors import Conflict, Forbidden
 from app.extensions import db, limiter
 from app.ideas import bp
-from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
-                             ShareForm, WithdrawForm)
+from app.ideas.engagement import idea_page_parts
+from app.ideas.forms import ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm, ShareForm, WithdrawForm
 from app.images import OUTPUT_EXTENSION
 from app.models import Idea, IdeaImage
 from app.models.base import is_row_id
 from app.services import ideas as idea_service
+from app.services import review as review_service
 from app.transaction import perform
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
@@ -298,11 +298,6 @@ def detail(idea_id: int):
     idea = idea_service.get_visible(viewer, idea_id)
     is_creator = permissions.is_creator(viewer, idea)
     is_staff = permissions.has_role(viewer, "moderator") or permissions.has_role(viewer, "admin")
-    viewer_support = None
-    if viewer is not None:
-        from app.services.supports import support_of
-
-        viewer_support = support_of(viewer, idea.id)
     history = idea_service.events_of(idea)
     if not (is_creator or is_staff):
         history = [e for e in history if e.kind in PUBLIC_REASON_KINDS
@@ -320,7 +315,8 @@ def detail(idea_id: int):
                                    .options(selectinload(Idea.creators)))
         merged_into = target if target and permissions.may_view_idea(viewer, target) else None
     return render_template(
-        "ideas/detail.html", idea=idea, viewer_support=viewer_support, comments=None,
+        "ideas/detail.html", idea=idea, **idea_page_parts(idea, is_creator),
+        review_result=review_service.published_result_for(viewer, idea),
         history=history, event_labels=EVENT_LABELS, public_reason_kinds=PUBLIC_REASON_KINDS,
         is_creator=is_creator, is_staff=is_staff, agreement=agreement, consents=consents,
         my_creator=my_creator, consent_form=ConsentForm(), withdraw_form=WithdrawForm(),

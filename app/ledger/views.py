@@ -376,13 +376,11 @@ def reverse(transaction_id: int):
     return redirect(url_for("ledger.ledger"))
 
 
-@bp.app_template_filter("plain_money")
 def plain_money(amount_minor: int, currency: str) -> str:
     """Exact decimal text of an amount (for tables where locale formatting would round)."""
     return format_amount(amount_minor, currency)
 
 
-@bp.app_template_filter("percent_bps")
 def percent_bps(bps: int) -> str:
     """Basis points as a percentage with two decimals, exactly: 100 -> "1.00%"."""
     sign = "-" if bps < 0 else ""

@@ -8,33 +8,14 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app import permissions
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.extensions import db
 from app.models import Idea, IdeaCreator
 from app.models.review import AXES
 from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
 from app.services import review as review_service
-from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
 from app.transaction import perform
-
-
-@bp.app_template_global("review_result_for")
-def review_result_for(idea):
-    """For the idea page (templates/review/_result.html): the published review result when the
-    viewer is one of its creators or an admin; None otherwise."""
-    try:
-        return review_service.published_result_for(current_user, idea)
-    except DomainError:
-        return None
-
-
-@bp.record_once
-def _template_globals(state) -> None:
-    """Globals (not context variables) so that imported macros see them too."""
-    state.app.jinja_env.globals.update(
-        review_axes=AXES, axis_labels=AXIS_LABELS, matrix_legend=LEGEND,
-        decision_labels=DECISION_LABELS, fraction=format_fraction)
 
 
 @bp.route("/review/criteria")
