@@ -63,6 +63,12 @@ def create_app(config: Config | None = None) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
 
+    from app import health, jobs, ratelimits
+
+    ratelimits.init_app(app)
+    jobs.init_app(app)
+    health.init_app(app)
+
     from app import cli
 
     cli.init_app(app)

@@ -2,6 +2,7 @@
 from app.models.activity import AuditLog, Notification  # noqa: F401
 from app.models.agreements import Agreement, Consent  # noqa: F401
 from app.models.comments import Comment, CommentRevision, Report  # noqa: F401
+from app.models.jobs import FailedJob, OutboundMail  # noqa: F401
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow,  # noqa: F401
                               IdeaImage, Support, Tag, idea_tags)
 from app.models.products import Product, ProductSplit  # noqa: F401
