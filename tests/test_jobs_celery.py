@@ -2,13 +2,14 @@
 
 A worker killed with SIGKILL in the middle of a mail leaves the job to the next worker, and the
 mail is sent exactly once; an SMTP server that is down is retried with backoff until it is back;
-a job delivered twice sends once. Each test has its own queue and key prefix in a Redis database
+a job delivered twice sends once; a worker outlives a Redis outage (a private redis-server). Each test has its own queue and key prefix in a Redis database
 of its own (TEST_REDIS_URL's number minus one), apart from the rate-limit tests' flushes.
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import select
 
+from app import metrics
 from app.extensions import db
 from app.jobs import engine
 from app.mail import send_mail
@@ -183,3 +185,58 @@ def test_an_smtp_server_that_is_down_is_retried_with_backoff_until_it_is_back(
         _wait(lambda: _outbox(mail_id).status == "sent")
     finally:
         server.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of this test's own, so that it can be stopped and started again."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = SMTPServer().port  # a free port
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", str(tmp_path)]
+    servers: list[subprocess.Popen] = []
+
+    def start() -> None:
+        servers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        client = redis_lib.Redis(port=port)
+        _wait(lambda: _pings(client), timeout=10)
+
+    def stop() -> None:
+        servers[-1].kill()
+        servers[-1].wait(10)
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", start, stop
+    for server in servers:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except redis_lib.ConnectionError:
+        return False
+
+
+def test_the_worker_outlives_a_redis_outage(app, smtp_server, engine_settings, start_worker,  # noqa: F811
+                                            private_redis):
+    url, start_redis, stop_redis = private_redis
+    engine_settings["REDIS_URL"] = url
+    worker = start_worker()
+    stop_redis()
+    time.sleep(4)
+    assert worker.process.poll() is None, worker.output()[-3000:]
+    start_redis()
+    app.config.update(REDIS_URL=url)
+    engine.init_app(app)  # this web app publishes to the private Redis too
+    unqueued = metrics.value("jobs_broker_unavailable")
+    mail_id = send_mail("fan@example.com", "After the outage", "Body")
+    db.session.commit()
+    assert [m["Subject"] for m in smtp_server.wait_for(1, timeout=40)] == ["After the outage"], \
+        worker.output()[-3000:]
+    _wait(lambda: _outbox(mail_id).status == "sent")
+    assert metrics.value("jobs_broker_unavailable") == unqueued  # the worker sent it
