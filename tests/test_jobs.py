@@ -226,7 +226,8 @@ def test_the_embedded_schedule_runs_what_is_due(app, smtp_server):  # noqa: F811
 def test_the_beat_schedule_has_every_periodic_job(app):
     beat = app.extensions["celery"].conf.beat_schedule
     assert {entry["task"] for entry in beat.values()} == {
-        "mail.sweep", "ideas.expire", "ideas.refresh_trending", "notifications.digest"}
+        "mail.sweep", "ideas.expire", "ideas.refresh_trending", "notifications.digest",
+        "ledger.verify"}
     assert {entry["kwargs"].get("mode") for entry in beat.values()} >= {"daily", "weekly"}
     assert set(jobs.JOBS) >= {"mail.send", "mail.sweep", "ideas.expire",
                               "ideas.refresh_trending", "notifications.digest"}
@@ -242,4 +243,5 @@ def test_the_periodic_jobs_run_by_hand(app, smtp_server):  # noqa: F811
     assert jobs.run_now("notifications.digest", mode="daily") == 0
     assert jobs.run_now("ideas.expire") == 0
     assert jobs.run_now("ideas.refresh_trending") >= 0
+    assert jobs.run_now("ledger.verify") == 0
     assert len(smtp_server.wait_for(1)) == 1

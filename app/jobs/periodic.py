@@ -1,5 +1,6 @@
 """The periodic jobs (see app.jobs.schedule for when). Each is also a CLI command for operators:
-`flask ideas expire`, `flask notifications digest --mode daily|weekly`, `flask jobs sweep`."""
+`flask ideas expire`, `flask notifications digest --mode daily|weekly`, `flask ledger verify`,
+`flask jobs sweep`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -46,3 +47,19 @@ def send_digests(mode: str) -> int:
         count = notifications.send_digests(mode)
         db.session.commit()
     return count
+
+
+class LedgerProblems(Exception):
+    """`ledger.verify` found problems: the failed job (with the problems) is the alert."""
+
+
+@jobs.job("ledger.verify")
+def verify_ledger() -> int:
+    """Recompute the ledger's hash chain and balances; raises (a failed job) on any problem."""
+    from app.services.ledger import verify_ledger as verify
+
+    problems = verify()
+    db.session.rollback()
+    if problems:
+        raise LedgerProblems("; ".join(map(str, problems))[:3000])
+    return 0
