@@ -67,6 +67,11 @@ def create_app(config: Config | None = None) -> Flask:
     from app import transaction
 
     transaction.init_app(app)
+    from app import health, jobs, ratelimits
+
+    ratelimits.init_app(app)
+    jobs.init_app(app)
+    health.init_app(app)
 
     from app import cli
 
