@@ -92,6 +92,8 @@ class Config:
         self.LANGUAGES = ["en", "ja"]
         self.PER_PAGE = _int("PER_PAGE", 24)
         self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
+        # How long an API Idempotency-Key is remembered (app.idempotency).
+        self.IDEMPOTENCY_KEY_HOURS = _int("IDEMPOTENCY_KEY_HOURS", 24)
 
 
 class TestConfig(Config):
