@@ -94,6 +94,10 @@ class Config:
         self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
         # How long an API Idempotency-Key is remembered (app.idempotency).
         self.IDEMPOTENCY_KEY_HOURS = _int("IDEMPOTENCY_KEY_HOURS", 24)
+        # Bearer token that may read GET /metrics (Prometheus); unset: /metrics is 404.
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        # One JSON line per request on stderr (app.observability).
+        self.REQUEST_LOG = _bool("REQUEST_LOG", True)
 
 
 class TestConfig(Config):

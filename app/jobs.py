@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app import observability
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,16 @@ def enqueue(name: str, payload: dict[str, Any]) -> None:
     message = json.dumps({"job": name, "payload": payload})
 
     def run() -> None:
+        observability.job_queued(name)
         if app.config.get("REDIS_URL"):
             redis_client(app).lpush(QUEUE, message)
             return
         with app.app_context():
-            HANDLERS[name](payload)
+            try:
+                HANDLERS[name](payload)
+            except Exception:
+                observability.job_failed(name)
+                raise
 
     after_commit(run)
 
@@ -75,7 +81,15 @@ def work(app: Flask, *, once: bool = False, timeout: int = 5) -> int:
             done += 1
         except Exception:
             log.exception("job failed; kept in %s", FAILED)
+            observability.job_failed(_job_name(raw))
             client.lpush(FAILED, raw)
+
+
+def _job_name(raw: bytes) -> str:
+    try:
+        return str(json.loads(raw)["job"])
+    except (ValueError, KeyError, TypeError):
+        return "unreadable"
 
 
 @event.listens_for(Session, "after_commit")

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from app import jobs
+from app import jobs, observability
 
 log = logging.getLogger("kyoso.mail")
 
@@ -28,13 +28,19 @@ def send_now(to: str, subject: str, body: str) -> None:
     message.set_content(body)
     if not config.get("MAIL_SERVER"):
         log.info("Mail (no MAIL_SERVER set) to %s: %s\n%s", to, subject, body)
+        observability.mail_sent()
         return
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        smtp.send_message(message)
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+    except Exception:
+        observability.mail_failed()
+        raise
+    observability.mail_sent()
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
