@@ -98,6 +98,8 @@ class Config:
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
         # One JSON line per request on stderr (app.observability).
         self.REQUEST_LOG = _bool("REQUEST_LOG", True)
+        # Where `flask backup create` writes its archives unless told --output.
+        self.BACKUP_DIR = _env("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
 
 
 class TestConfig(Config):

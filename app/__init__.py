@@ -17,9 +17,11 @@ BLUEPRINTS = (
     ("app.admin", None),
     ("app.api", "/api/v1"),
     ("app.observability", None),  # GET /metrics
-    # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`).
+    # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`,
+    # `flask backup ...`).
     ("app.i18n_cli", None),
     ("app.demo", None),
+    ("app.backup_cli", None),  # flask backup ...
 )
 
 
