@@ -117,6 +117,14 @@ class Config:
         self.LANGUAGES = ["en", "ja"]
         self.PER_PAGE = _int("PER_PAGE", 24)
         self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
+        # How long an API Idempotency-Key is remembered (app.idempotency).
+        self.IDEMPOTENCY_KEY_HOURS = _int("IDEMPOTENCY_KEY_HOURS", 24)
+        # Bearer token that may read GET /metrics (Prometheus); unset: /metrics is 404.
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        # One JSON line per request on stderr (app.observability).
+        self.REQUEST_LOG = _bool("REQUEST_LOG", True)
+        # Where `flask backup create` writes its archives unless told --output.
+        self.BACKUP_DIR = _env("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
 
 
 class TestConfig(Config):

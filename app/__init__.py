@@ -1,7 +1,6 @@
 """The application factory."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -17,9 +16,12 @@ BLUEPRINTS = (
     ("app.ledger", None),
     ("app.admin", None),
     ("app.api", "/api/v1"),
-    # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`).
+    ("app.observability", None),  # GET /metrics
+    # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`,
+    # `flask backup ...`).
     ("app.i18n_cli", None),
     ("app.demo", None),
+    ("app.backup_cli", None),  # flask backup ...
 )
 
 
@@ -38,8 +40,9 @@ def create_app(config: Config | None = None) -> Flask:
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from app import observability
+
+    observability.init_app(app)  # request ids, the JSON request log, Prometheus metrics
 
     from app import models  # noqa: F401  (register every table)
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate

@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import jobs
+from app import jobs, observability
 from app.extensions import db
 from app.models import Notification, OutboundMail
 from app.models.base import utcnow
@@ -156,6 +156,7 @@ def deliver(mail_id: int) -> bool:
     except TRANSIENT_ERRORS as error:
         db.session.rollback()
         _record_failure(db.session.get(OutboundMail, mail_id), error)
+        observability.mail_failed()
         raise
     now = utcnow()
     db.session.execute(update(OutboundMail).where(OutboundMail.id == mail_id).values(
@@ -163,6 +164,7 @@ def deliver(mail_id: int) -> bool:
     db.session.execute(update(Notification).where(Notification.mail_id == mail_id)
                        .values(emailed_at=now))
     db.session.commit()
+    observability.mail_sent()
     return True
 
 

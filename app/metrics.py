@@ -14,6 +14,9 @@ _lock = threading.Lock()
 def increment(name: str, by: int = 1) -> None:
     with _lock:
         _counts[name] += by
+    from app import observability  # the Prometheus counter of the same event
+
+    observability.count(name, by)
 
 
 def value(name: str) -> int:

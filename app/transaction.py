@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 
 from app import labels
 from app.errors import Conflict, DomainError, Invalid, Malformed, TooLarge, Unauthorized
@@ -44,6 +44,10 @@ T = TypeVar("T")
 SHOWN_ON_THE_PAGE = (Invalid, Conflict, TooLarge, Malformed)
 
 
+#: Set in `g` while a transaction() block is open: one inside it only flushes.
+_OPEN = "_kyoso_transaction_open"
+
+
 @contextmanager
 def transaction() -> Iterator[None]:
     """Commit when the block ends; roll back and re-raise when it raises anything (a refusal,
@@ -51,13 +55,25 @@ def transaction() -> Iterator[None]:
 
         with transaction():
             idea = idea_service.create_draft(user, values)
+
+    A transaction() inside another one flushes instead of committing, and the outermost block
+    commits everything at once (app.idempotency keeps an endpoint's answer in the same commit as
+    what the endpoint created). A refusal inside still rolls back the whole transaction.
     """
+    outermost = not g.get(_OPEN, False)
+    setattr(g, _OPEN, True)
     try:
         yield
-        db.session.commit()
+        if outermost:
+            db.session.commit()
+        else:
+            db.session.flush()
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        if outermost:
+            setattr(g, _OPEN, False)
 
 
 @dataclass

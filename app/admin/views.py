@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from app import permissions
+from app import observability, permissions
 from app.admin import bp
 from app.admin.forms import (ActionForm, AssignReviewerForm, AuditFilterForm, BlockForm,
                              OpenBatchForm, RoleForm, UserSearchForm)
@@ -33,7 +33,8 @@ def index():
     permissions.require(current_user, "manage_users")
     recent, _total = admin_service.page_of(admin_service.audit_query(current_user), 1, 10)
     return render_template("admin/index.html", counts=admin_service.overview(), recent=recent,
-                           open_batch=review_service.current_open_batch())
+                           open_batch=review_service.current_open_batch(),
+                           queue=observability.queue_depth())
 
 
 # --- users --------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The JSON API under /api/v1: thin endpoints calling the same services as the HTML views."""
 from flask import Blueprint
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("api", __name__, cli_group="api")
+bp.cli.help = "The JSON API."
 
 from app.api import core  # noqa: E402,F401
 from app.api import accounts, ideas, review, ledger, listing, engagement  # noqa: E402,F401
+from app.api import cli  # noqa: E402,F401

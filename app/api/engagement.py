@@ -11,6 +11,7 @@ from app.api.core import caller, json_body, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid
 from app.extensions import db, limiter
+from app.idempotency import idempotent
 from app.models import Comment, Idea, Support
 from app.services import comments, follows, milestones, supports
 from app.transaction import transaction
@@ -97,6 +98,7 @@ operation("/ideas/{id}/supports", "post", "Support an idea (confirmed members; o
 
 @bp.post("/ideas/<int:idea_id>/supports")
 @limiter.limit(ratelimits.SUPPORTING)
+@idempotent
 def create_support(idea_id: int):
     user = require_caller()
     with transaction():
@@ -175,6 +177,7 @@ operation("/ideas/{id}/comments", "post", "Comment on an idea, or reply with par
 
 @bp.post("/ideas/<int:idea_id>/comments")
 @limiter.limit(ratelimits.POSTING)
+@idempotent
 def create_comment(idea_id: int):
     user = require_caller()
     data = json_body()
@@ -193,6 +196,7 @@ operation("/ideas/{id}/updates", "post", "A creator's update on their idea (show
 
 @bp.post("/ideas/<int:idea_id>/updates")
 @limiter.limit(ratelimits.POSTING)
+@idempotent
 def create_update(idea_id: int):
     user = require_caller()
     with transaction():
@@ -253,6 +257,7 @@ operation("/comments/{id}/reports", "post", "Report a comment to moderators (onc
 
 @bp.post("/comments/<int:comment_id>/reports")
 @limiter.limit(ratelimits.POSTING)
+@idempotent
 def report_comment(comment_id: int):
     user = require_caller()
     data = _json_or_empty()

@@ -15,6 +15,7 @@ from app.api.core import caller, json_body, listing, require_caller
 from app.api.openapi import PATHS, SCHEMAS, operation
 from app.errors import Invalid
 from app.extensions import db, limiter
+from app.idempotency import idempotent
 from app.models import Consent, Idea, IdeaCreator, IdeaImage
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
@@ -151,6 +152,7 @@ operation("/ideas", "post", "Create a draft idea (title required; the rest befor
 
 @bp.post("/ideas")
 @limiter.limit(ratelimits.POSTING)
+@idempotent
 def create_idea():
     user = require_caller()
     data = json_body()
@@ -290,6 +292,7 @@ operation("/ideas/{id}/creators", "post", "Invite a co-creator with a revenue sh
 
 
 @bp.post("/ideas/<int:idea_id>/creators")
+@idempotent
 def invite_creator(idea_id: int):
     user = require_caller()
     data = json_body()
@@ -341,6 +344,7 @@ operation("/ideas/{id}/consent", "post", "A creator consents to the current agre
 
 
 @bp.post("/ideas/<int:idea_id>/consent")
+@idempotent
 def consent(idea_id: int):
     user = require_caller()
     data = json_body()

@@ -16,6 +16,7 @@ from app.api.core import caller, json_body, page_args, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid, NotFound
 from app.extensions import db
+from app.idempotency import idempotent
 from app.models import Agreement, Product, User
 from app.models.ledger import LedgerEntry, LedgerTransaction, Payout, Sale
 from app.services import agreements as agreement_service
@@ -182,6 +183,7 @@ operation("/sales", "post", "Record a product's net sales for a period and post 
 
 
 @bp.post("/sales")
+@idempotent
 def record_sale():
     user = require_caller()
     permissions.require(user, "record_sale")
@@ -244,6 +246,7 @@ operation("/payouts", "post", "Pay a creator from their balance (never more than
 
 
 @bp.post("/payouts")
+@idempotent
 def record_payout():
     user = require_caller()
     permissions.require(user, "record_payout")
@@ -356,6 +359,7 @@ operation("/ledger/transactions/{id}/reversal", "post", "Correct the ledger: pos
 
 
 @bp.post("/ledger/transactions/<int:transaction_id>/reversal")
+@idempotent
 def reverse_transaction(transaction_id: int):
     user = require_caller()
     permissions.require(user, "record_sale")

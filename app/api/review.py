@@ -12,6 +12,7 @@ from app.api.core import caller, json_body, listing, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid
 from app.extensions import db
+from app.idempotency import idempotent
 from app.models.review import AXES, DECISIONS, Review, ReviewBatch, ReviewItem
 from app.services import review as review_service
 from app.services.review import Aggregate, json_number
@@ -102,6 +103,7 @@ operation("/review-batches", "post", "Open a review batch (admin); waiting quali
 
 
 @bp.post("/review-batches")
+@idempotent
 def open_review_batch():
     user = require_caller()
     data = json_body()

@@ -98,6 +98,9 @@ def enqueue(name: str, **kwargs: Any) -> None:
 
 def dispatch(app: Flask, name: str, kwargs: dict[str, Any]) -> None:
     """Hand the job to Celery now, or (embedded, or Redis unreachable) run it in-process."""
+    from app import observability
+
+    observability.job_queued(name)
     if app.config.get("REDIS_URL"):
         from app.jobs import engine
 

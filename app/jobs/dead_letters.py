@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 def record(name: str, kwargs: dict[str, Any] | None, error: BaseException, *, attempts: int = 1,
            task_id: str | None = None) -> None:
     """Keep a failed job (in its own transaction: whatever the job did was rolled back)."""
+    from app import observability
+
+    observability.job_failed(name)
     try:
         db.session.rollback()
         db.session.add(FailedJob(name=name, args=dict(kwargs or {}), attempts=attempts,

@@ -3,6 +3,7 @@ from app.models.activity import AuditLog, Notification
 from app.models.agreements import Agreement, Consent
 from app.models.comments import Comment, CommentRevision, Report
 from app.models.jobs import FailedJob, OutboundMail
+from app.models.idempotency import IdempotencyKey
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
@@ -17,6 +18,7 @@ __all__ = [
     "FailedJob", "OutboundMail",
     "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",
     "idea_tags",
+    "IdempotencyKey",
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
     "Product", "ProductSplit",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
