@@ -20,6 +20,7 @@ BLUEPRINTS = (
     # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`).
     ("app.i18n_cli", None),
     ("app.demo", None),
+    ("app.media", None),
 )
 
 
@@ -32,7 +33,8 @@ def create_app(config: Config | None = None) -> Flask:
     )
     config = config or Config()
     app.config.from_object(config)
-    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("STORAGE_URL"):
+        Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -50,7 +52,10 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import i18n, security, web
+    from app import i18n, images, security, storage, web
+
+    storage.init_app(app)
+    images.configure_pillow(app.config["IMAGE_MAX_PIXELS"])
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)

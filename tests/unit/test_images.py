@@ -19,6 +19,7 @@ from app.images import (
     process_image,
     store_image,
 )
+from app.storage import LocalStorage
 
 SIZES = {"thumb": 320, "card": 640, "large": 1600}
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_pixels": 40_000_000}
@@ -265,7 +266,7 @@ def test_store_writes_every_variant_under_a_server_chosen_name(tmp_path: Path) -
     result = process(encode(Image.new("RGB", (700, 700), "red"), "PNG"))
     folder = tmp_path / "uploads" / "ideas"  # created on demand
 
-    key = store_image(result, str(folder), "idea7-")
+    key = store_image(result, LocalStorage(folder), "idea7-")
 
     assert key.startswith("idea7-") and len(key) == len("idea7-") + 24
     assert sorted(os.listdir(folder)) == sorted(f"{key}_{size}.jpg" for size in SIZES)
@@ -277,15 +278,15 @@ def test_store_writes_every_variant_under_a_server_chosen_name(tmp_path: Path) -
 
 def test_each_stored_image_gets_a_fresh_key(tmp_path: Path) -> None:
     result = process(encode(Image.new("RGB", (10, 10), "red"), "PNG"))
-    assert store_image(result, str(tmp_path), "") != store_image(result, str(tmp_path), "")
+    assert store_image(result, LocalStorage(tmp_path), "") != store_image(result, LocalStorage(tmp_path), "")
 
 
 def test_delete_removes_the_variants_and_tolerates_missing_files(tmp_path: Path) -> None:
     result = process(encode(Image.new("RGB", (10, 10), "red"), "PNG"))
-    key = store_image(result, str(tmp_path), "c-")
+    key = store_image(result, LocalStorage(tmp_path), "c-")
     os.remove(image_path(str(tmp_path), key, "card"))
 
-    delete_image(str(tmp_path), key, SIZES)
+    delete_image(LocalStorage(tmp_path), key, SIZES)
 
     assert os.listdir(tmp_path) == []
 
@@ -301,7 +302,7 @@ def test_image_path_and_store_refuse_unsafe_names(tmp_path: Path) -> None:
         image_path(str(tmp_path), "abc", "../thumb")
     result = process(encode(Image.new("RGB", (10, 10), "red"), "PNG"))
     with pytest.raises(ValueError):
-        store_image(result, str(tmp_path), "../")
+        store_image(result, LocalStorage(tmp_path), "../")
 
 
 def test_size_names_must_be_safe_file_name_parts() -> None:
