@@ -81,8 +81,8 @@ _MESSAGES = {
     "not_an_image": "This file is not an image. Please upload a JPEG, PNG, GIF or WebP picture.",
     "too_large": "This image file is too large.",
     "too_many_pixels": "This image has too many pixels.",
-    "too_many_pixels_to_decode": "This image has too many pixels to process. PNG, GIF and WebP "
-    "pictures can have at most %(n)s megapixels: save it as JPEG or make it smaller.",
+    "too_many_pixels_to_decode": "This image has too many pixels to process: %(format)s pictures "
+    "can have at most %(n)s megapixels. Save it as JPEG or make it smaller.",
     "side_too_long": "This image is too large: each side can be at most %(n)s pixels.",
     "aspect_ratio_too_extreme": "This image is too long and narrow: its long side can be at most "
     "%(n)s times its short side.",
@@ -101,6 +101,10 @@ _ORIENTATIONS = {
     8: Image.Transpose.ROTATE_90,
 }
 _SWAPS_SIDES = frozenset({5, 6, 7, 8})
+#: How many full-size copies decoding a format needs, beyond the decoded image (WebP: Pillow
+#: keeps libwebp's output buffer while it copies it): its decoded-pixel budget is divided by it.
+_DECODE_COST = {"WEBP": 2}
+_FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WebP"}
 #: Resampling first reduces by an integer factor (box filter) down to this many times the
 #: target, then filters with Lanczos: Pillow's thumbnail() default, near fair resampling.
 _REDUCING_GAP = 2.0
@@ -202,10 +206,12 @@ def _check_shape(size: tuple[int, int], limits: Limits) -> None:
 
 
 def _check_decoded(image: Image.Image, limits: Limits) -> None:
-    """Refuse an image that would be decoded at more than ``max_decoded_pixels``."""
-    budget = limits.max_decoded_pixels or limits.max_pixels
+    """Refuse an image that would be decoded at more than its format's share of
+    ``max_decoded_pixels`` (WebP decodes through a second full-size buffer: half)."""
+    budget = (limits.max_decoded_pixels or limits.max_pixels) // _DECODE_COST.get(image.format, 1)
     if image.width * image.height > budget:
         raise _rejected("too_many_pixels_to_decode", code="too_many_pixels",
+                        format=_FORMAT_NAMES.get(image.format, image.format),
                         n=f"{budget / 1_000_000:g}")
 
 
