@@ -14,9 +14,10 @@ server.
 
 Memory: the decoded image is the largest allocation. At most about two copies
 of it exist at once (a palette or 16-bit image converted to RGB(A), or RGBA
-premultiplied for resampling), everything after the first reduction works at
-display size. So one upload needs roughly ``8 bytes x decoded pixels`` plus
-a few display-size images (see bench/README.md, "Images").
+premultiplied for resampling; WebP also keeps libwebp's buffer, so it gets
+half the budget); everything after the first reduction works at display size.
+So one upload needs about 10 bytes per pixel of ``max_decoded_pixels`` at most
+(about 160 MB at the default 16 MP; bench/README.md, "Images").
 
 Limits (``max_bytes``, ``max_pixels``, ``max_side``, ``max_aspect``,
 ``max_decoded_pixels``) are passed in by the caller; this module reads no

@@ -16,7 +16,7 @@ compared with the resident size just before processing (VmHWM reset through
   <commit>:app/images.py > /tmp/images_before.py`) run the same way, for before/after numbers.
 
 Inputs are generated once into a temporary folder: a 12-megapixel photo-like JPEG, a
-6300 x 6300 JPEG and PNG, a 4000 x 4000 RGBA PNG and WebP, a 4K screenshot-like PNG and a
+6300 x 6300 JPEG and PNG, a 4000 x 4000 RGBA PNG and WebP, a 2800 x 2800 RGBA WebP, a 4K screenshot-like PNG and a
 1 x 39,000,000 PNG (148 KB). Prints one row per case and method.
 """
 from __future__ import annotations
@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SIZES = {"thumb": 320, "card": 640, "large": 1600}
-CASES = ("jpeg_12mp", "jpeg_6300", "png_6300", "png_rgba_4000", "webp_rgba_4000", "png_4k",
-         "png_1x39m")
+CASES = ("jpeg_12mp", "jpeg_6300", "png_6300", "png_rgba_4000", "webp_rgba_4000",
+         "webp_rgba_2800", "png_4k", "png_1x39m")
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -90,9 +90,10 @@ def generate(case: str) -> bytes:
         picture = _photo(4000, 4000).quantize(32).convert("RGBA")
         picture.putalpha(Image.linear_gradient("L").resize((4000, 4000)))
         picture.save(buffer, "PNG", compress_level=6)
-    elif case == "webp_rgba_4000":
-        picture = _photo(4000, 4000).convert("RGBA")
-        picture.putalpha(Image.linear_gradient("L").resize((4000, 4000)))
+    elif case.startswith("webp_rgba_"):
+        side = int(case.rsplit("_", 1)[1])
+        picture = _photo(side, side).convert("RGBA")
+        picture.putalpha(Image.linear_gradient("L").resize((side, side)))
         picture.save(buffer, "WEBP", quality=80)
     elif case == "png_4k":
         _photo(3840, 2160).quantize(16).convert("RGB").save(buffer, "PNG", compress_level=6)
