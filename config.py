@@ -26,6 +26,11 @@ def _int(name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def _float(name: str, default: float) -> float:
+    value = _env(name)
+    return default if value is None else float(value)
+
+
 def _int_list(name: str, default: str) -> list[int]:
     return [int(part) for part in (_env(name, default) or default).split(",") if part.strip()]
 
@@ -55,9 +60,18 @@ class Config:
             self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
                 "connect_timeout": self.DATABASE_CONNECT_TIMEOUT}
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+        # Unset: files in UPLOAD_FOLDER. s3://bucket/prefix: S3-compatible object storage.
+        self.STORAGE_URL = _env("STORAGE_URL")
+        self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+        self.S3_REGION = _env("S3_REGION")
+        self.S3_MAX_ATTEMPTS = _int("S3_MAX_ATTEMPTS", 3)
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
         self.IMAGE_MAX_BYTES = _int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
         self.IMAGE_MAX_PIXELS = _int("IMAGE_MAX_PIXELS", 40_000_000)
+        self.IMAGE_MAX_SIDE = _int("IMAGE_MAX_SIDE", 10_000)
+        self.IMAGE_MAX_ASPECT = _float("IMAGE_MAX_ASPECT", 20.0)
+        # Images decoded at full size (all but JPEG): what one upload's memory is bounded by.
+        self.IMAGE_MAX_DECODED_PIXELS = _int("IMAGE_MAX_DECODED_PIXELS", 16_000_000)
         self.IDEA_MAX_IMAGES = _int("IDEA_MAX_IMAGES", 10)
 
         self.SUPPORT_MILESTONES = _int_list("SUPPORT_MILESTONES", "100,1000,5000,10000")

@@ -22,6 +22,7 @@ BLUEPRINTS = (
     ("app.i18n_cli", None),
     ("app.demo", None),
     ("app.backup_cli", None),  # flask backup ...
+    ("app.media", None),
 )
 
 
@@ -34,7 +35,8 @@ def create_app(config: Config | None = None) -> Flask:
     )
     config = config or Config()
     app.config.from_object(config)
-    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("STORAGE_URL"):
+        Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -53,7 +55,10 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import i18n, security, templating, web
+    from app import i18n, images, security, storage, templating, web
+
+    storage.init_app(app)
+    images.configure_pillow(app.config["IMAGE_MAX_PIXELS"])
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)

@@ -53,3 +53,11 @@ class Invalid(DomainError):
         self.fields = fields or {}
         super().__init__(code, message or "; ".join(f"{k}: {v}" for k, v in self.fields.items())
                          or "Invalid input")
+
+
+class StorageUnavailable(DomainError):
+    """Uploaded files cannot be written or read: the disk is full, over quota, or the object
+    store does not answer. Nothing was saved; trying again later may work."""
+
+    status = 507
+    code = "storage_unavailable"

@@ -39,6 +39,15 @@ DYNAMIC_MESSAGES = (
     _l("This image format is not supported. Please upload JPEG, PNG, GIF or WebP."),
     _l("This image file is incomplete or damaged. Please upload it again."),
     _l("This image cannot be accepted."),
+    _l("This image has too many pixels to process: %(format)s pictures can have at most "
+       "%(n)s megapixels. Save it as JPEG or make it smaller."),
+    _l("This image is too large: each side can be at most %(n)s pixels."),
+    _l("This image is too long and narrow: its long side can be at most %(n)s times its short "
+       "side."),
+    # app.storage (shown on the 507 error page):
+    _l("There is no room left to store this file. Nothing was saved: please try again later."),
+    _l("The file could not be stored right now. Nothing was saved: please try again later."),
+    _l("This file cannot be loaded right now. Please try again later."),
     # app.permissions.REFUSALS (shown on HTML error pages and sign-in notices, or translated
     # when raised):
     _l("Please sign in first."), _l("This account is blocked."),

@@ -200,6 +200,45 @@ def count_queries(db):
             event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+# --- storage backends: the local disk and S3 (moto's server, started in this process) -------
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """An S3-compatible server for this test worker: moto's, on a random loopback port."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def s3_bucket(endpoint: str) -> str:
+    """A new empty bucket on the test S3 server."""
+    import uuid
+
+    import boto3
+
+    name = f"kyoso-test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_overrides(request) -> dict:
+    """Settings for each storage backend; a module's `config_overrides` can return these to
+    run its tests against both."""
+    if request.param == "local":
+        return {}
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return {"STORAGE_URL": f"s3://{s3_bucket(endpoint)}/uploads", "S3_ENDPOINT_URL": endpoint,
+            "S3_REGION": "us-east-1"}
 
 
 

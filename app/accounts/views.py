@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
-                   session, url_for)
+from flask import (abort, current_app, flash, redirect, render_template, request, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from app import permissions, ratelimits
+from app import permissions, ratelimits, storage
 from app.accounts import bp
 from app.accounts.forms import (ChangePasswordForm, EmailForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
 from app.errors import Invalid, Unauthorized
 from app.extensions import db, limiter
+from app.images import OUTPUT_CONTENT_TYPE
 from app.web import page_arg
 from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, User
 from app.queries import visible_ideas
@@ -227,8 +227,13 @@ def settings():
 
 @bp.get("/avatars/<key>/<size>")
 def avatar(key: str, size: str):
-    path = account_service.avatar_file(key, size)
-    return send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600, conditional=True)
+    """A member's picture: cached by everyone, except a blocked member's (staff only)."""
+    viewer = current_user if current_user.is_authenticated else None
+    name, public = account_service.avatar_to_serve(viewer, key, size)
+    try:
+        return storage.send(name, OUTPUT_CONTENT_TYPE, public=public)
+    except FileNotFoundError:
+        abort(404)
 
 
 # --------------------------------------------------------------------------- dashboard

@@ -230,7 +230,10 @@ operation("/ideas/{id}/images", "post", "Add an image (multipart field `file`); 
           responses={"201": "{id, urls: {thumb, card, large}}", "400": "no file field",
                      "403": "not a creator", "404": "absent or not visible",
                      "409": "not editable, or already the maximum number of images",
-                     "413": "too large", "422": "not an acceptable image"})
+                     "413": "too large", "422": "not an acceptable image (damaged, unsupported "
+                     "format, too many pixels, a side or aspect ratio beyond the limits)",
+                     "507": "storage_unavailable: the file could not be stored (storage full or "
+                     "failing); nothing was saved"})
 PATHS["/ideas/{id}/images"]["post"]["requestBody"] = {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}}}}}}

@@ -21,7 +21,6 @@ from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
-from app.images import process_image, store_image
 from app.models import (Agreement, Category, Comment, Consent, Idea, IdeaCreator, IdeaFollow,
                         IdeaImage, Support, Tag, User, UserRole)
 from app.models.agreements import sha256_text
@@ -717,26 +716,22 @@ def cover_png(title: str, variant: int, rng: random.Random, size=(800, 500)) -> 
     return buffer.getvalue()
 
 
-def _image_target() -> tuple[str, dict[str, int], str]:
-    """Where idea images go, in which sizes and with which key prefix: the ideas area's own
+def _image_target() -> tuple[dict[str, int], str]:
+    """In which sizes and with which key prefix idea images are stored: the ideas area's own
     settings, so the seeded covers are served like uploaded ones."""
-    folder = current_app.config["UPLOAD_FOLDER"]
-    try:
-        from app.services import ideas as idea_service
-    except ImportError:  # pragma: no cover - the ideas area provides it
-        return folder, {"thumb": 320, "card": 640, "large": 1600}, "i"
-    return folder, dict(idea_service.IMAGE_SIZES), idea_service.IMAGE_KEY_PREFIX
+    from app.services import ideas as idea_service
+
+    return dict(idea_service.IMAGE_SIZES), idea_service.IMAGE_KEY_PREFIX
 
 
 def _add_images(idea: Idea, spec: IdeaSpec, index: int, rng: random.Random) -> int:
-    config = current_app.config
-    folder, sizes, prefix = _image_target()
+    from app.services import media
+
+    sizes, prefix = _image_target()
     count = 2 if index % 3 == 0 else 1
     for position in range(count):
-        processed = process_image(cover_png(spec.title, index + position * 3, rng),
-                                  max_bytes=config["IMAGE_MAX_BYTES"],
-                                  max_pixels=config["IMAGE_MAX_PIXELS"], sizes=sizes)
-        key = store_image(processed, folder, prefix=prefix)
+        processed = media.process_upload(cover_png(spec.title, index + position * 3, rng), sizes)
+        key = media.store(processed, prefix)  # removed again if the seeding does not commit
         db.session.add(IdeaImage(idea_id=idea.id, position=position, key=key,
                                  width=processed.width, height=processed.height,
                                  alt=spec.title if position == 0 else f"{spec.title} ({position + 1})",

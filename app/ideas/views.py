@@ -5,29 +5,28 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from app import lifecycle, permissions, ratelimits
+from app import lifecycle, permissions, ratelimits, storage
 from app.errors import Conflict, Forbidden
 from app.extensions import db, limiter
 from app.ideas import bp
 from app.ideas.engagement import idea_page_parts
-from app.ideas.forms import ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm, ShareForm, WithdrawForm
-from app.images import OUTPUT_EXTENSION
-from app.models import Idea, IdeaImage
+from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
+                             ShareForm, WithdrawForm)
+from app.images import OUTPUT_CONTENT_TYPE
+from app.models import Idea
 from app.models.base import is_row_id
 from app.services import ideas as idea_service
 from app.services import review as review_service
 from app.transaction import perform
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
-PUBLIC_IMAGE_MAX_AGE = 365 * 24 * 3600  # keys are random and files never change
-PRIVATE_IMAGE_MAX_AGE = 3600
 SIMILAR_LIMIT = 5
 # Event kinds whose reason anyone may read (others' reasons are for creators and staff).
 PUBLIC_REASON_KINDS = ("milestone_reached", "qualified", "expired", "withdrawn", "merged",
@@ -192,24 +191,15 @@ def delete_image(idea_id: int, image_id: int):
 
 @bp.get("/media/<key>/<size>")
 def image(key: str, size: str):
-    """An idea image, only for viewers who may see its idea."""
-    if not IMAGE_KEY.fullmatch(key) or size not in idea_service.IMAGE_SIZES:
+    """An idea image, only for viewers who may see its idea; cached by everyone only while
+    the idea is public (app.storage.send)."""
+    if not IMAGE_KEY.fullmatch(key):
         abort(404)
-    row = db.session.scalar(select(IdeaImage).where(IdeaImage.key == key).options(
-        joinedload(IdeaImage.idea).selectinload(Idea.creators)))
-    if row is None or not permissions.may_view_idea(current_user, row.idea):
+    name, public = idea_service.image_to_serve(current_user, key, size)
+    try:
+        return storage.send(name, OUTPUT_CONTENT_TYPE, public=public)
+    except FileNotFoundError:
         abort(404)
-    response = send_from_directory(current_app.config["UPLOAD_FOLDER"],
-                                   f"{key}_{size}{OUTPUT_EXTENSION}", mimetype="image/jpeg",
-                                   conditional=True)
-    public = row.idea.status in lifecycle.PUBLIC and not row.idea.hidden
-    response.cache_control.max_age = PUBLIC_IMAGE_MAX_AGE if public else PRIVATE_IMAGE_MAX_AGE
-    if public:
-        response.cache_control.public = True
-        response.cache_control.immutable = True
-    else:
-        response.cache_control.private = True
-    return response
 
 
 # --- co-creators and consent ----------------------------------------------------------------

@@ -24,7 +24,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     bio: Mapped[str] = mapped_column(Text, default="")
-    avatar_key: Mapped[str | None] = mapped_column(String(64))
+    # Unique and indexed: /avatars/<key> finds its member (and only a current avatar is served).
+    avatar_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,14 +24,13 @@ from app import lifecycle, permissions
 from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.extensions import db
-from app.images import ImageRejected, delete_image, image_path, process_image, store_image
-from app.jobs import after_commit
+from app.images import ImageRejected, variant_name
 from app.mail import send_mail
 from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, UserRole
 from app.models.base import utcnow
 from app.models.users import NOTIFY_MODES, ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
-from app.services import events
+from app.services import events, media
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200
@@ -315,25 +314,37 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def avatar_folder() -> str:
+    """The local folder of avatar files (with the default local storage)."""
     return os.path.join(current_app.config["UPLOAD_FOLDER"], AVATAR_SUBFOLDER)
 
 
-def avatar_file(key: str, size: str) -> str:
-    """Path of an avatar variant; NotFound for anything that is not an avatar key and size."""
+def avatar_to_serve(viewer, key: str, size: str) -> tuple[str, bool]:
+    """The storage key of an avatar variant and whether anyone may see it (cacheable by
+    everyone): a blocked member's picture is shown to staff only. NotFound for anything that
+    is not a member's current avatar in a known size."""
+    missing = NotFound("not_found", _("No such picture."))
     if size not in AVATAR_SIZES or not isinstance(key, str) or not key.startswith(AVATAR_PREFIX):
-        raise NotFound("not_found", _("No such picture."))
+        raise missing
     try:
-        path = image_path(avatar_folder(), key, size)
+        name = variant_name(key, size, AVATAR_SUBFOLDER)
     except ValueError:
-        raise NotFound("not_found", _("No such picture.")) from None
-    if not os.path.isfile(path):
-        raise NotFound("not_found", _("No such picture."))
-    return path
+        raise missing from None
+    owner = db.session.scalar(select(User).where(User.avatar_key == key))
+    if owner is None:
+        raise missing
+    if owner.is_blocked:
+        if not permissions.can(viewer, Action.BLOCK_USER):
+            raise missing
+        return name, False
+    return name, True
 
 
 def update_profile(user: User, display_name: str, bio: str, avatar: bytes | None = None,
                    remove_avatar: bool = False) -> User:
-    """Change display name and bio; a new avatar is re-encoded (never stored as sent)."""
+    """Change display name and bio; a new avatar is re-encoded (never stored as sent), written
+    before the row changes, and the old one's files are removed once the change commits.
+    Raises Invalid (field `avatar`) for an unacceptable picture, StorageUnavailable when the
+    files cannot be written."""
     display_name = clean_display_name(display_name)
     bio = (bio or "").strip()
     _raise_if({"display_name": display_name_problem(display_name),
@@ -341,18 +352,16 @@ def update_profile(user: User, display_name: str, bio: str, avatar: bytes | None
                if len(bio) > BIO_MAX_LENGTH else None})
     old_key = user.avatar_key
     if avatar:
-        config = current_app.config
         try:
-            processed = process_image(avatar, max_bytes=config["IMAGE_MAX_BYTES"],
-                                      max_pixels=config["IMAGE_MAX_PIXELS"], sizes=AVATAR_SIZES)
+            processed = media.process_upload(avatar, AVATAR_SIZES)
         except ImageRejected as rejected:
-            raise Invalid({"avatar": rejected.message}, code=rejected.code) from None
-        user.avatar_key = store_image(processed, avatar_folder(), prefix=AVATAR_PREFIX)
+            raise Invalid({"avatar": _(rejected.template, **rejected.params)},
+                          code=rejected.code) from None
+        user.avatar_key = media.store(processed, AVATAR_PREFIX, AVATAR_SUBFOLDER)
     elif remove_avatar:
         user.avatar_key = None
     if old_key and old_key != user.avatar_key:
-        folder = avatar_folder()
-        after_commit(lambda: delete_image(folder, old_key, AVATAR_SIZES))
+        media.remove_after_commit([old_key], AVATAR_SIZES, AVATAR_SUBFOLDER)
     user.display_name = display_name
     user.bio = bio
     return user

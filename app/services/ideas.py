@@ -12,21 +12,19 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select, text
-from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import images as image_files
 from app import lifecycle, permissions
 from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound, TooLarge
 from app.extensions import db
-from app.jobs import after_commit
 from app.models import (Agreement, Category, Idea, IdeaCreator, IdeaEvent, IdeaImage,
                         Product, Tag, User)
 from app.models.base import utcnow
 from app.queries import visible_ideas
-from app.services import events
+from app.services import events, media
 from app.i18n import _, _en
 
 # Limits of an idea's fields (characters).
@@ -290,23 +288,36 @@ def withdraw_idea(user: User, idea_id: int, reason: str | None = None) -> Idea:
 
 # --- images ---------------------------------------------------------------------------------
 
+def image_to_serve(viewer: Any, key: str, size: str) -> tuple[str, bool]:
+    """The storage key of an idea image's variant and whether anyone may see it (the idea is
+    public and not hidden: the file may be cached by everyone). NotFound unless the viewer
+    may see the idea."""
+    missing = NotFound("image_not_found", _("No such image."))
+    if size not in IMAGE_SIZES:
+        raise missing
+    try:
+        name = image_files.variant_name(key, size)
+    except ValueError:
+        raise missing from None
+    row = db.session.scalar(select(IdeaImage).where(IdeaImage.key == key).options(
+        joinedload(IdeaImage.idea).selectinload(Idea.creators)))
+    if row is None or not permissions.may_view_idea(viewer, row.idea):
+        raise missing
+    return name, row.idea.status in lifecycle.PUBLIC and not row.idea.hidden
+
+
 def _remove_files_after_commit(keys: list[str]) -> None:
-    if not keys:
-        return
-    folder = current_app.config["UPLOAD_FOLDER"]
-
-    def remove() -> None:
-        for key in keys:
-            image_files.delete_image(folder, key, IMAGE_SIZES)
-
-    after_commit(remove)
+    media.remove_after_commit(keys, IMAGE_SIZES)
 
 
 def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
     """Process an upload (decode, strip metadata, resize) and append it to the idea's images.
 
     Raises TooLarge for a file above IMAGE_MAX_BYTES, Invalid (field `file`) for anything that
-    is not an acceptable image, Conflict `too_many_images` above IDEA_MAX_IMAGES.
+    is not an acceptable image (bad shape, too many pixels, damaged...), Conflict
+    `too_many_images` above IDEA_MAX_IMAGES, StorageUnavailable when the files cannot be
+    written. The files are written before the row is added and removed again if the
+    transaction does not commit.
     """
     config = current_app.config
     idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
@@ -314,14 +325,12 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
     if len(idea.images) >= config["IDEA_MAX_IMAGES"]:
         raise _too_many_images(config["IDEA_MAX_IMAGES"])
     try:
-        processed = image_files.process_image(data, max_bytes=config["IMAGE_MAX_BYTES"],
-                                              max_pixels=config["IMAGE_MAX_PIXELS"],
-                                              sizes=IMAGE_SIZES)
+        processed = media.process_upload(data, IMAGE_SIZES)
     except image_files.ImageRejected as error:
         if error.code == "too_large":
             raise TooLarge("too_large", _("This image file is too large (at most %(n)s MB).",
                                           n=config["IMAGE_MAX_BYTES"] // (1024 * 1024))) from None
-        raise Invalid({"file": _(error.message)}, code=error.code) from None
+        raise Invalid({"file": _(error.template, **error.params)}, code=error.code) from None
     # The slow work is done: now lock the idea, so two uploads cannot pass the limit together.
     idea = lock_idea(idea_id)
     require_editing(user, idea, Action.UPLOAD_IMAGE)
@@ -330,8 +339,7 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
         .where(IdeaImage.idea_id == idea.id)).one()
     if count >= config["IDEA_MAX_IMAGES"]:
         raise _too_many_images(config["IDEA_MAX_IMAGES"])
-    key = image_files.store_image(processed, config["UPLOAD_FOLDER"], IMAGE_KEY_PREFIX)
-    _remove_files_on_rollback(key)
+    key = media.store(processed, IMAGE_KEY_PREFIX)
     image = IdeaImage(idea_id=idea.id, key=key, width=processed.width, height=processed.height,
                       position=(last + 1) if last is not None else 0)
     db.session.add(image)
@@ -342,28 +350,6 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
 
 def _too_many_images(limit: int) -> Conflict:
     return Conflict("too_many_images", _("An idea can have at most %(n)s images.", n=limit))
-
-
-_UPLOADED = "kyoso_uploaded_images"
-
-
-def _remove_files_on_rollback(key: str) -> None:
-    """Stored files whose row is never committed are removed again (see the listeners below)."""
-    db.session.info.setdefault(_UPLOADED, []).append((current_app.config["UPLOAD_FOLDER"], key))
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _keep_uploads(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's release commits nothing yet
-        session.info.pop(_UPLOADED, None)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_uploads(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    for folder, key in session.info.pop(_UPLOADED, []):
-        image_files.delete_image(folder, key, IMAGE_SIZES)
 
 
 def _editable_image(user: User, idea_id: int, image_id: int) -> tuple[Idea, IdeaImage]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_ops'
-down_revision = '0005_jobs'
+down_revision = '0009_storage'
 branch_labels = None
 depends_on = None
 

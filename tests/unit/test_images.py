@@ -19,6 +19,7 @@ from app.images import (
     process_image,
     store_image,
 )
+from app.storage import LocalStorage
 
 SIZES = {"thumb": 320, "card": 640, "large": 1600}
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_pixels": 40_000_000}
@@ -265,7 +266,7 @@ def test_store_writes_every_variant_under_a_server_chosen_name(tmp_path: Path) -
     result = process(encode(Image.new("RGB", (700, 700), "red"), "PNG"))
     folder = tmp_path / "uploads" / "ideas"  # created on demand
 
-    key = store_image(result, str(folder), "idea7-")
+    key = store_image(result, LocalStorage(folder), "idea7-")
 
     assert key.startswith("idea7-") and len(key) == len("idea7-") + 24
     assert sorted(os.listdir(folder)) == sorted(f"{key}_{size}.jpg" for size in SIZES)
@@ -277,15 +278,15 @@ def test_store_writes_every_variant_under_a_server_chosen_name(tmp_path: Path) -
 
 def test_each_stored_image_gets_a_fresh_key(tmp_path: Path) -> None:
     result = process(encode(Image.new("RGB", (10, 10), "red"), "PNG"))
-    assert store_image(result, str(tmp_path), "") != store_image(result, str(tmp_path), "")
+    assert store_image(result, LocalStorage(tmp_path), "") != store_image(result, LocalStorage(tmp_path), "")
 
 
 def test_delete_removes_the_variants_and_tolerates_missing_files(tmp_path: Path) -> None:
     result = process(encode(Image.new("RGB", (10, 10), "red"), "PNG"))
-    key = store_image(result, str(tmp_path), "c-")
+    key = store_image(result, LocalStorage(tmp_path), "c-")
     os.remove(image_path(str(tmp_path), key, "card"))
 
-    delete_image(str(tmp_path), key, SIZES)
+    delete_image(LocalStorage(tmp_path), key, SIZES)
 
     assert os.listdir(tmp_path) == []
 
@@ -301,7 +302,7 @@ def test_image_path_and_store_refuse_unsafe_names(tmp_path: Path) -> None:
         image_path(str(tmp_path), "abc", "../thumb")
     result = process(encode(Image.new("RGB", (10, 10), "red"), "PNG"))
     with pytest.raises(ValueError):
-        store_image(result, str(tmp_path), "../")
+        store_image(result, LocalStorage(tmp_path), "../")
 
 
 def test_size_names_must_be_safe_file_name_parts() -> None:
@@ -310,3 +311,84 @@ def test_size_names_must_be_safe_file_name_parts() -> None:
         process(data, sizes={"../x": 100})
     with pytest.raises(ValueError):
         process(data, sizes={"thumb": 0})
+
+
+# --- shape and memory bounds ---------------------------------------------------------------
+
+
+def test_one_pixel_wide_strip_of_39_million_rows_is_refused_from_its_header() -> None:
+    strip = png_claiming(1, 39_000_000)  # under the pixel cap, a bomb all the same
+    assert len(strip) < 10_000
+    with pytest.raises(ImageRejected) as info:
+        process(strip)
+    assert info.value.code == "side_too_long"
+    assert info.value.message == "This image is too large: each side can be at most 10,000 pixels."
+
+
+@pytest.mark.parametrize(("width", "height"), [(9_000, 400), (300, 7_000)])
+def test_long_and_narrow_images_are_refused_from_their_header(width: int, height: int) -> None:
+    assert rejection(png_claiming(width, height)) == "aspect_ratio_too_extreme"
+
+
+def test_side_and_aspect_limits_are_inclusive_and_configurable() -> None:
+    data = encode(Image.new("RGB", (200, 10), "red"), "PNG")
+    assert process(data, max_aspect=20).variants  # exactly 20:1 is fine
+    assert rejection(data, max_aspect=19.9) == "aspect_ratio_too_extreme"
+    assert process(data, max_side=200).variants
+    assert rejection(data, max_side=199) == "side_too_long"
+
+
+def test_messages_keep_their_template_for_translation() -> None:
+    with pytest.raises(ImageRejected) as info:
+        process(png_claiming(9_000, 400))
+    assert info.value.template == ("This image is too long and narrow: its long side can be at "
+                                   "most %(n)s times its short side.")
+    assert info.value.params == {"n": "20"}
+
+
+def test_full_size_decoding_must_fit_the_decoded_pixel_budget() -> None:
+    # 6300 x 6300 passes the 40M pixel cap, but a PNG is decoded whole: too much memory.
+    with pytest.raises(ImageRejected) as info:
+        process(png_claiming(6_300, 6_300), max_decoded_pixels=16_000_000)
+    assert info.value.code == "too_many_pixels"
+    assert "PNG pictures can have at most 16 megapixels" in info.value.message
+    small = encode(Image.new("RGB", (100, 100), "red"), "WEBP")
+    assert rejection(small, max_decoded_pixels=19_999) == "too_many_pixels"  # WebP: half
+    assert process(small, max_decoded_pixels=20_000).variants
+
+
+def _peak_rss_tracker():
+    """Reset the peak-RSS mark (Linux) and return a function giving the growth since, in MB;
+    None where /proc does not allow it."""
+    def status(field: str) -> int:
+        with open("/proc/self/status") as lines:
+            return next(int(line.split()[1]) for line in lines if line.startswith(field + ":"))
+
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        before = status("VmRSS")
+    except (OSError, StopIteration):
+        return None
+    return lambda: (status("VmHWM") - before) / 1024
+
+
+def test_big_jpeg_is_decoded_at_reduced_size_with_bounded_memory(monkeypatch) -> None:
+    import app.images as images
+
+    picture = Image.new("RGB", (6300, 6300), (120, 60, 30))
+    data = encode(picture, "JPEG", quality=80)
+    del picture
+    decoded_sizes = []
+    check = images._check_decoded
+    monkeypatch.setattr(images, "_check_decoded",
+                        lambda image, limits: (decoded_sizes.append(image.size), check(image, limits)))
+    growth = _peak_rss_tracker()
+
+    result = process(data, max_decoded_pixels=16_000_000)
+
+    assert (result.width, result.height) == (1600, 1600)
+    assert decoded_sizes == [(3150, 3150)]  # libjpeg's 1/2 scale, not 6300 x 6300
+    if growth is not None:
+        # 3150 x 3150 x 4 bytes is 38 MB; the full picture would be 152 MB, twice over.
+        assert growth() < 120
