@@ -5,6 +5,7 @@ from app.models.comments import Comment, CommentRevision, Report
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
+from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.products import Product, ProductSplit
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.users import ApiToken, User, UserRole
@@ -16,6 +17,7 @@ __all__ = [
     "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",
     "idea_tags",
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
+    "SalesImport", "SalesImportRow",
     "Product", "ProductSplit",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
     "ApiToken", "User", "UserRole",
