@@ -17,13 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ARRAY, any_, bindparam, func, insert, select, text
 
 from app import permissions
 from app.extensions import db
 from app.i18n import _
-from app.models import Product, User
+from app.models import Product, ProductSplit, User
 from app.models.base import utcnow
 from app.models.ledger import GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerTransaction, Sale
 from app.money import royalty_minor, split_largest_remainder
@@ -111,6 +110,14 @@ class BatchResult:
                 self.totals[user_id][currency] += amount
 
 
+def among(column: Any, values: Sequence) -> Any:
+    """column IN values: on PostgreSQL as = ANY(one array parameter), which costs the same to
+    send and plan for a thousand values as for one; elsewhere a plain IN list."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -162,11 +169,17 @@ class SalePlanner:
     def _load_terms(self, product_ids: set[int]) -> None:
         missing = sorted(product_id for product_id in product_ids if product_id not in self.terms)
         for chunk in chunks(missing):
-            for product in db.session.scalars(select(Product).where(Product.id.in_(chunk))
-                                              .options(selectinload(Product.splits))):
-                splits = tuple((split.user_id, split.share_bps) for split in product.splits)
-                self.terms[product.id] = _Terms(product.name, product.royalty_rate_bps,
-                                                splits) if splits else None
+            products = db.session.execute(select(
+                Product.id, Product.name, Product.royalty_rate_bps).where(
+                    among(Product.id, chunk))).all()
+            splits: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for product_id, user_id, share in db.session.execute(select(
+                    ProductSplit.product_id, ProductSplit.user_id, ProductSplit.share_bps)
+                    .where(among(ProductSplit.product_id, chunk)).order_by(ProductSplit.id)):
+                splits[product_id].append((user_id, share))
+            for product_id, name, rate in products:
+                self.terms[product_id] = _Terms(name, rate, tuple(splits[product_id])) \
+                    if splits[product_id] else None
             for product_id in chunk:
                 self.terms.setdefault(product_id, None)
 
@@ -176,7 +189,7 @@ class SalePlanner:
         for chunk in chunks(refs):
             found.update((ref, tuple(figures)) for ref, *figures in db.session.execute(
                 select(Sale.external_ref, Sale.product_id, Sale.period, Sale.units,
-                       Sale.net_sales_minor, Sale.currency).where(Sale.external_ref.in_(chunk))))
+                       Sale.net_sales_minor, Sale.currency).where(among(Sale.external_ref, chunk))))
         return found
 
     def _check_balances(self, candidates: list[_Planned], result: BatchResult) -> list[_Planned]:
@@ -214,7 +227,7 @@ def payable_balances(pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], 
         for code, total in db.session.execute(
                 select(LedgerAccount.code, func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
                 .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
-                .where(LedgerAccount.code.in_(chunk)).group_by(LedgerAccount.code)):
+                .where(among(LedgerAccount.code, chunk)).group_by(LedgerAccount.code)):
             balances[codes[code]] = -int(total)
     return balances
 
@@ -297,7 +310,7 @@ def _accounts_for(planned: list[_Planned]) -> dict[str, int]:
     for chunk in chunks(sorted(wanted)):
         found.update(db.session.execute(
             select(LedgerAccount.code, LedgerAccount.id)
-            .where(LedgerAccount.code.in_(chunk))).tuples().all())
+            .where(among(LedgerAccount.code, chunk))).tuples().all())
     missing = [LedgerAccount(code=code, kind=kind, currency=currency, user_id=user_id)
                for code, (kind, currency, user_id) in wanted.items() if code not in found]
     if missing:

@@ -180,13 +180,13 @@ def progress_of(record: SalesImport) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the job
 
 
-def run_import(import_id: int, *, batch_size: int = BATCH_SIZE) -> None:
+def run_import(import_id: int, *, batch_size: int | None = None) -> None:
     """Post a queued (or failed, or stalled) import in batches; commits as it goes."""
     record = db.session.get(SalesImport, import_id)
     if record is None or record.status not in ("queued", "posting", "failed"):
         return
     try:
-        _run(record, batch_size)
+        _run(record, batch_size or BATCH_SIZE)
     except Exception as error:
         db.session.rollback()
         log.exception("sales import %s stopped", import_id)
@@ -213,6 +213,9 @@ def _run(record: SalesImport, batch_size: int) -> None:
         db.session.execute(select(SalesImport.id).where(SalesImport.id == record.id)
                            .with_for_update())  # one job at a time moves this import on
         db.session.refresh(record)
+        if record.finished_at is not None:  # another run finished it meanwhile
+            db.session.rollback()
+            return
         start = record.done_rows - (record.total_rows - len(rows))
         batch = rows[start:start + batch_size]
         if not batch:
