@@ -49,6 +49,11 @@ class Config:
         self.SECRET_KEY = _secret_key()
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kyoso.db'}")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Seconds to wait for a PostgreSQL connection before answering 503 (not minutes).
+        self.DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
+                "connect_timeout": self.DATABASE_CONNECT_TIMEOUT}
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
         self.IMAGE_MAX_BYTES = _int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
@@ -68,6 +73,24 @@ class Config:
         self.REDIS_URL = _env("REDIS_URL")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis unreachable: count in this process's memory (logged, counted) instead of failing.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+        # Background jobs (app.jobs): Celery with REDIS_URL as the broker, else in-process.
+        self.JOBS_SYNC = _bool("JOBS_SYNC", False)
+        self.JOBS_THREADS = _int("JOBS_THREADS", 2)
+        self.JOBS_EMBEDDED_SCHEDULER = _bool("JOBS_EMBEDDED_SCHEDULER", True)
+        self.JOBS_QUEUE = _env("JOBS_QUEUE", "kyoso")
+        self.JOBS_KEY_PREFIX = _env("JOBS_KEY_PREFIX", "kyoso:")
+        self.JOBS_MAX_RETRIES = _int("JOBS_MAX_RETRIES", 8)
+        self.JOBS_RETRY_BACKOFF = max(1, _int("JOBS_RETRY_BACKOFF", 30))
+        self.JOBS_RETRY_BACKOFF_MAX = _int("JOBS_RETRY_BACKOFF_MAX", 3600)
+        self.JOBS_VISIBILITY_TIMEOUT = _int("JOBS_VISIBILITY_TIMEOUT", 1800)
+        self.JOBS_RESTORE_INTERVAL = _int("JOBS_RESTORE_INTERVAL", 10)
+        self.JOBS_BROKER_TIMEOUT = _int("JOBS_BROKER_TIMEOUT", 3)
+        self.JOBS_BEAT_SCHEDULE = _env("JOBS_BEAT_SCHEDULE", str(INSTANCE_DIR / "celerybeat-schedule"))
+        self.DIGEST_HOUR = _int("DIGEST_HOUR", 8)
 
         self.MAIL_SERVER = _env("MAIL_SERVER")
         self.MAIL_PORT = _int("MAIL_PORT", 25)
@@ -75,6 +98,8 @@ class Config:
         self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
         self.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Kyoso <no-reply@kyoso.local>")
+        self.MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+        self.MAIL_SWEEP_AFTER = _int("MAIL_SWEEP_AFTER", 60)
 
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
         # (client IPs feed rate limits and consent records).
@@ -100,3 +125,5 @@ class TestConfig(Config):
         self.TESTING = True
         self.WTF_CSRF_ENABLED = True
         self.RATELIMIT_ENABLED = False
+        self.JOBS_SYNC = True  # jobs run right after the commit: tests see their effect at once
+        self.JOBS_EMBEDDED_SCHEDULER = False

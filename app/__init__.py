@@ -50,21 +50,28 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import i18n, security, web
+    from app import i18n, security, templating, web
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
     web.init_app(app)
-    from app import labels
-
-    labels.init_app(app)
     i18n.init_app(app)
+    templating.init_app(app)
 
     import importlib
 
     for module_name, prefix in BLUEPRINTS:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
+
+    from app import transaction
+
+    transaction.init_app(app)
+    from app import health, jobs, ratelimits
+
+    ratelimits.init_app(app)
+    jobs.init_app(app)
+    health.init_app(app)
 
     from app import cli
 

@@ -36,8 +36,6 @@ def lang_url(code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["lang_url"] = lang_url
-
     @app.after_request
     def _remember_language(response):
         """?lang=ja is remembered in a cookie, so the next page stays in that language."""

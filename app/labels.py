@@ -1,11 +1,10 @@
 """Translated labels for the codes shown to people (idea statuses), and the catalogue entries of
 messages that other modules translate from a variable (so `flask i18n update` extracts them).
 
-Templates: {{ status_label(idea.status) }} (a Jinja global, registered by init_app).
+Templates: {{ status_label(idea.status) }} (a Jinja global, registered in app.templating).
 """
 from __future__ import annotations
 
-from flask import Flask
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import default_exceptions
@@ -91,6 +90,3 @@ def http_error_message(status: int | None, description: str | None) -> str:
         return str(HTTP_ERROR_MESSAGES[status])
     return translated(description)
 
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals["status_label"] = status_label

@@ -1,4 +1,5 @@
-"""Rate limits (Flask-Limiter strings). Off with RATELIMIT_ENABLED=false; Redis when REDIS_URL is set."""
+"""Rate limits (Flask-Limiter strings). Off with RATELIMIT_ENABLED=false; Redis when REDIS_URL is set,
+with a fall-back to in-memory counting (logged and counted) while Redis cannot be reached."""
 
 SIGN_IN = "10 per minute; 100 per hour"
 SIGN_UP = "5 per minute; 30 per hour"
@@ -6,3 +7,27 @@ PASSWORD_RESET = "5 per minute; 20 per hour"
 POSTING = "20 per minute; 300 per hour"  # ideas, comments, images
 SUPPORTING = "60 per minute; 600 per hour"
 TOKENS = "10 per minute"
+
+
+FALLBACK_MESSAGE = "falling back to in-memory storage"
+
+
+class _CountFallbacks:
+    """A logging filter on Flask-Limiter's logger: each switch to in-memory limits (Redis
+    unreachable) is counted as `ratelimit_fallbacks` and logged; recoveries are logged too."""
+
+    def filter(self, record) -> bool:
+        from app import metrics
+
+        if FALLBACK_MESSAGE in record.getMessage():
+            metrics.increment("ratelimit_fallbacks")
+        return True
+
+
+def init_app(app) -> None:
+    import logging
+
+    logger = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, _CountFallbacks) for f in logger.filters):
+        logger.addFilter(_CountFallbacks())
+    logger.setLevel(logging.INFO)

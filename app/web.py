@@ -1,20 +1,18 @@
-"""Template helpers and error handling shared by every HTML blueprint."""
+"""Request checks, error handling and the helpers shared by every HTML blueprint (their Jinja
+registration is in app.templating)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, abort, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
-from flask_login import current_user
+from flask import Flask, abort, g, jsonify, render_template, request
+from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from app import labels, permissions
-from app.errors import DomainError, Unauthorized
+from app import labels
+from app.errors import DomainError
 from app.extensions import db
 from app.models.base import ID_MAX, utcnow
-
 
 #: The largest page number any listing accepts (deeper pages are empty anyway).
 PAGE_MAX = 100_000
@@ -79,16 +77,14 @@ def format_money(amount_minor: int | None, currency: str | None) -> str:
         plain = format_amount(amount_minor, currency)
     except ValueError:
         return f"{amount_minor} {currency}"
-    from babel.numbers import format_currency
-
     from decimal import Decimal
+
+    from babel.numbers import format_currency
 
     return format_currency(Decimal(plain), currency, locale=str(get_locale()))
 
 
 def init_app(app: Flask) -> None:
-    from app.markdown import render_markdown
-
     @app.before_request
     def _refuse_nul_characters() -> None:
         """A NUL character is never text anyone types, and PostgreSQL refuses it in a string
@@ -115,29 +111,6 @@ def init_app(app: Flask) -> None:
         if values and any(isinstance(v, int) and v > ID_MAX for v in values.values()):
             abort(404)
 
-    app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["money"] = lambda amount, currency: format_money(amount, currency)
-    app.jinja_env.filters["date"] = lambda value: format_date(value, "medium") if value else ""
-    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") if value else ""
-    app.jinja_env.filters["number"] = lambda value: format_decimal(value or 0)
-    app.jinja_env.globals.update(days_left=days_left, progress_percent=progress_percent,
-                                 can=lambda action, obj=None: permissions.can(current_user, action, obj),
-                                 get_locale=get_locale)
-
-    @app.context_processor
-    def _globals():
-        unread = 0
-        if current_user.is_authenticated:
-            from sqlalchemy import func, select
-
-            from app.extensions import db
-            from app.models import Notification
-
-            unread = db.session.scalar(select(func.count()).select_from(Notification).where(
-                Notification.user_id == current_user.id, Notification.read_at.is_(None)))
-        return {"unread_notifications": unread, "nl2br": lambda t: Markup("<br>").join(
-            (t or "").splitlines())}
-
     @app.teardown_request
     def _forget_request_state(_error=None) -> None:
         """Flask-Login caches the user, Flask-Babel the locale and Flask-WTF the CSRF token in `g`;
@@ -145,20 +118,18 @@ def init_app(app: Flask) -> None:
         for key in ("_login_user", "_flask_babel", "csrf_token"):
             g.pop(key, None)
 
+    _register_error_handlers(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Refusals (app.transaction.error_response), CSRF failures and HTTP errors: the JSON error
+    envelope under /api/, else the error page in the reader's language."""
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        db.session.rollback()  # a rejected request changes nothing
-        if _wants_json():
-            return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
-        if isinstance(error, Unauthorized):
-            flash(labels.translated(error.message), "info")
-            # Encoded as a query value: a path holding "&", "#" or a line break (%0d%0a) must
-            # neither cut the address short nor break the Location header.
-            back = request.full_path if request.query_string else request.path
-            return redirect(url_for("accounts.login", next=back))
-        return render_template("errors/error.html", status=error.status,
-                               message=labels.translated(error.message)), \
-            error.status
+        from app.transaction import error_response
+
+        return error_response(error, as_json=_wants_json())
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):

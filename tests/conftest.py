@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -157,6 +159,47 @@ def client(app):
 @pytest.fixture
 def backend(database_url) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+class QueryCount:
+    """The SQL statements run inside a `count_queries()` block; shows them when printed, for
+    failure messages: `assert many.count == few.count, many`."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __repr__(self) -> str:
+        return f"{self.count} queries:\n" + "\n".join(self.statements)
+
+
+@pytest.fixture
+def count_queries(db):
+    """A context manager counting the SQL statements sent on db.engine inside it:
+
+        with count_queries() as queries:
+            client.get("/ideas")
+        assert queries.count == 4, queries
+    """
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting() -> Iterator[QueryCount]:
+        counted = QueryCount()
+
+        def before(_conn, _cursor, statement, *_args) -> None:
+            counted.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counted
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
 
 
 

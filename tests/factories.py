@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 
@@ -11,6 +11,8 @@ from app.extensions import db
 from app.models import Agreement, Category, Idea, IdeaCreator, Support, User, UserRole
 from app.models.agreements import sha256_text
 from app.models.base import utcnow
+from app.models.review import AXES, ReviewBatch, ReviewItem
+from app.services import review as review_service
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -99,3 +101,81 @@ def support(target: Idea, supporter: User | None = None, **answers) -> Support:
     db.session.commit()
     db.session.refresh(target)
     return row
+
+
+def hidden(target: Idea, reason: str | None = None) -> Idea:
+    """Hide an existing idea as a moderator would, without the moderation service's records
+    (for a new idea, pass `hidden=True` to idea())."""
+    target.hidden = True
+    target.hidden_reason = reason
+    db.session.commit()
+    return target
+
+
+# --- review: traits that take an idea through the review states -------------------------------
+
+REVIEW_CLOSES_ON = date(2030, 3, 31)
+RATIONALE = "Because of the evidence."
+
+
+def scores(value: int = 2, **axes) -> dict:
+    """A score for each matrix axis: `value`, or the one given by name (scores(3, feasibility=1))."""
+    return {axis: axes.get(axis, value) for axis in AXES}
+
+
+def rationales(text: str = RATIONALE) -> dict:
+    """The same written rationale for every axis."""
+    return {axis: text for axis in AXES}
+
+
+def review_batch(admin: User | None = None, name: str = "Spring review",
+                 closes_on: date = REVIEW_CLOSES_ON) -> ReviewBatch:
+    """Open a review batch; the qualified ideas waiting join it."""
+    batch = review_service.open_batch(admin or user("admin"), name, closes_on)
+    db.session.commit()
+    return batch
+
+
+def in_review(owner: User | None = None, **fields) -> Idea:
+    """A qualified idea in the open review batch (one is opened when none is)."""
+    record = idea(owner, status="qualified", **fields)
+    if review_service.current_open_batch() is None:
+        review_batch()
+    else:
+        review_service.on_idea_qualified(record)
+        db.session.commit()
+    assert record.status == "in_review", record.status
+    return record
+
+
+def scored(target: Idea, *values: int, reviewer: User | None = None,
+           rationale: str = RATIONALE) -> None:
+    """Scores for an idea in review: one new reviewer per value, each giving that value on every
+    axis (or `reviewer` giving them all, the last one counting)."""
+    for value in values:
+        review_service.score_idea(reviewer or user("reviewer"), target.id, scores(value),
+                                  rationales(rationale))
+    db.session.commit()
+
+
+def decided(target: Idea, decision: str, message: str = "We will make it.",
+            admin: User | None = None) -> ReviewItem:
+    """The admin's decision on an idea in review (enough reviewers must have scored it); private
+    until the batch is published."""
+    item = review_service.decide(admin or user("admin"), target.id, decision, message)
+    db.session.commit()
+    return item
+
+
+def approved(target: Idea, message: str = "We will make it.",
+             admin: User | None = None) -> ReviewItem:
+    """decided(target, "approved"): the idea becomes `approved` when its batch is published."""
+    return decided(target, "approved", message, admin)
+
+
+def published(batch: ReviewBatch | None = None, admin: User | None = None) -> ReviewBatch:
+    """Publish a batch (the open one by default): each idea moves to its decision."""
+    batch = batch or review_service.current_open_batch()
+    review_service.publish_batch(admin or user("admin"), batch.id)
+    db.session.commit()
+    return batch

@@ -8,7 +8,6 @@ comes last and a refused request must have changed nothing for the next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from flask import g
@@ -38,25 +37,20 @@ def build_world() -> World:
     reviewer = f.user("reviewer")
     idea = f.idea(creator, status="qualified")
     f.support(idea, supporter_reviewer)
-    batch = rs.open_batch(admin, "Spring review", date(2030, 3, 31))
-    for value in (3, 2):  # two other reviewers have scored: a decision is possible
-        rs.score_idea(f.user("reviewer"), idea.id, {axis: value for axis in AXES},
-                      {axis: "Reasoned." for axis in AXES})
-    db.session.commit()
+    batch = f.review_batch(admin)
+    f.scored(idea, 3, 2, rationale="Reasoned.")  # two other reviewers: a decision is possible
     users = {"anonymous": None, "member": f.user(), "creator": creator,
              "supporter_reviewer": supporter_reviewer, "reviewer": reviewer, "admin": admin}
     return World(users, idea, batch, admin, reviewer)
 
 
 def decide(w: World) -> None:
-    rs.decide(w.admin, w.idea.id, "approved", "We will make it.")
-    db.session.commit()
+    f.approved(w.idea, "We will make it.", w.admin)
 
 
 def publish(w: World) -> None:
     decide(w)
-    rs.publish_batch(w.admin, w.batch.id)
-    db.session.commit()
+    f.published(w.batch, w.admin)
 
 
 def close(w: World) -> None:
@@ -70,7 +64,7 @@ def assign(w: World) -> None:
 
 
 def score_body() -> dict:
-    return {**{axis: 2 for axis in AXES}, "rationale": {axis: "Because." for axis in AXES}}
+    return {**f.scores(2), "rationale": f.rationales("Because.")}
 
 
 # (method, path template, expected per role in ROLES order, prepare, json body or form data)

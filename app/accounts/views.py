@@ -14,13 +14,14 @@ from app import permissions, ratelimits
 from app.accounts import bp
 from app.accounts.forms import (ChangePasswordForm, EmailForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
-from app.errors import Conflict, DomainError, Invalid, Unauthorized
+from app.errors import Invalid, Unauthorized
 from app.extensions import db, limiter
 from app.web import page_arg
 from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, User
 from app.queries import visible_ideas
 from app.services import accounts as account_service
 from app.services import notifications as notification_service
+from app.transaction import perform, transaction
 
 NOTIFICATIONS_PER_PAGE = 30
 DASHBOARD_LIMIT = 48
@@ -41,24 +42,10 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _apply_errors(form, error: DomainError, default_field: str | None = None) -> None:
-    """Show a service's refusal on the form: field errors on their fields, the rest on top."""
-    db.session.rollback()
-    fields = getattr(error, "fields", None) or ({default_field: error.message} if default_field else {})
-    for name, message in fields.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
-    if not fields:
-        flash(error.message, "error")
-
-
-def _render(template: str, form, **context):
+def _render(template: str, form, refused: bool = False, **context):
     """Render a form page; a rejected submission answers 422 so it is never mistaken for success."""
-    status = 422 if request.method == "POST" and any(
-        f.errors for f in form) else 200
+    status = 422 if request.method == "POST" and (refused or any(f.errors for f in form)) \
+        else 200
     return render_template(template, form=form, **context), status
 
 
@@ -78,30 +65,27 @@ def signup():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
     form = SignUpForm()
+    registered = None
     if form.validate_on_submit():
-        try:
-            user = account_service.register(form.email.data, form.password.data,
-                                            form.display_name.data)
-        except (Invalid, Conflict) as error:
-            _apply_errors(form, error, default_field="email")
-        else:
-            db.session.commit()
+        registered = perform(lambda: account_service.register(
+            form.email.data, form.password.data, form.display_name.data), form=form)
+        if registered:
+            user = registered.value
             _sign_in(user)
             flash(_("Welcome to Kyoso! We sent a confirmation link to %(email)s. Open it to "
                     "support, comment on and post ideas.", email=user.email), "success")
             return redirect(url_for("accounts.dashboard"))
-    return _render("accounts/signup.html", form)
+    return _render("accounts/signup.html", form, refused=registered is not None)
 
 
 @bp.get("/confirm/<token>")
 def confirm(token: str):
     try:
-        user = account_service.confirm_email(token)
-    except Invalid as error:
-        db.session.rollback()
+        with transaction():
+            user = account_service.confirm_email(token)
+    except Invalid as error:  # a link of its own: the page says why it no longer works
         return render_template("accounts/token_invalid.html", message=error.fields["token"],
                                purpose="confirm"), 400
-    db.session.commit()
     flash(_("Thank you, your email address %(email)s is confirmed.", email=user.email), "success")
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
@@ -114,9 +98,8 @@ def resend_confirmation():
     form = EmailForm()
     if request.method == "GET" and current_user.is_authenticated:
         form.email.data = current_user.email
-    if form.validate_on_submit():
-        account_service.resend_confirmation(form.email.data)
-        db.session.commit()
+    if form.validate_on_submit() and perform(
+            lambda: account_service.resend_confirmation(form.email.data), form=form):
         flash(_("If an unconfirmed account exists for %(email)s, we sent it a new confirmation link.",
                 email=form.email.data.strip()), "success")
         return redirect(url_for("accounts.dashboard") if current_user.is_authenticated
@@ -137,12 +120,11 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = account_service.authenticate(form.email.data, form.password.data)
-        except Unauthorized as refused:
-            db.session.rollback()
+            with transaction():
+                user = account_service.authenticate(form.email.data, form.password.data)
+        except Unauthorized as refused:  # shown on the sign-in form, not a redirect to it
             error = refused.message
         else:
-            db.session.commit()
             _sign_in(user, remember=bool(form.remember.data))
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect(next_url or url_for("accounts.dashboard"))
@@ -164,9 +146,8 @@ def logout():
 @limiter.limit(ratelimits.PASSWORD_RESET, methods=["POST"])
 def forgot_password():
     form = EmailForm()
-    if form.validate_on_submit():
-        account_service.request_password_reset(form.email.data)
-        db.session.commit()
+    if form.validate_on_submit() and perform(
+            lambda: account_service.request_password_reset(form.email.data), form=form):
         return render_template("accounts/forgot_sent.html", email=form.email.data.strip())
     return _render("accounts/forgot.html", form)
 
@@ -180,13 +161,10 @@ def reset_password(token: str):
                                purpose="reset"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            user = account_service.reset_password(token, form.password.data)
-        except Invalid as error:
-            _apply_errors(form, error)
-        else:
-            db.session.commit()
-            _sign_in(user)
+        reset = perform(lambda: account_service.reset_password(token, form.password.data),
+                        form=form)
+        if reset:
+            _sign_in(reset.value)
             flash(_("Your new password is set, and you are signed in."), "success")
             return redirect(url_for("accounts.dashboard"))
     return _render("accounts/reset.html", form, token=token)
@@ -198,12 +176,8 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            account_service.change_password(user, form.current_password.data, form.new_password.data)
-        except Invalid as error:
-            _apply_errors(form, error)
-        else:
-            db.session.commit()
+        if perform(lambda: account_service.change_password(user, form.current_password.data,
+                                                           form.new_password.data), form=form):
             # The new security stamp signs out every other session; keep this one.
             remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
             _sign_in(user, remember=remember_cookie in request.cookies)
@@ -225,16 +199,12 @@ def edit_profile():
         data = None
         if upload and getattr(upload, "filename", ""):
             data = upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1)
-        try:
-            account_service.update_profile(user, form.display_name.data, form.bio.data or "",
-                                           avatar=data, remove_avatar=bool(form.remove_avatar.data))
-        except Invalid as error:
-            _apply_errors(form, error)
-            db.session.refresh(user)
-        else:
-            db.session.commit()
-            flash(_("Your profile is saved."), "success")
+        if perform(lambda: account_service.update_profile(
+                user, form.display_name.data, form.bio.data or "", avatar=data,
+                remove_avatar=bool(form.remove_avatar.data)),
+                form=form, done=_("Your profile is saved.")):
             return redirect(url_for("accounts.edit_profile"))
+        db.session.refresh(user)
     return _render("accounts/profile_edit.html", form, tab="profile", user=user)
 
 
@@ -244,19 +214,14 @@ def settings():
     user = current_user._get_current_object()
     form = SettingsForm(data={"notify_mode": user.notify_mode, "locale": user.locale or ""}
                         if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            account_service.update_settings(user, notify_mode=form.notify_mode.data,
-                                            locale=form.locale.data or "")
-        except Invalid as error:
-            _apply_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your settings are saved."), "success")
-            response = redirect(url_for("accounts.settings"))
-            # An explicit choice here beats a language picked earlier from the footer.
-            response.delete_cookie("lang")
-            return response
+    if form.validate_on_submit() and perform(
+            lambda: account_service.update_settings(user, notify_mode=form.notify_mode.data,
+                                                    locale=form.locale.data or ""),
+            form=form, done=_("Your settings are saved.")):
+        response = redirect(url_for("accounts.settings"))
+        # An explicit choice here beats a language picked earlier from the footer.
+        response.delete_cookie("lang")
+        return response
     return _render("accounts/settings.html", form, tab="settings")
 
 
@@ -318,9 +283,8 @@ def notifications():
 @bp.post("/notifications/read")
 @login_required
 def mark_all_read():
-    count = notification_service.mark_all_read(current_user._get_current_object())
-    db.session.commit()
-    if count:
+    marked = perform(lambda: notification_service.mark_all_read(current_user._get_current_object()))
+    if marked.value:
         flash(_("All notifications are marked read."), "success")
     return redirect(url_for("accounts.notifications"))
 
@@ -328,8 +292,8 @@ def mark_all_read():
 @bp.post("/notifications/<int:notification_id>/open")
 @login_required
 def open_notification(notification_id: int):
-    row = notification_service.mark_read(current_user._get_current_object(), notification_id)
-    db.session.commit()
+    with transaction():
+        row = notification_service.mark_read(current_user._get_current_object(), notification_id)
     return redirect(safe_next(row.url) or url_for("accounts.notifications"))
 
 

@@ -7,11 +7,10 @@ from flask_login import current_user
 
 from app import permissions
 from app.admin import bp
-from app.errors import Invalid
-from app.extensions import db
 from app.ledger.forms import AgreementForm
 from app.models.agreements import sha256_text
 from app.services import agreements as agreement_service
+from app.transaction import perform
 
 
 @bp.route("/admin/agreements", methods=["GET", "POST"])
@@ -22,26 +21,18 @@ def agreements():
     if request.method == "GET" and current is not None:
         form.title.data = current.title
         form.text.data = current.text
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        try:
-            agreement = agreement_service.publish_agreement(current_user, form.version.data,
-                                                            form.title.data, form.text.data)
-        except Invalid as error:
-            db.session.rollback()
-            for name, message in error.fields.items():
-                field = getattr(form, name, None)
-                if field is not None:
-                    field.errors = [*field.errors, message]
-                else:
-                    flash(message, "error")
-        else:
-            db.session.commit()
+        published = perform(lambda: agreement_service.publish_agreement(
+            current_user, form.version.data, form.title.data, form.text.data), form=form)
+        if published:
+            agreement = published.value
             flash(_("Version %(v)s is published and in force. SHA-256: %(digest)s",
                     v=agreement.version, digest=agreement.sha256), "success")
             return redirect(url_for("admin.agreements"))
+        status = published.status
     draft_digest = sha256_text(agreement_service.normalise_text(form.text.data)) \
         if form.text.data else None
-    status = 422 if request.method == "POST" and form.errors else 200
     return render_template("admin/agreements.html", form=form, current=current,
                            versions=agreement_service.all_versions(),
                            draft_digest=draft_digest), status

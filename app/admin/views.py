@@ -11,13 +11,13 @@ from app import permissions
 from app.admin import bp
 from app.admin.forms import (ActionForm, AssignReviewerForm, AuditFilterForm, BlockForm,
                              OpenBatchForm, RoleForm, UserSearchForm)
-from app.errors import Conflict, DomainError, Invalid
 from app.extensions import db
 from app.web import page_arg
 from app.models import Support
 from app.models.base import utcnow
 from app.services import admin as admin_service
 from app.services import review as review_service
+from app.transaction import perform
 
 
 def _page() -> int:
@@ -62,19 +62,13 @@ def user(user_id: int):
 def roles(user_id: int):
     form = RoleForm()
     role, action = form.role.data, form.action.data
-    try:
-        if action == "revoke":
-            changed = admin_service.revoke_role(current_user, user_id, role)
-            message = _("Role %(role)s revoked.", role=role) if changed else None
-        else:
-            changed = admin_service.grant_role(current_user, user_id, role)
-            message = _("Role %(role)s granted.", role=role) if changed else None
-    except (Invalid, Conflict) as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.user", user_id=user_id))
-    db.session.commit()
-    if message:
+    if action == "revoke":
+        changed = perform(lambda: admin_service.revoke_role(current_user, user_id, role))
+        message = _("Role %(role)s revoked.", role=role)
+    else:
+        changed = perform(lambda: admin_service.grant_role(current_user, user_id, role))
+        message = _("Role %(role)s granted.", role=role)
+    if changed.value:
         flash(message, "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -82,14 +76,7 @@ def roles(user_id: int):
 @bp.post("/admin/users/<int:user_id>/block")
 def block(user_id: int):
     form = BlockForm()
-    try:
-        changed = admin_service.block_user(current_user, user_id, form.reason.data)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.user", user_id=user_id))
-    db.session.commit()
-    if changed:
+    if perform(lambda: admin_service.block_user(current_user, user_id, form.reason.data)).value:
         flash(_("The account is blocked."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -97,9 +84,8 @@ def block(user_id: int):
 @bp.post("/admin/users/<int:user_id>/unblock")
 def unblock(user_id: int):
     form = BlockForm()
-    if admin_service.unblock_user(current_user, user_id, form.reason.data):
+    if perform(lambda: admin_service.unblock_user(current_user, user_id, form.reason.data)).value:
         flash(_("The account is unblocked."), "success")
-    db.session.commit()
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -115,22 +101,14 @@ def review():
         if form.validate_on_submit() and form.closes_on.data < utcnow().date():
             form.closes_on.errors = [_("The closing date cannot be in the past.")]
         elif not form.errors:
-            try:
-                batch = review_service.open_batch(current_user, form.name.data,
-                                                  form.closes_on.data)
-            except Invalid as error:
-                db.session.rollback()
-                for name, message in error.fields.items():
-                    getattr(form, name).errors = [message]
-            except Conflict as error:
-                db.session.rollback()
-                flash(error.message, "error")
-                status = 409
-            else:
-                db.session.commit()
+            opened = perform(lambda: review_service.open_batch(current_user, form.name.data,
+                                                               form.closes_on.data), form=form)
+            if opened:
+                batch = opened.value
                 flash(_("Batch “%(name)s” is open: %(n)s ideas joined it.", name=batch.name,
                         n=len(batch.items)), "success")
                 return redirect(url_for("admin.batch", batch_id=batch.id))
+            status = opened.status
     return render_template("admin/review.html", form=form, batches=review_service.batches(),
                            counts=review_service.batch_item_counts(),
                            open_batch=review_service.current_open_batch(),
@@ -168,29 +146,16 @@ def batch(batch_id: int):
 
 @bp.post("/admin/review/batches/<int:batch_id>/close")
 def close_batch(batch_id: int):
-    try:
-        review_service.close_batch(current_user, batch_id)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("The batch is closed: ideas qualifying from now on wait for the next one."),
-              "success")
+    perform(lambda: review_service.close_batch(current_user, batch_id),
+            done=_("The batch is closed: ideas qualifying from now on wait for the next one."))
     return redirect(url_for("admin.batch", batch_id=batch_id))
 
 
 @bp.post("/admin/review/batches/<int:batch_id>/publish")
 def publish_batch(batch_id: int):
-    try:
-        review_service.publish_batch(current_user, batch_id)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("The batch is published: the decisions are public and everyone concerned has "
-                "been notified."), "success")
+    perform(lambda: review_service.publish_batch(current_user, batch_id),
+            done=_("The batch is published: the decisions are public and everyone concerned "
+                   "has been notified."))
     return redirect(url_for("admin.batch", batch_id=batch_id))
 
 
@@ -200,20 +165,9 @@ def assign(idea_id: int):
     reviewer_id = request.form.get("reviewer_id", type=int)
     item = review_service.active_item(idea_id)
     back = url_for("admin.batch", batch_id=item.batch_id) if item else url_for("admin.review")
-    try:
-        _assignment, created = review_service.assign_reviewer(current_user, idea_id, reviewer_id)
-    except (Invalid, Conflict) as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(back)
-    except DomainError as error:
-        if error.code != "conflict_of_interest":
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(back)
-    db.session.commit()
-    if created:
+    assigned = perform(lambda: review_service.assign_reviewer(current_user, idea_id,
+                                                              reviewer_id))
+    if assigned and assigned.value[1]:  # (the assignment, whether it is new)
         flash(_("Reviewer assigned."), "success")
     return redirect(back)
 
@@ -223,14 +177,8 @@ def unassign(idea_id: int, reviewer_id: int):
     permissions.require(current_user, "assign_reviewers")
     item = review_service.active_item(idea_id)
     back = url_for("admin.batch", batch_id=item.batch_id) if item else url_for("admin.review")
-    try:
-        review_service.unassign_reviewer(current_user, idea_id, reviewer_id)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(back)
-    db.session.commit()
-    flash(_("Reviewer removed."), "success")
+    perform(lambda: review_service.unassign_reviewer(current_user, idea_id, reviewer_id),
+            done=_("Reviewer removed."))
     return redirect(back)
 
 

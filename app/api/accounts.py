@@ -10,10 +10,11 @@ from app.api import bp
 from app.api.core import json_body, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid, Unauthorized
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.models import Notification, User
 from app.services import accounts as account_service
 from app.services import notifications as notification_service
+from app.transaction import transaction
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -68,8 +69,8 @@ operation("/users", "post", "Sign up: create an account; a confirmation mail is 
 @limiter.limit(ratelimits.SIGN_UP)
 def create_user():
     values = _strings(json_body(), ("email", "password", "display_name"))
-    user = account_service.register(values["email"], values["password"], values["display_name"])
-    db.session.commit()
+    with transaction():
+        user = account_service.register(values["email"], values["password"], values["display_name"])
     return user_json(user), 201, {"Location": url_for("api.me")}
 
 
@@ -85,8 +86,8 @@ operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
 @limiter.limit(ratelimits.TOKENS)
 def create_token():
     values = _strings(json_body(), ("email", "password"))
-    token, user = account_service.issue_api_token(values["email"], values["password"])
-    db.session.commit()
+    with transaction():
+        token, user = account_service.issue_api_token(values["email"], values["password"])
     return {"token": token, "user": user_json(user)}, 201
 
 
@@ -99,8 +100,8 @@ def revoke_token():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("unauthorized", "Send the bearer token to revoke.")
-    account_service.revoke_api_token(header[7:].strip())
-    db.session.commit()
+    with transaction():
+        account_service.revoke_api_token(header[7:].strip())
     return "", 204
 
 
@@ -127,12 +128,12 @@ operation("/me", "patch", "Change the caller's profile and settings",
 def update_me():
     user = require_caller()
     values = _strings(json_body(), (), ("display_name", "bio", "notify_mode", "locale"))
-    if "display_name" in values or "bio" in values:
-        account_service.update_profile(user, values.get("display_name", user.display_name),
-                                       values.get("bio", user.bio))
-    account_service.update_settings(user, notify_mode=values.get("notify_mode"),
-                                    locale=values.get("locale"))
-    db.session.commit()
+    with transaction():
+        if "display_name" in values or "bio" in values:
+            account_service.update_profile(user, values.get("display_name", user.display_name),
+                                           values.get("bio", user.bio))
+        account_service.update_settings(user, notify_mode=values.get("notify_mode"),
+                                        locale=values.get("locale"))
     return user_json(user)
 
 
@@ -154,6 +155,6 @@ operation("/me/notifications/read", "post", "Mark all the caller's notifications
 
 @bp.post("/me/notifications/read")
 def read_my_notifications():
-    marked = notification_service.mark_all_read(require_caller())
-    db.session.commit()
+    with transaction():
+        marked = notification_service.mark_all_read(require_caller())
     return {"marked": marked}

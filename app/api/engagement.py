@@ -13,6 +13,7 @@ from app.errors import Invalid
 from app.extensions import db, limiter
 from app.models import Comment, Idea, Support
 from app.services import comments, follows, milestones, supports
+from app.transaction import transaction
 
 SCHEMAS["SupportAnswers"] = {"type": "object", "properties": {
     "would_buy": {"type": "string", "enum": ["yes", "maybe", "no"]},
@@ -98,8 +99,8 @@ operation("/ideas/{id}/supports", "post", "Support an idea (confirmed members; o
 @limiter.limit(ratelimits.SUPPORTING)
 def create_support(idea_id: int):
     user = require_caller()
-    support = supports.support_idea(user, idea_id, _json_or_empty())
-    db.session.commit()
+    with transaction():
+        support = supports.support_idea(user, idea_id, _json_or_empty())
     idea = db.session.get(Idea, idea_id)
     return support_json(support, idea), 201
 
@@ -113,8 +114,8 @@ operation("/ideas/{id}/supports", "delete", "Withdraw the caller's support while
 @bp.delete("/ideas/<int:idea_id>/supports")
 @limiter.limit(ratelimits.SUPPORTING)
 def delete_support(idea_id: int):
-    supports.withdraw_support(require_caller(), idea_id)
-    db.session.commit()
+    with transaction():
+        supports.withdraw_support(require_caller(), idea_id)
     return "", 204
 
 
@@ -129,8 +130,8 @@ operation("/ideas/{id}/follow", "post", "Follow an idea: hear about its mileston
 
 @bp.post("/ideas/<int:idea_id>/follow")
 def follow_idea(idea_id: int):
-    added = follows.follow_idea(require_caller(), idea_id)
-    db.session.commit()
+    with transaction():
+        added = follows.follow_idea(require_caller(), idea_id)
     return {"idea_id": idea_id, "following": True}, 201 if added else 200
 
 
@@ -141,8 +142,8 @@ operation("/ideas/{id}/follow", "delete", "Stop following an idea",
 
 @bp.delete("/ideas/<int:idea_id>/follow")
 def unfollow_idea(idea_id: int):
-    follows.unfollow_idea(require_caller(), idea_id)
-    db.session.commit()
+    with transaction():
+        follows.unfollow_idea(require_caller(), idea_id)
     return "", 204
 
 
@@ -177,9 +178,9 @@ operation("/ideas/{id}/comments", "post", "Comment on an idea, or reply with par
 def create_comment(idea_id: int):
     user = require_caller()
     data = json_body()
-    comment = comments.post_comment(user, idea_id, data.get("body"),
-                                    _int_or_none(data, "parent_id"))
-    db.session.commit()
+    with transaction():
+        comment = comments.post_comment(user, idea_id, data.get("body"),
+                                        _int_or_none(data, "parent_id"))
     return comment_json(comment), 201
 
 
@@ -194,8 +195,8 @@ operation("/ideas/{id}/updates", "post", "A creator's update on their idea (show
 @limiter.limit(ratelimits.POSTING)
 def create_update(idea_id: int):
     user = require_caller()
-    comment = comments.post_update(user, idea_id, json_body().get("body"))
-    db.session.commit()
+    with transaction():
+        comment = comments.post_update(user, idea_id, json_body().get("body"))
     return comment_json(comment), 201
 
 
@@ -210,8 +211,8 @@ operation("/comments/{id}", "patch", "Edit one's comment (the previous text is k
 @limiter.limit(ratelimits.POSTING)
 def edit_comment(comment_id: int):
     user = require_caller()
-    comment = comments.edit_comment(user, comment_id, json_body().get("body"))
-    db.session.commit()
+    with transaction():
+        comment = comments.edit_comment(user, comment_id, json_body().get("body"))
     return comment_json(comment)
 
 
@@ -223,8 +224,8 @@ operation("/comments/{id}", "delete", "Delete a comment (its author or a moderat
 
 @bp.delete("/comments/<int:comment_id>")
 def delete_comment(comment_id: int):
-    comments.delete_comment(require_caller(), comment_id)
-    db.session.commit()
+    with transaction():
+        comments.delete_comment(require_caller(), comment_id)
     return "", 204
 
 
@@ -256,8 +257,8 @@ def report_comment(comment_id: int):
     user = require_caller()
     data = _json_or_empty()
     reason = data.get("reason")
-    report = comments.report_comment(user, comment_id, "" if reason is None else reason)
-    db.session.commit()
+    with transaction():
+        report = comments.report_comment(user, comment_id, "" if reason is None else reason)
     return {"id": report.id, "comment_id": report.comment_id, "reason": report.reason,
             "created_at": _iso(report.created_at)}, 201
 
@@ -273,7 +274,7 @@ operation("/ideas/{id}/resubmit", "post", "Start a new draft from one's expired 
 @bp.post("/ideas/<int:idea_id>/resubmit")
 @limiter.limit(ratelimits.POSTING)
 def resubmit_idea(idea_id: int):
-    new = milestones.resubmit_expired(require_caller(), idea_id)
-    db.session.commit()
+    with transaction():
+        new = milestones.resubmit_expired(require_caller(), idea_id)
     return {"id": new.id, "status": new.status, "title": new.title,
             "resubmitted_from_id": new.resubmitted_from_id}, 201

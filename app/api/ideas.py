@@ -18,6 +18,7 @@ from app.extensions import db, limiter
 from app.models import Consent, Idea, IdeaCreator, IdeaImage
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
+from app.transaction import transaction
 
 
 # --- shapes ---------------------------------------------------------------------------------
@@ -154,10 +155,10 @@ def create_idea():
     user = require_caller()
     data = json_body()
     try:
-        idea = idea_service.create_draft(user, _idea_fields(data))
+        with transaction():
+            idea = idea_service.create_draft(user, _idea_fields(data))
     except Invalid as error:
         raise _api_errors(error) from None
-    db.session.commit()
     return _fresh(idea.id, user), 201, {"Location": url_for("api.get_idea", idea_id=idea.id)}
 
 
@@ -184,10 +185,10 @@ def patch_idea(idea_id: int):
     user = require_caller()
     data = json_body()
     try:
-        idea_service.update_idea(user, idea_id, _idea_fields(data))
+        with transaction():
+            idea_service.update_idea(user, idea_id, _idea_fields(data))
     except Invalid as error:
         raise _api_errors(error) from None
-    db.session.commit()
     return _fresh(idea_id, user)
 
 
@@ -198,8 +199,8 @@ operation("/ideas/{id}", "delete", "Delete a draft (its owner)",
 
 @bp.delete("/ideas/<int:idea_id>")
 def delete_idea(idea_id: int):
-    idea_service.delete_draft(require_caller(), idea_id)
-    db.session.commit()
+    with transaction():
+        idea_service.delete_draft(require_caller(), idea_id)
     return "", 204
 
 
@@ -215,8 +216,8 @@ def withdraw_idea(idea_id: int):
     reason = _optional_body().get("reason")
     if reason is not None and not isinstance(reason, str):
         raise Invalid({"reason": "Must be a string."})
-    idea_service.withdraw_idea(user, idea_id, reason)
-    db.session.commit()
+    with transaction():
+        idea_service.withdraw_idea(user, idea_id, reason)
     return _fresh(idea_id, user)
 
 
@@ -240,8 +241,8 @@ def upload_image(idea_id: int):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid({"file": "Send the image as the multipart field `file`."})
-    image = idea_service.add_image(user, idea_id, upload.read())
-    db.session.commit()
+    with transaction():
+        image = idea_service.add_image(user, idea_id, upload.read())
     return {"id": image.id, "urls": image_urls(image)}, 201
 
 
@@ -252,8 +253,8 @@ operation("/ideas/{id}/images/{image_id}", "delete", "Remove an image",
 
 @bp.delete("/ideas/<int:idea_id>/images/<int:image_id>")
 def delete_image(idea_id: int, image_id: int):
-    idea_service.delete_image(require_caller(), idea_id, image_id)
-    db.session.commit()
+    with transaction():
+        idea_service.delete_image(require_caller(), idea_id, image_id)
     return "", 204
 
 
@@ -270,8 +271,8 @@ def move_image(idea_id: int, image_id: int):
     position = json_body().get("position")
     if isinstance(position, bool) or not isinstance(position, int) or position < 0:
         raise Invalid({"position": "A whole number, 0 for the cover."})
-    idea_service.move_image(user, idea_id, image_id, position)
-    db.session.commit()
+    with transaction():
+        idea_service.move_image(user, idea_id, image_id, position)
     return _fresh(idea_id, user)
 
 
@@ -292,9 +293,9 @@ operation("/ideas/{id}/creators", "post", "Invite a co-creator with a revenue sh
 def invite_creator(idea_id: int):
     user = require_caller()
     data = json_body()
-    creator = idea_service.invite_co_creator(user, idea_id, data.get("email"),
-                                             data.get("share_bps"))
-    db.session.commit()
+    with transaction():
+        creator = idea_service.invite_co_creator(user, idea_id, data.get("email"),
+                                                 data.get("share_bps"))
     return creator_json(creator), 201
 
 
@@ -309,8 +310,8 @@ operation("/ideas/{id}/creators/{user_id}", "patch", "Change a co-creator's shar
 @bp.patch("/ideas/<int:idea_id>/creators/<int:user_id>")
 def change_share(idea_id: int, user_id: int):
     user = require_caller()
-    idea_service.change_share(user, idea_id, user_id, json_body().get("share_bps"))
-    db.session.commit()
+    with transaction():
+        idea_service.change_share(user, idea_id, user_id, json_body().get("share_bps"))
     return _fresh(idea_id, user)
 
 
@@ -322,8 +323,8 @@ operation("/ideas/{id}/creators/{user_id}", "delete", "Remove a co-creator (the 
 
 @bp.delete("/ideas/<int:idea_id>/creators/<int:user_id>")
 def remove_creator(idea_id: int, user_id: int):
-    idea_service.remove_co_creator(require_caller(), idea_id, user_id)
-    db.session.commit()
+    with transaction():
+        idea_service.remove_co_creator(require_caller(), idea_id, user_id)
     return "", 204
 
 
@@ -343,8 +344,8 @@ operation("/ideas/{id}/consent", "post", "A creator consents to the current agre
 def consent(idea_id: int):
     user = require_caller()
     data = json_body()
-    row = idea_service.consent(user, idea_id, data.get("agreement_version"), **_client())
-    db.session.commit()
+    with transaction():
+        row = idea_service.consent(user, idea_id, data.get("agreement_version"), **_client())
     return consent_json(row), 201
 
 
@@ -362,10 +363,10 @@ def submit(idea_id: int):
     user = require_caller()
     data = json_body()
     try:
-        idea_service.submit_idea(user, idea_id, data.get("agreement_version"), **_client())
+        with transaction():
+            idea_service.submit_idea(user, idea_id, data.get("agreement_version"), **_client())
     except Invalid as error:
         raise _api_errors(error) from None
-    db.session.commit()
     return _fresh(idea_id, user)
 
 
@@ -384,8 +385,8 @@ operation("/ideas/{id}/moderation", "post", "Moderate a submitted idea",
 def moderate(idea_id: int):
     user = require_caller()
     data = json_body()
-    moderation_service.decide(user, idea_id, data.get("decision"), data.get("reason"))
-    db.session.commit()
+    with transaction():
+        moderation_service.decide(user, idea_id, data.get("decision"), data.get("reason"))
     return _fresh(idea_id, user)
 
 
@@ -400,8 +401,8 @@ operation("/ideas/{id}/hide", "post", "Hide an idea from everyone but its creato
 @bp.post("/ideas/<int:idea_id>/hide")
 def hide(idea_id: int):
     user = require_caller()
-    moderation_service.hide_idea(user, idea_id, json_body().get("reason"))
-    db.session.commit()
+    with transaction():
+        moderation_service.hide_idea(user, idea_id, json_body().get("reason"))
     return _fresh(idea_id, user)
 
 
@@ -413,8 +414,8 @@ operation("/ideas/{id}/unhide", "post", "Show a hidden idea again", body=_REASON
 @bp.post("/ideas/<int:idea_id>/unhide")
 def unhide(idea_id: int):
     user = require_caller()
-    moderation_service.unhide_idea(user, idea_id, _optional_body().get("reason"))
-    db.session.commit()
+    with transaction():
+        moderation_service.unhide_idea(user, idea_id, _optional_body().get("reason"))
     return _fresh(idea_id, user)
 
 
@@ -431,9 +432,9 @@ operation("/ideas/{id}/merge", "post", "Merge this duplicate into another idea (
 def merge(idea_id: int):
     user = require_caller()
     data = json_body()
-    target = moderation_service.merge_ideas(user, idea_id, data.get("target_id"),
-                                            data.get("reason"))
-    db.session.commit()
+    with transaction():
+        target = moderation_service.merge_ideas(user, idea_id, data.get("target_id"),
+                                                data.get("reason"))
     return _fresh(target.id, user)
 
 
@@ -445,8 +446,8 @@ operation("/moderation/users/{id}/block", "post", "Block an account (moderators;
 
 @bp.post("/moderation/users/<int:user_id>/block")
 def block_user(user_id: int):
-    user = moderation_service.block_user(require_caller(), user_id, json_body().get("reason"))
-    db.session.commit()
+    with transaction():
+        user = moderation_service.block_user(require_caller(), user_id, json_body().get("reason"))
     return {"id": user.id, "blocked": True}
 
 
@@ -457,9 +458,9 @@ operation("/moderation/users/{id}/unblock", "post", "Unblock an account", body=_
 
 @bp.post("/moderation/users/<int:user_id>/unblock")
 def unblock_user(user_id: int):
-    user = moderation_service.unblock_user(require_caller(), user_id,
-                                           _optional_body().get("reason"))
-    db.session.commit()
+    with transaction():
+        user = moderation_service.unblock_user(require_caller(), user_id,
+                                               _optional_body().get("reason"))
     return {"id": user.id, "blocked": False}
 
 

@@ -20,6 +20,7 @@ from app.models import Agreement, Product, User
 from app.models.ledger import LedgerEntry, LedgerTransaction, Payout, Sale
 from app.services import agreements as agreement_service
 from app.services import ledger as ledger_service
+from app.transaction import transaction
 
 
 # --- serialisation ------------------------------------------------------------------------------
@@ -199,9 +200,9 @@ def record_sale():
             fields[name] = problem
     if fields:
         raise Invalid(fields)
-    result = ledger_service.record_sale(user, data["product_id"], data["period"], data["units"],
-                                        amount, currency, data["external_ref"])
-    db.session.commit()
+    with transaction():
+        result = ledger_service.record_sale(user, data["product_id"], data["period"], data["units"],
+                                            amount, currency, data["external_ref"])
     return sale_result_json(result), 201 if result.created else 200
 
 
@@ -261,9 +262,9 @@ def record_payout():
         fields["amount"] = "The amount must be a positive integer number of minor units."
     if fields:
         raise Invalid(fields)
-    result = ledger_service.record_payout(user, data["user_id"], amount, currency,
-                                          data["reference"])
-    db.session.commit()
+    with transaction():
+        result = ledger_service.record_payout(user, data["user_id"], amount, currency,
+                                              data["reference"])
     payout = result.payout
     body = payout_json(payout)
     body["balance"] = money(ledger_service.payable_balance(payout.user_id, payout.currency),
@@ -359,9 +360,9 @@ def reverse_transaction(transaction_id: int):
     user = require_caller()
     permissions.require(user, "record_sale")
     data = json_body()
-    transaction = ledger_service.reverse_transaction(user, transaction_id, data.get("reason"))
-    db.session.commit()
-    transaction = db.session.scalar(
-        select(LedgerTransaction).where(LedgerTransaction.id == transaction.id).options(
+    with transaction():
+        reversal = ledger_service.reverse_transaction(user, transaction_id, data.get("reason"))
+    reversal = db.session.scalar(
+        select(LedgerTransaction).where(LedgerTransaction.id == reversal.id).options(
             selectinload(LedgerTransaction.entries).selectinload(LedgerEntry.account)))
-    return transaction_json(transaction), 201
+    return transaction_json(reversal), 201

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models.review import AXES, DECISIONS, Review, ReviewBatch, ReviewItem
 from app.services import review as review_service
 from app.services.review import Aggregate, json_number
+from app.transaction import transaction
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -113,8 +114,8 @@ def open_review_batch():
             parsed = None
     elif closes_on is not None:
         parsed = None
-    batch = review_service.open_batch(user, data.get("name"), parsed)
-    db.session.commit()
+    with transaction():
+        batch = review_service.open_batch(user, data.get("name"), parsed)
     return batch_json(batch, _batch_items(batch)), 201
 
 
@@ -155,8 +156,8 @@ operation("/review-batches/{batch_id}/close", "post",
 
 @bp.post("/review-batches/<int:batch_id>/close")
 def close_review_batch(batch_id: int):
-    batch = review_service.close_batch(require_caller(), batch_id)
-    db.session.commit()
+    with transaction():
+        batch = review_service.close_batch(require_caller(), batch_id)
     return batch_json(batch)
 
 
@@ -169,8 +170,8 @@ operation("/review-batches/{batch_id}/publish", "post",
 
 @bp.post("/review-batches/<int:batch_id>/publish")
 def publish_review_batch(batch_id: int):
-    batch = review_service.publish_batch(require_caller(), batch_id)
-    db.session.commit()
+    with transaction():
+        batch = review_service.publish_batch(require_caller(), batch_id)
     return batch_json(batch, _batch_items(batch))
 
 
@@ -228,8 +229,8 @@ def assign_idea_reviewer(idea_id: int):
     data = json_body() if request.get_data() else {}
     reviewer_id = _int_field(data, "reviewer_id", required=False)
     reviewer_id = user.id if reviewer_id is None else reviewer_id
-    assignment, created = review_service.assign_reviewer(user, idea_id, reviewer_id)
-    db.session.commit()
+    with transaction():
+        assignment, created = review_service.assign_reviewer(user, idea_id, reviewer_id)
     return {"idea_id": idea_id, "reviewer_id": assignment.reviewer_id,
             "assigned_by": assignment.assigned_by_id}, 201 if created else 200
 
@@ -241,8 +242,8 @@ operation("/ideas/{idea_id}/reviewers/{user_id}", "delete",
 
 @bp.delete("/ideas/<int:idea_id>/reviewers/<int:user_id>")
 def unassign_idea_reviewer(idea_id: int, user_id: int):
-    review_service.unassign_reviewer(require_caller(), idea_id, user_id)
-    db.session.commit()
+    with transaction():
+        review_service.unassign_reviewer(require_caller(), idea_id, user_id)
     return "", 204
 
 
@@ -264,9 +265,9 @@ operation("/ideas/{idea_id}/scores", "put",
 def put_scores(idea_id: int):
     user = require_caller()
     data = json_body()
-    review = review_service.score_idea(user, idea_id, {axis: data.get(axis) for axis in AXES},
-                                       data.get("rationale"))
-    db.session.commit()
+    with transaction():
+        review = review_service.score_idea(user, idea_id, {axis: data.get(axis) for axis in AXES},
+                                           data.get("rationale"))
     return review_json(review)
 
 
@@ -299,8 +300,8 @@ operation("/ideas/{idea_id}/decision", "post",
 def post_decision(idea_id: int):
     user = require_caller()
     data = json_body()
-    item = review_service.decide(user, idea_id, data.get("decision"), data.get("message"))
-    db.session.commit()
+    with transaction():
+        item = review_service.decide(user, idea_id, data.get("decision"), data.get("message"))
     return {"idea_id": item.idea_id, "batch_id": item.batch_id, "decision": item.decision,
             "message": item.decision_message, "decided_at": item.decided_at.isoformat(),
             "published": False}

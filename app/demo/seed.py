@@ -536,14 +536,29 @@ def _refresh_trending() -> None:
 
 # --- review: batches, scores, decisions, publication, products -----------------------------------
 
+def _to_market(decided: list[Idea], targets: dict[int, str], admin: User, now: datetime) -> None:
+    """Approved ideas whose demo state is later move on through production to the shop."""
+    for idea in decided:
+        if targets[idea.id] in ("in_production", "on_sale"):
+            _at(events.transition(admin, idea, "in_production", "production_started",
+                                  reason="Tooling ordered; first run planned."),
+                now - timedelta(days=15))
+            events.audit(admin, "idea.status", idea, before={"status": "approved"},
+                         after={"status": "in_production"})
+        if targets[idea.id] == "on_sale":
+            _at(events.transition(admin, idea, "on_sale", "on_sale",
+                                  reason="Now available in our online shop."),
+                now - timedelta(days=5))
+            events.audit(admin, "idea.status", idea, before={"status": "in_production"},
+                         after={"status": "on_sale"})
+
+
 def _review(ideas: list[Idea], plan: tuple[str, ...], staff: dict[str, User], now: datetime,
             rng: random.Random) -> None:
     """Take the qualified ideas through the real review services: batch A decided and published
     (approved ideas become products), batch B still in review; on-hold ideas wait."""
-    try:
-        from app.services import review
-    except ImportError:  # pragma: no cover - the review area provides it
-        return
+    from app.services import review
+
     admin, reviewers = staff["admin"], (staff["reviewer1"], staff["reviewer2"])
     targets = {idea.id: state.partition("+")[0] for idea, state in zip(ideas, plan)}
     decided = [i for i in ideas if targets[i.id] in DECIDED]
@@ -582,19 +597,7 @@ def _review(ideas: list[Idea], plan: tuple[str, ...], staff: dict[str, User], no
         _score(review, reviewers[0], in_review[0], (3, 2, 2, 3))
     for idea in waiting:
         idea.status = "qualified"
-    for idea in decided:
-        if targets[idea.id] in ("in_production", "on_sale"):
-            _at(events.transition(admin, idea, "in_production", "production_started",
-                                  reason="Tooling ordered; first run planned."),
-                now - timedelta(days=15))
-            events.audit(admin, "idea.status", idea, before={"status": "approved"},
-                         after={"status": "in_production"})
-        if targets[idea.id] == "on_sale":
-            _at(events.transition(admin, idea, "on_sale", "on_sale",
-                                  reason="Now available in our online shop."),
-                now - timedelta(days=5))
-            events.audit(admin, "idea.status", idea, before={"status": "in_production"},
-                         after={"status": "on_sale"})
+    _to_market(decided, targets, admin, now)
     # "Recently approved" shows the latest step of each: on sale, in production, approved.
     for idea in decided:
         idea.updated_at = now - timedelta(days={"on_sale": 5, "in_production": 15}.get(

@@ -2,7 +2,6 @@
 an expired idea. Forms post here and come back to the idea page with a message."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -10,19 +9,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import lifecycle, permissions, ratelimits
-from app.errors import Conflict, Forbidden, Invalid, Unauthorized
+from app.errors import Forbidden, Unauthorized
 from app.extensions import db, limiter
 from app.ideas import bp
-from app.ideas.engagement_forms import (SUPPORT_CURRENCIES, ActionForm, CommentForm,
-                                        EditCommentForm, ReportForm, SupportForm, UpdateForm)
+from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
+                                        SupportForm, UpdateForm)
 from app.models import Comment, Idea
 from app.services import comments, follows, milestones, supports
+from app.transaction import perform
 from app.web import page_arg
 
 COMMENTS_PER_PAGE = 30
 
 
-# --- template helpers: what the idea page's partials need -----------------------------------
+# --- what the idea page's partials show (computed here: templates run no queries) ---------
 
 def _support_block(idea: Idea) -> str | None:
     """Why the current user may not support the idea (a code), or None when they may."""
@@ -35,26 +35,20 @@ def _support_block(idea: Idea) -> str | None:
     return None
 
 
-def _idea_comments(idea: Idea) -> comments.CommentPage:
-    """The discussion page shown under the idea (threads with replies, constant queries)."""
-    return comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
-
-
-def _discussion_open(idea: Idea) -> bool:
-    return idea.status in lifecycle.PUBLIC and not idea.hidden
-
-
-@bp.app_context_processor
-def _engagement_helpers() -> dict[str, Any]:
+def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
+    """The context of templates/ideas/_support.html and _comments.html for the current user:
+    their support and whether they may give one, whether they follow the idea, and the page of
+    the discussion asked for (none when the discussion is not shown)."""
+    viewer_support = supports.support_of(current_user, idea.id)
+    discussion_open = idea.status in lifecycle.PUBLIC and not idea.hidden
     return {
-        "idea_comments": _idea_comments,
-        "discussion_open": _discussion_open,
-        "support_block": _support_block,
-        "viewer_support_of": lambda idea: supports.support_of(current_user, idea.id),
-        "is_following": lambda idea: follows.is_following(current_user, idea.id),
-        "support_currencies": SUPPORT_CURRENCIES,
-        "is_creator_of": lambda idea: permissions.is_creator(current_user, idea),
-        "may_moderate": lambda: permissions.can(current_user, "moderate"),
+        "viewer_support": viewer_support,
+        "support_block": _support_block(idea) if viewer_support is None else None,
+        "is_following": current_user.is_authenticated and not is_creator
+        and follows.is_following(current_user, idea.id),
+        "discussion_open": discussion_open,
+        "thread": comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
+        if discussion_open else None,
     }
 
 
@@ -68,32 +62,6 @@ def _sign_in_first(idea_id: int):
     """A visitor posting a form is sent to sign in, then back to the idea (not to the POST)."""
     flash(_("Please sign in first."), "info")
     return redirect(url_for("accounts.login", next=url_for("ideas.detail", idea_id=idea_id)))
-
-
-def _flash_form_errors(form) -> None:
-    for field_name, errors in form.errors.items():
-        label = getattr(getattr(form, field_name, None), "label", None)
-        for error in errors:
-            flash(f"{label.text}: {error}" if label and field_name != "csrf_token" else error,
-                  "error")
-
-
-def _perform(idea_id: int, anchor: str, action: Callable[[], Any], done: str | None):
-    """Run a service call; commit and say `done`, or roll back and say why not."""
-    try:
-        action()
-    except (Conflict, Forbidden, Invalid) as error:
-        db.session.rollback()
-        if isinstance(error, Invalid) and error.fields:
-            for message in error.fields.values():
-                flash(message, "error")
-        else:
-            flash(error.message, "error")
-        return _back(idea_id, anchor)
-    db.session.commit()
-    if done:
-        flash(done, "success")
-    return _back(idea_id, anchor)
 
 
 def _comment_or_404(comment_id: int) -> Comment:
@@ -114,12 +82,9 @@ def support(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = SupportForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id)
-    return _perform(idea_id, "support",
-                    lambda: supports.support_idea(current_user, idea_id, form.answers()),
-                    _("Thank you for supporting this idea!"))
+    perform(lambda: supports.support_idea(current_user, idea_id, form.answers()),
+            validate=form, done=_("Thank you for supporting this idea!"))
+    return _back(idea_id)
 
 
 @bp.post("/ideas/<int:idea_id>/support/withdraw")
@@ -127,13 +92,9 @@ def support(idea_id: int):
 def withdraw_support(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id)
-    return _perform(idea_id, "support",
-                    lambda: supports.withdraw_support(current_user, idea_id),
-                    _("Your support was withdrawn."))
+    perform(lambda: supports.withdraw_support(current_user, idea_id),
+            validate=ActionForm(), done=_("Your support was withdrawn."))
+    return _back(idea_id)
 
 
 # --- follow --------------------------------------------------------------------------------
@@ -142,20 +103,18 @@ def withdraw_support(idea_id: int):
 def follow(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _perform(idea_id, "support", lambda: follows.follow_idea(current_user, idea_id),
-                    _("You follow this idea: you will hear about its milestones and updates."))
+    perform(lambda: follows.follow_idea(current_user, idea_id), validate=ActionForm(),
+            done=_("You follow this idea: you will hear about its milestones and updates."))
+    return _back(idea_id)
 
 
 @bp.post("/ideas/<int:idea_id>/unfollow")
 def unfollow(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _perform(idea_id, "support", lambda: follows.unfollow_idea(current_user, idea_id),
-                    _("You no longer follow this idea."))
+    perform(lambda: follows.unfollow_idea(current_user, idea_id), validate=ActionForm(),
+            done=_("You no longer follow this idea."))
+    return _back(idea_id)
 
 
 # --- discussion ----------------------------------------------------------------------------
@@ -166,19 +125,9 @@ def post_comment(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = CommentForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id, "comments")
-    created: list[Comment] = []
-
-    def act() -> None:
-        created.append(comments.post_comment(current_user, idea_id, form.body.data,
-                                             form.parent()))
-
-    response = _perform(idea_id, "comments", act, None)
-    if created:
-        return _back(idea_id, f"comment-{created[0].id}")
-    return response
+    posted = perform(lambda: comments.post_comment(current_user, idea_id, form.body.data,
+                                                   form.parent()), validate=form)
+    return _back(idea_id, f"comment-{posted.value.id}" if posted else "comments")
 
 
 @bp.post("/ideas/<int:idea_id>/updates")
@@ -187,12 +136,9 @@ def post_update(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = UpdateForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(idea_id, "comments")
-    return _perform(idea_id, "comments",
-                    lambda: comments.post_update(current_user, idea_id, form.body.data),
-                    _("Your update was posted; followers and supporters are told."))
+    perform(lambda: comments.post_update(current_user, idea_id, form.body.data), validate=form,
+            done=_("Your update was posted; followers and supporters are told."))
+    return _back(idea_id, "comments")
 
 
 @bp.post("/comments/<int:comment_id>/edit")
@@ -201,13 +147,11 @@ def edit_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not current_user.is_authenticated:
         return _sign_in_first(comment.idea_id)
+    back = _back(comment.idea_id, f"comment-{comment.id}")
     form = EditCommentForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(comment.idea_id, f"comment-{comment.id}")
-    return _perform(comment.idea_id, f"comment-{comment.id}",
-                    lambda: comments.edit_comment(current_user, comment_id, form.body.data),
-                    _("Your comment was updated."))
+    perform(lambda: comments.edit_comment(current_user, comment_id, form.body.data),
+            validate=form, done=_("Your comment was updated."))
+    return back
 
 
 @bp.post("/comments/<int:comment_id>/delete")
@@ -215,11 +159,10 @@ def delete_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not current_user.is_authenticated:
         return _sign_in_first(comment.idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _perform(comment.idea_id, f"comment-{comment.id}",
-                    lambda: comments.delete_comment(current_user, comment_id),
-                    _("The comment was deleted."))
+    back = _back(comment.idea_id, f"comment-{comment.id}")
+    perform(lambda: comments.delete_comment(current_user, comment_id), validate=ActionForm(),
+            done=_("The comment was deleted."))
+    return back
 
 
 @bp.post("/comments/<int:comment_id>/report")
@@ -228,14 +171,11 @@ def report_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not current_user.is_authenticated:
         return _sign_in_first(comment.idea_id)
+    back = _back(comment.idea_id, f"comment-{comment.id}")
     form = ReportForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back(comment.idea_id, f"comment-{comment.id}")
-    return _perform(comment.idea_id, f"comment-{comment.id}",
-                    lambda: comments.report_comment(current_user, comment_id,
-                                                    form.reason.data or ""),
-                    _("Thank you: moderators will look at this comment."))
+    perform(lambda: comments.report_comment(current_user, comment_id, form.reason.data or ""),
+            validate=form, done=_("Thank you: moderators will look at this comment."))
+    return back
 
 
 @bp.get("/comments/<int:comment_id>/history")
@@ -253,15 +193,10 @@ def comment_history(comment_id: int):
 def resubmit_expired(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        new = milestones.resubmit_expired(current_user, idea_id)
-    except (Conflict, Forbidden) as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    new = perform(lambda: milestones.resubmit_expired(current_user, idea_id),
+                  validate=ActionForm(),
+                  done=_("A new draft was created from your expired idea. Edit it and submit "
+                         "it again."))
+    if not new:
         return _back(idea_id)
-    db.session.commit()
-    flash(_("A new draft was created from your expired idea. Edit it and submit it again."),
-          "success")
-    return redirect(url_for("ideas.detail", idea_id=new.id))
+    return redirect(url_for("ideas.detail", idea_id=new.value.id))

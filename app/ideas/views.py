@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, \
-    send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,15 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import lifecycle, permissions, ratelimits
-from app.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge
+from app.errors import Conflict, Forbidden
 from app.extensions import db, limiter
 from app.ideas import bp
-from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
-                             ShareForm, WithdrawForm)
+from app.ideas.engagement import idea_page_parts
+from app.ideas.forms import ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm, ShareForm, WithdrawForm
 from app.images import OUTPUT_EXTENSION
 from app.models import Idea, IdeaImage
 from app.models.base import is_row_id
 from app.services import ideas as idea_service
+from app.services import review as review_service
+from app.transaction import perform
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
 PUBLIC_IMAGE_MAX_AGE = 365 * 24 * 3600  # keys are random and files never change
@@ -48,48 +49,9 @@ def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _apply_errors(form, error: DomainError) -> None:
-    """Show a service's refusal: field errors on their fields, the rest as a message."""
-    db.session.rollback()
-    fields = getattr(error, "fields", None) or {}
-    for name, message in fields.items():
-        field = getattr(form, name, None) if form is not None else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
-    if not fields:
-        flash(error.message, "error")
-
-
-def _flash_errors(form) -> None:
-    for name, errors in form.errors.items():
-        field = getattr(form, name, None)
-        label = field.label.text if field is not None and name != "csrf_token" else None
-        for message in errors:
-            flash(f"{label}: {message}" if label else message, "error")
-
-
 def _client() -> dict[str, str]:
     return {"ip_address": request.remote_addr or "",
             "user_agent": request.user_agent.string or ""}
-
-
-def _perform(action, done: str | None, form=None):
-    """Run a service call: commit and say `done`, or roll back and say why not.
-    Returns True when it succeeded."""
-    if form is not None and not form.validate_on_submit():
-        _flash_errors(form)
-        return False
-    try:
-        action()
-    except (Conflict, Invalid, TooLarge, Forbidden) as error:
-        _apply_errors(None, error)
-        return False
-    db.session.commit()
-    if done:
-        flash(done, "success")
-    return True
 
 
 def _to_edit(idea_id: int, anchor: str | None = None):
@@ -129,15 +91,11 @@ def new():
     form = IdeaForm()
     form.set_categories(idea_service.categories())
     if form.validate_on_submit():
-        try:
-            idea = idea_service.create_draft(current_user, form.values())
-        except Invalid as error:
-            _apply_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your draft is saved. Add pictures and co-creators, then submit it when it "
-                    "is ready."), "success")
-            return _to_edit(idea.id)
+        created = perform(lambda: idea_service.create_draft(current_user, form.values()),
+                          form=form, done=_("Your draft is saved. Add pictures and co-creators, "
+                                            "then submit it when it is ready."))
+        if created:
+            return _to_edit(created.value.id)
     status = 422 if request.method == "POST" else 200
     return render_template("ideas/new.html", form=form, similar=None), status
 
@@ -162,15 +120,10 @@ def edit(idea_id: int):
         form.emotion.data = idea.insight_emotion
         form.purpose.data = idea.insight_purpose
     elif form.validate_on_submit():
-        try:
-            idea_service.update_idea(current_user, idea.id, form.values())
-        except (Invalid, Conflict) as error:
-            _apply_errors(form, error)
-            idea = idea_service.get_visible(_viewer(), idea_id)
-        else:
-            db.session.commit()
-            flash(_("Your changes are saved."), "success")
-            return _to_edit(idea.id)
+        if perform(lambda: idea_service.update_idea(current_user, idea_id, form.values()),
+                   form=form, done=_("Your changes are saved.")):
+            return _to_edit(idea_id)
+        idea = idea_service.get_visible(_viewer(), idea_id)
     status = 422 if request.method == "POST" else 200
     return render_template("ideas/edit.html", form=form, **_editing_context(idea)), status
 
@@ -189,8 +142,8 @@ def similar():
 
 @bp.post("/ideas/<int:idea_id>/delete")
 def delete(idea_id: int):
-    if _perform(lambda: idea_service.delete_draft(current_user, idea_id),
-                _("The draft was deleted."), ActionForm()):
+    if perform(lambda: idea_service.delete_draft(current_user, idea_id),
+               validate=ActionForm(), done=_("The draft was deleted.")):
         return redirect(url_for("accounts.dashboard"))
     return redirect(url_for("ideas.detail", idea_id=idea_id))
 
@@ -198,8 +151,8 @@ def delete(idea_id: int):
 @bp.post("/ideas/<int:idea_id>/withdraw")
 def withdraw(idea_id: int):
     form = WithdrawForm()
-    _perform(lambda: idea_service.withdraw_idea(current_user, idea_id, form.reason.data),
-             _("Your idea was withdrawn."), form)
+    perform(lambda: idea_service.withdraw_idea(current_user, idea_id, form.reason.data),
+            validate=form, done=_("Your idea was withdrawn."))
     return redirect(url_for("ideas.detail", idea_id=idea_id))
 
 
@@ -209,8 +162,8 @@ def withdraw(idea_id: int):
 @limiter.limit(ratelimits.POSTING)
 def upload_image(idea_id: int):
     form = ImageForm()
-    _perform(lambda: idea_service.add_image(current_user, idea_id, form.file.data.read()),
-             _("The picture was added."), form)
+    perform(lambda: idea_service.add_image(current_user, idea_id, form.file.data.read()),
+            validate=form, done=_("The picture was added."))
     return _to_edit(idea_id, "images")
 
 
@@ -225,14 +178,15 @@ def move_image(idea_id: int, image_id: int, move: str):
         idea_service.move_image(current_user, idea_id, image_id,
                                 index - 1 if move == "left" else index + 1)
 
-    _perform(act, _("This picture is now the cover.") if move == "cover" else None, ActionForm())
+    perform(act, validate=ActionForm(),
+            done=_("This picture is now the cover.") if move == "cover" else None)
     return _to_edit(idea_id, "images")
 
 
 @bp.post("/ideas/<int:idea_id>/images/<int:image_id>/delete")
 def delete_image(idea_id: int, image_id: int):
-    _perform(lambda: idea_service.delete_image(current_user, idea_id, image_id),
-             _("The picture was removed."), ActionForm())
+    perform(lambda: idea_service.delete_image(current_user, idea_id, image_id),
+            validate=ActionForm(), done=_("The picture was removed."))
     return _to_edit(idea_id, "images")
 
 
@@ -263,30 +217,30 @@ def image(key: str, size: str):
 @bp.post("/ideas/<int:idea_id>/creators")
 def invite(idea_id: int):
     form = InviteForm()
-    _perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
-                                                    form.share_bps.data),
-             _("The invitation was sent. They must accept the agreement and their share "
-               "before you can submit."), form)
+    perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
+                                                   form.share_bps.data),
+            validate=form, done=_("The invitation was sent. They must accept the agreement and "
+                                  "their share before you can submit."))
     return _to_edit(idea_id, "co-creators")
 
 
 @bp.post("/ideas/<int:idea_id>/creators/<int:user_id>/share")
 def change_share(idea_id: int, user_id: int):
     form = ShareForm()
-    _perform(lambda: idea_service.change_share(current_user, idea_id, user_id,
-                                               form.share_bps.data),
-             _("The split was changed. Everyone whose share changed must accept it again."),
-             form)
+    perform(lambda: idea_service.change_share(current_user, idea_id, user_id,
+                                              form.share_bps.data),
+            validate=form, done=_("The split was changed. Everyone whose share changed must "
+                                  "accept it again."))
     return _to_edit(idea_id, "co-creators")
 
 
 @bp.post("/ideas/<int:idea_id>/creators/<int:user_id>/remove")
 def remove_creator(idea_id: int, user_id: int):
     leaving = current_user.is_authenticated and user_id == current_user.id
-    ok = _perform(lambda: idea_service.remove_co_creator(current_user, idea_id, user_id),
-                  _("You left this idea.") if leaving else _("The co-creator was removed."),
-                  ActionForm())
-    if ok and leaving:
+    removed = perform(lambda: idea_service.remove_co_creator(current_user, idea_id, user_id),
+                      validate=ActionForm(),
+                      done=_("You left this idea.") if leaving else _("The co-creator was removed."))
+    if removed and leaving:
         return redirect(url_for("accounts.dashboard"))
     return _to_edit(idea_id, "co-creators")
 
@@ -294,9 +248,10 @@ def remove_creator(idea_id: int, user_id: int):
 @bp.post("/ideas/<int:idea_id>/consent")
 def consent(idea_id: int):
     form = ConsentForm()
-    _perform(lambda: idea_service.consent(current_user, idea_id, form.agreement_version.data,
-                                          **_client()),
-             _("Thank you: your consent to the agreement and your share is recorded."), form)
+    perform(lambda: idea_service.consent(current_user, idea_id, form.agreement_version.data,
+                                         **_client()),
+            validate=form,
+            done=_("Thank you: your consent to the agreement and your share is recorded."))
     return redirect(url_for("ideas.detail", idea_id=idea_id, _anchor="creators"))
 
 
@@ -315,25 +270,18 @@ def submit(idea_id: int):
     if request.method == "GET" and agreement is not None:
         form.agreement_version.data = agreement.version
     elif form.validate_on_submit():
-        try:
-            idea_service.submit_idea(current_user, idea.id, form.agreement_version.data,
-                                     **_client())
-        except (Invalid, Conflict) as error:
-            status = error.status
-            fields = getattr(error, "fields", {}) or {}
-            if "agreement_version" in fields:
-                form.accept.errors = [*form.accept.errors, fields["agreement_version"]]
-                db.session.rollback()
-            else:
-                _apply_errors(None, error)
-            idea = idea_service.get_visible(_viewer(), idea_id)
-            agreement = idea_service.current_agreement()
-            form.agreement_version.data = agreement.version if agreement else ""
-        else:
-            db.session.commit()
-            flash(_("Your idea was submitted. A moderator will look at it soon; you will be "
-                    "told the result."), "success")
-            return redirect(url_for("ideas.detail", idea_id=idea.id))
+        submitted = perform(
+            lambda: idea_service.submit_idea(current_user, idea_id, form.agreement_version.data,
+                                             **_client()),
+            form=form, rename={"agreement_version": "accept"},
+            done=_("Your idea was submitted. A moderator will look at it soon; you will be told "
+                   "the result."))
+        if submitted:
+            return redirect(url_for("ideas.detail", idea_id=idea_id))
+        status = submitted.status
+        idea = idea_service.get_visible(_viewer(), idea_id)
+        agreement = idea_service.current_agreement()
+        form.agreement_version.data = agreement.version if agreement else ""
     else:
         status = 422
     return render_template("ideas/submit.html", idea=idea, form=form, agreement=agreement,
@@ -350,11 +298,6 @@ def detail(idea_id: int):
     idea = idea_service.get_visible(viewer, idea_id)
     is_creator = permissions.is_creator(viewer, idea)
     is_staff = permissions.has_role(viewer, "moderator") or permissions.has_role(viewer, "admin")
-    viewer_support = None
-    if viewer is not None:
-        from app.services.supports import support_of
-
-        viewer_support = support_of(viewer, idea.id)
     history = idea_service.events_of(idea)
     if not (is_creator or is_staff):
         history = [e for e in history if e.kind in PUBLIC_REASON_KINDS
@@ -372,7 +315,8 @@ def detail(idea_id: int):
                                    .options(selectinload(Idea.creators)))
         merged_into = target if target and permissions.may_view_idea(viewer, target) else None
     return render_template(
-        "ideas/detail.html", idea=idea, viewer_support=viewer_support, comments=None,
+        "ideas/detail.html", idea=idea, **idea_page_parts(idea, is_creator),
+        review_result=review_service.published_result_for(viewer, idea),
         history=history, event_labels=EVENT_LABELS, public_reason_kinds=PUBLIC_REASON_KINDS,
         is_creator=is_creator, is_staff=is_staff, agreement=agreement, consents=consents,
         my_creator=my_creator, consent_form=ConsentForm(), withdraw_form=WithdrawForm(),

@@ -3,7 +3,7 @@ import, payouts, creators' statements, the ledger browser and its verification).
 view translates HTTP to one service call and back."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from app import permissions
-from app.errors import DomainError, NotFound, Unauthorized
+from app.errors import NotFound, Unauthorized
 from app.extensions import db
 from app.web import page_arg
 from app.ledger import bp
@@ -24,6 +24,7 @@ from app.money import format_amount, is_currency
 from app.services import agreements as agreement_service
 from app.services import ledger as ledger_service
 from app.services.ledger import uploads
+from app.transaction import perform, transaction
 
 PER_PAGE = 50
 PREVIEW_ROWS = 100
@@ -46,23 +47,10 @@ def _page() -> int:
     return page_arg()
 
 
-def _form_errors(form, error: DomainError) -> None:
-    """Put a service's refusal on the form: field errors on their fields, the rest on top."""
-    db.session.rollback()
-    fields = dict(getattr(error, "fields", None) or {})
-    shown = False
-    for name, message in fields.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-            shown = True
-    if not shown:
-        flash(error.message, "error")
-
-
-def _render(template: str, form, **context):
+def _render(template: str, form, refused: bool = False, **context):
     """A form page; a rejected submission answers 422 so it is never mistaken for success."""
-    status = 422 if request.method == "POST" and any(f.errors for f in form) else 200
+    status = 422 if request.method == "POST" and (refused or any(f.errors for f in form)) \
+        else 200
     return render_template(template, form=form, **context), status
 
 
@@ -167,15 +155,13 @@ def new_sale():
         if request.args.get("product_id", "").isdigit():
             form.product_id.data = int(request.args["product_id"])
         form.external_ref.data = new_reference("sale")
+    recorded = None
     if form.validate_on_submit():
-        try:
-            result = ledger_service.record_sale(
-                current_user, form.product_id.data, form.period.data.strip(), form.units.data,
-                form.amount_minor(), form.currency.data, form.external_ref.data.strip())
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
-            db.session.commit()
+        recorded = perform(lambda: ledger_service.record_sale(
+            current_user, form.product_id.data, form.period.data.strip(), form.units.data,
+            form.amount_minor(), form.currency.data, form.external_ref.data.strip()), form=form)
+        if recorded:
+            result = recorded.value
             sale = result.sale
             if result.created:
                 flash(_("Recorded %(ref)s: royalty %(royalty)s posted to %(n)s creators.",
@@ -186,7 +172,7 @@ def new_sale():
                 flash(_("%(ref)s was already recorded with these figures; nothing new was "
                         "posted.", ref=sale.external_ref), "info")
             return redirect(url_for("ledger.finance"))
-    return _render("ledger/sale_form.html", form, tab="new_sale")
+    return _render("ledger/sale_form.html", form, refused=recorded is not None, tab="new_sale")
 
 
 # --------------------------------------------------------------------------- finance: CSV import
@@ -199,12 +185,12 @@ def import_sales():
     errors: list[ledger_service.RowError] = []
     if form.validate_on_submit():
         upload = form.file.data
-        record, parsed = uploads.create_import(current_user, upload.filename or "sales.csv",
-                                               upload.read())
+        with transaction():
+            record, parsed = uploads.create_import(current_user,
+                                                   upload.filename or "sales.csv", upload.read())
         if record is None:
             form.file.errors = [_("The file has no rows.")]
         else:
-            db.session.commit()
             if record.status != "refused":
                 return redirect(url_for("ledger.import_preview", token=record.token))
             errors = parsed.errors
@@ -235,13 +221,9 @@ def import_preview(token: str):
 
 
 def _start_import(record):
-    try:
-        uploads.start_import(current_user, record)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    """Queue the posting job; it starts at the commit (in a worker, or in this process)."""
+    if not perform(lambda: uploads.start_import(current_user, record)):
         return redirect(url_for("ledger.import_job", token=record.token))
-    db.session.commit()  # the job starts now: in this process, or in a worker
     db.session.refresh(record)
     if record.status == "done":
         flash(_("Imported %(file)s: %(created)s sales recorded, %(existing)s already "
@@ -297,15 +279,13 @@ def payouts():
         if is_currency(request.args.get("currency", "")):
             form.currency.data = request.args["currency"]
         form.reference.data = new_reference("payout")
+    recorded = None
     if form.validate_on_submit():
-        try:
-            result = ledger_service.record_payout(current_user, form.user_id.data,
-                                                  form.amount_minor(), form.currency.data,
-                                                  form.reference.data.strip())
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
-            db.session.commit()
+        recorded = perform(lambda: ledger_service.record_payout(
+            current_user, form.user_id.data, form.amount_minor(), form.currency.data,
+            form.reference.data.strip()), form=form)
+        if recorded:
+            result = recorded.value
             payout = result.payout
             if result.created:
                 flash(_("Payout %(ref)s of %(amount)s recorded.", ref=payout.reference,
@@ -323,8 +303,8 @@ def payouts():
         select(Payout, Payout.transaction_id.in_(reversed_ids))
         .options(selectinload(Payout.user), selectinload(Payout.recorded_by))
         .order_by(Payout.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return _render("ledger/payouts.html", form, payouts=rows, page=page, per_page=PER_PAGE,
-                   total=total, tab="payouts")
+    return _render("ledger/payouts.html", form, refused=recorded is not None, payouts=rows,
+                   page=page, per_page=PER_PAGE, total=total, tab="payouts")
 
 
 # --------------------------------------------------------------------------- finance: creators
@@ -401,27 +381,18 @@ def reverse(transaction_id: int):
     if not form.validate_on_submit():
         flash(_("Say why this transaction is reversed."), "error")
         return redirect(url_for("ledger.ledger"))
-    try:
-        transaction = ledger_service.reverse_transaction(current_user, transaction_id,
-                                                         form.reason.data)
-    except NotFound:
-        abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("ledger.ledger"))
-    db.session.commit()
-    flash(_("Posted reversal #%(n)s.", n=transaction.sequence), "success")
+    reversal = perform(lambda: ledger_service.reverse_transaction(current_user, transaction_id,
+                                                                  form.reason.data))
+    if reversal:
+        flash(_("Posted reversal #%(n)s.", n=reversal.value.sequence), "success")
     return redirect(url_for("ledger.ledger"))
 
 
-@bp.app_template_filter("plain_money")
 def plain_money(amount_minor: int, currency: str) -> str:
     """Exact decimal text of an amount (for tables where locale formatting would round)."""
     return format_amount(amount_minor, currency)
 
 
-@bp.app_template_filter("percent_bps")
 def percent_bps(bps: int) -> str:
     """Basis points as a percentage with two decimals, exactly: 100 -> "1.00%"."""
     sign = "-" if bps < 0 else ""

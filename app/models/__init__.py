@@ -2,6 +2,7 @@
 from app.models.activity import AuditLog, Notification
 from app.models.agreements import Agreement, Consent
 from app.models.comments import Comment, CommentRevision, Report
+from app.models.jobs import FailedJob, OutboundMail
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
@@ -14,6 +15,7 @@ __all__ = [
     "AuditLog", "Notification",
     "Agreement", "Consent",
     "Comment", "CommentRevision", "Report",
+    "FailedJob", "OutboundMail",
     "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",
     "idea_tags",
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",

@@ -27,7 +27,11 @@ class Notification(db.Model):
     url: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the mail telling of it was actually sent (not queued): set with OutboundMail.sent_at.
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The mail (immediate or digest) that tells of it; a notification is in at most one mail.
+    mail_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_mails.id", ondelete="SET NULL"), index=True)
 
     __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
 

@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import permissions
-from app.extensions import db
 from app.ideas.engagement_forms import ModerationForm
 from app.moderation import bp
 from app.services import comments
+from app.transaction import perform
 
 
 @bp.get("/moderation/reports")
@@ -24,9 +24,8 @@ def _decide(comment_id: int, decide, done: str):
     if not form.validate_on_submit():
         flash(_("The reason is too long."), "error")
         return redirect(url_for("moderation.reports"))
-    decide(current_user, comment_id, (form.reason.data or "").strip() or None)
-    db.session.commit()
-    flash(done, "success")
+    perform(lambda: decide(current_user, comment_id, (form.reason.data or "").strip() or None),
+            done=done)
     return redirect(url_for("moderation.reports"))
 
 

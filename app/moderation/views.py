@@ -2,48 +2,25 @@
 blocking accounts. Moderators and admins only. (Reported comments live in another module.)"""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import permissions
-from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import AuditLog, Idea, User
 from app.moderation import bp
 from app.moderation.forms import DecisionForm, MergeForm, OptionalReasonForm, ReasonForm
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
+from app.transaction import perform
 
 
 def _tabs() -> dict:
     """The moderation tabs; the reported-comments tab appears when its view exists."""
     return {"has_reports": "moderation.reports" in current_app.view_functions}
-
-
-def _perform(action, done: str, form) -> bool:
-    if not form.validate_on_submit():
-        for name, errors in form.errors.items():
-            field = getattr(form, name, None)
-            label = field.label.text if field is not None and name != "csrf_token" else None
-            for message in errors:
-                flash(f"{label}: {message}" if label else message, "error")
-        return False
-    try:
-        action()
-    except (Conflict, Invalid, Forbidden, NotFound) as error:
-        db.session.rollback()
-        fields = getattr(error, "fields", None) or {}
-        for message in fields.values():
-            flash(message, "error")
-        if not fields:
-            flash(error.message, "error")
-        return False
-    db.session.commit()
-    flash(done, "success")
-    return True
 
 
 def _back_to(idea_id: int | None = None):
@@ -84,37 +61,36 @@ def decide(idea_id: int):
     labels = {"publish": _("The idea is published."),
               "needs_changes": _("The idea was sent back to its creators for changes."),
               "reject": _("The idea was rejected.")}
-    _perform(lambda: moderation_service.decide(current_user, idea_id, form.decision.data,
-                                               form.reason.data),
-             labels.get(form.decision.data or "", ""), form)
+    perform(lambda: moderation_service.decide(current_user, idea_id, form.decision.data,
+                                              form.reason.data),
+            validate=form, done=labels.get(form.decision.data or "", ""))
     return _back_to(idea_id)
 
 
 @bp.post("/moderation/ideas/<int:idea_id>/hide")
 def hide(idea_id: int):
     form = ReasonForm()
-    _perform(lambda: moderation_service.hide_idea(current_user, idea_id, form.reason.data),
-             _("The idea is hidden."), form)
+    perform(lambda: moderation_service.hide_idea(current_user, idea_id, form.reason.data),
+            validate=form, done=_("The idea is hidden."))
     return _back_to(idea_id)
 
 
 @bp.post("/moderation/ideas/<int:idea_id>/unhide")
 def unhide(idea_id: int):
     form = OptionalReasonForm()
-    _perform(lambda: moderation_service.unhide_idea(current_user, idea_id, form.reason.data),
-             _("The idea is visible again."), form)
+    perform(lambda: moderation_service.unhide_idea(current_user, idea_id, form.reason.data),
+            validate=form, done=_("The idea is visible again."))
     return _back_to(idea_id)
 
 
 @bp.post("/moderation/ideas/<int:idea_id>/merge")
 def merge(idea_id: int):
     form = MergeForm()
-    merged: list[Idea] = []
-    ok = _perform(lambda: merged.append(moderation_service.merge_ideas(
-        current_user, idea_id, form.target_id.data, form.reason.data)),
-        _("The ideas were merged; supporters were combined."), form)
-    if ok and merged:
-        return redirect(url_for("moderation.idea", idea_id=merged[0].id))
+    merged = perform(lambda: moderation_service.merge_ideas(
+        current_user, idea_id, form.target_id.data, form.reason.data),
+        validate=form, done=_("The ideas were merged; supporters were combined."))
+    if merged:
+        return redirect(url_for("moderation.idea", idea_id=merged.value.id))
     return _back_to(idea_id)
 
 
@@ -138,16 +114,16 @@ def users():
 @bp.post("/moderation/users/<int:user_id>/block")
 def block(user_id: int):
     form = ReasonForm()
-    _perform(lambda: moderation_service.block_user(current_user, user_id, form.reason.data),
-             _("The account is blocked."), form)
+    perform(lambda: moderation_service.block_user(current_user, user_id, form.reason.data),
+            validate=form, done=_("The account is blocked."))
     return _back_user(user_id)
 
 
 @bp.post("/moderation/users/<int:user_id>/unblock")
 def unblock(user_id: int):
     form = OptionalReasonForm()
-    _perform(lambda: moderation_service.unblock_user(current_user, user_id, form.reason.data),
-             _("The account is unblocked."), form)
+    perform(lambda: moderation_service.unblock_user(current_user, user_id, form.reason.data),
+            validate=form, done=_("The account is unblocked."))
     return _back_user(user_id)
 
 

@@ -8,32 +8,14 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app import permissions
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.extensions import db
 from app.models import Idea, IdeaCreator
 from app.models.review import AXES
 from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
 from app.services import review as review_service
-from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
-
-
-@bp.app_template_global("review_result_for")
-def review_result_for(idea):
-    """For the idea page (templates/review/_result.html): the published review result when the
-    viewer is one of its creators or an admin; None otherwise."""
-    try:
-        return review_service.published_result_for(current_user, idea)
-    except DomainError:
-        return None
-
-
-@bp.record_once
-def _template_globals(state) -> None:
-    """Globals (not context variables) so that imported macros see them too."""
-    state.app.jinja_env.globals.update(
-        review_axes=AXES, axis_labels=AXIS_LABELS, matrix_legend=LEGEND,
-        decision_labels=DECISION_LABELS, fraction=format_fraction)
+from app.transaction import perform
 
 
 @bp.route("/review/criteria")
@@ -110,13 +92,8 @@ def idea(idea_id: int):
     return _scoring_page(_load_idea(idea_id))
 
 
-def _put_errors(form, error: Invalid) -> None:
-    for key, message in error.fields.items():
-        name = key.replace("rationale.", "") + "_rationale" if key.startswith("rationale.") else key
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = [*target.errors, message] if isinstance(target.errors, list) \
-                else [message]
+#: The service's field names for the rationale ("rationale.<axis>") on the form ("<axis>_rationale").
+RATIONALE_FIELDS = {f"rationale.{axis}": f"{axis}_rationale" for axis in AXES}
 
 
 @bp.post("/review/ideas/<int:idea_id>/scores")
@@ -128,23 +105,20 @@ def score(idea_id: int):
     form = ScoreForm()
     scores = {axis: getattr(form, axis).data for axis in AXES}
     rationale = {axis: getattr(form, f"{axis}_rationale").data or "" for axis in AXES}
-    try:
-        review_service.score_idea(current_user, idea.id, scores, rationale)
-    except Invalid as error:
-        db.session.rollback()
-        _put_errors(form, error)
+    scored = perform(lambda: review_service.score_idea(current_user, idea.id, scores, rationale),
+                     form=form, rename=RATIONALE_FIELDS,
+                     done=_("Your scores are saved. You can revise them until the decision."))
+    if scored:
+        return redirect(url_for("review.idea", idea_id=idea_id))
+    if isinstance(scored.error, Invalid):
         flash(_("Check the scores and rationale."), "error")
-        return _scoring_page(_load_idea(idea_id), score_form=form, status=422)
-    db.session.commit()
-    flash(_("Your scores are saved. You can revise them until the decision."), "success")
-    return redirect(url_for("review.idea", idea_id=idea.id))
+    return _scoring_page(_load_idea(idea_id), score_form=form, status=scored.status)
 
 
 @bp.post("/review/ideas/<int:idea_id>/take")
 def take(idea_id: int):
-    _assignment, created = review_service.take_idea(current_user, idea_id)
-    db.session.commit()
-    if created:
+    taken = perform(lambda: review_service.take_idea(current_user, idea_id))
+    if taken and taken.value[1]:  # (the assignment, whether it is new)
         flash(_("You took this idea: it is in your queue."), "success")
     return redirect(url_for("review.idea", idea_id=idea_id))
 
@@ -154,15 +128,13 @@ def decide(idea_id: int):
     permissions.require(current_user, "decide")
     idea = _load_idea(idea_id)
     form = DecisionForm()
-    try:
-        review_service.decide(current_user, idea.id, form.decision.data, form.message.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        _put_errors(form, error)
-        return _scoring_page(_load_idea(idea_id), decision_form=form, status=422)
-    db.session.commit()
-    flash(_("Decision saved. It stays private until the batch is published."), "success")
-    return redirect(url_for("review.idea", idea_id=idea.id))
+    decided = perform(lambda: review_service.decide(current_user, idea.id, form.decision.data,
+                                                    form.message.data or ""),
+                      form=form,
+                      done=_("Decision saved. It stays private until the batch is published."))
+    if decided:
+        return redirect(url_for("review.idea", idea_id=idea_id))
+    return _scoring_page(_load_idea(idea_id), decision_form=form, status=decided.status)
 
 
 @bp.route("/review/batches/<int:batch_id>/calibration")

@@ -54,7 +54,8 @@ def idea_url(idea: Idea) -> str:
 
 def notify(users: Iterable[User], kind: str, message: str, *, idea: Idea | None = None,
            url: str = "", exclude: User | None = None) -> list[Notification]:
-    """Tell each user once, in the app and (if they chose `immediately`) by email after commit."""
+    """Tell each user once, in the app and (if they chose `immediately`) by email after commit
+    (through the outbox: one mail per notification, sent once)."""
     seen: set[int] = set()
     rows = []
     url = url or (idea_url(idea) if idea is not None else "")
@@ -65,10 +66,11 @@ def notify(users: Iterable[User], kind: str, message: str, *, idea: Idea | None 
         row = Notification(user_id=user.id, kind=kind, idea_id=idea.id if idea else None,
                            message=message, url=url)
         if user.notify_mode == "immediately" and user.email_confirmed:
-            row.emailed_at = utcnow()
+            # emailed_at is set when the mail is actually sent (app.mail.deliver).
             base = current_app.config.get("PUBLIC_BASE_URL", "")
-            send_mail(user.email, f"Kyoso: {message[:120]}",
-                      f"{message}\n\n{base}{url}\n\nChange how you are told: {base}/account/settings")
+            row.mail_id = send_mail(
+                user.email, f"Kyoso: {message[:120]}",
+                f"{message}\n\n{base}{url}\n\nChange how you are told: {base}/account/settings")
         db.session.add(row)
         rows.append(row)
     return rows

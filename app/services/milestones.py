@@ -6,7 +6,6 @@ milestone qualifies the idea for review.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime, timedelta
 
@@ -20,7 +19,7 @@ from app.lifecycle import IdeaStatus
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
 from app.permissions import Action
-from app.services import events
+from app.services import events, review
 from app.i18n import _, _en
 
 
@@ -56,15 +55,6 @@ def _audience(idea: Idea) -> list[User]:
     from app.services.follows import followers_of
 
     return events.creators_of(idea) + followers_of(idea)
-
-
-def _qualified_hook():
-    """review.on_idea_qualified(idea), when the review area provides it."""
-    try:
-        module = importlib.import_module("app.services.review")
-    except ImportError:
-        return None
-    return getattr(module, "on_idea_qualified", None)
 
 
 def advance(idea: Idea, actor: User | None = None) -> list[int]:
@@ -107,9 +97,7 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
                     title=idea.title, count=f"{top:,}", next=f"{idea.next_milestone:,}")
     events.notify(_audience(idea), "idea_milestone", message, idea=idea)
     if qualified:
-        hook = _qualified_hook()
-        if hook is not None:
-            hook(idea)
+        review.on_idea_qualified(idea)  # joins the open review batch, or waits for the next
     return reached
 
 

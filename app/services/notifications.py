@@ -1,7 +1,8 @@
 """Notifications: a member's list, marking read, and the daily/weekly email digests.
 
 Notifications are created by events.notify(); members who chose `immediately` are mailed there.
-Members who chose a digest get one mail per run of `flask notifications digest --mode daily|weekly`
+Members who chose a digest get one mail per run of the digest job (daily and weekly, by the job
+schedule in app.jobs.schedule; `flask notifications digest --mode daily|weekly` by hand)
 with everything they have neither read nor been mailed about.
 """
 from __future__ import annotations
@@ -59,15 +60,15 @@ def _base_url() -> str:
 
 
 def send_digests(mode: str) -> int:
-    """Mail each member whose notify_mode is `mode` one digest of their unread, unmailed
-    notifications, and mark them emailed. Returns the number of mails sent."""
+    """Mail each member whose notify_mode is `mode` one digest of their unread notifications
+    that no mail told of yet. Returns the number of mails queued (sent after the commit)."""
     if mode not in DIGEST_MODES:
         raise Invalid({"mode": _("Choose one of: %(modes)s.", modes=", ".join(DIGEST_MODES))})
     rows = db.session.execute(
         select(Notification, User).join(User, User.id == Notification.user_id)
         .where(User.notify_mode == mode, User.email_confirmed_at.is_not(None),
                User.blocked_at.is_(None), Notification.emailed_at.is_(None),
-               Notification.read_at.is_(None))
+               Notification.mail_id.is_(None), Notification.read_at.is_(None))
         .order_by(User.id, Notification.created_at, Notification.id)).all()
     grouped: dict[int, list[Notification]] = defaultdict(list)
     users: dict[int, User] = {}
@@ -75,7 +76,7 @@ def send_digests(mode: str) -> int:
         grouped[user.id].append(notification)
         users[user.id] = user
     base = _base_url()
-    now = utcnow()
+    queued = 0
     for user_id, items in grouped.items():
         user = users[user_id]
         lines = [f"- {item.message}" + (f"\n  {base}{item.url}" if item.url else "") for item in items]
@@ -87,7 +88,12 @@ def send_digests(mode: str) -> int:
             _("All notifications: %(url)s", url=f"{base}/notifications"),
             _("Change how you are told: %(url)s", url=f"{base}/account/settings"),
         ])
-        send_mail(user.email, subject, body)
+        # Two runs at once (two schedulers) pick the same first notification: one mail.
+        mail_id = send_mail(user.email, subject, body,
+                            dedupe_key=f"digest:{mode}:{user_id}:{items[0].id}")
+        if mail_id is None:
+            continue
         for item in items:
-            item.emailed_at = now
-    return len(grouped)
+            item.mail_id = mail_id  # emailed_at follows when the mail is actually sent
+        queued += 1
+    return queued

@@ -14,7 +14,6 @@ Means are exact (fractions.Fraction): three reviewers giving 3, 2, 2 make 7/3, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -23,16 +22,16 @@ from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import lifecycle, permissions
+from app import permissions
 from app.lifecycle import IdeaStatus
 from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.extensions import db
-from app.models import Idea, IdeaCreator, IdeaEvent, Support, User, UserRole
+from app.models import Idea, IdeaEvent, Support, User
 from app.models.base import is_row_id, utcnow
-from app.models.review import AXES, DECISIONS, Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.models.review import AXES, Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.services import events
-from app.i18n import _, _en
+from app.i18n import _
 
 RATIONALE_MAX = 4000
 MESSAGE_MAX = 5000
@@ -189,105 +188,6 @@ def _require_no_conflict(user: User, idea: Idea, *, who: str | None = None) -> N
         "supported": _("%(name)s supported this idea and cannot review it.", name=who),
     }
     raise Forbidden("conflict_of_interest", messages[reason])
-
-
-# --- batches ------------------------------------------------------------------------------------
-
-def _validate_batch(name: Any, closes_on: Any) -> tuple[str, date]:
-    fields = {}
-    if not isinstance(name, str) or not name.strip():
-        fields["name"] = _("Give the batch a name.")
-    elif len(name.strip()) > NAME_MAX:
-        fields["name"] = _("At most %(n)s characters.", n=NAME_MAX)
-    if not isinstance(closes_on, date):
-        fields["closes_on"] = _("A date (YYYY-MM-DD).")
-    if fields:
-        raise Invalid(fields)
-    return name.strip(), closes_on
-
-
-def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewItem:
-    """Put the idea into the batch and move it to in_review."""
-    item = ReviewItem(batch=batch, idea_id=idea.id)
-    db.session.add(item)
-    events.transition(actor, idea, IdeaStatus.IN_REVIEW, "review_started",
-                      reason=_en("Joined the review batch “%(name)s”", name=batch.name))
-    events.notify(events.creators_of(idea), "idea_status",
-                  _en("“%(title)s” is now in review (batch “%(name)s”, closing %(date)s).",
-                      title=idea.title, name=batch.name, date=batch.closes_on.isoformat()),
-                  idea=idea)
-    return item
-
-
-def _waiting_ideas() -> list[Idea]:
-    """Qualified ideas waiting for a batch, and on-hold ones carried over from a published batch."""
-    return list(db.session.scalars(
-        select(Idea).where(Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False),
-                           Idea.merged_into_id.is_(None))
-        .options(selectinload(Idea.creators).selectinload(IdeaCreator.user))
-        .order_by(Idea.qualified_at, Idea.id).with_for_update()))
-
-
-def waiting_ideas() -> list[Idea]:
-    """For pages: what the next batch will take in when it opens."""
-    return list(db.session.scalars(
-        select(Idea).where(Idea.status.in_(lifecycle.AWAITING_BATCH), Idea.hidden.is_(False),
-                           Idea.merged_into_id.is_(None))
-        .order_by(Idea.qualified_at, Idea.id)))
-
-
-def open_batch(admin: User, name: Any, closes_on: Any) -> ReviewBatch:
-    """Open a review batch; every waiting idea joins it. 409 while another batch is open."""
-    permissions.require(admin, Action.MANAGE_BATCHES)
-    name, closes_on = _validate_batch(name, closes_on)
-    if current_open_batch() is not None:
-        raise Conflict("batch_already_open",
-                       _("A review batch is already open; close it before opening another."))
-    batch = ReviewBatch(name=name, closes_on=closes_on, status="open", created_by_id=admin.id)
-    try:
-        with db.session.begin_nested():  # the one-open-batch index decides between two admins
-            db.session.add(batch)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("batch_already_open",
-                       _("A review batch is already open; close it before opening another.")) \
-            from None
-    joined = [_join_batch(admin, batch, idea).idea_id for idea in _waiting_ideas()]
-    db.session.flush()
-    events.audit(admin, "review.batch_opened", batch, after={
-        "name": name, "closes_on": closes_on.isoformat(), "idea_ids": joined})
-    return batch
-
-
-def close_batch(admin: User, batch_id: int) -> ReviewBatch:
-    """End the batch's intake: ideas that qualify from now on wait for the next batch.
-    Scoring and decisions go on until it is published."""
-    permissions.require(admin, Action.MANAGE_BATCHES)
-    batch = _lock_batch(batch_id)
-    if batch is None:
-        raise NotFound("batch_not_found", _("No such review batch."))
-    if batch.status != "open":
-        raise Conflict("batch_not_open", _("This batch is not open."))
-    batch.status = "closed"
-    batch.closed_at = utcnow()
-    events.audit(admin, "review.batch_closed", batch, before={"status": "open"},
-                 after={"status": "closed"})
-    return batch
-
-
-def on_idea_qualified(idea: Idea) -> None:
-    """Called when an idea reaches the last milestone (after it became `qualified`): it joins the
-    open batch at once, or waits (still `qualified`) for the next batch to open."""
-    if idea.status != IdeaStatus.QUALIFIED or idea.hidden or idea.merged_into_id is not None:
-        return
-    batch = current_open_batch()
-    if batch is None:
-        return
-    if db.session.scalar(select(exists().where(ReviewItem.batch_id == batch.id,
-                                               ReviewItem.idea_id == idea.id))):
-        return
-    _join_batch(None, batch, idea)
-    db.session.flush()
 
 
 # --- assignments --------------------------------------------------------------------------------
@@ -481,134 +381,6 @@ def scores_for(user: Any, idea_id: int) -> ScoreSheet:
     return ScoreSheet(idea, item, list(item.reviews), aggregate(list(item.reviews)))
 
 
-# --- decisions and publishing -------------------------------------------------------------------
-
-def decide(admin: User, idea_id: int, decision: Any, message: Any) -> ReviewItem:
-    """Record the admin's decision with its message to the creators (private until published)."""
-    permissions.require(admin, Action.DECIDE)
-    fields = {}
-    if decision not in DECISIONS:
-        fields["decision"] = _("One of: approved, not_approved, on_hold.")
-    if not isinstance(message, str) or not message.strip():
-        fields["message"] = _("Write a message to the creators.")
-    elif len(message.strip()) > MESSAGE_MAX:
-        fields["message"] = _("At most %(n)s characters.", n=MESSAGE_MAX)
-    idea = _idea(admin, idea_id)
-    if fields:
-        raise Invalid(fields)
-    item = _lock_item(_reviewing_item(idea))
-    scored = db.session.scalar(select(func.count()).select_from(Review)
-                               .where(Review.item_id == item.id)) or 0
-    needed = min_reviewers()
-    if scored < needed:
-        raise Conflict("not_enough_reviewers",
-                       _("At least %(needed)s reviewers must score before a decision "
-                         "(%(scored)s have).", needed=needed, scored=scored))
-    before = {"decision": item.decision, "message": item.decision_message}
-    item.decision = decision
-    item.decision_message = message.strip()
-    item.decided_by_id = admin.id
-    item.decided_at = utcnow()
-    events.audit(admin, "review.decided", item, before=before,
-                 after={"idea_id": idea.id, "decision": decision, "message": item.decision_message,
-                        "reviewers": scored})
-    return item
-
-
-def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
-    """Make the batch's decisions public: each idea moves to its decision, approved ideas become
-    products, creators get the result and supporters and followers the new status. On-hold ideas
-    join the next batch when it opens (at once if one is already open)."""
-    permissions.require(admin, Action.MANAGE_BATCHES)
-    batch = _lock_batch(batch_id)
-    if batch is None:
-        raise NotFound("batch_not_found", _("No such review batch."))
-    if batch.status == "published":
-        raise Conflict("already_published", _("This batch has already been published."))
-    items = list(db.session.scalars(
-        select(ReviewItem).where(ReviewItem.batch_id == batch.id)
-        .options(selectinload(ReviewItem.idea).selectinload(Idea.creators)
-                 .selectinload(IdeaCreator.user))
-        .order_by(ReviewItem.id)))
-    undecided = [item for item in items if item.decision is None]
-    if undecided:
-        raise Conflict("decisions_missing",
-                       _("%(n)s ideas still need a decision: %(titles)s.", n=len(undecided),
-                         titles=", ".join(f"“{item.idea.title}”" for item in undecided[:5])))
-    from app.services.follows import audience_of
-    from app.services.products import create_product_from_idea
-
-    before_status = batch.status
-    for item in items:
-        idea = item.idea
-        # The public history shows the decision; the message is for the creators only.
-        events.transition(admin, idea, item.decision, "review_decision",
-                          reason=_en("Decided in the review batch “%(name)s”", name=batch.name))
-        if item.decision == IdeaStatus.APPROVED:
-            create_product_from_idea(idea)
-        label = DECISION_LABELS[item.decision].lower()
-        creators = events.creators_of(idea)
-        events.notify(creators, "review_result",
-                      _en("The review of “%(title)s” is published: %(decision)s. See the scores "
-                          "and the message on your idea's page.", title=idea.title,
-                          decision=label), idea=idea)
-        creator_ids = {creator.id for creator in creators}
-        events.notify([user for user in audience_of(idea) if user.id not in creator_ids],
-                      "idea_status", _en("“%(title)s” has been reviewed: %(decision)s.",
-                                         title=idea.title, decision=label), idea=idea)
-    batch.status = "published"
-    batch.published_at = utcnow()
-    batch.published_by_id = admin.id
-    db.session.flush()
-    events.audit(admin, "review.batch_published", batch, before={"status": before_status},
-                 after={"status": "published", "decisions": {
-                     str(item.idea_id): item.decision for item in items}})
-    following = current_open_batch()
-    if following is not None:
-        for item in items:
-            if item.decision == IdeaStatus.ON_HOLD and not item.idea.hidden:
-                _join_batch(admin, following, item.idea)
-        db.session.flush()
-    return batch
-
-
-@dataclass
-class ReviewResult:
-    """What the creators see once the batch is published (and admins at any time)."""
-
-    idea: Idea
-    item: ReviewItem
-    aggregate: Aggregate
-    published: bool
-
-
-def review_result(user: Any, idea_id: int) -> ReviewResult:
-    """The decision, message and per-axis means; 404 for creators before the batch is published
-    and for everyone but the creators and admins."""
-    idea = _idea(user, idea_id)
-    if permissions.has_role(user, "admin"):
-        item = latest_item(idea.id)
-    elif permissions.is_creator(user, idea):
-        item = latest_item(idea.id, published_only=True)
-    else:
-        item = None
-    if item is None:
-        raise NotFound("review_not_found", _("No published review for this idea."))
-    item = _load_item(item.id)
-    return ReviewResult(idea, item, aggregate(list(item.reviews)), item.batch.is_published)
-
-
-def published_result_for(user: Any, idea: Idea) -> ReviewResult | None:
-    """For the idea page: the last published result, to its creators and admins; else None."""
-    if not (permissions.is_creator(user, idea) or permissions.has_role(user, "admin")):
-        return None
-    item = latest_item(idea.id, published_only=True)
-    if item is None:
-        return None
-    item = _load_item(item.id)
-    return ReviewResult(idea, item, aggregate(list(item.reviews)), True)
-
-
 # --- the reviewer's queue -----------------------------------------------------------------------
 
 @dataclass
@@ -769,97 +541,36 @@ def evidence(idea: Idea) -> Evidence:
                     reason_count or 0, history)
 
 
-# --- calibration --------------------------------------------------------------------------------
-
-SPREAD_FLAG = 2
-
-
-@dataclass
-class AxisSpread:
-    low: int
-    high: int
-    mean: Fraction
-
-    @property
-    def spread(self) -> int:
-        return self.high - self.low
-
-    @property
-    def flagged(self) -> bool:
-        return self.spread >= SPREAD_FLAG
+# Re-exported: callers keep importing these from app.services.review.
+from app.services.review_calibration import (  # noqa: E402,F401
+    SPREAD_FLAG,
+    AxisSpread,
+    CalibrationRow,
+    calibration,
+    batches,
+    batch_item_counts,
+    batch_detail,
+    reviewers,
+)
 
 
-@dataclass
-class CalibrationRow:
-    item: ReviewItem
-    idea: Idea
-    reviewer_count: int
-    axes: dict[str, AxisSpread]
-    total: Fraction
-
-    @property
-    def flagged(self) -> bool:
-        return any(axis.flagged for axis in self.axes.values())
+# Re-exported: callers keep importing these from app.services.review.
+from app.services.review_decisions import (  # noqa: E402,F401
+    decide,
+    publish_batch,
+    ReviewResult,
+    review_result,
+    published_result_for,
+)
 
 
-def calibration(viewer: User, batch_id: int) -> tuple[ReviewBatch, list[CalibrationRow]]:
-    """Per idea and axis, the lowest and highest score and their spread (flagged from 2), so the
-    reviewers discuss disagreements. Blind like the scores: a reviewer sees the ideas they scored."""
-    permissions.require(viewer, Action.REVIEW)
-    batch = get_batch(batch_id)
-    columns = []
-    for axis in AXES:
-        column = getattr(Review, axis)
-        columns += [func.min(column), func.max(column), func.sum(column)]
-    stmt = (select(Review.item_id, func.count(), *columns)
-            .join(ReviewItem, ReviewItem.id == Review.item_id)
-            .where(ReviewItem.batch_id == batch.id).group_by(Review.item_id))
-    if not permissions.has_role(viewer, "admin"):
-        stmt = stmt.where(Review.item_id.in_(select(Review.item_id)
-                                             .where(Review.reviewer_id == viewer.id)))
-    stats = {row[0]: row[1:] for row in db.session.execute(stmt)}
-    items = db.session.scalars(
-        select(ReviewItem).where(ReviewItem.id.in_(list(stats)))
-        .options(selectinload(ReviewItem.idea)).order_by(ReviewItem.id)) if stats else []
-    rows = []
-    for item in items:
-        count, *values = stats[item.id]
-        axes = {axis: AxisSpread(values[3 * i], values[3 * i + 1],
-                                 Fraction(int(values[3 * i + 2]), count))
-                for i, axis in enumerate(AXES)}
-        rows.append(CalibrationRow(item, item.idea, count, axes,
-                                   sum((a.mean for a in axes.values()), Fraction(0))))
-    return batch, rows
-
-
-# --- admin overview -----------------------------------------------------------------------------
-
-def batches() -> list[ReviewBatch]:
-    return list(db.session.scalars(select(ReviewBatch).order_by(ReviewBatch.id.desc())))
-
-
-def batch_item_counts() -> dict[int, int]:
-    return dict(db.session.execute(select(ReviewItem.batch_id, func.count())
-                                   .group_by(ReviewItem.batch_id)).all())
-
-
-def batch_detail(admin: User, batch_id: int) -> tuple[ReviewBatch, list[tuple[ReviewItem, Aggregate]]]:
-    """A batch with every item, its reviewers, scores and decision (admins)."""
-    permissions.require(admin, Action.MANAGE_BATCHES)
-    batch = get_batch(batch_id)
-    items = list(db.session.scalars(
-        select(ReviewItem).where(ReviewItem.batch_id == batch.id)
-        .options(selectinload(ReviewItem.idea).selectinload(Idea.owner),
-                 selectinload(ReviewItem.idea).selectinload(Idea.creators),
-                 selectinload(ReviewItem.reviews).selectinload(Review.reviewer),
-                 selectinload(ReviewItem.assignments).selectinload(ReviewAssignment.reviewer))
-        .order_by(ReviewItem.id)))
-    return batch, [(item, aggregate(list(item.reviews))) for item in items]
-
-
-def reviewers() -> list[User]:
-    """Everyone who may review (not blocked), by name."""
-    return list(db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "reviewer", User.blocked_at.is_(None))
-        .order_by(User.display_name, User.id)))
+# Re-exported: callers keep importing these from app.services.review.
+from app.services.review_batches import (  # noqa: E402,F401
+    _validate_batch,
+    _join_batch,
+    _waiting_ideas,
+    waiting_ideas,
+    open_batch,
+    close_batch,
+    on_idea_qualified,
+)

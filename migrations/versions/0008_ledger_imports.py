@@ -1,7 +1,7 @@
 """ledger imports: sales files kept in the database between upload, preview and posting
 
 Revision ID: 0008_ledger_imports
-Revises: 0004_status_check
+Revises: 0005_jobs
 Create Date: 2026-12-10 10:00:00
 
 An upload becomes a sales_imports row with one sales_import_rows row per checked line (or per
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_ledger_imports'
-down_revision = '0004_status_check'
+down_revision = '0005_jobs'
 branch_labels = None
 depends_on = None
 

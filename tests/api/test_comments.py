@@ -152,8 +152,7 @@ def test_three_reports_hide_the_comment_in_the_listing(client, db):
 def test_comment_on_invisible_idea_cannot_be_reported(client, db):
     idea = f.idea()
     comment = comments.post_comment(f.user(), idea.id, "hi")
-    idea.hidden = True
-    db.session.commit()
+    f.hidden(idea)
     response = client.post(f"/api/v1/comments/{comment.id}/reports", json={},
                            headers=bearer(f.user()))
     assert response.status_code == 404

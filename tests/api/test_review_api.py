@@ -12,8 +12,8 @@ from tests.helpers import bearer
 
 
 def body(value=2, rationale="Solid reasoning.", **axes) -> dict:
-    return {**{axis: axes.get(axis, value) for axis in AXES},
-            "rationale": {axis: rationale for axis in AXES}}
+    """The JSON of PUT /ideas/{id}/scores."""
+    return {**f.scores(value, **axes), "rationale": f.rationales(rationale)}
 
 
 def open_batch(client, admin) -> dict:

@@ -1,10 +1,8 @@
 """The review journey in a real browser: two reviewers score, the admin decides and publishes,
 and the creator opens their idea and sees the per-axis result."""
-from datetime import date
 
 import pytest
 
-from app.extensions import db
 from app.models.review import AXES
 from app.services import review as rs
 from tests import factories as f
@@ -39,8 +37,7 @@ def test_reviewers_score_admin_publishes_and_the_creator_sees_the_result(live_se
     idea = f.idea(creator, status="qualified", title="Silent stroller wheels", supports=3)
     f.support(idea, would_buy="yes", price_minor=3500, price_currency="JPY",
               reason="Trains are loud enough already")
-    rs.open_batch(admin, "Spring review", date(2030, 3, 31))
-    db.session.commit()
+    f.review_batch(admin)
 
     reviewer_page = new_page()
     sign_in(reviewer_page, live_server, first)

@@ -133,8 +133,7 @@ def test_moderator_deletion_is_audited(db):
 def test_comment_on_a_hidden_idea_is_not_found(db):
     idea = f.idea()
     comment = comments.post_comment(f.user(), idea.id, "hi")
-    idea.hidden = True
-    db.session.commit()
+    f.hidden(idea)
     with pytest.raises(NotFound):
         comments.report_comment(f.user(), comment.id, "spam")
 
@@ -219,30 +218,24 @@ def test_only_creators_post_updates(db):
         comments.post_update(f.user(), f.idea().id, "I am not the creator")
 
 
-def _queries_for_thread_page(db, threads: int) -> int:
-    from sqlalchemy import event
-
+def _queries_for_thread_page(db, count_queries, threads: int) -> int:
     idea_id = f.idea().id
     for n in range(threads):
         top = comments.post_comment(f.user(), idea_id, f"top {n}")
         comments.post_comment(f.user(), idea_id, f"reply {n}", parent_id=top.id)
     db.session.commit()
     db.session.expunge_all()
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with count_queries() as queries:
         page = comments.comment_page(idea_id)
         [(c.author.display_name, [r.author.display_name for r in c.replies])
          for c in page.comments]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert page.total == threads
-    return len(statements)
+    return queries.count
 
 
-def test_thread_page_loads_replies_in_constant_queries(db):
-    assert _queries_for_thread_page(db, 2) == _queries_for_thread_page(db, 8)
+def test_thread_page_loads_replies_in_constant_queries(db, count_queries):
+    assert _queries_for_thread_page(db, count_queries, 2) == \
+        _queries_for_thread_page(db, count_queries, 8)
 
 
 def test_revision_history_of_a_hidden_comment_is_not_shown(db):

@@ -92,16 +92,9 @@ def test_jump_over_several_milestones_records_each_and_qualifies_once(db):
     assert milestones.advance(idea) == []
 
 
-def test_qualification_calls_the_review_hook_when_present(db, monkeypatch):
-    import importlib
-    import types
-
+def test_qualification_hands_the_idea_to_the_review_service(db, monkeypatch):
     seen = []
-    fake = types.ModuleType("app.services.review")
-    fake.on_idea_qualified = seen.append
-    real_import = importlib.import_module
-    monkeypatch.setattr(milestones.importlib, "import_module",
-                        lambda name: fake if name == "app.services.review" else real_import(name))
+    monkeypatch.setattr(milestones.review, "on_idea_qualified", seen.append)
     idea = f.idea()
     _support(db, idea, 6)
     assert [i.id for i in seen] == [idea.id]

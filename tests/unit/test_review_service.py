@@ -13,38 +13,6 @@ from app.services import review as rs
 from tests import factories as f
 
 
-def scores(value: int = 2, **axes) -> dict:
-    return {axis: axes.get(axis, value) for axis in AXES}
-
-
-def why(text: str = "Because of the evidence.") -> dict:
-    return {axis: text for axis in AXES}
-
-
-def open_batch(admin=None, name="Spring review"):
-    batch = rs.open_batch(admin or f.user("admin"), name, date(2030, 3, 31))
-    db.session.commit()
-    return batch
-
-
-def idea_in_review(owner=None, **kwargs):
-    idea = f.idea(owner, status="qualified", **kwargs)
-    if rs.current_open_batch() is None:
-        open_batch()
-    else:
-        rs.on_idea_qualified(idea)
-        db.session.commit()
-    assert idea.status == "in_review"
-    return idea
-
-
-def scored_by(idea, *values):
-    """Have one new reviewer per value score every axis with that value."""
-    for value in values:
-        rs.score_idea(f.user("reviewer"), idea.id, scores(value), why())
-    db.session.commit()
-
-
 def notifications(user, kind):
     return db.session.scalars(select(Notification).where(Notification.user_id == user.id,
                                                          Notification.kind == kind)).all()
@@ -55,7 +23,7 @@ def notifications(user, kind):
 def test_qualified_ideas_waiting_join_the_batch_when_it_opens(app):
     waiting = f.idea(status="qualified")
     gathering = f.idea(status="published")
-    batch = open_batch()
+    batch = f.review_batch()
     assert waiting.status == "in_review"
     assert gathering.status == "published"
     assert [item.idea_id for item in batch.items] == [waiting.id]
@@ -64,7 +32,7 @@ def test_qualified_ideas_waiting_join_the_batch_when_it_opens(app):
 
 
 def test_an_idea_that_qualifies_while_a_batch_is_open_joins_it(app):
-    batch = open_batch()
+    batch = f.review_batch()
     idea = f.idea(status="qualified")
     rs.on_idea_qualified(idea)
     db.session.commit()
@@ -83,7 +51,7 @@ def test_an_idea_that_qualifies_without_an_open_batch_waits(app):
 def test_reaching_the_last_milestone_puts_the_idea_into_the_open_batch(app):
     from app.services import milestones
 
-    open_batch()
+    f.review_batch()
     last = app.config["SUPPORT_MILESTONES"][-1]
     idea = f.idea(status="published", next_milestone=last)
     idea.support_count = last
@@ -94,14 +62,14 @@ def test_reaching_the_last_milestone_puts_the_idea_into_the_open_batch(app):
 
 def test_only_one_batch_is_open_at_a_time(app):
     admin = f.user("admin")
-    open_batch(admin)
+    f.review_batch(admin)
     with pytest.raises(Conflict) as error:
         rs.open_batch(admin, "Another", date(2030, 6, 30))
     assert error.value.code == "batch_already_open"
 
 
 def test_the_database_refuses_a_second_open_batch(app):
-    open_batch()
+    f.review_batch()
     db.session.add(ReviewBatch(name="Sneaky", closes_on=date(2030, 1, 1), status="open"))
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -110,13 +78,13 @@ def test_the_database_refuses_a_second_open_batch(app):
 
 def test_a_closed_batch_takes_no_new_ideas_and_a_new_one_can_open(app):
     admin = f.user("admin")
-    batch = open_batch(admin)
+    batch = f.review_batch(admin)
     rs.close_batch(admin, batch.id)
     db.session.commit()
     idea = f.idea(status="qualified")
     rs.on_idea_qualified(idea)
     assert idea.status == "qualified"
-    second = open_batch(admin, "Summer review")
+    second = f.review_batch(admin, "Summer review")
     assert [item.idea_id for item in second.items] == [idea.id]
 
 
@@ -135,18 +103,18 @@ def test_only_admins_open_batches(app):
 
 def test_reviewer_cannot_score_an_idea_they_created(app):
     creator = f.user("reviewer")
-    idea = idea_in_review(creator)
+    idea = f.in_review(creator)
     with pytest.raises(Forbidden) as error:
-        rs.score_idea(creator, idea.id, scores(), why())
+        rs.score_idea(creator, idea.id, f.scores(), f.rationales())
     assert error.value.code == "conflict_of_interest"
     assert "created this idea" in error.value.message
 
 
 def test_reviewer_cannot_score_an_idea_they_co_create(app):
     co_creator = f.user("reviewer")
-    idea = idea_in_review(co_creators=(co_creator,))
+    idea = f.in_review(co_creators=(co_creator,))
     with pytest.raises(Forbidden) as error:
-        rs.score_idea(co_creator, idea.id, scores(), why())
+        rs.score_idea(co_creator, idea.id, f.scores(), f.rationales())
     assert error.value.code == "conflict_of_interest"
     assert "co-creator" in error.value.message
 
@@ -155,8 +123,8 @@ def test_reviewer_cannot_score_or_take_an_idea_they_supported(app):
     supporter = f.user("reviewer")
     idea = f.idea(status="qualified")
     f.support(idea, supporter)
-    open_batch()
-    for attempt in (lambda: rs.score_idea(supporter, idea.id, scores(), why()),
+    f.review_batch()
+    for attempt in (lambda: rs.score_idea(supporter, idea.id, f.scores(), f.rationales()),
                     lambda: rs.take_idea(supporter, idea.id)):
         with pytest.raises(Forbidden) as error:
             attempt()
@@ -169,7 +137,7 @@ def test_admin_cannot_assign_a_reviewer_with_a_conflict(app):
     supporter = f.user("reviewer", name="Sam Supporter")
     idea = f.idea(status="qualified")
     f.support(idea, supporter)
-    open_batch(admin)
+    f.review_batch(admin)
     with pytest.raises(Forbidden) as error:
         rs.assign_reviewer(admin, idea.id, supporter.id)
     assert error.value.code == "conflict_of_interest"
@@ -178,8 +146,8 @@ def test_admin_cannot_assign_a_reviewer_with_a_conflict(app):
 
 def test_conflicted_ideas_are_not_in_the_reviewers_queue_but_listed_with_the_reason(app):
     reviewer = f.user("reviewer")
-    own = idea_in_review(reviewer)
-    other = idea_in_review()
+    own = f.in_review(reviewer)
+    other = f.in_review()
     queue = rs.reviewer_queue(reviewer)
     assert [entry.idea.id for entry in queue.awaiting] == [other.id]
     assert [(entry.idea.id, entry.conflict) for entry in queue.conflicts] == [(own.id, "created")]
@@ -190,14 +158,14 @@ def test_conflicted_ideas_are_not_in_the_reviewers_queue_but_listed_with_the_rea
 def test_assigned_ideas_come_first_in_the_queue_with_progress_per_batch(app):
     admin = f.user("admin")
     reviewer = f.user("reviewer")
-    first = idea_in_review()
-    second = idea_in_review()
+    first = f.in_review()
+    second = f.in_review()
     rs.assign_reviewer(admin, second.id, reviewer.id)
     db.session.commit()
     queue = rs.reviewer_queue(reviewer)
     assert [(e.idea.id, e.assigned) for e in queue.awaiting] == [(second.id, True),
                                                                   (first.id, False)]
-    rs.score_idea(reviewer, second.id, scores(), why())
+    rs.score_idea(reviewer, second.id, f.scores(), f.rationales())
     db.session.commit()
     queue = rs.reviewer_queue(reviewer)
     assert [e.idea.id for e in queue.awaiting] == [first.id]
@@ -208,7 +176,7 @@ def test_assigned_ideas_come_first_in_the_queue_with_progress_per_batch(app):
 
 def test_assigning_someone_without_the_reviewer_role_is_refused(app):
     admin = f.user("admin")
-    idea = idea_in_review()
+    idea = f.in_review()
     with pytest.raises(Invalid):
         rs.assign_reviewer(admin, idea.id, f.user().id)
 
@@ -216,9 +184,9 @@ def test_assigning_someone_without_the_reviewer_role_is_refused(app):
 def test_a_reviewer_who_scored_cannot_be_unassigned(app):
     admin = f.user("admin")
     reviewer = f.user("reviewer")
-    idea = idea_in_review()
+    idea = f.in_review()
     rs.assign_reviewer(admin, idea.id, reviewer.id)
-    rs.score_idea(reviewer, idea.id, scores(), why())
+    rs.score_idea(reviewer, idea.id, f.scores(), f.rationales())
     with pytest.raises(Conflict) as error:
         rs.unassign_reviewer(admin, idea.id, reviewer.id)
     assert error.value.code == "already_scored"
@@ -228,27 +196,27 @@ def test_a_reviewer_who_scored_cannot_be_unassigned(app):
 
 @pytest.mark.parametrize("bad", [0, 4, -1, "3", 2.0, True, None])
 def test_scores_outside_1_to_3_or_not_integers_are_refused(app, bad):
-    idea = idea_in_review()
+    idea = f.in_review()
     with pytest.raises(Invalid) as error:
-        rs.score_idea(f.user("reviewer"), idea.id, scores(feasibility=bad), why())
+        rs.score_idea(f.user("reviewer"), idea.id, f.scores(feasibility=bad), f.rationales())
     assert set(error.value.fields) == {"feasibility"}
 
 
 def test_every_axis_needs_a_written_rationale(app):
-    idea = idea_in_review()
-    rationale = why()
+    idea = f.in_review()
+    rationale = f.rationales()
     rationale["uniqueness"] = "   "
     del rationale["marketability"]
     with pytest.raises(Invalid) as error:
-        rs.score_idea(f.user("reviewer"), idea.id, scores(), rationale)
+        rs.score_idea(f.user("reviewer"), idea.id, f.scores(), rationale)
     assert set(error.value.fields) == {"rationale.uniqueness", "rationale.marketability"}
 
 
 def test_the_database_refuses_a_score_out_of_range(app):
-    idea = idea_in_review()
+    idea = f.in_review()
     item = rs.active_item(idea.id)
     reviewer = f.user("reviewer")
-    db.session.add(Review(item_id=item.id, reviewer_id=reviewer.id, **scores(2, uniqueness=4),
+    db.session.add(Review(item_id=item.id, reviewer_id=reviewer.id, **f.scores(2, uniqueness=4),
                           **{f"{axis}_rationale": "x" for axis in AXES}))
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -258,25 +226,24 @@ def test_the_database_refuses_a_score_out_of_range(app):
 def test_a_reviewer_may_revise_their_scores_until_the_decision(app):
     admin = f.user("admin")
     reviewer = f.user("reviewer")
-    idea = idea_in_review()
-    rs.score_idea(reviewer, idea.id, scores(1), why("First look."))
-    rs.score_idea(reviewer, idea.id, scores(3), why("Second look."))
+    idea = f.in_review()
+    rs.score_idea(reviewer, idea.id, f.scores(1), f.rationales("First look."))
+    rs.score_idea(reviewer, idea.id, f.scores(3), f.rationales("Second look."))
     db.session.commit()
     (review,) = db.session.scalars(select(Review)).all()
-    assert review.scores == scores(3) and review.rationale("feasibility") == "Second look."
-    scored_by(idea, 2)
-    rs.decide(admin, idea.id, "approved", "Well done.")
-    db.session.commit()
+    assert review.scores == f.scores(3) and review.rationale("feasibility") == "Second look."
+    f.scored(idea, 2)
+    f.approved(idea, "Well done.", admin)
     with pytest.raises(Conflict) as error:
-        rs.score_idea(reviewer, idea.id, scores(1), why())
+        rs.score_idea(reviewer, idea.id, f.scores(1), f.rationales())
     assert error.value.code == "decision_made"
 
 
 def test_scoring_is_audited_with_before_and_after(app):
     reviewer = f.user("reviewer")
-    idea = idea_in_review()
-    rs.score_idea(reviewer, idea.id, scores(1), why())
-    rs.score_idea(reviewer, idea.id, scores(2), why())
+    idea = f.in_review()
+    rs.score_idea(reviewer, idea.id, f.scores(1), f.rationales())
+    rs.score_idea(reviewer, idea.id, f.scores(2), f.rationales())
     db.session.commit()
     entries = db.session.scalars(select(AuditLog).where(AuditLog.actor_id == reviewer.id)
                                  .order_by(AuditLog.id)).all()
@@ -287,7 +254,7 @@ def test_scoring_is_audited_with_before_and_after(app):
 def test_ideas_not_in_review_cannot_be_scored(app):
     idea = f.idea(status="qualified")
     with pytest.raises(Conflict) as error:
-        rs.score_idea(f.user("reviewer"), idea.id, scores(), why())
+        rs.score_idea(f.user("reviewer"), idea.id, f.scores(), f.rationales())
     assert error.value.code == "not_in_review"
 
 
@@ -295,13 +262,13 @@ def test_ideas_not_in_review_cannot_be_scored(app):
 
 def test_scores_are_blind_until_the_reviewer_has_submitted(app):
     first, second = f.user("reviewer"), f.user("reviewer")
-    idea = idea_in_review()
-    rs.score_idea(first, idea.id, scores(3), why())
+    idea = f.in_review()
+    rs.score_idea(first, idea.id, f.scores(3), f.rationales())
     db.session.commit()
     with pytest.raises(Forbidden) as error:
         rs.scores_for(second, idea.id)
     assert error.value.code == "scores_hidden"
-    rs.score_idea(second, idea.id, scores(2), why())
+    rs.score_idea(second, idea.id, f.scores(2), f.rationales())
     db.session.commit()
     sheet = rs.scores_for(second, idea.id)
     assert sorted(r.reviewer_id for r in sheet.reviews) == sorted([first.id, second.id])
@@ -309,8 +276,8 @@ def test_scores_are_blind_until_the_reviewer_has_submitted(app):
 
 
 def test_admins_see_every_score_at_any_time(app):
-    idea = idea_in_review()
-    scored_by(idea, 3)
+    idea = f.in_review()
+    f.scored(idea, 3)
     sheet = rs.scores_for(f.user("admin"), idea.id)
     assert len(sheet.reviews) == 1
 
@@ -319,28 +286,28 @@ def test_admins_see_every_score_at_any_time(app):
 
 def test_a_decision_needs_the_minimum_number_of_reviewers(app):
     admin = f.user("admin")
-    idea = idea_in_review()
-    scored_by(idea, 3)
+    idea = f.in_review()
+    f.scored(idea, 3)
     with pytest.raises(Conflict) as error:
         rs.decide(admin, idea.id, "approved", "Yes.")
     assert error.value.code == "not_enough_reviewers"
-    scored_by(idea, 2)
+    f.scored(idea, 2)
     item = rs.decide(admin, idea.id, "approved", "Yes.")
     assert item.decision == "approved"
 
 
 def test_a_decision_needs_a_valid_choice_and_a_message(app):
     admin = f.user("admin")
-    idea = idea_in_review()
-    scored_by(idea, 3, 3)
+    idea = f.in_review()
+    f.scored(idea, 3, 3)
     with pytest.raises(Invalid) as error:
         rs.decide(admin, idea.id, "maybe", " ")
     assert set(error.value.fields) == {"decision", "message"}
 
 
 def test_only_admins_decide(app):
-    idea = idea_in_review()
-    scored_by(idea, 3, 3)
+    idea = f.in_review()
+    f.scored(idea, 3, 3)
     with pytest.raises(Forbidden):
         rs.decide(f.user("reviewer"), idea.id, "approved", "Yes.")
 
@@ -348,10 +315,9 @@ def test_only_admins_decide(app):
 def test_decisions_stay_private_until_the_batch_is_published(app):
     admin = f.user("admin")
     creator = f.user()
-    idea = idea_in_review(creator)
-    scored_by(idea, 3, 3)
-    rs.decide(admin, idea.id, "approved", "Yes.")
-    db.session.commit()
+    idea = f.in_review(creator)
+    f.scored(idea, 3, 3)
+    f.approved(idea, "Yes.", admin)
     assert idea.status == "in_review"
     assert notifications(creator, "review_result") == []
     with pytest.raises(Exception) as error:
@@ -369,11 +335,10 @@ def test_publishing_moves_each_idea_to_its_decision_and_notifies_everyone_concer
     f.support(approved, supporter)
     db.session.add(IdeaFollow(idea_id=approved.id, user_id=follower.id))
     declined = f.idea(status="qualified")
-    batch = open_batch(admin)
+    batch = f.review_batch(admin)
     for idea, decision in ((approved, "approved"), (declined, "not_approved")):
-        scored_by(idea, 3, 2)
-        rs.decide(admin, idea.id, decision, f"Message about {idea.title}")
-    db.session.commit()
+        f.scored(idea, 3, 2)
+        f.decided(idea, decision, f"Message about {idea.title}", admin)
     rs.publish_batch(admin, batch.id)
     db.session.commit()
 
@@ -397,7 +362,7 @@ def test_publishing_moves_each_idea_to_its_decision_and_notifies_everyone_concer
 
 def test_a_batch_with_undecided_ideas_cannot_be_published(app):
     admin = f.user("admin")
-    idea_in_review()
+    f.in_review()
     batch = rs.current_open_batch()
     with pytest.raises(Conflict) as error:
         rs.publish_batch(admin, batch.id)
@@ -406,9 +371,9 @@ def test_a_batch_with_undecided_ideas_cannot_be_published(app):
 
 def test_a_batch_is_published_once(app):
     admin = f.user("admin")
-    idea = idea_in_review()
-    scored_by(idea, 2, 2)
-    rs.decide(admin, idea.id, "not_approved", "Not now.")
+    idea = f.in_review()
+    f.scored(idea, 2, 2)
+    f.decided(idea, "not_approved", "Not now.", admin)
     batch = rs.current_open_batch()
     rs.publish_batch(admin, batch.id)
     db.session.commit()
@@ -419,15 +384,15 @@ def test_a_batch_is_published_once(app):
 def test_on_hold_ideas_join_the_next_batch_when_it_opens(app):
     admin = f.user("admin")
     creator = f.user()
-    idea = idea_in_review(creator)
-    scored_by(idea, 2, 2)
-    rs.decide(admin, idea.id, "on_hold", "Let us look again next season.")
+    idea = f.in_review(creator)
+    f.scored(idea, 2, 2)
+    f.decided(idea, "on_hold", "Let us look again next season.", admin)
     batch = rs.current_open_batch()
     rs.close_batch(admin, batch.id)
     rs.publish_batch(admin, batch.id)
     db.session.commit()
     assert idea.status == "on_hold"
-    following = open_batch(admin, "Autumn review")
+    following = f.review_batch(admin, "Autumn review")
     assert idea.status == "in_review"
     assert rs.active_item(idea.id).batch_id == following.id
     # The creator still sees the published on-hold result while the new review runs.
@@ -436,13 +401,13 @@ def test_on_hold_ideas_join_the_next_batch_when_it_opens(app):
 
 def test_on_hold_ideas_join_an_already_open_batch_at_publication(app):
     admin = f.user("admin")
-    idea = idea_in_review()
-    scored_by(idea, 2, 2)
-    rs.decide(admin, idea.id, "on_hold", "Later.")
+    idea = f.in_review()
+    f.scored(idea, 2, 2)
+    f.decided(idea, "on_hold", "Later.", admin)
     first = rs.current_open_batch()
     rs.close_batch(admin, first.id)
     db.session.commit()
-    second = open_batch(admin, "Next")
+    second = f.review_batch(admin, "Next")
     rs.publish_batch(admin, first.id)
     db.session.commit()
     assert idea.status == "in_review"
@@ -472,9 +437,9 @@ def test_evidence_aggregates_the_supporters_survey(app):
 
 def test_calibration_flags_a_spread_of_two_or_more(app):
     admin = f.user("admin")
-    idea = idea_in_review()
-    rs.score_idea(f.user("reviewer"), idea.id, scores(3, feasibility=1), why())
-    rs.score_idea(f.user("reviewer"), idea.id, scores(2, feasibility=3), why())
+    idea = f.in_review()
+    rs.score_idea(f.user("reviewer"), idea.id, f.scores(3, feasibility=1), f.rationales())
+    rs.score_idea(f.user("reviewer"), idea.id, f.scores(2, feasibility=3), f.rationales())
     db.session.commit()
     batch, (row,) = rs.calibration(admin, rs.active_item(idea.id).batch_id)
     assert (row.axes["feasibility"].low, row.axes["feasibility"].high) == (1, 3)
@@ -485,21 +450,20 @@ def test_calibration_flags_a_spread_of_two_or_more(app):
 
 def test_calibration_is_blind_too(app):
     reviewer = f.user("reviewer")
-    scored = idea_in_review()
-    other = idea_in_review()
-    rs.score_idea(reviewer, scored.id, scores(2), why())
-    scored_by(other, 3)
+    scored = f.in_review()
+    other = f.in_review()
+    rs.score_idea(reviewer, scored.id, f.scores(2), f.rationales())
+    f.scored(other, 3)
     _batch, rows = rs.calibration(reviewer, rs.active_item(scored.id).batch_id)
     assert [row.idea.id for row in rows] == [scored.id]
 
 
 def test_the_decision_message_stays_out_of_the_public_history(app):
     admin = f.user("admin")
-    idea = idea_in_review()
-    scored_by(idea, 2, 3)
-    rs.decide(admin, idea.id, "not_approved", "Private words for the creators.")
-    rs.publish_batch(admin, rs.current_open_batch().id)
-    db.session.commit()
+    idea = f.in_review()
+    f.scored(idea, 2, 3)
+    f.decided(idea, "not_approved", "Private words for the creators.", admin)
+    f.published(admin=admin)
     event = db.session.scalars(select(IdeaEvent).where(IdeaEvent.idea_id == idea.id,
                                                        IdeaEvent.kind == "review_decision")).one()
     assert (event.from_status, event.to_status) == ("in_review", "not_approved")

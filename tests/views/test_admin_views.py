@@ -7,15 +7,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog, User
 from app.models.base import utcnow
-from app.models.review import AXES
 from app.services import events
 from app.services import review as rs
 from tests import factories as f
 from tests.helpers import csrf_token, login
-
-
-def why():
-    return {axis: "Reasoned." for axis in AXES}
 
 
 def test_admin_opens_a_batch_from_the_form_and_waiting_ideas_join(client):
@@ -53,8 +48,7 @@ def test_batch_page_disables_reviewers_with_a_conflict_and_explains_it(client):
     neutral = f.user("reviewer", name="Neutral Reviewer")
     idea = f.idea(status="qualified")
     f.support(idea, fan)
-    batch = rs.open_batch(admin, "Spring", date(2030, 1, 1))
-    db.session.commit()
+    batch = f.review_batch(admin, "Spring", date(2030, 1, 1))
     login(client, admin)
     html = client.get(f"/admin/review/batches/{batch.id}").get_data(as_text=True)
     assert f'<option value="{fan.id}" disabled>Fan Reviewer — supported it</option>' in html
@@ -71,11 +65,9 @@ def test_batch_page_disables_reviewers_with_a_conflict_and_explains_it(client):
 def test_admin_publishes_a_batch_from_its_page(client):
     admin = f.user("admin")
     idea = f.idea(status="qualified")
-    batch = rs.open_batch(admin, "Spring", date(2030, 1, 1))
-    for value in (2, 3):
-        rs.score_idea(f.user("reviewer"), idea.id, {a: value for a in AXES}, why())
-    rs.decide(admin, idea.id, "not_approved", "Not this time.")
-    db.session.commit()
+    batch = f.review_batch(admin, "Spring", date(2030, 1, 1))
+    f.scored(idea, 2, 3, rationale="Reasoned.")
+    f.decided(idea, "not_approved", "Not this time.", admin)
     login(client, admin)
     token = csrf_token(client, f"/admin/review/batches/{batch.id}")
     response = client.post(f"/admin/review/batches/{batch.id}/publish",

@@ -8,6 +8,8 @@ from flask import render_template
 from flask_login import login_user
 from sqlalchemy import select
 
+from app import permissions
+from app.ideas.engagement import idea_page_parts
 from app.models import AuditLog, Comment, Idea, IdeaFollow, Support
 from app.models.base import utcnow
 from app.services import comments, supports
@@ -16,16 +18,18 @@ from tests.helpers import csrf_token, login
 
 
 def render(app, template, user=None, **context):
-    """A partial of the idea page, rendered as `user` sees it."""
-    with app.test_request_context(f"/ideas/{context['idea'].id}"):
+    """A partial of the idea page, rendered as `user` sees it (with what the page's view passes)."""
+    idea = context["idea"]
+    with app.test_request_context(f"/ideas/{idea.id}"):
         if user is not None:
             login_user(user)
-        return render_template(template, **context)
+        is_creator = permissions.is_creator(user, idea)
+        return render_template(template, is_creator=is_creator,
+                               **idea_page_parts(idea, is_creator), **context)
 
 
 def support_box(app, idea, user=None):
-    return render(app, "ideas/_support.html", user, idea=idea,
-                  viewer_support=supports.support_of(user, idea.id) if user else None)
+    return render(app, "ideas/_support.html", user, idea=idea)
 
 
 def discussion(app, idea, user=None):

@@ -6,7 +6,7 @@ import io
 import re
 
 from PIL import Image
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.models import Consent, Idea, IdeaCreator, IdeaImage, Tag
 from tests import factories
@@ -189,8 +189,7 @@ def test_media_route_refuses_bad_keys_sizes_and_hidden_ideas(client, db):
     assert client.get("/media/..%2Fsecret_key/thumb").status_code == 404
     assert client.get("/media/IABC/thumb").status_code == 404
     assert client.get("/media/inothere/thumb").status_code == 404
-    idea.hidden = True
-    db.session.commit()
+    factories.hidden(idea)
     assert client.get("/media/iabc123/thumb").status_code == 404
 
 
@@ -332,22 +331,14 @@ def test_hidden_and_pending_ideas_are_404_for_others(client):
             session.clear()
 
 
-def _count_queries(db, client, path) -> int:
+def _page_queries(db, count_queries, client, path) -> int:
     """SQL statements one request for `path` runs, with an empty session (as in production)."""
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     client.get(path)  # warm up: first-request setup is not the page's cost
     db.session.remove()
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as queries:
         response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200
-    return len(statements)
+    return queries.count
 
 
 def _rich_idea(db, n: int) -> Idea:
@@ -368,18 +359,18 @@ def _sign_in_as(client, session_id: str) -> None:
         session["_fresh"] = True
 
 
-def test_idea_page_costs_the_same_queries_for_1_or_8_images_tags_creators(client, db):
+def test_idea_page_costs_the_same_queries_for_1_or_8_images_tags_creators(client, db, count_queries):
     small, large = _rich_idea(db, 1), _rich_idea(db, 8)
     paths = f"/ideas/{small.id}", f"/ideas/{large.id}"
     member = factories.user().get_id()
     small_owner, large_owner = small.owner.get_id(), large.owner.get_id()
-    assert _count_queries(db, client, paths[0]) == _count_queries(db, client, paths[1])
+    assert _page_queries(db, count_queries, client, paths[0]) == _page_queries(db, count_queries, client, paths[1])
     _sign_in_as(client, member)
-    assert _count_queries(db, client, paths[0]) == _count_queries(db, client, paths[1])
+    assert _page_queries(db, count_queries, client, paths[0]) == _page_queries(db, count_queries, client, paths[1])
     _sign_in_as(client, small_owner)
-    own_small = _count_queries(db, client, paths[0])
+    own_small = _page_queries(db, count_queries, client, paths[0])
     _sign_in_as(client, large_owner)
-    assert _count_queries(db, client, paths[1]) == own_small
+    assert _page_queries(db, count_queries, client, paths[1]) == own_small
 
 
 def test_creator_sees_the_split_but_visitors_do_not(client, db):

@@ -1,6 +1,5 @@
 """Review pages: the public criteria, the reviewer's queue, the scoring page, calibration and the
 creators' result."""
-from datetime import date
 
 from flask import render_template
 from flask_login import login_user
@@ -10,24 +9,6 @@ from app.models.review import AXES
 from app.services import review as rs
 from tests import factories as f
 from tests.helpers import csrf_token, login
-
-
-def why(text="Because of the evidence."):
-    return {axis: text for axis in AXES}
-
-
-def scores(value=2, **axes):
-    return {axis: axes.get(axis, value) for axis in AXES}
-
-
-def in_review(owner=None, **kwargs):
-    idea = f.idea(owner, status="qualified", **kwargs)
-    if rs.current_open_batch() is None:
-        rs.open_batch(f.user("admin"), "Spring review", date(2030, 3, 31))
-    else:
-        rs.on_idea_qualified(idea)
-    db.session.commit()
-    return idea
 
 
 def form_data(client, idea, value="2", rationale="Clear reasoning."):
@@ -53,8 +34,8 @@ def test_criteria_page_explains_the_matrix_with_the_live_settings(app, client):
 
 def test_queue_shows_what_awaits_the_reviewer_and_why_some_ideas_are_not_theirs(client):
     reviewer = f.user("reviewer")
-    waiting = in_review(title="Folding lunch box")
-    mine = in_review(reviewer, title="My own gadget")
+    waiting = f.in_review(title="Folding lunch box")
+    mine = f.in_review(reviewer, title="My own gadget")
     login(client, reviewer)
     html = client.get("/review").get_data(as_text=True)
     assert "Folding lunch box" in html and "Take it" in html
@@ -68,8 +49,7 @@ def test_scoring_page_shows_the_evidence_and_the_matrix_legend(client):
     idea = f.idea(status="qualified", supports=2)
     f.support(idea, would_buy="yes", price_minor=2500, price_currency="JPY",
               reason="<img src=x onerror=alert(1)> I ride the train daily")
-    rs.open_batch(f.user("admin"), "Spring review", date(2030, 3, 31))
-    db.session.commit()
+    f.review_batch()
     login(client, reviewer)
     response = client.get(f"/review/ideas/{idea.id}")
     html = response.get_data(as_text=True)
@@ -86,9 +66,8 @@ def test_scoring_page_shows_the_evidence_and_the_matrix_legend(client):
 
 def test_scores_are_blind_on_the_page_until_the_reviewer_has_submitted(client):
     first, second = f.user("reviewer", name="First Reviewer"), f.user("reviewer")
-    idea = in_review()
-    rs.score_idea(first, idea.id, scores(3), why("First reviewer's secret reasoning"))
-    db.session.commit()
+    idea = f.in_review()
+    f.scored(idea, 3, reviewer=first, rationale="First reviewer's secret reasoning")
     login(client, second)
     html = client.get(f"/review/ideas/{idea.id}").get_data(as_text=True)
     assert "First reviewer&#39;s secret reasoning" not in html
@@ -105,8 +84,7 @@ def test_the_page_says_why_a_supporter_cannot_review(client):
     supporter = f.user("reviewer")
     idea = f.idea(status="qualified")
     f.support(idea, supporter)
-    rs.open_batch(f.user("admin"), "Spring review", date(2030, 3, 31))
-    db.session.commit()
+    f.review_batch()
     login(client, supporter)
     html = client.get(f"/review/ideas/{idea.id}").get_data(as_text=True)
     assert "You supported this idea, so you cannot review it" in html
@@ -118,7 +96,7 @@ def test_the_page_says_why_a_supporter_cannot_review(client):
 
 def test_a_score_without_rationale_is_refused_with_the_field_error(client):
     reviewer = f.user("reviewer")
-    idea = in_review()
+    idea = f.in_review()
     login(client, reviewer)
     data = form_data(client, idea)
     data["uniqueness_rationale"] = "  "
@@ -133,7 +111,7 @@ def test_a_score_without_rationale_is_refused_with_the_field_error(client):
 
 def test_scoring_without_the_csrf_token_is_refused(client):
     reviewer = f.user("reviewer")
-    idea = in_review()
+    idea = f.in_review()
     login(client, reviewer)
     data = form_data(client, idea)
     del data["csrf_token"]
@@ -143,10 +121,9 @@ def test_scoring_without_the_csrf_token_is_refused(client):
 
 def test_rationale_is_escaped_for_other_reviewers(client):
     first, second = f.user("reviewer"), f.user("reviewer")
-    idea = in_review()
-    rs.score_idea(first, idea.id, scores(3), why("<script>alert('x')</script>"))
-    rs.score_idea(second, idea.id, scores(2), why())
-    db.session.commit()
+    idea = f.in_review()
+    f.scored(idea, 3, reviewer=first, rationale="<script>alert('x')</script>")
+    f.scored(idea, 2, reviewer=second)
     login(client, second)
     html = client.get(f"/review/ideas/{idea.id}").get_data(as_text=True)
     assert "<script>alert(" not in html
@@ -155,7 +132,7 @@ def test_rationale_is_escaped_for_other_reviewers(client):
 
 def test_a_reviewer_takes_an_idea_from_the_batch(client):
     reviewer = f.user("reviewer")
-    idea = in_review()
+    idea = f.in_review()
     login(client, reviewer)
     response = client.post(f"/review/ideas/{idea.id}/take",
                            data={"csrf_token": csrf_token(client, "/review")})
@@ -165,9 +142,8 @@ def test_a_reviewer_takes_an_idea_from_the_batch(client):
 
 def test_admin_decides_on_the_scoring_page_once_enough_reviewers_scored(client):
     admin = f.user("admin")
-    idea = in_review()
-    rs.score_idea(f.user("reviewer"), idea.id, scores(3), why())
-    db.session.commit()
+    idea = f.in_review()
+    f.scored(idea, 3)
     login(client, admin)
     html = client.get(f"/review/ideas/{idea.id}").get_data(as_text=True)
     assert "At least 2 reviewers must score before a decision (1 have)." in html
@@ -175,8 +151,7 @@ def test_admin_decides_on_the_scoring_page_once_enough_reviewers_scored(client):
             "decision": "approved", "message": "Let us build it."}
     response = client.post(f"/review/ideas/{idea.id}/decision", data=data)
     assert response.status_code == 409
-    rs.score_idea(f.user("reviewer"), idea.id, scores(2), why())
-    db.session.commit()
+    f.scored(idea, 2)
     response = client.post(f"/review/ideas/{idea.id}/decision", data=data)
     assert response.status_code == 302
     assert rs.active_item(idea.id).decision == "approved"
@@ -188,9 +163,9 @@ def test_admin_decides_on_the_scoring_page_once_enough_reviewers_scored(client):
 
 def test_calibration_highlights_disagreements(client):
     admin = f.user("admin")
-    idea = in_review(title="Disputed idea")
-    rs.score_idea(f.user("reviewer"), idea.id, scores(1), why())
-    rs.score_idea(f.user("reviewer"), idea.id, scores(3, feasibility=2), why())
+    idea = f.in_review(title="Disputed idea")
+    rs.score_idea(f.user("reviewer"), idea.id, f.scores(1), f.rationales())
+    rs.score_idea(f.user("reviewer"), idea.id, f.scores(3, feasibility=2), f.rationales())
     db.session.commit()
     login(client, admin)
     batch_id = rs.active_item(idea.id).batch_id
@@ -203,19 +178,17 @@ def test_calibration_highlights_disagreements(client):
 def _result_html(app, user, idea) -> str:
     with app.test_request_context("/"):
         login_user(user)
-        return render_template("review/_result.html", idea=idea)
+        return render_template("review/_result.html", idea=idea,
+                               review_result=rs.published_result_for(user, idea))
 
 
 def test_creators_see_the_per_axis_result_only_after_publication(app):
     admin, creator, stranger = f.user("admin"), f.user(), f.user()
-    idea = in_review(creator)
-    for value in (3, 2, 2):
-        rs.score_idea(f.user("reviewer"), idea.id, scores(value), why())
-    rs.decide(admin, idea.id, "approved", "We love the <em>N=1</em> insight.")
-    db.session.commit()
+    idea = f.in_review(creator)
+    f.scored(idea, 3, 2, 2)
+    f.approved(idea, "We love the <em>N=1</em> insight.", admin)
     assert 'data-testid="review-result"' not in _result_html(app, creator, idea)
-    rs.publish_batch(admin, rs.current_open_batch().id)
-    db.session.commit()
+    f.published(admin=admin)
     html = _result_html(app, creator, idea)
     assert 'data-testid="review-result"' in html
     assert "Approved" in html
@@ -225,24 +198,14 @@ def test_creators_see_the_per_axis_result_only_after_publication(app):
     assert 'data-testid="review-result"' not in _result_html(app, stranger, idea)
 
 
-def _queries(client, path) -> int:
-    from sqlalchemy import event
-
-    statements = []
+def _queries(count_queries, client, path) -> int:
     db.session.expunge_all()  # the test's session is the request's: start from a clean one
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with count_queries() as queries:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return len(statements)
+    return queries.count
 
 
-def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(client):
+def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(client, count_queries):
     from app.models import User
 
     admin, reviewer = f.user("admin"), f.user("reviewer")
@@ -251,22 +214,21 @@ def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(clien
 
     def add_ideas(n):
         for _ in range(n):
-            idea = in_review()
+            idea = f.in_review()
             rs.assign_reviewer(db.session.get(User, ids["admin"]), idea.id, ids["reviewer"])
             for scorer_id in ids["scorers"]:
-                rs.score_idea(db.session.get(User, scorer_id), idea.id, scores(2), why())
-        db.session.commit()
+                f.scored(idea, 2, reviewer=db.session.get(User, scorer_id))
 
     add_ideas(2)
     batch_id = rs.current_open_batch().id
     pages = ("/review", f"/admin/review/batches/{batch_id}",
              f"/review/batches/{batch_id}/calibration")
     login(client, admin)
-    few_admin = [_queries(client, page) for page in pages]
+    few_admin = [_queries(count_queries, client, page) for page in pages]
     add_ideas(5)
-    many_admin = [_queries(client, page) for page in pages]
+    many_admin = [_queries(count_queries, client, page) for page in pages]
     assert few_admin == many_admin
     login(client, db.session.get(User, ids["reviewer"]))
-    few = _queries(client, "/review")
+    few = _queries(count_queries, client, "/review")
     add_ideas(3)
-    assert _queries(client, "/review") == few
+    assert _queries(count_queries, client, "/review") == few

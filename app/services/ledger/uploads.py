@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from app import permissions
+from app import jobs, permissions
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.i18n import _
@@ -135,8 +135,6 @@ def can_post(record: SalesImport) -> bool:
 
 def start_import(actor: User, record: SalesImport) -> None:
     """Queue the posting job (it runs after the caller commits)."""
-    from app import jobs
-
     if not can_post(record):
         raise Conflict("import_not_postable", _("This import is already being posted."))
     if record.status == "failed":  # the rows refused last time are tried again
@@ -147,7 +145,7 @@ def start_import(actor: User, record: SalesImport) -> None:
     record.status = "queued"
     record.error = None
     record.updated_at = utcnow()
-    jobs.enqueue(JOB_NAME, {"import_id": record.id})
+    jobs.enqueue(JOB_NAME, import_id=record.id)
 
 
 def error_message(record: SalesImport) -> str | None:
@@ -180,6 +178,7 @@ def progress_of(record: SalesImport) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the job
 
 
+@jobs.job(JOB_NAME)
 def run_import(import_id: int, *, batch_size: int | None = None) -> None:
     """Post a queued (or failed, or stalled) import in batches; commits as it goes."""
     record = db.session.get(SalesImport, import_id)
@@ -276,11 +275,3 @@ def _merge(credited: dict, totals: dict[int, dict[str, int]]) -> dict:
             bucket[currency] = bucket.get(currency, 0) + amount
     return merged
 
-
-def _register() -> None:
-    from app import jobs
-
-    jobs.register(JOB_NAME, lambda payload: run_import(**payload))
-
-
-_register()

@@ -1,0 +1,65 @@
+"""The periodic jobs (see app.jobs.schedule for when). Each is also a CLI command for operators:
+`flask ideas expire`, `flask notifications digest --mode daily|weekly`, `flask ledger verify`,
+`flask jobs sweep`."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+
+from app import jobs
+from app.extensions import db
+
+
+@contextmanager
+def _as_site() -> Iterator[None]:
+    """A request at PUBLIC_BASE_URL, so links and translated text come out as on the site."""
+    with current_app.test_request_context("/", base_url=current_app.config.get("PUBLIC_BASE_URL")
+                                          or None):
+        yield
+
+
+@jobs.job("ideas.expire")
+def expire_ideas() -> int:
+    from app.services import milestones
+
+    with _as_site():
+        count = milestones.expire_ideas()
+        db.session.commit()
+    return count
+
+
+@jobs.job("ideas.refresh_trending")
+def refresh_trending() -> int:
+    from app.services import milestones
+
+    count = milestones.refresh_trending()
+    db.session.commit()
+    return count
+
+
+@jobs.job("notifications.digest")
+def send_digests(mode: str) -> int:
+    from app.services import notifications
+
+    with _as_site():
+        count = notifications.send_digests(mode)
+        db.session.commit()
+    return count
+
+
+class LedgerProblems(Exception):
+    """`ledger.verify` found problems: the failed job (with the problems) is the alert."""
+
+
+@jobs.job("ledger.verify")
+def verify_ledger() -> int:
+    """Recompute the ledger's hash chain and balances; raises (a failed job) on any problem."""
+    from app.services.ledger import verify_ledger as verify
+
+    problems = verify()
+    db.session.rollback()
+    if problems:
+        raise LedgerProblems("; ".join(map(str, problems))[:3000])
+    return 0

@@ -1,0 +1,235 @@
+"""Co-creators of an idea, their consent to the creator agreement, and submitting the idea for moderation. Import these through app.services.ideas."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from sqlalchemy import select
+from app import lifecycle, permissions
+from app.permissions import Action
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.models import (Agreement, Consent, Idea, IdeaCreator, User)
+from app.models.base import utcnow
+from app.services import events
+from app.i18n import _, _en
+from app.services.ideas import (INSIGHT_FIELDS, TOTAL_SHARE_BPS, current_agreement, lock_idea,
+                               require_editing)
+
+
+# --- co-creators ----------------------------------------------------------------------------
+
+def _owner_row(idea: Idea) -> IdeaCreator:
+    return next(c for c in idea.creators if c.is_owner)
+
+
+def _rebalance(idea: Idea, previous: Mapping[int, int]) -> None:
+    """Give the owner what the co-creators do not hold, and clear the consent of every creator
+    whose share changed (they must consent to the new split)."""
+    others = sum(c.share_bps for c in idea.creators if not c.is_owner)
+    if others >= TOTAL_SHARE_BPS:
+        raise Invalid({"share_bps": _("The co-creators' shares must total less than %(n)s "
+                                      "basis points: the owner keeps the rest.",
+                                      n=f"{TOTAL_SHARE_BPS:,}")})
+    _owner_row(idea).share_bps = TOTAL_SHARE_BPS - others
+    for creator in idea.creators:
+        if previous.get(creator.id) != creator.share_bps:
+            creator.consent_id = None
+
+
+def _check_share(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid({"share_bps": _("Give the share as a whole number of basis points.")})
+    if not 0 <= value < TOTAL_SHARE_BPS:
+        raise Invalid({"share_bps": _("Between 0 and %(n)s basis points.",
+                                      n=f"{TOTAL_SHARE_BPS - 1:,}")})
+    return value
+
+
+def _owned_draft(owner: User, idea_id: int) -> Idea:
+    idea = permissions.require_visible(owner, lock_idea(idea_id))
+    permissions.require(owner, Action.INVITE_CO_CREATOR, idea)  # the owner, while editable
+    return idea
+
+
+def invite_co_creator(owner: User, idea_id: int, email: Any, share_bps: Any) -> IdeaCreator:
+    """Invite an existing member as co-creator with a revenue share in basis points; the owner
+    keeps the rest. The invitee is told and must consent to the agreement and the split."""
+    share = _check_share(share_bps)
+    if not isinstance(email, str) or not email.strip():
+        raise Invalid({"email": _("Give the member's email address.")})
+    idea = _owned_draft(owner, idea_id)
+    invitee = db.session.scalar(select(User).where(User.email == email.strip().lower()[:254]))
+    if invitee is None or invitee.is_blocked:
+        raise Invalid({"email": _("No member has this email address.")})
+    if any(c.user_id == invitee.id for c in idea.creators):
+        raise Conflict("already_creator", _("%(name)s is already a creator of this idea.",
+                                            name=invitee.display_name))
+    previous = {c.id: c.share_bps for c in idea.creators}
+    creator = IdeaCreator(user_id=invitee.id, user=invitee, is_owner=False, share_bps=share)
+    idea.creators.append(creator)
+    _rebalance(idea, previous)
+    db.session.flush()
+    events.record(owner, "co_creator_invited", idea,
+                  reason=f"{invitee.display_name} ({share} bps)")
+    events.notify([invitee], "co_creator_invite",
+                  _en("%(name)s invites you to co-create “%(title)s” with a %(share)s share of "
+                      "its royalties. Open the idea to accept.", name=owner.display_name,
+                      title=idea.title, share=format_share(share)), idea=idea)
+    return creator
+
+
+def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> IdeaCreator:
+    """Change a co-creator's share; everyone whose share changes must consent again."""
+    share = _check_share(share_bps)
+    idea = _owned_draft(owner, idea_id)
+    creator = next((c for c in idea.creators if c.user_id == user_id and not c.is_owner), None)
+    if creator is None:
+        raise NotFound("creator_not_found", _("No such co-creator."))
+    previous = {c.id: c.share_bps for c in idea.creators}
+    creator.share_bps = share
+    _rebalance(idea, previous)
+    if previous[creator.id] != share:
+        events.record(owner, "split_changed", idea,
+                      reason=f"{creator.user.display_name}: {share} bps")
+        events.notify([creator.user], "co_creator_invite",
+                      _en("Your share of “%(title)s” is now %(share)s. Please accept the new "
+                          "split.", title=idea.title, share=format_share(share)), idea=idea)
+    return creator
+
+
+def remove_co_creator(user: User, idea_id: int, user_id: int) -> None:
+    """The owner removes a co-creator (or a co-creator leaves) while the idea is a draft; the
+    owner takes back the share and must consent again."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    leaving = user_id == getattr(user, "id", None) and permissions.is_creator(user, idea)
+    if not leaving:
+        permissions.require(user, Action.INVITE_CO_CREATOR, idea)
+    elif idea.status not in lifecycle.EDITABLE:
+        raise Conflict("idea_not_editable", _("Co-creators can only be changed while the idea "
+                                              "is a draft."))
+    creator = next((c for c in idea.creators if c.user_id == user_id and not c.is_owner), None)
+    if creator is None:
+        raise NotFound("creator_not_found", _("No such co-creator."))
+    previous = {c.id: c.share_bps for c in idea.creators}
+    name = creator.user.display_name
+    idea.creators.remove(creator)
+    _rebalance(idea, previous)
+    events.record(user, "co_creator_removed", idea, reason=name)
+
+
+def format_share(bps: int) -> str:
+    """Basis points as a percentage, exactly (no float): 2500 -> '25%', 1250 -> '12.5%'."""
+    whole, rest = divmod(bps, 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") + "%" if rest else f"{whole}%"
+
+
+# --- consent and submission -----------------------------------------------------------------
+
+def _agreement_for(version: Any) -> Agreement:
+    """The current agreement, if `version` names it; else Invalid (field agreement_version)."""
+    agreement = current_agreement()
+    if agreement is None:
+        raise Conflict("no_agreement", _("There is no creator agreement to consent to yet."))
+    if isinstance(version, bool) or not isinstance(version, str | int) \
+            or str(version).strip() != agreement.version:
+        raise Invalid({"agreement_version": _(
+            "This is not the current creator agreement (version %(v)s). Please read it and "
+            "consent again.", v=agreement.version)}, code="agreement_not_current")
+    return agreement
+
+
+def consent_status(idea: Idea, agreement: Agreement | None = None) -> dict[int, bool]:
+    """For each creator (by user id): whether their consent covers the current agreement and
+    their current share. One query."""
+    agreement = agreement or current_agreement()
+    ids = [c.consent_id for c in idea.creators if c.consent_id is not None]
+    consents = {row.id: row for row in db.session.scalars(
+        select(Consent).where(Consent.id.in_(ids)))} if ids else {}
+    status = {}
+    for creator in idea.creators:
+        consent = consents.get(creator.consent_id)
+        status[creator.user_id] = consent is not None and agreement is not None \
+            and consent.agreement_id == agreement.id and consent.share_bps == creator.share_bps
+    return status
+
+
+def _record_consent(user: User, idea: Idea, creator: IdeaCreator, agreement: Agreement,
+                    ip_address: str, user_agent: str) -> Consent:
+    consent = Consent(idea_id=idea.id, user_id=user.id, agreement_id=agreement.id,
+                      agreement_version=agreement.version, agreement_sha256=agreement.sha256,
+                      share_bps=creator.share_bps, ip_address=(ip_address or "")[:45],
+                      user_agent=(user_agent or "")[:500])
+    db.session.add(consent)
+    db.session.flush()
+    creator.consent_id = consent.id
+    return consent
+
+
+def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str = "",
+            user_agent: str = "") -> Consent:
+    """A creator accepts the current agreement and their share of the idea."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    require_editing(user, idea)
+    agreement = _agreement_for(agreement_version)
+    creator = next(c for c in idea.creators if c.user_id == user.id)
+    if consent_status(idea, agreement)[user.id]:
+        return db.session.get(Consent, creator.consent_id)
+    row = _record_consent(user, idea, creator, agreement, ip_address, user_agent)
+    events.record(user, "consented", idea,
+                  reason=f"Agreement v{agreement.version}, {creator.share_bps} bps")
+    if not creator.is_owner:
+        events.notify([idea.owner], "co_creator_invite",
+                      _en("%(name)s accepted to co-create “%(title)s”.",
+                          name=user.display_name, title=idea.title), idea=idea)
+    return row
+
+
+SUBMIT_REQUIRED = ("title", "pitch", "category", *INSIGHT_FIELDS)
+
+
+def missing_for_submission(idea: Idea) -> dict[str, str]:
+    """The fields that must be filled before the idea can be submitted."""
+    values = {"title": idea.title, "pitch": idea.pitch, "category": idea.category_id,
+              "situation": idea.insight_situation, "emotion": idea.insight_emotion,
+              "purpose": idea.insight_purpose}
+    return {name: _("This field is required.") for name in SUBMIT_REQUIRED
+            if not values[name]}
+
+
+@dataclass
+class Submission:
+    idea: Idea
+    consent: Consent
+
+
+def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address: str = "",
+                user_agent: str = "") -> Submission:
+    """The owner consents to the current agreement and sends the idea to moderation.
+
+    422 when the version is not current or fields are missing; 409 `consent_missing` while a
+    co-creator has not consented to the current agreement and their current share.
+    """
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, Action.SUBMIT_IDEA, idea)  # the owner, while editable
+    agreement = _agreement_for(agreement_version)
+    missing = missing_for_submission(idea)
+    if missing:
+        raise Invalid(missing, _("Fill in every required field before submitting."))
+    status = consent_status(idea, agreement)
+    waiting = [c.user.display_name for c in idea.creators
+               if not c.is_owner and not status[c.user_id]]
+    if waiting:
+        raise Conflict("consent_missing", _(
+            "Every co-creator must accept the agreement and their share first. Waiting for: "
+            "%(names)s.", names=", ".join(waiting)))
+    owner = _owner_row(idea)
+    if status[owner.user_id]:
+        row = db.session.get(Consent, owner.consent_id)
+    else:
+        row = _record_consent(user, idea, owner, agreement, ip_address, user_agent)
+    idea.submitted_at = utcnow()
+    idea.status_reason = None
+    events.transition(user, idea, lifecycle.IdeaStatus.PENDING_MODERATION, "submitted",
+                      reason=f"Agreement v{agreement.version}")
+    return Submission(idea=idea, consent=row)

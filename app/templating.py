@@ -1,0 +1,92 @@
+"""Every Jinja filter, global and context processor, registered in one place (called once by
+create_app). The helpers themselves live with what they format: money in app.web and
+app.ledger.views, labels in app.labels, the review matrix in app.services.review.
+
+Templates show what their view passed and run no queries; the one exception is the header's
+unread-notification count, a single cheap query per page.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from app import permissions
+from app.extensions import db
+from app.i18n import lang_url
+from app.ideas.engagement_forms import SUPPORT_CURRENCIES
+from app.labels import status_label
+from app.ledger.views import percent_bps, plain_money
+from app.markdown import render_markdown
+from app.models import Notification
+from app.models.review import AXES
+from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
+from app.web import days_left, format_money, progress_percent
+
+
+def _date(value) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+def _datetime(value) -> str:
+    return format_datetime(value, "medium") if value else ""
+
+
+def _number(value) -> str:
+    return format_decimal(value or 0)
+
+
+def nl2br(text: str | None) -> Markup:
+    """Line breaks kept, the text itself escaped."""
+    return Markup("<br>").join((text or "").splitlines())
+
+
+def _can(action: str, obj: Any = None) -> bool:
+    return permissions.can(current_user, action, obj)
+
+
+FILTERS = {
+    "markdown": render_markdown,
+    "money": format_money,
+    "plain_money": plain_money,
+    "percent_bps": percent_bps,
+    "date": _date,
+    "datetime": _datetime,
+    "number": _number,
+}
+
+#: Globals rather than context variables, so that imported macros see them too.
+GLOBALS = {
+    "can": _can,
+    "get_locale": get_locale,
+    "lang_url": lang_url,
+    "status_label": status_label,
+    "days_left": days_left,
+    "progress_percent": progress_percent,
+    "nl2br": nl2br,
+    "support_currencies": SUPPORT_CURRENCIES,
+    "review_axes": AXES,
+    "axis_labels": AXIS_LABELS,
+    "matrix_legend": LEGEND,
+    "decision_labels": DECISION_LABELS,
+    "fraction": format_fraction,
+}
+
+
+def _unread_notifications() -> dict[str, int]:
+    """For the header's badge (and the dashboard): the signed-in member's unread count."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)))}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(GLOBALS)
+    app.context_processor(_unread_notifications)
