@@ -123,14 +123,15 @@ def sale_rows(count: int, product_ids: list[int], rng: random.Random, returns: f
 def post(finance, product_ids, args, rng) -> tuple[float, int]:
     from app.extensions import db
     from app.services import ledger
+    from app.services.ledger.batch import PostingRun
 
-    terms: dict = {}
+    run = PostingRun()
     spent = 0.0
     posted = 0
     report_every = max(args.sales // 10, 1)
     for batch in sale_rows(args.sales, product_ids, rng, args.returns):
         started = time.perf_counter()
-        result = ledger.post_sales(finance, batch, terms=terms)
+        result = ledger.post_sales(finance, batch, run=run)
         db.session.commit()
         spent += time.perf_counter() - started
         assert not result.errors, result.errors[:3]

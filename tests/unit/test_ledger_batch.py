@@ -233,3 +233,27 @@ def test_canonical_fast_writes_exactly_the_contracts_bytes(sequence, kind, memo,
     assert ledger.hash_fast(sequence, kind, memo, reverses_id, created_by_id, created_at,
                             prev_hash, lines, sale=sale, payout=payout) == \
         hashlib.sha256(reference).hexdigest()
+
+
+def test_a_run_forgets_the_balances_it_knew_once_someone_else_posts(db, finance):
+    from app.services.ledger.batch import PostingRun
+    from tests.ledger_factories import payout
+
+    owner = factories.user()
+    item = product(owner, rate_bps=10_000)
+    run = PostingRun()
+    first = ledger.post_sales(finance, [
+        SaleRow(2, item.id, "2026-04", 1, 1_000, "USD", "r-sale"),
+        SaleRow(3, item.id, "2026-04", -1, -100, "USD", "r-return")], run=run)
+    db.session.commit()
+    assert first.created == 2 and run.balances == {(owner.id, "USD"): 900}
+    second = ledger.post_sales(finance, [
+        SaleRow(4, item.id, "2026-04", -1, -100, "USD", "r-return-2")], run=run)
+    db.session.commit()
+    assert second.created == 1 and run.balances == {(owner.id, "USD"): 800}
+
+    payout(finance, owner, 750)  # another writer: the run's balance is stale now
+    third = ledger.post_sales(finance, [
+        SaleRow(5, item.id, "2026-04", -1, -100, "USD", "r-return-3")], run=run)
+    assert [error.line for error in third.errors] == [5]
+    assert ledger.payable_balance(owner.id, "USD") == 50

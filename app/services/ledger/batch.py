@@ -241,21 +241,44 @@ def check_sales(rows: Sequence[SaleRow], batch_size: int = BATCH_SIZE) -> list[R
     return errors
 
 
+@dataclass
+class PostingRun:
+    """What post_sales carries from one batch to the next of one run: the products' terms
+    (frozen, so always valid) and the creators' balances it looked up, which stay valid only
+    while no one else posts in between: they are dropped unless the chain's head is still the
+    last transaction this run wrote. A run stops at its first rolled-back batch."""
+
+    terms: dict[int, _Terms | None] = field(default_factory=dict)
+    balances: dict[tuple[int, str], int] = field(default_factory=dict)
+    head: int | None = None
+
+
 def post_sales(actor: User, rows: Sequence[SaleRow], *,
-               terms: dict[int, _Terms | None] | None = None) -> BatchResult:
+               terms: dict[int, _Terms | None] | None = None,
+               run: PostingRun | None = None) -> BatchResult:
     """Post these rows as one set in the current transaction (the caller commits): every good
-    row is written, every bad row is in result.errors and not written. `terms` may carry the
-    products' terms from one batch to the next (they are frozen)."""
+    row is written, every bad row is in result.errors and not written. `run` (or just `terms`)
+    carries what one batch learnt to the next."""
     permissions.require(actor, "record_sale")
     lock_ledger()
-    planned, result = SalePlanner(terms).plan(rows)
-    if not planned:
-        return result
-    accounts = _accounts_for(planned)
     last = db.session.execute(
         select(LedgerTransaction.sequence, LedgerTransaction.hash)
         .order_by(LedgerTransaction.sequence.desc()).limit(1)).first()
     sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
+    planner = SalePlanner(run.terms if run is not None else terms)
+    if run is not None:
+        if run.head != sequence:  # someone else posted since: look the balances up again
+            run.balances.clear()
+        planner.loaded = run.balances
+    planned, result = planner.plan(rows)
+    if run is not None:
+        for key, amount in planner.added.items():
+            if key in run.balances:
+                run.balances[key] += amount
+        run.head = sequence + len(planned)
+    if not planned:
+        return result
+    accounts = _accounts_for(planned)
     ids = _new_transaction_ids(len(planned))
     transactions, entries, sales = [], [], []
     for transaction_id, item in zip(ids, planned):

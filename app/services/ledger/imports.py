@@ -19,8 +19,8 @@ from app.i18n import _
 from app.models import Product, User
 from app.money import parse_amount
 from app.services import events
-from app.services.ledger.batch import (BATCH_SIZE, BatchResult, RowError, SalePlanner, SaleRow,
-                                       chunks, post_sales)
+from app.services.ledger.batch import (BATCH_SIZE, BatchResult, PostingRun, RowError, SalePlanner,
+                                       SaleRow, chunks, post_sales)
 from app.services.ledger.posting import lock_ledger
 from app.services.ledger.sales import _notify_royalties
 from app.services.ledger.validation import (MAX_AMOUNT_MINOR, MAX_UNITS, REF_MAX, check_currency,
@@ -220,10 +220,10 @@ def import_sales(actor: User, rows: list[SaleRow],
     permissions.require(actor, "record_sale")
     lock_ledger()
     total = BatchResult()
-    terms: dict = {}
+    run = PostingRun()
     done = 0
     for batch in chunks(rows, batch_size):
-        total.add(post_sales(actor, batch, terms=terms))
+        total.add(post_sales(actor, batch, run=run))
         if progress is not None:
             for index in range(done + 1, done + len(batch) + 1):
                 progress(index, len(rows))

@@ -29,8 +29,8 @@ from app.models import Product, User
 from app.models.base import utcnow
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.money import royalty_minor
-from app.services.ledger.batch import (BATCH_SIZE, RowError, SaleRow, _write, check_sales,
-                                       chunks, post_sales)
+from app.services.ledger.batch import (BATCH_SIZE, PostingRun, RowError, SaleRow, _write,
+                                       check_sales, chunks, post_sales)
 from app.services.ledger.imports import ParsedImport, finish_import, parse_sales_csv
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def _run(record: SalesImport, batch_size: int) -> None:
     if refused:
         _refuse(record, refused, "refused")
         return
-    terms: dict = {}
+    run = PostingRun()
     while True:
         db.session.execute(select(SalesImport.id).where(SalesImport.id == record.id)
                            .with_for_update())  # one job at a time moves this import on
@@ -219,7 +219,7 @@ def _run(record: SalesImport, batch_size: int) -> None:
         batch = rows[start:start + batch_size]
         if not batch:
             break
-        result = post_sales(actor, batch, terms=terms)
+        result = post_sales(actor, batch, run=run)
         if result.errors:  # changed since the dry run (e.g. a payout meanwhile)
             db.session.rollback()
             _refuse(record, result.errors, "refused_while_posting")
