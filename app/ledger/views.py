@@ -14,7 +14,7 @@ from app import permissions
 from app.errors import NotFound, Unauthorized
 from app.extensions import db
 from app.web import page_arg
-from app.ledger import bp, imports
+from app.ledger import bp
 from app.ledger.charts import bar_chart
 from app.ledger.forms import (ConfirmForm, ImportForm, PayoutForm, ReverseForm, SaleForm,
                               new_reference)
@@ -23,6 +23,7 @@ from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Pay
 from app.money import format_amount, is_currency
 from app.services import agreements as agreement_service
 from app.services import ledger as ledger_service
+from app.services.ledger import uploads
 from app.transaction import perform, transaction
 
 PER_PAGE = 50
@@ -184,14 +185,15 @@ def import_sales():
     errors: list[ledger_service.RowError] = []
     if form.validate_on_submit():
         upload = form.file.data
-        parsed = ledger_service.parse_sales_csv(upload.read())
-        if parsed.errors:
-            errors = parsed.errors
-        elif not parsed.rows:
+        with transaction():
+            record, parsed = uploads.create_import(current_user,
+                                                   upload.filename or "sales.csv", upload.read())
+        if record is None:
             form.file.errors = [_("The file has no rows.")]
         else:
-            token = imports.stash(current_user.id, upload.filename or "sales.csv", parsed.rows)
-            return redirect(url_for("ledger.import_preview", token=token))
+            if record.status != "refused":
+                return redirect(url_for("ledger.import_preview", token=record.token))
+            errors = parsed.errors
     status = 422 if request.method == "POST" and (errors or form.errors) else 200
     return render_template("ledger/import.html", form=form, errors=errors, tab="import",
                            columns=ledger_service.CSV_COLUMNS), status
@@ -199,58 +201,68 @@ def import_sales():
 
 @bp.route("/finance/imports/<token>", methods=["GET", "POST"])
 def import_preview(token: str):
-    _require("record_sale")
-    stashed = imports.load(token, current_user.id)
-    if stashed is None:
-        raise NotFound("import_not_found", _("This import has expired or was already posted; "
-                                             "please upload the file again."))
-    filename, rows = stashed
+    """The checked file, before posting; once posted it is gone (the job page stays)."""
+    record = uploads.get_import(current_user, token)
+    if record.status == "done":
+        raise NotFound("import_not_found", _("This import was already posted."))
+    if record.status in ("queued", "posting", "failed"):
+        return redirect(url_for("ledger.import_job", token=token))
     form = ConfirmForm()
-    errors: list[ledger_service.RowError] = []
-    if form.validate_on_submit():
-        progress = imports.Progress(token, current_user.id)
-        try:
-            with transaction():
-                result = ledger_service.import_sales(current_user, rows, progress=progress)
-        except ledger_service.ImportRefused as refused:  # shown row by row on the preview
-            imports.set_status(token, "failed", 0, len(rows), user_id=current_user.id)
-            errors = refused.errors
-        else:
-            imports.set_status(token, "done", len(rows), len(rows), user_id=current_user.id)
-            imports.discard(token)
-            flash(_("Imported %(file)s: %(created)s sales recorded, %(existing)s already "
-                    "recorded.", file=filename, created=result.created,
-                    existing=result.existing), "success")
-            return redirect(url_for("ledger.finance"))
+    if record.status == "ready" and form.validate_on_submit():
+        return _start_import(record)
+    rows, totals = uploads.preview(record, PREVIEW_ROWS)
+    errors = uploads.problems_of(record) if record.status == "refused" else []
     products = {product.id: product for product in db.session.scalars(
-        select(Product).where(Product.id.in_({row.product_id for row in rows}))
-        .options(selectinload(Product.splits)))}
-    preview = []
-    totals: dict[str, dict[str, int]] = {}
-    for row in rows:
-        product = products.get(row.product_id)
-        royalty = ledger_service.royalty_minor(row.net_sales_minor, product.royalty_rate_bps) \
-            if product else 0
-        preview.append((row, product, royalty))
-        if not row.already_recorded:
-            bucket = totals.setdefault(row.currency, {"net": 0, "royalty": 0, "rows": 0})
-            bucket["net"] += row.net_sales_minor
-            bucket["royalty"] += royalty
-            bucket["rows"] += 1
-    status = 422 if errors else 200
-    return render_template("ledger/import_preview.html", form=form, token=token,
-                           filename=filename, preview=preview[:PREVIEW_ROWS], row_count=len(rows),
-                           new_count=sum(1 for row in rows if not row.already_recorded),
-                           totals=totals, errors=errors, tab="import"), status
+        select(Product).where(Product.id.in_({row.product_id for row in rows})))}
+    return render_template("ledger/import_preview.html", form=form, record=record,
+                           token=token, filename=record.filename, rows=rows, products=products,
+                           row_count=record.total_rows, new_count=record.new_rows,
+                           totals=totals, errors=errors, tab="import"), 422 if errors else 200
+
+
+def _start_import(record):
+    """Queue the posting job; it starts at the commit (in a worker, or in this process)."""
+    if not perform(lambda: uploads.start_import(current_user, record)):
+        return redirect(url_for("ledger.import_job", token=record.token))
+    db.session.refresh(record)
+    if record.status == "done":
+        flash(_("Imported %(file)s: %(created)s sales recorded, %(existing)s already "
+                "recorded.", file=record.filename, created=record.created_count,
+                existing=record.existing_count), "success")
+        return redirect(url_for("ledger.finance"))
+    return redirect(url_for("ledger.import_job", token=record.token))
+
+
+@bp.route("/finance/imports/<token>/job", methods=["GET", "POST"])
+def import_job(token: str):
+    """The posting job: its progress, its error and refused rows, and resume."""
+    record = uploads.get_import(current_user, token)
+    if record.status in ("ready", "refused"):
+        return redirect(url_for("ledger.import_preview", token=token))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        return _start_import(record)
+    return render_template("ledger/import_job.html", form=form, record=record,
+                           progress=uploads.progress_of(record),
+                           can_resume=uploads.can_post(record),
+                           errors=uploads.problems_of(record), tab="import")
+
+
+@bp.route("/finance/imports/<token>/progress")
+def import_progress(token: str):
+    """{status, done, total, created, existing, stalled, error, problem_count, problems}."""
+    return uploads.progress_of(uploads.get_import(current_user, token))
+
+
+_STATES = {"queued": "posting", "refused": "failed"}
 
 
 @bp.route("/finance/imports/<token>/status")
 def import_status(token: str):
-    _require("record_sale")
-    data = imports.status(token, current_user.id)
-    if data is None:
-        return {"error": {"code": "not_found", "message": "No such import."}}, 404
-    return data
+    """The short form of the progress: {state, done, total}."""
+    progress = uploads.progress_of(uploads.get_import(current_user, token))
+    return {"state": _STATES.get(progress["status"], progress["status"]),
+            "done": progress["done"], "total": progress["total"]}
 
 
 # --------------------------------------------------------------------------- finance: payouts

@@ -7,6 +7,7 @@ from app.models.idempotency import IdempotencyKey
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
+from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.products import Product, ProductSplit
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.users import ApiToken, User, UserRole
@@ -20,6 +21,7 @@ __all__ = [
     "idea_tags",
     "IdempotencyKey",
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
+    "SalesImport", "SalesImportRow",
     "Product", "ProductSplit",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
     "ApiToken", "User", "UserRole",

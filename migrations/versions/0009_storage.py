@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009_storage'
-down_revision = '0005_jobs'
+down_revision = '0008_ledger_imports'
 branch_labels = None
 depends_on = None
 

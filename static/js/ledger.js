@@ -1,31 +1,61 @@
-// Ledger pages: while a checked sales file is being posted, poll its status and show the
-// progress. The form still submits normally (the page works without JavaScript).
-document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("form.import-confirm[data-status-url]").forEach((form) => {
-    const box = form.querySelector(".import-progress");
-    const bar = box && box.querySelector("progress");
-    const label = box && box.querySelector(".progress-label");
-    if (!box || !bar) return;
-    let timer = null;
-    const poll = () => {
-      fetch(form.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then((response) => (response.ok ? response.json() : null))
-        .then((status) => {
-          if (!status) return;
-          if (status.total) bar.max = status.total;
-          bar.value = status.done || 0;
-          if (label) label.textContent = `${status.done || 0} / ${status.total || 0}`;
-          if (status.state === "done" || status.state === "failed") window.clearInterval(timer);
-        })
-        .catch(() => {});
-    };
-    form.addEventListener("submit", () => {
-      box.hidden = false;
-      form.querySelectorAll("button[type=submit]").forEach((button) => {
-        // Disable after the submission has started, so the button's value is still sent.
-        window.setTimeout(() => { button.disabled = true; }, 0);
+// Ledger pages: show a sales import's posting progress by polling its small JSON endpoint.
+// Without JavaScript the pages still work: the form submits normally and the job page
+// refreshes itself (a <noscript> meta refresh) while the job runs.
+(() => {
+  const fetchProgress = (url) =>
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .catch(() => null);
+
+  const show = (bar, label, progress) => {
+    if (progress.total) bar.max = progress.total;
+    bar.value = progress.done || 0;
+    if (label) label.textContent = `${progress.done || 0} / ${progress.total || 0}`;
+  };
+
+  const finished = (progress) =>
+    progress && (progress.status === "done" || progress.status === "failed" || progress.stalled);
+
+  document.addEventListener("DOMContentLoaded", () => {
+    // The preview: once "Post" is pressed, the request may run until the job ends; show its
+    // progress meanwhile.
+    document.querySelectorAll("form.import-confirm[data-progress-url]").forEach((form) => {
+      const box = form.querySelector(".import-progress");
+      const bar = box && box.querySelector("progress");
+      if (!box || !bar) return;
+      const label = box.querySelector(".progress-label");
+      let timer = null;
+      form.addEventListener("submit", () => {
+        box.hidden = false;
+        form.querySelectorAll("button[type=submit]").forEach((button) => {
+          // Disable after the submission has started, so the button's value is still sent.
+          window.setTimeout(() => { button.disabled = true; }, 0);
+        });
+        timer = window.setInterval(() => {
+          fetchProgress(form.dataset.progressUrl).then((progress) => {
+            if (!progress) return;
+            show(bar, label, progress);
+            if (finished(progress)) window.clearInterval(timer);
+          });
+        }, 1000);
       });
-      timer = window.setInterval(poll, 500);
+    });
+
+    // The job page: poll while the job runs, then reload to show the outcome.
+    document.querySelectorAll(".import-job[data-progress-url]").forEach((panel) => {
+      const bar = panel.querySelector("progress");
+      const label = panel.querySelector(".progress-label");
+      if (!bar) return;
+      const timer = window.setInterval(() => {
+        fetchProgress(panel.dataset.progressUrl).then((progress) => {
+          if (!progress) return;
+          show(bar, label, progress);
+          if (finished(progress)) {
+            window.clearInterval(timer);
+            window.location.reload();
+          }
+        });
+      }, 1000);
     });
   });
-});
+})();

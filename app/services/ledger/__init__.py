@@ -23,13 +23,16 @@ Where each part lives (every name below is importable from app.services.ledger, 
     sales.py        record_sale (sales and returns), royalty notifications
     payouts.py      record_payout
     corrections.py  reverse_transaction
-    imports.py      parse_sales_csv, import_sales (CSV files of sales)
+    batch.py        post_sales, check_sales: posting sales in sets (imports, bulk loads)
+    imports.py      parse_sales_csv, import_sales (CSV files of sales, in one transaction)
+    uploads.py      sales files kept in the database, posted by the run_import job
     statements.py   statement_for, statement_csv, ledger_totals, creators_with_balances
     verify.py       verify_ledger
 """
 from app.money import royalty_minor
-from app.services.ledger.chain import (_iso, account_code, canonical_transaction, payout_source,
-                                       sale_source, transaction_hash)
+from app.services.ledger.batch import BATCH_SIZE, BatchResult, check_sales, post_sales
+from app.services.ledger.chain import (_iso, account_code, canonical_fast, canonical_transaction,
+                                       hash_fast, payout_source, sale_source, transaction_hash)
 from app.services.ledger.corrections import reverse_transaction
 from app.services.ledger.imports import (CSV_COLUMNS, IMPORT_MAX_ROWS, ImportRefused, ImportResult,
                                          ParsedImport, RowError, SaleRow, _check_against_database,
@@ -55,6 +58,7 @@ __all__ = [
     "money_text",
     # the hash chain (stored-data contract)
     "account_code", "canonical_transaction", "payout_source", "sale_source", "transaction_hash",
+    "canonical_fast", "hash_fast",
     # posting
     "LEDGER_LOCK_KEY", "balances_of", "lock_ledger", "payable_balance", "unbalanced_currencies",
     # use cases
@@ -63,6 +67,8 @@ __all__ = [
     # CSV import
     "CSV_COLUMNS", "IMPORT_MAX_ROWS", "ImportRefused", "ImportResult", "ParsedImport", "RowError",
     "SaleRow", "import_sales", "parse_sales_csv",
+    # posting in sets
+    "BATCH_SIZE", "BatchResult", "check_sales", "post_sales",
     # statements and overview
     "Statement", "StatementLine", "creators_with_balances", "ledger_totals", "statement_csv",
     "statement_for",

@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 
 from app.models.ledger import LedgerTransaction, Payout, Sale
 
@@ -81,3 +82,65 @@ def transaction_hash(transaction: LedgerTransaction, entries: Iterable[tuple[str
         reverses_id=transaction.reverses_id, created_by_id=transaction.created_by_id,
         created_at=transaction.created_at, prev_hash=transaction.prev_hash, entries=entries,
         source=source)).hexdigest()
+
+
+# --------------------------------------------------------------------------- the fast path
+# Posting and verifying a million transactions cannot afford json.dumps on a dict per row
+# (about 30 µs each). canonical_fast writes the same bytes directly: the keys in their sorted
+# order, strings through the JSON module's own ASCII encoder, integers as JSON writes them.
+# It is not a second definition of the contract: canonical_transaction above is, and
+# tests/unit/test_ledger_chain_fast.py checks that both agree on random and awkward input.
+# verify_ledger falls back to canonical_transaction before it reports a mismatch.
+
+_text = encode_basestring_ascii
+_int = int.__repr__
+
+#: (external_ref, product_id, period, units, net_sales_minor, currency, royalty_rate_bps,
+#: royalty_minor): a sale as canonical_fast takes it.
+SaleFields = tuple[str, int, str, int, int, str, int, int]
+#: (reference, user_id, amount_minor, currency): a payout as canonical_fast takes it.
+PayoutFields = tuple[str, int, int, str]
+
+
+def _iso_fast(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z")
+
+
+def _nullable(value: int | None) -> str:
+    return "null" if value is None else _int(value)
+
+
+def canonical_fast(sequence: int, kind: str, memo: str, reverses_id: int | None,
+                   created_by_id: int | None, created_at: datetime, prev_hash: str,
+                   entries: Iterable[tuple[str, str, int]], sale: SaleFields | None = None,
+                   payout: PayoutFields | None = None) -> bytes:
+    """The bytes canonical_transaction writes, for the same transaction (its sale or payout
+    given as a plain tuple), several times faster."""
+    lines = ",".join(f"[{_text(code)},{_text(currency)},{_int(amount)}]"
+                     for code, currency, amount in sorted(entries))
+    if sale is not None:
+        ref, product_id, period, units, net, currency, rate, royalty = sale
+        source = (f'{{"sale":{{"currency":{_text(currency)},"external_ref":{_text(ref)},'
+                  f'"net_sales_minor":{_int(net)},"period":{_text(period)},'
+                  f'"product_id":{_int(product_id)},"royalty_minor":{_int(royalty)},'
+                  f'"royalty_rate_bps":{_int(rate)},"units":{_int(units)}}}}}')
+    elif payout is not None:
+        reference, user_id, amount, currency = payout
+        source = (f'{{"payout":{{"amount_minor":{_int(amount)},"currency":{_text(currency)},'
+                  f'"reference":{_text(reference)},"user_id":{_int(user_id)}}}}}')
+    else:
+        source = "null"
+    return (f'{{"created_at":"{_iso_fast(created_at)}","created_by_id":{_nullable(created_by_id)}'
+            f',"entries":[{lines}],"kind":{_text(kind)},"memo":{_text(memo)},'
+            f'"prev_hash":{_text(prev_hash)},"reverses_id":{_nullable(reverses_id)},'
+            f'"sequence":{_int(sequence)},"source":{source}}}').encode()
+
+
+def hash_fast(*args, **kwargs) -> str:
+    """SHA-256 (hex) of canonical_fast(...)."""
+    return hashlib.sha256(canonical_fast(*args, **kwargs)).hexdigest()

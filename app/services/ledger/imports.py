@@ -1,10 +1,11 @@
-"""CSV import of sales: check every row first, then record all of them or none."""
+"""CSV import of sales: check every row first, then record all of them or none.
+
+SaleRow and RowError live in batch.py (the set-based posting) and are re-exported here."""
 from __future__ import annotations
 
 import csv
 import io
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,15 +13,16 @@ from typing import Any
 from sqlalchemy import select
 
 from app import permissions
-from app.errors import DomainError, Invalid
+from app.errors import Invalid
 from app.extensions import db
 from app.i18n import _
 from app.models import Product, User
-from app.models.ledger import Sale
 from app.money import parse_amount
 from app.services import events
+from app.services.ledger.batch import (BATCH_SIZE, BatchResult, PostingRun, RowError, SalePlanner,
+                                       SaleRow, chunks, post_sales)
 from app.services.ledger.posting import lock_ledger
-from app.services.ledger.sales import _notify_royalties, _same_sale, record_sale
+from app.services.ledger.sales import _notify_royalties
 from app.services.ledger.validation import (MAX_AMOUNT_MINOR, MAX_UNITS, REF_MAX, check_currency,
                                             check_period, check_reference)
 
@@ -29,36 +31,6 @@ IMPORT_MAX_ROWS = 100_000
 CSV_COLUMNS = ("product_id", "period", "units", "net_sales", "currency", "external_ref")
 
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
-
-
-@dataclass
-class SaleRow:
-    line: int
-    product_id: int
-    period: str
-    units: int
-    net_sales_minor: int
-    currency: str
-    external_ref: str
-    already_recorded: bool = False
-
-    def as_dict(self) -> dict:
-        return {"line": self.line, "product_id": self.product_id, "period": self.period,
-                "units": self.units, "net_sales_minor": self.net_sales_minor,
-                "currency": self.currency, "external_ref": self.external_ref,
-                "already_recorded": self.already_recorded}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SaleRow:
-        return cls(**{name: data[name] for name in (
-            "line", "product_id", "period", "units", "net_sales_minor", "currency",
-            "external_ref", "already_recorded")})
-
-
-@dataclass
-class RowError:
-    line: int
-    reason: str
 
 
 @dataclass
@@ -201,30 +173,26 @@ def _read_rows(reader: Any, header: list[str], result: ParsedImport) -> None:
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+    return chunks(items, size)
 
 
 def _check_against_database(result: ParsedImport) -> None:
+    """Set-based: one query per thousand rows for the products, one for the references."""
     product_ids = sorted({row.product_id for row in result.rows})
     known: set[int] = set()
-    for chunk in _chunks(product_ids):
+    for chunk in chunks(product_ids):
         known.update(db.session.scalars(
             select(Product.id).where(Product.id.in_(chunk), Product.splits.any())))
-    existing: dict[str, Sale] = {}
-    for chunk in _chunks([row.external_ref for row in result.rows]):
-        existing.update((sale.external_ref, sale) for sale in db.session.scalars(
-            select(Sale).where(Sale.external_ref.in_(chunk))))
+    recorded = SalePlanner._recorded([row.external_ref for row in result.rows])
     good = []
     for row in result.rows:
         if row.product_id not in known:
             result.errors.append(RowError(row.line, _("product_id: no such product (%(id)s)",
                                                       id=row.product_id)))
             continue
-        sale = existing.get(row.external_ref)
-        if sale is not None:
-            if not _same_sale(sale, row.product_id, row.period, row.units, row.net_sales_minor,
-                              row.currency):
+        figures = recorded.get(row.external_ref)
+        if figures is not None:
+            if figures != row.figures():
                 result.errors.append(RowError(row.line, _(
                     "external_ref: %(ref)s was already recorded with different figures",
                     ref=row.external_ref)))
@@ -238,43 +206,40 @@ def _check_against_database(result: ParsedImport) -> None:
 class ImportResult:
     created: int
     existing: int
-    sales: list[Sale]
+    external_refs: list[str] = field(default_factory=list)
 
 
 def import_sales(actor: User, rows: list[SaleRow],
-                 progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                 progress: Callable[[int, int], None] | None = None, *,
+                 batch_size: int = BATCH_SIZE) -> ImportResult:
     """Record every row of a checked sales file in this one transaction, or none of them: when a
     row fails now (e.g. a return larger than a creator's balance, or a reference recorded by
     someone else since the preview) ImportRefused lists every failing row and the caller rolls
-    back. Creators get one notification each for the whole file."""
+    back. Posted in sets of batch_size rows (post_sales); creators get one notification each for
+    the whole file. Files too large for one request are posted by run_import instead."""
     permissions.require(actor, "record_sale")
     lock_ledger()
-    errors: list[RowError] = []
-    sales: list[Sale] = []
-    created = 0
-    totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for index, row in enumerate(rows, start=1):
-        try:
-            result = record_sale(actor, row.product_id, row.period, row.units,
-                                 row.net_sales_minor, row.currency, row.external_ref,
-                                 notify=False, audit=False)
-        except DomainError as error:
-            fields = getattr(error, "fields", None) or {}
-            errors.append(RowError(row.line, "; ".join(f"{name}: {message}" for name, message
-                                                       in fields.items()) or error.message))
-        else:
-            sales.append(result.sale)
-            if result.created:
-                created += 1
-                for user_id, amount in result.postings:
-                    totals[user_id][row.currency] += amount
+    total = BatchResult()
+    run = PostingRun()
+    done = 0
+    for batch in chunks(rows, batch_size):
+        total.add(post_sales(actor, batch, run=run))
         if progress is not None:
-            progress(index, len(rows))
-    if errors:
-        raise ImportRefused(errors)
-    if created:
-        events.audit(actor, "ledger.sales_imported", None, after={
-            "created": created, "existing": len(sales) - created,
-            "external_refs": [sale.external_ref for sale in sales][:1000]})
-        _notify_royalties(totals)
-    return ImportResult(created=created, existing=len(sales) - created, sales=sales)
+            for index in range(done + 1, done + len(batch) + 1):
+                progress(index, len(rows))
+        done += len(batch)
+    if total.errors:
+        raise ImportRefused(total.errors)
+    finish_import(actor, total.created, total.existing, total.external_refs, total.totals)
+    return ImportResult(created=total.created, existing=total.existing,
+                        external_refs=total.external_refs)
+
+
+def finish_import(actor: User, created: int, existing: int, external_refs: list[str],
+                  totals: Mapping[Any, Mapping[str, int]]) -> None:
+    """Audit an imported file and tell each creator once what it added to their royalties."""
+    if not created:
+        return
+    events.audit(actor, "ledger.sales_imported", None, after={
+        "created": created, "existing": existing, "external_refs": external_refs[:1000]})
+    _notify_royalties({int(user_id): amounts for user_id, amounts in totals.items()})
