@@ -7,6 +7,7 @@ from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
 from app.models.products import Product, ProductSplit
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.models.site import SiteStat
 from app.models.users import ApiToken, User, UserRole
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
     "Product", "ProductSplit",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
+    "SiteStat",
     "ApiToken", "User", "UserRole",
 ]
