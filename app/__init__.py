@@ -50,7 +50,9 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import i18n, security, templating, web
+    from app import cache, i18n, security, templating, web
+
+    cache.init_app(app)
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
@@ -67,6 +69,10 @@ def create_app(config: Config | None = None) -> Flask:
     from app import transaction
 
     transaction.init_app(app)
+
+    from app.services import discovery
+
+    discovery.init_app(app)
 
     from app import cli
 
