@@ -55,7 +55,7 @@ def browse():
     def page_url(page: int | None = None, after: str | None = None) -> str:
         return browse_url(page=page if page and page > 1 else None, after=after)
 
-    last_numbered = discovery.last_numbered_page(per_page)
+    last_numbered = listing.numbered_pages
     prev_url = page_url(listing.page - 1) if 1 < listing.page <= last_numbered + 1 else None
     next_url = None
     if listing.has_next:

@@ -55,6 +55,8 @@ STATUS_LABELS = {status: status.label for status in lifecycle.FILTER_ORDER}
 #: Totals are counted up to this many ideas, and pages by number reach this deep; past it,
 #: the `after` cursor of the previous page leads on.
 TOTAL_CAP = 10_000
+#: Search results are counted and ranked up to this many (the most trending matches).
+SEARCH_CAP = 1_000
 
 # Each sort's key, in index order (app.models.ideas), and whether it runs descending.
 SORT_KEYS: dict[str, tuple[tuple, bool]] = {
@@ -73,9 +75,10 @@ class BadCursor(ValueError):
 class PageTooDeep(ValueError):
     """A page number past the first TOTAL_CAP ideas (use the cursor)."""
 
-    def __init__(self, last_page: int) -> None:
+    def __init__(self, last_page: int, total: int = 0) -> None:
         super().__init__(f"pages by number end at {last_page}")
         self.last_page = last_page
+        self.total = total
 
 
 @dataclass
@@ -89,15 +92,17 @@ class Listing:
     total_capped: bool  # there are more than TOTAL_CAP
     has_next: bool  # another page follows
     next_cursor: str | None  # the `after` of the next page (None on the last, and for search)
+    numbered_pages: int = 1  # how deep pages go by number (then the cursor leads on)
 
     @property
     def pages(self) -> int:
         return (self.total + self.per_page - 1) // self.per_page
 
 
-def last_numbered_page(per_page: int) -> int:
+def last_numbered_page(per_page: int, cap: int | None = None) -> int:
     """The deepest page reachable by number: the one holding the TOTAL_CAP-th idea."""
-    return max(1, (TOTAL_CAP + per_page - 1) // per_page)
+    cap = TOTAL_CAP if cap is None else cap
+    return max(1, (cap + per_page - 1) // per_page)
 
 
 # --- cursors --------------------------------------------------------------------------------
@@ -213,10 +218,38 @@ def browse_statement(viewer: Any, *, sort: str = "trending", status: str | None 
     return _order(stmt, sort, rank)
 
 
-def bounded_count(stmt: Select) -> int:
-    """How many rows `stmt` has, counted up to TOTAL_CAP + 1 (stops reading there)."""
-    ids = stmt.order_by(None).with_only_columns(Idea.id).limit(TOTAL_CAP + 1).subquery()
+def bounded_count(stmt: Select, cap: int | None = None) -> int:
+    """How many rows `stmt` has, counted up to `cap` + 1 (TOTAL_CAP; stops reading there)."""
+    cap = TOTAL_CAP if cap is None else cap
+    ids = stmt.order_by(None).with_only_columns(Idea.id).limit(cap + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(ids)) or 0
+
+
+def _page_ids(stmt: Select, sort: str, rank, after_values: list | None, offset: int,
+              limit: int):
+    """The page's ids and sort keys as a subquery (k0, k1, ..., the id last), so that OFFSET
+    and the cursor walk the sort's index alone, and only the page's rows are joined."""
+    if sort == RELEVANCE:
+        # Rank the SEARCH_CAP most trending matches (all of them for any specific query): the
+        # rank reads each document, which a query matching half the ideas cannot afford.
+        columns, _descending = SORT_KEYS["trending"]
+        candidates = (stmt.order_by(None).with_only_columns(
+            rank.label("rank"), *(c.label(f"k{i}") for i, c in enumerate(columns)))
+            .order_by(*(c.desc() for c in columns)).limit(SEARCH_CAP).subquery())
+        keys = [candidates.c.rank, *(candidates.c[f"k{i}"] for i in range(len(columns)))]
+        ordered = select(*keys).order_by(*(key.desc() for key in keys))
+    else:
+        columns, descending = SORT_KEYS[sort]
+        ordered = stmt.order_by(None).with_only_columns(
+            *(c.label(f"k{i}") for i, c in enumerate(columns)))
+        if after_values is not None:
+            ordered = ordered.where(_after(sort, after_values))
+        ordered = ordered.order_by(*(c.desc() if descending else c.asc() for c in columns))
+    return ordered.offset(offset or None).limit(limit).subquery(), descending_of(sort)
+
+
+def descending_of(sort: str) -> bool:
+    return True if sort == RELEVANCE else SORT_KEYS[sort][1]
 
 
 def browse_page(viewer: Any, *, sort: str = "trending", status: str | None = None,
@@ -226,29 +259,41 @@ def browse_page(viewer: Any, *, sort: str = "trending", status: str | None = Non
     """One page of the ideas listed for this viewer, by page number or after a cursor.
 
     Two queries plus the card eager loads, whatever the page size or depth. Raises BadCursor
-    for a cursor this listing did not hand out, PageTooDeep past the numbered pages."""
+    for a cursor this listing did not hand out, PageTooDeep past the numbered pages. Search
+    results (sort=relevance) are counted and ranked up to SEARCH_CAP."""
     now = now or utcnow()
     sort = _effective_sort(sort, q)
     stmt, rank = _filtered(viewer, sort=sort, status=status, category=category, tag=tag, q=q,
                            now=now)
-    total = bounded_count(stmt)
-    page_stmt = _order(stmt, sort, rank).options(*options)
+    if sort == RELEVANCE and rank is None:
+        sort = "trending"
+    cap = SEARCH_CAP if sort == RELEVANCE else TOTAL_CAP
+    total = bounded_count(stmt, cap)
+    after_values = None
     if after and sort in SORT_KEYS:
-        values, page = decode_cursor(sort, after)
-        page_stmt = page_stmt.where(_after(sort, values))
+        after_values, page = decode_cursor(sort, after)
+        offset = 0
     else:
         if after:
             raise BadCursor("search results are paged by number")
         page = max(1, page)
-        if (page - 1) * per_page >= TOTAL_CAP:
-            raise PageTooDeep(last_numbered_page(per_page))
-        page_stmt = page_stmt.offset((page - 1) * per_page)
-    rows = list(db.session.scalars(page_stmt.limit(per_page + 1)).unique())
+        if (page - 1) * per_page >= cap:
+            raise PageTooDeep(last_numbered_page(per_page, cap), min(total, cap))
+        offset = (page - 1) * per_page
+    ids, descending = _page_ids(stmt, sort, rank, after_values, offset, per_page + 1)
+    keys = [column for name, column in ids.c.items() if name.startswith("k")]
+    if sort == RELEVANCE:
+        keys = [ids.c.rank, *keys]
+    page_stmt = (select(Idea).join(ids, Idea.id == keys[-1])
+                 .order_by(*(key.desc() if descending else key.asc() for key in keys))
+                 .options(*card_options(), *options))
+    rows = list(db.session.scalars(page_stmt).unique())
     items, more = rows[:per_page], len(rows) > per_page
     next_cursor = encode_cursor(sort, items[-1], page + 1) \
         if more and items and sort in SORT_KEYS else None
-    return Listing(items=items, page=page, per_page=per_page, total=min(total, TOTAL_CAP),
-                   total_capped=total > TOTAL_CAP, has_next=more, next_cursor=next_cursor)
+    return Listing(items=items, page=page, per_page=per_page, total=min(total, cap),
+                   total_capped=total > cap, has_next=more, next_cursor=next_cursor,
+                   numbered_pages=last_numbered_page(per_page, cap))
 
 
 def browse(viewer: Any, *, sort: str = "trending", status: str | None = None,
@@ -258,8 +303,8 @@ def browse(viewer: Any, *, sort: str = "trending", status: str | None = None,
     try:
         listing = browse_page(viewer, sort=sort, status=status, category=category, tag=tag, q=q,
                               page=page, per_page=per_page, options=options)
-    except PageTooDeep:
-        return [], TOTAL_CAP
+    except PageTooDeep as too_deep:
+        return [], too_deep.total
     return listing.items, listing.total
 
 
