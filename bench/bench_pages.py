@@ -145,7 +145,7 @@ def main() -> None:  # noqa: C901 (one straight script)
             statements = capture(url)
             samples = timed(lambda url=url: client.get(url), args.repeat)
             db.session.remove()
-            sql_samples = timed(lambda: replay(statements), args.repeat)
+            sql_samples = timed(lambda statements=statements: replay(statements), args.repeat)
             p50, p95 = statistics.median(samples), percentile(samples, .95)
             sql_p50 = statistics.median(sql_samples)
             flag = ""
