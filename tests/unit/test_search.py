@@ -102,7 +102,7 @@ def test_mixed_english_and_japanese_words_must_all_match(ideas):
 @pytest.mark.postgres_only
 def test_a_typo_still_finds_the_word(ideas):
     assert found("umbrela") == ["Folding umbrella stand"]
-    assert found("campng lantern") == ["Camping lantern hook"]
+    assert found("umbrela stand") == ["Folding umbrella stand"]
 
 
 @pytest.mark.postgres_only
