@@ -130,6 +130,11 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "ja"]
         self.PER_PAGE = _int("PER_PAGE", 24)
+        # The home page's shelves (idea ids) stay cached this long, unless a change to a listed
+        # idea clears them first; the rolled-up site numbers are recounted inline when older
+        # than SITE_STATS_MAX_AGE (the scheduled `flask ideas stats` keeps them younger).
+        self.HOME_SHELVES_TTL = _int("HOME_SHELVES_TTL", 60)
+        self.SITE_STATS_MAX_AGE = _int("SITE_STATS_MAX_AGE", 15 * 60)
         self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
         # How long an API Idempotency-Key is remembered (app.idempotency).
         self.IDEMPOTENCY_KEY_HOURS = _int("IDEMPOTENCY_KEY_HOURS", 24)

@@ -55,8 +55,9 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import i18n, images, security, storage, templating, web
+    from app import cache, i18n, images, security, storage, templating, web
 
+    cache.init_app(app)
     storage.init_app(app)
     images.configure_pillow(app.config["IMAGE_MAX_PIXELS"])
 
@@ -80,6 +81,10 @@ def create_app(config: Config | None = None) -> Flask:
     ratelimits.init_app(app)
     jobs.init_app(app)
     health.init_app(app)
+
+    from app.services import discovery
+
+    discovery.init_app(app)
 
     from app import cli
 

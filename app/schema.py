@@ -1,5 +1,9 @@
 """Rules Alembic uses when comparing the models with the database (env.py and tests share them)."""
 
+#: Search objects created by hand in migrations (0001, 0006), not described by models.
+SEARCH_INDEXES = ("ix_ideas_fts", "ix_ideas_search", "ix_ideas_trgm")
+SEARCH_COLUMNS = ("search_vector",)
+
 
 def render_item(type_, obj, autogen_context):
     """Render our UTCDateTime as a plain timezone-aware DateTime: migrations import no app code."""
@@ -12,6 +16,9 @@ def include_object(obj, name, type_, reflected, compare_to):
     """Full-text search objects are created by hand in migrations, not described by models."""
     if type_ == "table" and name and name.startswith("ideas_fts"):
         return False
-    if type_ == "index" and name == "ix_ideas_fts":
+    if type_ == "index" and name in SEARCH_INDEXES:
+        return False
+    if type_ == "column" and name in SEARCH_COLUMNS and getattr(obj, "table", None) is not None \
+            and obj.table.name == "ideas":
         return False
     return True

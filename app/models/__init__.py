@@ -10,6 +10,7 @@ from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Pay
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.products import Product, ProductSplit
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.models.site import SiteStat
 from app.models.users import ApiToken, User, UserRole
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "SalesImport", "SalesImportRow",
     "Product", "ProductSplit",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
+    "SiteStat",
     "ApiToken", "User", "UserRole",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String,
-                        Table, Text, UniqueConstraint)
+                        Table, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import lifecycle
@@ -17,12 +17,36 @@ STATUSES = lifecycle.ALL
 PUBLIC_STATUSES = lifecycle.PUBLIC
 WOULD_BUY = ("yes", "maybe", "no")
 
+
+def _statuses_sql(statuses) -> str:
+    return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
+
+
+def _where(statuses_sql: str, dialect: str):
+    """A partial index predicate, spelled the way app.queries renders its conditions (literal
+    statuses, `hidden IS false` / `IS 0`), so both planners can prove a query implies it."""
+    false = "0" if dialect == "sqlite" else "false"
+    return text(f"status {statuses_sql} AND hidden IS {false} AND merged_into_id IS NULL")
+
+
+#: What public listings show (app.queries.listed_condition): the partial indexes' predicates.
+LISTED_STATUSES_SQL = "IN " + _statuses_sql(lifecycle.PUBLIC)
+GATHERING_STATUS_SQL = f"= '{lifecycle.IdeaStatus.PUBLISHED}'"
+APPROVED_STATUSES_SQL = "IN " + _statuses_sql(lifecycle.APPROVED_OR_LATER)
+
+
+def _partial(name: str, *columns: str, statuses_sql: str = LISTED_STATUSES_SQL) -> Index:
+    return Index(name, *columns, postgresql_where=_where(statuses_sql, "postgresql"),
+                 sqlite_where=_where(statuses_sql, "sqlite"))
+
+
 idea_tags = Table(
     "idea_tags",
     db.metadata,
     Column("idea_id", Integer, ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # A tag filter reads a tag's ideas from this index alone (the primary key leads with idea_id).
+    Index("ix_idea_tags_tag_idea", "tag_id", "idea_id"),
 )
 
 
@@ -40,6 +64,10 @@ class Tag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)  # lower-case slug
+    # Listed ideas carrying the tag: rolled up by app.services.stats.refresh_site_stats().
+    listed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (Index("ix_tags_listed_count", "listed_count"),)
 
 
 class Idea(db.Model):
@@ -90,10 +118,29 @@ class Idea(db.Model):
         CheckConstraint("support_count >= 0", name="support_count_non_negative"),
         CheckConstraint(lifecycle.check_constraint_sql("status"), name="status_known"),
         Index("ix_ideas_status_hidden", "status", "hidden"),
-        Index("ix_ideas_support_count", "support_count"),
         Index("ix_ideas_published_at", "published_at"),
         Index("ix_ideas_deadline", "deadline"),
-        Index("ix_ideas_trending_score", "trending_score"),
+        # Listings (app.services.discovery): one partial index per sort, on the listed ideas only,
+        # whose columns are the sort key and the id (keyset pagination walks them), then the
+        # same per category, and by status for the status filter of the default sort.
+        _partial("ix_ideas_listed_trending", "trending_score", "published_at", "id"),
+        _partial("ix_ideas_listed_supported", "support_count", "published_at", "id"),
+        _partial("ix_ideas_listed_newest", "published_at", "id"),
+        _partial("ix_ideas_listed_approved", "updated_at", "id",
+                 statuses_sql=APPROVED_STATUSES_SQL),
+        _partial("ix_ideas_gathering_deadline", "deadline", "id",
+                 statuses_sql=GATHERING_STATUS_SQL),
+        _partial("ix_ideas_gathering_trending", "trending_score", "published_at", "id",
+                 statuses_sql=GATHERING_STATUS_SQL),
+        _partial("ix_ideas_listed_category_trending", "category_id", "trending_score",
+                 "published_at", "id"),
+        _partial("ix_ideas_listed_category_supported", "category_id", "support_count",
+                 "published_at", "id"),
+        _partial("ix_ideas_listed_category_newest", "category_id", "published_at", "id"),
+        _partial("ix_ideas_gathering_category_deadline", "category_id", "deadline", "id",
+                 statuses_sql=GATHERING_STATUS_SQL),
+        _partial("ix_ideas_listed_status_trending", "status", "trending_score", "published_at",
+                 "id"),
     )
 
     @property

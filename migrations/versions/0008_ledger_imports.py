@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_ledger_imports'
-down_revision = '0005_jobs'
+down_revision = '0006_scale_lists'
 branch_labels = None
 depends_on = None
 

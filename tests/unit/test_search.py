@@ -95,3 +95,53 @@ def test_mixed_english_and_japanese_words_must_all_match(ideas):
     factories.idea(title="Compact 折りたたみ傘 pouch", pitch="For commuters")
     assert found("compact 折りたたみ") == ["Compact 折りたたみ傘 pouch"]
     assert found("compact 弁当") == []
+
+
+# --- PostgreSQL: the stored search document (migration 0006) --------------------------------
+
+@pytest.mark.postgres_only
+def test_a_typo_still_finds_the_word(ideas):
+    assert found("umbrela") == ["Folding umbrella stand"]
+    assert found("umbrela stand") == ["Folding umbrella stand"]
+
+
+@pytest.mark.postgres_only
+def test_short_typos_do_not_match_lookalikes(ideas):
+    assert found("lamb") == []
+
+
+@pytest.mark.postgres_only
+def test_short_latin_words_match_word_beginnings(ideas):
+    assert found("um") == ["Folding umbrella stand"]
+
+
+@pytest.mark.postgres_only
+def test_japanese_words_and_single_kanji_come_from_the_stored_grams(ideas):
+    assert found("傘") == ["折りたたみ傘ホルダー"]
+    assert found("収納") == ["折りたたみ傘ホルダー"]
+    assert found("たたみ傘") == ["折りたたみ傘ホルダー"]
+    assert found("傘たたみ") == []  # every gram is there, but not as one substring
+
+
+@pytest.mark.postgres_only
+def test_the_search_document_is_stored_and_indexed(ideas):
+    from sqlalchemy import text
+
+    plan = "\n".join(db.session.execute(text(
+        "EXPLAIN SELECT id FROM ideas WHERE search_vector @@ '傘'::tsquery")).scalars())
+    assert "ix_ideas_search" in plan or "Seq Scan" in plan  # tiny tables may be scanned
+    vector = db.session.execute(text(
+        "SELECT search_vector::text FROM ideas WHERE title = '折りたたみ傘ホルダー'")).scalar()
+    assert "'傘'" in vector and "'収納'" in vector
+
+
+def test_english_words_and_japanese_text_rank_title_matches_first(app):
+    from app.services import discovery
+
+    factories.idea(title="Desk hook", pitch="Also holds an umbrella")
+    factories.idea(title="Umbrella stand", pitch="For the hall")
+    factories.idea(title="玄関の傘立て", pitch="スリムな収納")
+    factories.idea(title="Shoe rack", pitch="傘も置ける")
+    titles = lambda q: [i.title for i in discovery.browse(None, q=q, sort="relevance")[0]]  # noqa: E731
+    assert titles("umbrella") == ["Umbrella stand", "Desk hook"]
+    assert set(titles("傘")) == {"玄関の傘立て", "Shoe rack"}
