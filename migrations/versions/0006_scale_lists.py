@@ -59,7 +59,7 @@ POSTGRES_SEARCH = (
     # Every character and every pair of neighbouring characters of each run of CJK text.
     f"""
     CREATE OR REPLACE FUNCTION kyoso_cjk_grams(body text) RETURNS text[]
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $fn$
     DECLARE
       run text;
       grams text[] := '{{}}';
@@ -79,8 +79,10 @@ POSTGRES_SEARCH = (
     $fn$
     """,
     """
+    -- SET search_path FROM CURRENT: pg_restore runs with an empty search_path, and the generated
+    -- column below must still find kyoso_cjk_grams (flask backup restore).
     CREATE OR REPLACE FUNCTION kyoso_idea_document(title text, pitch text, description text)
-    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $fn$
       SELECT setweight(to_tsvector('simple'::regconfig, coalesce(title, '')), 'A')
           || setweight(to_tsvector('simple'::regconfig, coalesce(pitch, '')), 'B')
           || setweight(to_tsvector('simple'::regconfig, coalesce(description, '')), 'C')
