@@ -50,6 +50,8 @@ def main() -> None:  # noqa: C901 (one straight script)
     parser.add_argument("--target", type=float, default=25.0, help="p95 goal in ms")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--only", help="run the cases whose URL contains this")
+    parser.add_argument("--explain", action="store_true",
+                        help="print, per case, the indexes and scans the PostgreSQL plans use")
     args = parser.parse_args()
 
     from sqlalchemy import event, func, select
@@ -61,6 +63,9 @@ def main() -> None:  # noqa: C901 (one straight script)
 
     app = create_app()
     app.config["RATELIMIT_ENABLED"] = False
+    import logging
+
+    logging.getLogger("kyoso.request").setLevel(logging.WARNING)  # one JSON line per request
     failures: list[str] = []
     with app.app_context():
         ideas = db.session.scalar(select(func.count()).select_from(Idea))
@@ -140,6 +145,19 @@ def main() -> None:  # noqa: C901 (one straight script)
               f" ms\n")
         print(f"{'case':<58} {'p50':>7} {'p95':>7} {'q':>3} {'sql':>7} {'x hello':>8} "
               f"{'x sql':>6}")
+        if args.explain:
+            for url in cases:
+                client.get(url)
+                print(url)
+                for statement, parameters in capture(url):
+                    cursor.execute("EXPLAIN " + statement, parameters)
+                    plan = [row[0] for row in cursor.fetchall()]
+                    scans = [line.strip().split("  (")[0].lstrip("-> ") for line in plan
+                             if " Scan" in line and " on " in line]
+                    print(f"   {statement.split()[0]:<6} {'; '.join(scans)[:150]}")
+                raw.rollback()
+            raw.close()
+            return
         for url in cases:
             client.get(url)  # warm up: caches, plans
             statements = capture(url)
