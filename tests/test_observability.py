@@ -170,7 +170,7 @@ def test_a_mail_that_cannot_be_sent_is_counted_as_failed(app, client, db):
     assert observability.queue_depth().waiting == 1  # the outbox keeps it for the sweep
 
 
-@jobs.job("test.explode")
+@jobs.job("test.metrics_explode")
 def _explode() -> None:
     raise ZeroDivisionError("boom")
 
@@ -179,11 +179,11 @@ def _explode() -> None:
 def test_a_failing_job_is_counted(app, client, db):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     before = client.get("/metrics", headers=auth).get_data(as_text=True)
-    jobs.enqueue("test.explode")
+    jobs.enqueue("test.metrics_explode")
     db.session.commit()  # the failure goes to the dead-letter list, the commit stands
     after = client.get("/metrics", headers=auth).get_data(as_text=True)
-    assert _value(after, "kyoso_jobs_failed_total", job="test.explode") \
-        - _value(before, "kyoso_jobs_failed_total", job="test.explode") == 1
+    assert _value(after, "kyoso_jobs_failed_total", job="test.metrics_explode") \
+        - _value(before, "kyoso_jobs_failed_total", job="test.metrics_explode") == 1
 
 
 # --- the job queue on the admin home ------------------------------------------------------------
