@@ -65,6 +65,7 @@ DYNAMIC_MESSAGES = (
     _l("Only a draft can be deleted."), _l("Only an expired idea can be submitted again."),
     _l("This idea is not waiting for moderation."), _l("This idea is not in a review batch."),
     _l("A decision has been made on this idea; scores can no longer change."),
+    _l("You (co-)created this idea, so another staff member must act on it."),
 )
 
 #: What the HTML error page says for Werkzeug's stock errors (their descriptions are English).

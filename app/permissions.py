@@ -26,7 +26,7 @@ from app.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from app.extensions import db
 from app.i18n import _
 from app.lifecycle import IdeaStatus
-from app.models import Comment, Idea, IdeaCreator, ReviewItem, Support, User
+from app.models import Comment, FormerSupporter, Idea, IdeaCreator, ReviewItem, Support, User
 
 
 class Action(StrEnum):
@@ -98,15 +98,17 @@ def is_staff(user: Any) -> bool:
 
 
 def conflict_of_interest(user: Any, idea: Idea) -> str | None:
-    """'created', 'co_created' or 'supported' when the user may not review the idea, else None."""
+    """'created', 'co_created' or 'supported' when the user may not review the idea, else None.
+    Having supported it at any time counts: a withdrawn support stays in former_supporters."""
     if not _authenticated(user):
         return None
     if idea.owner_id == user.id:
         return "created"
     if any(creator.user_id == user.id for creator in idea.creators):
         return "co_created"
-    supported = db.session.scalar(select(exists().where(Support.idea_id == idea.id,
-                                                        Support.user_id == user.id)))
+    supported = db.session.scalar(select(
+        exists().where(Support.idea_id == idea.id, Support.user_id == user.id)
+        | exists().where(FormerSupporter.idea_id == idea.id, FormerSupporter.user_id == user.id)))
     return "supported" if supported else None
 
 
@@ -184,6 +186,8 @@ REFUSALS: dict[str, Refusal] = {
     "staff_only": Refusal("Only staff may do this."),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
+    "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
+                              "it.", code="separation_of_duties", translate=True),
     "scores_hidden": Refusal("Scoring is blind: submit your own scores to see the others'.",
                              translate=True),
     # when
@@ -306,6 +310,13 @@ def _impartial(user: Any, item: ReviewItem | None) -> str | None:
     return f"coi_{kind}" if kind else None
 
 
+def _not_their_own(user: Any, obj: Any) -> str | None:
+    """Separation of duties: staff never moderate, review or decide on an idea they created or
+    co-created (the object is the idea or its review item); another staff member must."""
+    idea = obj.idea if isinstance(obj, ReviewItem) else obj
+    return "own_idea_staff" if isinstance(idea, Idea) and is_creator(user, idea) else None
+
+
 def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
     """Scoring is blind: admins see the scores, a reviewer once they submitted their own."""
     if item is None or has_role(user, "admin"):
@@ -345,17 +356,17 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.DELETE_COMMENT: (_author_or_moderator,),
     A.REPORT: (_email_confirmed, _not_own_comment),
     A.MODERATE: (_moderators,),
-    A.MODERATE_SUBMISSION: (_moderators,
+    A.MODERATE_SUBMISSION: (_moderators, _not_their_own,
                             _while((IdeaStatus.PENDING_MODERATION,), "not_pending")),
-    A.HIDE_CONTENT: (_moderators,),
+    A.HIDE_CONTENT: (_moderators, _not_their_own),
     A.BLOCK_USER: (_moderators,),
-    A.MERGE_IDEAS: (_moderators,),
+    A.MERGE_IDEAS: (_moderators, _not_their_own),
     A.SCORE: (_reviewers, _item_in_review, _item_undecided, _impartial),
     A.REVIEW: (_reviewers_or_admins,),  # review pages: reviewers, and admins who decide
     A.VIEW_SCORES: (_reviewers_or_admins, _scored_first),
-    A.ASSIGN_REVIEWERS: (_admins,),
+    A.ASSIGN_REVIEWERS: (_admins, _not_their_own),
     A.MANAGE_BATCHES: (_admins,),
-    A.DECIDE: (_admins,),
+    A.DECIDE: (_admins, _not_their_own),
     A.MANAGE_USERS: (_admins,),
     A.PUBLISH_AGREEMENT: (_admins,),
     A.VIEW_AUDIT: (_admins,),

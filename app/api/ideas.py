@@ -383,7 +383,8 @@ operation("/ideas/{id}/moderation", "post", "Moderate a submitted idea",
           body={"type": "object", "required": ["decision"], "properties": {
               "decision": {"type": "string", "enum": list(moderation_service.DECISIONS)},
               "reason": {"type": "string", "description": "required unless publishing"}}},
-          responses={"200": "the idea", "400": "not a JSON object", "403": "not a moderator",
+          responses={"200": "the idea", "400": "not a JSON object",
+                     "403": "not a moderator, or separation_of_duties (their own idea)",
                      "404": "absent or not visible", "409": "not pending moderation",
                      "422": "bad decision, or reason missing"})
 
@@ -401,8 +402,9 @@ _REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string"}}}
 
 operation("/ideas/{id}/hide", "post", "Hide an idea from everyone but its creators and staff",
           body={**_REASON_BODY, "required": ["reason"]},
-          responses={"200": "the idea", "403": "not a moderator", "404": "absent",
-                     "409": "already hidden", "422": "reason missing"})
+          responses={"200": "the idea",
+                     "403": "not a moderator, or separation_of_duties (their own idea)",
+                     "404": "absent", "409": "already hidden", "422": "reason missing"})
 
 
 @bp.post("/ideas/<int:idea_id>/hide")
@@ -430,7 +432,9 @@ operation("/ideas/{id}/merge", "post", "Merge this duplicate into another idea (
           "are combined without counting anyone twice)",
           body={"type": "object", "required": ["target_id"], "properties": {
               "target_id": {"type": "integer"}, "reason": {"type": "string"}}},
-          responses={"200": "the target idea", "403": "not a moderator", "404": "absent",
+          responses={"200": "the target idea",
+                     "403": "not a moderator, or separation_of_duties (their own idea)",
+                     "404": "absent",
                      "409": "already merged, or target not gathering support",
                      "422": "bad target"})
 

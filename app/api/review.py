@@ -219,7 +219,8 @@ operation("/ideas/{idea_id}/reviewers", "post",
           "with your own id or no body)",
           body={"type": "object", "properties": {"reviewer_id": {"type": "integer"}}},
           responses={"201": "assigned", "200": "already assigned",
-                     "403": "conflict_of_interest or not allowed", "404": "no such idea",
+                     "403": "conflict_of_interest, separation_of_duties or not allowed",
+                     "404": "no such idea",
                      "409": "not_in_review or decision_made", "422": "not a reviewer"})
 
 
@@ -294,7 +295,9 @@ operation("/ideas/{idea_id}/decision", "post",
           body={"type": "object", "required": ["decision", "message"], "properties": {
               "decision": {"type": "string", "enum": [decision.value for decision in DECISIONS]},
               "message": {"type": "string"}}},
-          responses={"200": "the decision", "403": "admins only", "404": "no such idea",
+          responses={"200": "the decision",
+                     "403": "admins only, or separation_of_duties (their own idea)",
+                     "404": "no such idea",
                      "409": "not_enough_reviewers or not_in_review", "422": "invalid"})
 
 

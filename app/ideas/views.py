@@ -296,7 +296,7 @@ def detail(idea_id: int):
     my_creator = None
     if is_creator or is_staff:
         agreement = idea_service.current_agreement()
-        consents = idea_service.consent_status(idea, agreement)
+        consents = idea_service.consent_status(idea)  # against the version of its submission
         if viewer is not None:
             my_creator = next((c for c in idea.creators if c.user_id == viewer.id), None)
     merged_into = None

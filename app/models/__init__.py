@@ -2,6 +2,7 @@
 from app.models.activity import AuditLog, Notification
 from app.models.agreements import Agreement, Consent
 from app.models.comments import Comment, CommentRevision, Report
+from app.models.community import CreatorInvitation, FormerSupporter
 from app.models.jobs import FailedJob, OutboundMail
 from app.models.idempotency import IdempotencyKey
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
@@ -17,6 +18,7 @@ __all__ = [
     "AuditLog", "Notification",
     "Agreement", "Consent",
     "Comment", "CommentRevision", "Report",
+    "CreatorInvitation", "FormerSupporter",
     "FailedJob", "OutboundMail",
     "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",
     "idea_tags",

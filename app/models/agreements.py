@@ -40,6 +40,9 @@ class Consent(db.Model):
     agreement_version: Mapped[str] = mapped_column(String(20))
     agreement_sha256: Mapped[str] = mapped_column(String(64))
     share_bps: Mapped[int] = mapped_column(Integer)
+    # The address the creator had confirmed when consenting, and when they confirmed it.
+    email: Mapped[str] = mapped_column(String(254), default="")
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

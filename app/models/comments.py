@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.users import User
+from app.origin import current_network_hash
 
 
 class Comment(db.Model):
@@ -56,5 +57,8 @@ class Report(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(String(16))  # restored | removed
+    # How much this report counts toward auto-hiding, in percent (new accounts count less).
+    weight_pct: Mapped[int] = mapped_column(Integer, default=100)
+    network_hash: Mapped[str | None] = mapped_column(String(32), default=current_network_hash)
 
     __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)

@@ -11,6 +11,7 @@ from app import lifecycle
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.users import User
+from app.origin import current_network_hash
 
 # The lifecycle of PRODUCT.md lives in app.lifecycle; these names are kept for older imports.
 STATUSES = lifecycle.ALL
@@ -256,6 +257,8 @@ class Support(db.Model):
     price_currency: Mapped[str | None] = mapped_column(String(3))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The keyed hash of the supporter's network (app.origin), for moderators' burst view.
+    network_hash: Mapped[str | None] = mapped_column(String(32), default=current_network_hash)
 
     user: Mapped[User] = relationship()
     idea: Mapped[Idea] = relationship()

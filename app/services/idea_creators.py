@@ -139,10 +139,21 @@ def _agreement_for(version: Any) -> Agreement:
     return agreement
 
 
+def agreement_in_force(idea: Idea) -> Agreement | None:
+    """The version a creator's consent is judged against: the current one while the idea can
+    still change (draft, needs changes); once submitted, the one in force at submission, so a
+    newer version does not relabel the creators of submitted ideas as invited."""
+    if idea.status in lifecycle.EDITABLE or idea.submitted_at is None:
+        return current_agreement()
+    return db.session.scalar(select(Agreement).where(Agreement.published_at <= idea.submitted_at)
+                             .order_by(Agreement.published_at.desc(), Agreement.id.desc())
+                             .limit(1)) or current_agreement()
+
+
 def consent_status(idea: Idea, agreement: Agreement | None = None) -> dict[int, bool]:
-    """For each creator (by user id): whether their consent covers the current agreement and
-    their current share. One query."""
-    agreement = agreement or current_agreement()
+    """For each creator (by user id): whether their consent covers the agreement (by default
+    the one in force for the idea: agreement_in_force) and their current share. Two queries."""
+    agreement = agreement or agreement_in_force(idea)
     ids = [c.consent_id for c in idea.creators if c.consent_id is not None]
     consents = {row.id: row for row in db.session.scalars(
         select(Consent).where(Consent.id.in_(ids)))} if ids else {}

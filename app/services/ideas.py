@@ -439,6 +439,7 @@ from app.services.idea_creators import (  # noqa: E402,F401
     remove_co_creator,
     format_share,
     _agreement_for,
+    agreement_in_force,
     consent_status,
     _record_consent,
     consent,

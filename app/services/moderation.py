@@ -198,6 +198,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     if target is None:
         raise Invalid({"target_id": _("No such idea.")})
     permissions.require(moderator, Action.MERGE_IDEAS, source)
+    permissions.require(moderator, Action.MERGE_IDEAS, target)  # nor into their own idea
     if source.merged_into_id is not None:
         raise Conflict("already_merged", _("This idea was already merged."))
     if source.status in lifecycle.FROZEN:  # past the support phase: supporters stay

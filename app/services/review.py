@@ -221,6 +221,7 @@ def assign_reviewer(actor: User, idea_id: int, reviewer_id: Any) -> tuple[Review
         return take_idea(actor, idea_id)
     permissions.require(actor, Action.ASSIGN_REVIEWERS)
     idea = _idea(actor, idea_id)
+    permissions.require(actor, Action.ASSIGN_REVIEWERS, idea)  # not on their own idea
     item = _reviewing_item(idea)
     if item.decision is not None:
         raise Conflict("decision_made", _("A decision has been made on this idea."))
@@ -254,6 +255,7 @@ def unassign_reviewer(admin: User, idea_id: int, reviewer_id: int) -> None:
     """Remove a reviewer who has not scored yet."""
     permissions.require(admin, Action.ASSIGN_REVIEWERS)
     idea = _idea(admin, idea_id)
+    permissions.require(admin, Action.ASSIGN_REVIEWERS, idea)
     item = _reviewing_item(idea)
     assignment = _assignment(item, reviewer_id)
     if assignment is None:

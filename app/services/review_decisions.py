@@ -34,6 +34,7 @@ def decide(admin: User, idea_id: int, decision: Any, message: Any) -> ReviewItem
     elif len(message.strip()) > MESSAGE_MAX:
         fields["message"] = _("At most %(n)s characters.", n=MESSAGE_MAX)
     idea = _idea(admin, idea_id)
+    permissions.require(admin, Action.DECIDE, idea)  # never on an idea they (co-)created
     if fields:
         raise Invalid(fields)
     item = _lock_item(_reviewing_item(idea))

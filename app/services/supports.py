@@ -16,7 +16,7 @@ from app.models import Idea, Notification, Support, User
 from app.models.base import utcnow
 from app.models.ideas import WOULD_BUY
 from app.money import is_currency
-from app.services import events, follows, milestones
+from app.services import events, follows, integrity, milestones
 from app.i18n import _, _en
 
 
@@ -148,6 +148,7 @@ def withdraw_support(user: User, idea_id: int) -> None:
                                                        Support.user_id == user.id))
     if not removed.rowcount:
         raise Conflict("not_supporting", _("You do not support this idea."))
+    integrity.remember_former_supporter(idea.id, user.id)  # still a conflict of interest
     db.session.execute(
         update(Idea).where(Idea.id == idea.id)
         .values(support_count=Idea.support_count - 1, updated_at=Idea.updated_at)
