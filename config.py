@@ -114,6 +114,8 @@ class Config:
         self.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Kyoso <no-reply@kyoso.local>")
         self.MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
         self.MAIL_SWEEP_AFTER = _int("MAIL_SWEEP_AFTER", 60)
+        # Followers told per batch by the job notifications.fan_out (one mail job per batch).
+        self.NOTIFY_FANOUT_BATCH = _int("NOTIFY_FANOUT_BATCH", 500)
 
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
         # (client IPs feed rate limits and consent records).

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -37,11 +39,11 @@ TRANSIENT_ERRORS = (OSError, smtplib.SMTPException)
 SWEEP_BATCH = 100
 
 
-def send_now(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
-    """Hand one mail to the SMTP server now (MAIL_TIMEOUT for each step); raises on failure."""
-    config = current_app.config
+def compose(to: str, subject: str, body: str,
+            headers: dict[str, str] | None = None) -> EmailMessage:
+    """The message as it is sent: From the site, one-line headers."""
     message = EmailMessage()
-    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     # One line: a line break in a header is refused by the email package (and would be a
     # header injection); subjects quote titles and names that members type.
@@ -49,8 +51,16 @@ def send_now(to: str, subject: str, body: str, headers: dict[str, str] | None = 
     for name, value in (headers or {}).items():
         message[name] = " ".join(str(value).split())
     message.set_content(body)
+    return message
+
+
+@contextmanager
+def smtp_connection() -> Iterator[smtplib.SMTP | None]:
+    """One SMTP conversation (MAIL_TIMEOUT for each step) for any number of mails; None
+    without MAIL_SERVER (mail is then written to the log)."""
+    config = current_app.config
     if not config.get("MAIL_SERVER"):
-        log.info("Mail (no MAIL_SERVER set) to %s: %s\n%s", to, subject, body)
+        yield None
         return
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
                       timeout=config["MAIL_TIMEOUT"]) as smtp:
@@ -58,7 +68,22 @@ def send_now(to: str, subject: str, body: str, headers: dict[str, str] | None = 
             smtp.starttls()
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        yield smtp
+
+
+def send_now(to: str, subject: str, body: str, headers: dict[str, str] | None = None,
+             smtp: smtplib.SMTP | None = None) -> None:
+    """Hand one mail to the SMTP server now (on `smtp` when given, else on a connection of its
+    own); raises on failure."""
+    message = compose(to, subject, body, headers)
+    if smtp is not None:
         smtp.send_message(message)
+        return
+    with smtp_connection() as own:
+        if own is None:
+            log.info("Mail (no MAIL_SERVER set) to %s: %s\n%s", to, subject, body)
+            return
+        own.send_message(message)
 
 
 def send_mail(to: str, subject: str, body: str, *, dedupe_key: str | None = None,

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, case, func, select, text, update
+from sqlalchemy import case, func, select, text, update
 
 from app import permissions
 from app.errors import Conflict
@@ -19,7 +19,7 @@ from app.lifecycle import IdeaStatus
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
 from app.permissions import Action
-from app.services import events, review
+from app.services import events, fan_out, review
 from app.i18n import _, _en
 
 
@@ -49,12 +49,6 @@ def start_gathering(idea: Idea, now: datetime | None = None) -> None:
     now = now or utcnow()
     idea.next_milestone = milestones[0]
     idea.deadline = now + timedelta(days=windows[0])
-
-
-def _audience(idea: Idea) -> list[User]:
-    from app.services.follows import followers_of
-
-    return events.creators_of(idea) + followers_of(idea)
 
 
 def advance(idea: Idea, actor: User | None = None) -> list[int]:
@@ -95,7 +89,9 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
     else:
         message = _en("“%(title)s” reached %(count)s supporters. Next goal: %(next)s.",
                     title=idea.title, count=f"{top:,}", next=f"{idea.next_milestone:,}")
-    events.notify(_audience(idea), "idea_milestone", message, idea=idea)
+    # The creators now; the followers (thousands, at the later milestones) by a job in batches.
+    events.notify(events.creators_of(idea), "idea_milestone", message, idea=idea)
+    fan_out.tell_followers(idea, "idea_milestone", message)
     if qualified:
         review.on_idea_qualified(idea)  # joins the open review batch, or waits for the next
     return reached
@@ -181,23 +177,21 @@ def trending_score_for(idea_id: int, now: datetime | None = None) -> int:
 def refresh_trending(now: datetime | None = None) -> int:
     """Recompute every idea's trending score with today's decay; returns how many changed.
 
-    Supports add to the score as they come (services.supports); this lets old ones fade.
+    Supports add to the score as they come (services.supports); this lets old ones fade. Two
+    set-based statements, whatever the number of ideas (no list of ids goes through the driver):
+    the ideas supported in the window get their sum, the others with a score get 0.
     """
     now = now or utcnow()
-    fresh = {idea_id: int(score) for idea_id, score in db.session.execute(
-        select(Support.idea_id, func.sum(_weight(now)))
-        .where(Support.created_at > _window_start(now)).group_by(Support.idea_id))}
-    current = dict(db.session.execute(
-        select(Idea.id, Idea.trending_score).where(Idea.trending_score != 0)).all())
-    if fresh:
-        current.update(db.session.execute(
-            select(Idea.id, Idea.trending_score).where(Idea.id.in_(list(fresh)))).all())
-    changes = [{"b_id": idea_id, "b_score": fresh.get(idea_id, 0)}
-               for idea_id, score in current.items() if fresh.get(idea_id, 0) != score]
-    if changes:
-        table = Idea.__table__
-        db.session.execute(
-            update(table).where(table.c.id == bindparam("b_id"))
-            .values(trending_score=bindparam("b_score"), updated_at=table.c.updated_at),
-            changes)
-    return len(changes)
+    table = Idea.__table__
+    fresh = (select(Support.idea_id.label("idea_id"), func.sum(_weight(now)).label("score"))
+             .where(Support.created_at > _window_start(now)).group_by(Support.idea_id)
+             .subquery())
+    changed = db.session.execute(
+        update(table).where(table.c.id == fresh.c.idea_id, table.c.trending_score != fresh.c.score)
+        .values(trending_score=fresh.c.score, updated_at=table.c.updated_at)).rowcount
+    recent = (select(Support.id).where(Support.idea_id == table.c.id,
+                                       Support.created_at > _window_start(now)).exists())
+    changed += db.session.execute(
+        update(table).where(table.c.trending_score != 0, ~recent)
+        .values(trending_score=0, updated_at=table.c.updated_at)).rowcount
+    return changed

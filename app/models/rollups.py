@@ -1,0 +1,82 @@
+"""Kept numbers and queued work that keep the support path and the idea page cheap at scale.
+
+- IdeaCounter: an idea's exact support count, its trending score as of the last support, and
+  a change number, updated in the support's transaction on a narrow row (HOT updates: no
+  indexed column changes). The wide `ideas` row keeps `support_count` / `trending_score` as the
+  listings' sort keys, rolled up from here every minute (app.services.supports).
+- SupportEvidence: the supporters' answers in aggregate, computed once per change.
+- Recommendation: a member's "For you" shelf, precomputed by a job (app.services.discovery).
+- NotificationFanout: telling every follower of an idea, done in batches by a job.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class IdeaCounter(db.Model):
+    """Exact per-idea numbers written by every support and withdrawal. No secondary index, so
+    an update never touches an index (PostgreSQL HOT update). A missing row means "the same as
+    the ideas row" (ideas created before the table, or never supported)."""
+
+    __tablename__ = "idea_counters"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    trending_score: Mapped[int] = mapped_column(Integer, default=0)
+    #: +1 on every support and withdrawal: the version the kept evidence was computed for.
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SupportEvidence(db.Model):
+    """The supporters' would-buy counts, prices per currency and latest reasons, as
+    app.services.supports.answers_summary() returns them, for IdeaCounter.changes."""
+
+    __tablename__ = "support_evidence"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Recommendation(db.Model):
+    """One idea on a member's "For you" shelf, at `position`, with the reason shown."""
+
+    __tablename__ = "recommendations"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    reason_kind: Mapped[str] = mapped_column(String(16))
+    reason_subject: Mapped[str] = mapped_column(String(200), default="")
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationFanout(db.Model):
+    """Tell everyone following an idea, in batches, after the change that calls for it
+    committed (job `notifications.fan_out`; the sweep finishes any that stopped)."""
+
+    __tablename__ = "notification_fanouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(300), default="")
+    #: followers | followers_and_supporters (never the idea's creators: they are told inline).
+    audience: Mapped[str] = mapped_column(String(24), default="followers")
+    #: Followers with a larger user id are still to be told (batches go in user id order).
+    after_user_id: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_notification_fanouts_done_at", "done_at"),)
