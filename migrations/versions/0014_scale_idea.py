@@ -2,7 +2,7 @@
 "For you", notification fan-outs
 
 Revision ID: 0014_scale_idea
-Revises: 0010_ops
+Revises: 0013_community
 Create Date: 2026-12-03 07:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_scale_idea'
-down_revision = '0010_ops'
+down_revision = '0013_community'
 branch_labels = None
 depends_on = None
 
