@@ -137,6 +137,8 @@ class Config:
         # than SITE_STATS_MAX_AGE (the scheduled `flask ideas stats` keeps them younger).
         self.HOME_SHELVES_TTL = _int("HOME_SHELVES_TTL", 60)
         self.SITE_STATS_MAX_AGE = _int("SITE_STATS_MAX_AGE", 15 * 60)
+        # zxcvbn score (0-4) a new password needs: sign-up, reset, change.
+        self.PASSWORD_MIN_SCORE = _int("PASSWORD_MIN_SCORE", 3)
         self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
         # How long an API Idempotency-Key is remembered (app.idempotency).
         self.IDEMPOTENCY_KEY_HOURS = _int("IDEMPOTENCY_KEY_HOURS", 24)

@@ -9,6 +9,19 @@ SUPPORTING = "60 per minute; 600 per hour"
 TOKENS = "10 per minute"
 
 
+def shared_store_problem(config, workers: int) -> str | None:
+    """Why these settings must not run in `workers` processes, or None. Without REDIS_URL the
+    limits are counted in each process's memory: N workers would allow N times every limit."""
+    if workers <= 1 or not config.get("RATELIMIT_ENABLED", True):
+        return None
+    if not str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        return None
+    return (f"Refusing to start {workers} workers: without REDIS_URL the rate limits are counted "
+            "in each worker's memory, so every worker would allow the full limit again. Set "
+            "REDIS_URL (limits shared in Redis), or run one worker (GUNICORN_WORKERS=1), or turn "
+            "the limits off (RATELIMIT_ENABLED=false) when something in front of the app limits.")
+
+
 FALLBACK_MESSAGE = "falling back to in-memory storage"
 
 

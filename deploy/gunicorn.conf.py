@@ -59,8 +59,15 @@ preload_app = True
 
 
 def on_starting(server) -> None:
-    """With PROMETHEUS_MULTIPROC_DIR (every worker writes its metrics there and /metrics adds
-    them up), start from an empty folder: files of a previous run would count twice."""
+    """Refuse several workers with in-memory rate limits (no REDIS_URL: each worker would count
+    on its own). With PROMETHEUS_MULTIPROC_DIR (every worker writes its metrics there and
+    /metrics adds them up), start from an empty folder: files of a previous run would count
+    twice."""
+    from app.ratelimits import shared_store_problem
+
+    problem = shared_store_problem(server.app.wsgi().config, server.cfg.workers)
+    if problem:
+        raise RuntimeError(problem)  # gunicorn prints "Error: ..." and exits with status 1
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         path = Path(folder)

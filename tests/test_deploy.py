@@ -5,14 +5,16 @@ timeouts, not timing targets (bench/bench_idle_connections.py measures)."""
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.deploy_helpers import (NGINX, ROOT, GunicornServer, NginxServer, open_idle,
+from tests.deploy_helpers import (GUNICORN, NGINX, ROOT, GunicornServer, NginxServer, open_idle,
                                   start_slowloris, timed_get)
 
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
@@ -29,8 +31,32 @@ def site(sqlite_template, tmp_path) -> tuple[Path, dict[str, str]]:
     shutil.copy(sqlite_template, database)
     env = {"DATABASE_URL": f"sqlite:///{database}", "KYOSO_INSTANCE_PATH": str(tmp_path),
            "UPLOAD_FOLDER": str(tmp_path / "uploads"), "REQUEST_LOG": "false",
-           "GUNICORN_WORKERS": "2", "TRUSTED_PROXIES": "1"}
+           "GUNICORN_WORKERS": "2", "TRUSTED_PROXIES": "1",
+           # Several workers need shared limits (REDIS_URL) or none: these tests need none.
+           "RATELIMIT_ENABLED": "false"}
     return tmp_path, env
+
+
+def test_gunicorn_refuses_several_workers_with_in_memory_rate_limits(site):
+    work, env = site
+    env = {**os.environ, **env, "GUNICORN_BIND": "127.0.0.1:0"}
+    env.pop("RATELIMIT_ENABLED")
+    env.pop("REDIS_URL", None)
+    started = subprocess.run([str(GUNICORN), "--no-control-socket", "-c", str(CONFIG), "wsgi:app"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 1
+    assert "without REDIS_URL the rate limits are counted in each worker's memory" \
+        in started.stderr
+
+
+def test_one_worker_or_shared_limits_may_start():
+    from app.ratelimits import shared_store_problem
+
+    memory = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}
+    assert shared_store_problem(memory, 1) is None
+    assert shared_store_problem(memory, 3)
+    assert shared_store_problem({**memory, "RATELIMIT_ENABLED": False}, 3) is None
+    assert shared_store_problem({**memory, "RATELIMIT_STORAGE_URI": "redis://r:6379/0"}, 3) is None
 
 
 def test_gunicorn_with_the_deploy_config_answers_with_200_idle_connections_open(site):

@@ -50,16 +50,9 @@ AVATAR_SUBFOLDER = "avatars"
 
 _DUMMY_HASH = generate_password_hash("kyoso-no-such-account", method="scrypt")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-# The most used passwords of 10+ characters (and a few of our own): refused outright.
-COMMON_PASSWORDS = frozenset("""
-password12 password123 password1234 passw0rd12 1234567890 0123456789 12345678910 0987654321
-1234567890a qwertyuiop qwerty1234 qwerty12345 1q2w3e4r5t 1qaz2wsx3edc asdfghjkl; asdfghjkl1
-zxcvbnm123 abcdefghij abcd123456 abc1234567 iloveyou12 letmein123 welcome123 football12
-baseball12 sunshine12 princess12 trustno123 administrator admin12345 changeme12 monkey1234
-dragon1234 superman12 starwars12 michael123 whatever12 computer12 internet12 1111111111
-0000000000 a123456789 aa12345678 1234554321 1122334455 123123123123 qwertyqwerty kyoso12345
-kyosokyoso cuusoo1234 legoideas1 passwordpassword
-""".split())
+#: zxcvbn's own limit; a longer password is scored on its first characters (its matching costs
+#: grow faster than linearly with the length, and 72 strong characters are strong enough).
+STRENGTH_SCORED_LENGTH = 72
 
 
 # --------------------------------------------------------------------------- rules
@@ -78,18 +71,50 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def password_problem(password: str, email: str = "") -> str | None:
-    """None when the password is acceptable, else why not (shown to the member)."""
+def password_problem(password: str, email: str = "", display_name: str = "") -> str | None:
+    """None when the password is acceptable, else why not (shown to the member). Strength is
+    zxcvbn's score (0-4; PASSWORD_MIN_SCORE, default 3): common passwords and their variants,
+    keyboard rows, repeats, sequences, dates and the member's own address or name are refused."""
     if not isinstance(password, str) or len(password) < PASSWORD_MIN_LENGTH:
         return _("Use at least %(n)s characters.", n=PASSWORD_MIN_LENGTH)
     if len(password) > PASSWORD_MAX_LENGTH:
         return _("Use at most %(n)s characters.", n=PASSWORD_MAX_LENGTH)
-    if len(set(password)) < 4:
-        return _("This password repeats too few characters; choose a less predictable one.")
-    lowered = password.lower()
-    if lowered in COMMON_PASSWORDS or (email and lowered in (email, email.split("@")[0])):
-        return _("This password is too common or easy to guess; choose another one.")
-    return None
+    return password_weakness(password, [part for part in (email, email.split("@")[0],
+                                                          display_name) if part])
+
+
+def password_weakness(password: str, user_inputs: list[str] | None = None) -> str | None:
+    """Why zxcvbn finds the password too easy to guess, or None when it scores high enough."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:STRENGTH_SCORED_LENGTH], user_inputs=user_inputs or [])
+    if result["score"] >= current_app.config.get("PASSWORD_MIN_SCORE", 3):
+        return None
+    reason = _strength_warning(result["feedback"].get("warning") or "")
+    advice = _("Add another word or two; uncommon words are better.")
+    return _("This password is too easy to guess: %(reason)s %(advice)s", reason=reason,
+             advice=advice)
+
+
+def _strength_warning(warning: str) -> str:
+    """zxcvbn's warning (English) in the reader's language."""
+    if "top-10" in warning or "top-100" in warning or "very common" in warning:
+        return _("it is one of the most common passwords.")
+    if "similar to a commonly used" in warning:
+        return _("it is very close to a common password.")
+    if "keys" in warning or "keyboard" in warning:
+        return _("it follows a row or pattern of keys.")
+    if "Repeats" in warning:
+        return _("it repeats characters or words.")
+    if "Sequences" in warning:
+        return _("it contains a sequence like abc or 6543.")
+    if "years" in warning or "Dates" in warning:
+        return _("it contains a date or a year.")
+    if "word by itself" in warning:
+        return _("a single word is easy to guess.")
+    if "ames" in warning:
+        return _("names by themselves are easy to guess.")
+    return _("it is too predictable.")
 
 
 def clean_display_name(name: str) -> str:
@@ -181,7 +206,8 @@ def register(email: str, password: str, display_name: str) -> User:
     """Create an unconfirmed member account and mail the confirmation link."""
     email = normalise_email(email)
     display_name = clean_display_name(display_name)
-    _raise_if({"email": email_problem(email), "password": password_problem(password, email),
+    _raise_if({"email": email_problem(email),
+               "password": password_problem(password, email, display_name),
                "display_name": display_name_problem(display_name)})
     if _email_taken(email):
         raise Conflict("email_taken", _("An account with this email address already exists."))
@@ -199,7 +225,8 @@ def create_confirmed_user(email: str, password: str, display_name: str,
     email = normalise_email(email)
     display_name = clean_display_name(display_name)
     bad_roles = [role for role in roles if role not in ROLES]
-    _raise_if({"email": email_problem(email), "password": password_problem(password, email),
+    _raise_if({"email": email_problem(email),
+               "password": password_problem(password, email, display_name),
                "display_name": display_name_problem(display_name),
                "roles": _("Unknown role: %(roles)s (choose from %(all)s).", roles=", ".join(bad_roles),
                           all=", ".join(ROLES)) if bad_roles else None})
@@ -284,18 +311,25 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def _set_password(user: User, password: str) -> None:
-    """Set a new password and bump the stamp: other sessions, API tokens and reset links die."""
-    user.set_password(password)
+def end_everything(user: User) -> None:
+    """End every way the account is signed in: its API tokens, browser sessions and remember-me
+    cookies (the security stamp changes, so nothing issued before it works again, even after an
+    unblock), and its password reset links."""
     user.security_stamp = (user.security_stamp or 0) + 1
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
                                               ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utcnow()))
 
 
+def _set_password(user: User, password: str) -> None:
+    """Set a new password and bump the stamp: other sessions, API tokens and reset links die."""
+    user.set_password(password)
+    end_everything(user)
+
+
 def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
-    _raise_if({"password": password_problem(new_password, user.email)})
+    _raise_if({"password": password_problem(new_password, user.email, user.display_name)})
     _set_password(user, new_password)
     # Whoever holds the inbox has proved it is theirs.
     if user.email_confirmed_at is None:
@@ -306,7 +340,7 @@ def reset_password(token: str, new_password: str) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password or ""):
         raise Invalid({"current_password": _("Your current password is not correct.")})
-    _raise_if({"new_password": password_problem(new_password, user.email)})
+    _raise_if({"new_password": password_problem(new_password, user.email, user.display_name)})
     _set_password(user, new_password)
 
 
@@ -423,16 +457,17 @@ def revoke_role(actor: User | None, user: User, role: str) -> bool:
     return True
 
 
-def block_user(actor: User | None, user: User, reason: str | None = None) -> bool:
-    """Block an account: it can no longer sign in, and its sessions and tokens stop working."""
+def block_user(actor: User | None, user: User, reason: str | None = None, *,
+               audit_action: str = "user.blocked") -> bool:
+    """Block an account: it can no longer sign in, and its sessions, remember-me cookies and API
+    tokens end for good (unblocking revives none of them). Every block goes through here: the
+    moderation and admin pages, the API and the CLI. False if it was blocked already."""
     _check_actor(actor, Action.BLOCK_USER)
     if user.is_blocked:
         return False
     user.blocked_at = utcnow()
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                              ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
-    events.audit(actor, "user.blocked", user, before={"blocked": False}, after={"blocked": True},
+    end_everything(user)
+    events.audit(actor, audit_action, user, before={"blocked": False}, after={"blocked": True},
                  reason=reason)
     return True
 

@@ -12,9 +12,9 @@ from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import AuditLog, User, UserRole
-from app.models.base import is_row_id, utcnow
+from app.models.base import is_row_id
 from app.models.users import ROLES
-from app.services import events
+from app.services import accounts as account_service, events
 from app.i18n import _
 
 GRANTABLE_ROLES = tuple(role for role in ROLES if role != "member")
@@ -100,12 +100,7 @@ def block_user(admin: User, user_id: int, reason: str | None = None) -> bool:
     user = _user(user_id)
     if user.id == admin.id:
         raise Conflict("cannot_block_self", _("You cannot block your own account."))
-    if user.is_blocked:
-        return False
-    user.blocked_at = utcnow()
-    events.audit(admin, "user.blocked", user, before={"blocked": False}, after={"blocked": True},
-                 reason=(reason or "").strip() or None)
-    return True
+    return account_service.block_user(admin, user, (reason or "").strip() or None)
 
 
 def unblock_user(admin: User, user_id: int, reason: str | None = None) -> bool:

@@ -16,7 +16,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import is_row_id, utcnow
-from app.services import events
+from app.services import accounts as account_service, events
 from app.services.ideas import lock_idea
 from app.i18n import _, _en
 
@@ -146,11 +146,8 @@ def block_user(moderator: User, user_id: int, reason: Any) -> User:
         raise Conflict("cannot_block_self", _("You cannot block your own account."))
     if user.is_staff and not permissions.has_role(moderator, "admin"):
         raise Forbidden("admins_only", _("Only admins may block staff accounts."))
-    if user.is_blocked:
+    if not account_service.block_user(moderator, user, reason, audit_action="user.block"):
         raise Conflict("already_blocked", _("This account is already blocked."))
-    user.blocked_at = utcnow()
-    events.audit(moderator, "user.block", user, before={"blocked": False},
-                 after={"blocked": True}, reason=reason)
     return user
 
 
