@@ -63,3 +63,11 @@ def verify_ledger() -> int:
     if problems:
         raise LedgerProblems("; ".join(map(str, problems))[:3000])
     return 0
+
+
+@jobs.job("markdown.rerender")
+def rerender_markdown(max_batches: int = 10) -> int:
+    """Stored Markdown HTML made by an older renderer, rendered again (a few batches a run)."""
+    from app.services import rendering
+
+    return rendering.rerender(max_batches=max_batches)

@@ -10,6 +10,7 @@ from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.products import Product, ProductSplit
+from app.models.quotas import UploadCount
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
     "SalesImport", "SalesImportRow",
     "Product", "ProductSplit",
+    "UploadCount",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",

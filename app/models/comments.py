@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app import markdown
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.users import User
@@ -20,6 +21,9 @@ class Comment(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # The body rendered when it was saved (app.markdown), and the renderer's version.
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body_html_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     is_official: Mapped[bool] = mapped_column(Boolean, default=False)  # written by staff
     is_update: Mapped[bool] = mapped_column(Boolean, default=False)  # a creator's update post
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)  # by reports or a moderator
@@ -33,6 +37,11 @@ class Comment(db.Model):
 
     __table_args__ = (Index("ix_comments_idea_created", "idea_id", "created_at"),)
 
+    @validates("body")
+    def _render_body(self, _key: str, value: str | None) -> str | None:
+        self.body_html, self.body_html_version = markdown.render_stored(value)
+        return value
+
 
 class CommentRevision(db.Model):
     """The text a comment had before an edit."""
@@ -43,7 +52,14 @@ class CommentRevision(db.Model):
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"),
                                             index=True)
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body_html_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("body")
+    def _render_body(self, _key: str, value: str | None) -> str | None:
+        self.body_html, self.body_html_version = markdown.render_stored(value)
+        return value
 
 
 class Report(db.Model):

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String,
                         Table, Text, UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import lifecycle
+from app import markdown
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.users import User
@@ -79,6 +80,9 @@ class Idea(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     pitch: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The description rendered when it was saved (app.markdown), and the renderer's version.
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description_html_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     # The N=1 insight: who it is for and their situation, the emotion, the purpose.
     insight_situation: Mapped[str] = mapped_column(Text, default="")
@@ -121,6 +125,7 @@ class Idea(db.Model):
         Index("ix_ideas_status_hidden", "status", "hidden"),
         Index("ix_ideas_published_at", "published_at"),
         Index("ix_ideas_deadline", "deadline"),
+        Index("ix_ideas_owner_status", "owner_id", "status"),  # a member's drafts (quotas)
         # Listings (app.services.discovery): one partial index per sort, on the listed ideas only,
         # whose columns are the sort key and the id (keyset pagination walks them), then the
         # same per category, and by status for the status filter of the default sort.
@@ -143,6 +148,11 @@ class Idea(db.Model):
         _partial("ix_ideas_listed_status_trending", "status", "trending_score", "published_at",
                  "id"),
     )
+
+    @validates("description")
+    def _render_description(self, _key: str, value: str | None) -> str | None:
+        self.description_html, self.description_html_version = markdown.render_stored(value)
+        return value
 
     @property
     def cover(self) -> IdeaImage | None:
