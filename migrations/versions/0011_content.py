@@ -2,7 +2,7 @@
 the index for a member's drafts, kept upload counts per member and day
 
 Revision ID: 0011_content
-Revises: 0013_community
+Revises: 0014_scale_idea
 Create Date: 2026-12-03 07:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_content'
-down_revision = '0013_community'
+down_revision = '0014_scale_idea'
 branch_labels = None
 depends_on = None
 
