@@ -3,6 +3,9 @@
 #: Search objects created by hand in migrations (0001, 0006), not described by models.
 SEARCH_INDEXES = ("ix_ideas_fts", "ix_ideas_search", "ix_ideas_trgm")
 SEARCH_COLUMNS = ("search_vector",)
+#: Unique constraints SQLite keeps after PostgreSQL dropped them (0015): SQLite cannot drop a
+#: table's inline UNIQUE without rebuilding the table, which its foreign keys forbid.
+SQLITE_KEPT_CONSTRAINTS = ("uq_ledger_transactions_hash",)
 
 
 def render_item(type_, obj, autogen_context):
@@ -17,6 +20,9 @@ def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and name and name.startswith("ideas_fts"):
         return False
     if type_ == "index" and name in SEARCH_INDEXES:
+        return False
+    if type_ == "unique_constraint" and reflected and compare_to is None \
+            and name in SQLITE_KEPT_CONSTRAINTS:
         return False
     if type_ == "column" and name in SEARCH_COLUMNS and getattr(obj, "table", None) is not None \
             and obj.table.name == "ideas":

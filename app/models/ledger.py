@@ -26,7 +26,7 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.products import Product
 from app.models.users import User
 
-__all__ = ["LedgerAccount", "LedgerTransaction", "LedgerEntry", "Sale", "Payout"]
+__all__ = ["LedgerAccount", "LedgerBalance", "LedgerTransaction", "LedgerEntry", "Sale", "Payout"]
 
 #: royalty_expense:<currency> (debited by sales), creator_payable:<user_id>:<currency> (what the
 #: company owes a creator; credited by sales, debited by payouts), payouts_cash:<currency>
@@ -58,9 +58,27 @@ class LedgerAccount(db.Model):
     )
 
 
+class LedgerBalance(db.Model):
+    """An account's balance: the sum of its entries' amount_minor, kept (not summed per read).
+
+    Posting adds each transaction's amounts here in the same database transaction as its
+    entries (app.services.ledger.posting.add_to_balances: one statement per transaction or
+    batch), so balances, payout and return checks, statements and the finance overview read
+    one row per account. It is derived, not ledger data: not hashed, not append-only, and
+    verify_ledger recomputes it from the entries and names every account where they differ.
+    An account without entries has no row (balance 0)."""
+
+    __tablename__ = "ledger_balances"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True,
+                                            autoincrement=False)
+    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)  # + debit, - credit
+
+
 class LedgerTransaction(db.Model):
     """One balanced posting. `sequence` orders the hash chain and is unique, so two appends
-    can never claim the same place; `hash` covers this transaction's content, its entries, its
+    can never claim the same place (and no two hashes are equal: each covers its sequence);
+    `hash` covers this transaction's content, its entries, its
     sale or payout and `prev_hash` (STORED-DATA CONTRACT: see the module docstring)."""
 
     __tablename__ = "ledger_transactions"
@@ -72,9 +90,9 @@ class LedgerTransaction(db.Model):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"),
                                                     unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))  # unique through sequence (0015)
 
     entries: Mapped[list[LedgerEntry]] = relationship(order_by="LedgerEntry.id",
                                                       back_populates="transaction")
@@ -91,7 +109,7 @@ class LedgerEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # + debit, - credit
     currency: Mapped[str] = mapped_column(String(3))
 

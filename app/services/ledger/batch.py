@@ -24,10 +24,11 @@ from app.extensions import db
 from app.i18n import _
 from app.models import Product, ProductSplit, User
 from app.models.base import utcnow
-from app.models.ledger import GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerTransaction, Sale
+from app.models.ledger import (GENESIS_HASH, LedgerAccount, LedgerBalance, LedgerEntry,
+                               LedgerTransaction, Sale)
 from app.money import royalty_minor, split_largest_remainder
 from app.services.ledger.chain import account_code, hash_fast
-from app.services.ledger.posting import lock_ledger
+from app.services.ledger.posting import add_to_balances, lock_ledger
 from app.services.ledger.validation import MEMO_MAX
 
 #: Rows posted per database transaction by imports and bulk loads.
@@ -219,15 +220,16 @@ class SalePlanner:
 
 
 def payable_balances(pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """{(user_id, currency): payable balance} for these creators, in one query per chunk."""
+    """{(user_id, currency): payable balance} for these creators, from the kept balances, in
+    one query per chunk."""
     balances = {pair: 0 for pair in pairs}
     codes = {account_code("creator_payable", currency, user_id): (user_id, currency)
              for user_id, currency in pairs}
     for chunk in chunks(sorted(codes)):
         for code, total in db.session.execute(
-                select(LedgerAccount.code, func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
-                .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
-                .where(among(LedgerAccount.code, chunk)).group_by(LedgerAccount.code)):
+                select(LedgerAccount.code, LedgerBalance.balance_minor)
+                .join(LedgerBalance, LedgerBalance.account_id == LedgerAccount.id)
+                .where(among(LedgerAccount.code, chunk))):
             balances[codes[code]] = -int(total)
     return balances
 
@@ -313,6 +315,7 @@ def post_sales(actor: User, rows: Sequence[SaleRow], *,
     _write(LedgerTransaction, ("id", "sequence", "kind", "memo", "reverses_id", "created_by_id",
                                "created_at", "prev_hash", "hash"), transactions)
     _write(LedgerEntry, ("transaction_id", "account_id", "amount_minor", "currency"), entries)
+    add_to_balances((account_id, amount) for _tid, account_id, amount, _currency in entries)
     _write(Sale, ("external_ref", "product_id", "period", "units", "net_sales_minor", "currency",
                   "royalty_rate_bps", "royalty_minor", "transaction_id", "recorded_by_id",
                   "created_at"), sales)

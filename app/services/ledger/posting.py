@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import User
 from app.models.base import utcnow
-from app.models.ledger import GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerTransaction
+from app.models.ledger import (GENESIS_HASH, LedgerAccount, LedgerBalance, LedgerEntry,
+                               LedgerTransaction)
 from app.services.ledger.chain import account_code, transaction_hash
 from app.services.ledger.validation import MEMO_MAX
 
@@ -42,10 +43,11 @@ def _account(kind: str, currency: str, user_id: int | None = None) -> LedgerAcco
 
 
 def payable_balance(user_id: int, currency: str) -> int:
-    """What the company owes this creator in this currency (credits are negative entries)."""
+    """What the company owes this creator in this currency (credits are negative entries),
+    read from the kept balance (ledger_balances)."""
     total = db.session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
-        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        select(LedgerBalance.balance_minor)
+        .join(LedgerAccount, LedgerAccount.id == LedgerBalance.account_id)
         .where(LedgerAccount.code == account_code("creator_payable", currency, user_id)))
     return -int(total or 0)
 
@@ -53,12 +55,44 @@ def payable_balance(user_id: int, currency: str) -> int:
 def balances_of(user_id: int) -> dict[str, int]:
     """The creator's payable balance per currency (currencies they were ever credited in)."""
     rows = db.session.execute(
-        select(LedgerAccount.currency, func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
+        select(LedgerAccount.currency, func.coalesce(LedgerBalance.balance_minor, 0))
         .select_from(LedgerAccount)
-        .outerjoin(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+        .outerjoin(LedgerBalance, LedgerBalance.account_id == LedgerAccount.id)
         .where(LedgerAccount.kind == "creator_payable", LedgerAccount.user_id == user_id)
-        .group_by(LedgerAccount.currency).order_by(LedgerAccount.currency))
+        .order_by(LedgerAccount.currency))
     return {currency: -int(total) for currency, total in rows}
+
+
+#: Adds a set of (account, amount) changes to the kept balances in one statement.
+_ADD_TO_BALANCES = {
+    "postgresql": text(
+        "INSERT INTO ledger_balances (account_id, balance_minor) "
+        "SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) "
+        "ON CONFLICT (account_id) DO UPDATE "
+        "SET balance_minor = ledger_balances.balance_minor + excluded.balance_minor"),
+    "sqlite": text(
+        "INSERT INTO ledger_balances (account_id, balance_minor) VALUES (:id, :amount) "
+        "ON CONFLICT (account_id) DO UPDATE "
+        "SET balance_minor = balance_minor + excluded.balance_minor"),
+}
+
+
+def add_to_balances(changes: Iterable[tuple[int, int]]) -> None:
+    """Add the amounts of entries being written, (account id, amount_minor) each, to the kept
+    balances in one statement; every account touched gets its row. The caller holds the ledger
+    lock and writes those entries in the same database transaction."""
+    totals: dict[int, int] = defaultdict(int)
+    for account_id, amount in changes:
+        totals[account_id] += amount
+    if not totals:
+        return
+    ids: Sequence[int] = sorted(totals)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_ADD_TO_BALANCES["postgresql"],
+                           {"ids": list(ids), "amounts": [totals[i] for i in ids]})
+    else:
+        db.session.execute(_ADD_TO_BALANCES["sqlite"],
+                           [{"id": i, "amount": totals[i]} for i in ids])
 
 
 def unbalanced_currencies(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -92,4 +126,5 @@ def _post(actor: User | None, kind: str, lines: list[tuple[LedgerAccount, int]],
         db.session.add(LedgerEntry(transaction_id=transaction.id, account_id=account.id,
                                    amount_minor=amount, currency=account.currency))
     db.session.flush()
+    add_to_balances((account.id, amount) for account, amount in lines)
     return transaction

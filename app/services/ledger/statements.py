@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Product, ProductSplit, User
 from app.models.base import utcnow
-from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
+from app.models.ledger import (LedgerAccount, LedgerBalance, LedgerEntry, LedgerTransaction,
+                               Payout, Sale)
 from app.money import format_amount
 from app.services.ledger.posting import balances_of
 
@@ -122,10 +123,10 @@ def _csv_safe(value: str) -> str:
 
 
 def ledger_totals() -> dict[str, dict[str, int]]:
-    """{currency: {royalties, paid_out, outstanding}} over the whole ledger."""
+    """{currency: {royalties, paid_out, outstanding}} over the whole ledger (kept balances)."""
     rows = db.session.execute(
-        select(LedgerAccount.currency, LedgerAccount.kind, func.sum(LedgerEntry.amount_minor))
-        .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+        select(LedgerAccount.currency, LedgerAccount.kind, func.sum(LedgerBalance.balance_minor))
+        .join(LedgerBalance, LedgerBalance.account_id == LedgerAccount.id)
         .group_by(LedgerAccount.currency, LedgerAccount.kind))
     totals: dict[str, dict[str, int]] = defaultdict(
         lambda: {"royalties": 0, "paid_out": 0, "outstanding": 0})
@@ -155,11 +156,9 @@ def creators_with_balances(query: str = "", limit: int = 200) -> list[tuple[User
     balances: dict[int, dict[str, int]] = defaultdict(dict)
     if users:
         for user_id, currency, total in db.session.execute(
-                select(LedgerAccount.user_id, LedgerAccount.currency,
-                       func.sum(LedgerEntry.amount_minor))
-                .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+                select(LedgerAccount.user_id, LedgerAccount.currency, LedgerBalance.balance_minor)
+                .join(LedgerBalance, LedgerBalance.account_id == LedgerAccount.id)
                 .where(LedgerAccount.kind == "creator_payable",
-                       LedgerAccount.user_id.in_([user.id for user in users]))
-                .group_by(LedgerAccount.user_id, LedgerAccount.currency)):
+                       LedgerAccount.user_id.in_([user.id for user in users]))):
             balances[user_id][currency] = -int(total or 0)
     return [(user, dict(sorted(balances[user.id].items()))) for user in users]

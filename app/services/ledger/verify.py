@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Product
 from app.models.base import UTCDateTime
-from app.models.ledger import GENESIS_HASH, LedgerAccount, LedgerTransaction, Sale
+from app.models.ledger import GENESIS_HASH, LedgerAccount, LedgerTransaction
 from app.money import BPS_WHOLE, royalty_minor
 from app.services.ledger.chain import (account_code, canonical_transaction, hash_fast,
                                        payout_source, sale_source)
@@ -377,11 +377,31 @@ WRONG_CURRENCY_SQL = """
     JOIN ledger_transactions t ON t.id = e.transaction_id
     WHERE e.currency <> a.currency
     ORDER BY t.sequence, e.id"""
-#: Per currency: what creators are owed (minus their accounts' balances), royalties and payouts
-#: (each net of reversals). Each total is one statement, so it reads one snapshot.
+#: Every account whose kept balance (ledger_balances) is not the sum of its entries, or that has
+#: entries and no kept balance: (account id, sum of entries, kept balance, kept rows).
+KEPT_BALANCES_SQL = """
+    SELECT account_id, SUM(amount) AS entries, SUM(kept) AS kept, SUM(is_kept) AS kept_rows
+    FROM (SELECT account_id, amount_minor AS amount, 0 AS kept, 0 AS is_kept
+          FROM ledger_entries
+          UNION ALL
+          SELECT account_id, 0, balance_minor, 1 FROM ledger_balances) AS both_sides
+    GROUP BY account_id
+    HAVING SUM(amount) <> SUM(kept) OR SUM(is_kept) <> 1
+    ORDER BY account_id"""
+#: Sales and payouts whose transaction is missing (NOT EXISTS: an anti-join, where NOT IN over
+#: a million ids would compare every sale with every transaction).
+ORPHANS_SQL = """
+    SELECT 'sale', s.id FROM sales s
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = s.transaction_id)
+    UNION ALL
+    SELECT 'payout', p.id FROM payouts p
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = p.transaction_id)"""
+#: Per currency: what creators are owed (minus their accounts' kept balances, which
+#: KEPT_BALANCES_SQL checks against the entries), royalties and payouts (each net of
+#: reversals). Each total is one statement, so it reads one snapshot.
 TOTALS_SQL = """
-    SELECT 'payable' AS what, a.currency, -SUM(e.amount_minor)
-    FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+    SELECT 'payable' AS what, a.currency, -SUM(b.balance_minor)
+    FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
     WHERE a.kind = 'creator_payable' GROUP BY a.currency
     UNION ALL
     SELECT 'royalty', s.currency, SUM(CASE WHEN r.id IS NULL THEN s.royalty_minor ELSE 0 END)
@@ -403,10 +423,13 @@ def _set_based_problems() -> list[Problem]:
         problems.append(Problem(tid, f"transaction {tid} (#{sequence}): entry {entry_id} is in "
                                      f"{currency} but its account {code} is in "
                                      f"{account_currency}"))
-    orphan_sales = db.session.scalars(select(Sale.id).where(
-        Sale.transaction_id.not_in(select(LedgerTransaction.id)))).all()
-    for sale_id in orphan_sales:
-        problems.append(Problem(None, f"sale {sale_id}: its transaction is missing"))
+    for what, record_id in db.session.execute(text(ORPHANS_SQL)):
+        problems.append(Problem(None, f"{what} {record_id}: its transaction is missing"))
+    for account_id, entries, kept, kept_rows in db.session.execute(text(KEPT_BALANCES_SQL)):
+        problems.append(Problem(None, (
+            f"account {account_id}: its kept balance ({int(kept)}) is not the sum of its "
+            f"entries ({int(entries)})") if kept_rows else (
+            f"account {account_id}: its entries ({int(entries)}) have no kept balance")))
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for what, currency, amount in db.session.execute(text(TOTALS_SQL).columns(
             db.column("what", String()), db.column("currency", String()),
