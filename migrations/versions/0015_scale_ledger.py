@@ -1,7 +1,7 @@
 """scale ledger: kept balances (ledger_balances), fewer indexes written per posted line
 
 Revision ID: 0015_scale_ledger
-Revises: 0010_ops
+Revises: 0011_content
 Create Date: 2026-12-03 07:00:00
 
 - ledger_balances: one row per account that has entries, its balance (the sum of its entries'
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_scale_ledger'
-down_revision = '0010_ops'
+down_revision = '0011_content'
 branch_labels = None
 depends_on = None
 
