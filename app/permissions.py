@@ -68,11 +68,14 @@ class Action(StrEnum):
     PUBLISH_AGREEMENT = "publish_agreement"
     VIEW_AUDIT = "view_audit"
     VIEW_ANALYTICS = "view_analytics"
+    MANAGE_PROGRAMME = "manage_programme"  # categories, tags, the programme page
     # ledger
     RECORD_SALE = "record_sale"
     RECORD_PAYOUT = "record_payout"
     VIEW_LEDGER = "view_ledger"
     VERIFY_LEDGER = "verify_ledger"
+    REQUEST_PAYOUT = "request_payout"
+    DECIDE_PAYOUT = "decide_payout"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -371,10 +374,13 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.PUBLISH_AGREEMENT: (_admins,),
     A.VIEW_AUDIT: (_admins,),
     A.VIEW_ANALYTICS: (_staff,),
+    A.MANAGE_PROGRAMME: (_admins,),
     A.RECORD_SALE: (_finance,),
     A.RECORD_PAYOUT: (_finance,),
     A.VIEW_LEDGER: (_finance,),
     A.VERIFY_LEDGER: (_finance_or_admins,),
+    A.REQUEST_PAYOUT: (_email_confirmed,),
+    A.DECIDE_PAYOUT: (_finance,),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import request, url_for
 from app import ratelimits
 from app.api import bp
-from app.api.core import caller, json_body, listing, require_caller
+from app.api.core import caller, json_body, require_caller
 from app.api.openapi import PATHS, SCHEMAS, operation
 from app.errors import Invalid
 from app.extensions import db, limiter
@@ -473,15 +473,3 @@ def unblock_user(user_id: int):
         user = moderation_service.unblock_user(require_caller(), user_id,
                                                _optional_body().get("reason"))
     return {"id": user.id, "blocked": False}
-
-
-# --- categories -----------------------------------------------------------------------------
-
-operation("/categories", "get", "Idea categories", auth=False,
-          responses={"200": "list of {id, slug, name}"})
-
-
-@bp.get("/categories")
-def categories():
-    return listing([{"id": c.id, "slug": c.slug, "name": c.name}
-                    for c in idea_service.categories()])

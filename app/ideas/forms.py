@@ -34,8 +34,11 @@ class IdeaForm(FlaskForm):
                             render_kw={"rows": 4, "maxlength": INSIGHT_MAX})
 
     def set_categories(self, categories) -> None:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "")
         self.category.choices = [("", _l("Choose a category"))] + [
-            (c.slug, c.name) for c in categories]
+            (c.slug, c.label(locale)) for c in categories]
 
     def values(self) -> dict[str, str]:
         """The fields as the service takes them."""

@@ -109,7 +109,7 @@ def edit(idea_id: int):
         flash(error.message, "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     form = IdeaForm(obj=None)
-    form.set_categories(idea_service.categories())
+    form.set_categories(idea_service.categories(keep=idea.category))
     if request.method == "GET":
         form.title.data, form.pitch.data = idea.title, idea.pitch
         form.description.data = idea.description

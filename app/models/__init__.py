@@ -11,6 +11,7 @@ from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Pay
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.products import Product, ProductSplit
 from app.models.quotas import UploadCount
+from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
@@ -29,6 +30,7 @@ __all__ = [
     "SalesImport", "SalesImportRow",
     "Product", "ProductSplit",
     "UploadCount",
+    "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",

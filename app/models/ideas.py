@@ -59,6 +59,18 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     name_ja: Mapped[str] = mapped_column(String(80), default="")
+    # Lists show categories by position, then name; an archived one is not offered for new
+    # ideas (ideas that have it keep it).
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def label(self, locale: str | None = None) -> str:
+        """The name in this locale (Japanese when there is one)."""
+        return self.name_ja if locale == "ja" and self.name_ja else self.name
 
 
 class Tag(db.Model):

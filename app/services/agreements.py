@@ -50,10 +50,12 @@ def get_version(version: str) -> Agreement:
     return agreement
 
 
-def publish_agreement(admin: User, version: Any, title: Any, text: Any) -> Agreement:
+def publish_agreement(admin: User | None, version: Any, title: Any, text: Any) -> Agreement:
     """Publish a new version; it is in force from now on. Ideas already submitted keep the
-    consent they were given; submitting after this asks for consent to this version."""
-    permissions.require(admin, Action.PUBLISH_AGREEMENT)
+    consent they were given; submitting after this asks for consent to this version.
+    admin None: an operator at the console (`flask agreements publish`)."""
+    if admin is not None:
+        permissions.require(admin, Action.PUBLISH_AGREEMENT)
     version = version.strip() if isinstance(version, str) else ""
     title = title.strip() if isinstance(title, str) else ""
     text = normalise_text(text) if isinstance(text, str) else ""
@@ -77,7 +79,7 @@ def publish_agreement(admin: User, version: Any, title: Any, text: Any) -> Agree
     if previous is not None and previous.published_at > now:
         raise Conflict("clock_behind", _("The latest version is dated in the future."))
     agreement = Agreement(version=version, title=title, text=text, sha256=sha256_text(text),
-                          published_at=now, published_by_id=admin.id)
+                          published_at=now, published_by_id=admin.id if admin else None)
     db.session.add(agreement)
     db.session.flush()
     events.audit(admin, "agreement.published", agreement,

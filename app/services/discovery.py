@@ -322,7 +322,7 @@ def validate_browse_args(sort: str | None, status: str | None) -> dict[str, str]
 
 
 def categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.name)))
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
 
 
 def popular_tags(limit: int = 20) -> list[tuple[str, int]]:

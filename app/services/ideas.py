@@ -85,8 +85,13 @@ def product_id_of(idea: Idea) -> int | None:
     return db.session.scalar(select(Product.id).where(Product.idea_id == idea.id))
 
 
-def categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.name)))
+def categories(keep: Category | None = None) -> list[Category]:
+    """The categories offered for new ideas (not archived), in the admins' order; `keep`: an
+    idea's own category, offered to it even once archived."""
+    from app.services.programme import offered_categories
+
+    offered = offered_categories()
+    return offered + [keep] if keep is not None and keep.is_archived else offered
 
 
 def current_agreement() -> Agreement | None:
@@ -133,17 +138,23 @@ def parse_tags(value: Any) -> list[str]:
     return tags
 
 
-def _clean_category(slug: Any) -> tuple[Category | None, str | None]:
-    """The category a slug names (None for an empty slug), or the error message."""
+def _clean_category(slug: Any, keep_id: int | None = None) -> tuple[Category | None, str | None]:
+    """The category a slug names (None for an empty slug), or the error message. An archived
+    category is refused, except the one the idea has already (`keep_id`)."""
     if not isinstance(slug, str):
         return None, _("Must be a category slug.")
     if slug.strip() == "":
         return None, None
     category = db.session.scalar(select(Category).where(Category.slug == slug.strip()))
-    return (None, _("Unknown category.")) if category is None else (category, None)
+    if category is None:
+        return None, _("Unknown category.")
+    if category.is_archived and category.id != keep_id:
+        return None, _("This category is archived: choose another one.")
+    return category, None
 
 
-def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = ()) -> dict[str, Any]:
+def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = (),
+                 keep_category_id: int | None = None) -> dict[str, Any]:
     """Check the idea fields present in `data` (types and lengths) and return them cleaned:
     text stripped, `category` resolved to a Category, `tags` normalised. Raises Invalid listing
     every bad field. Keys: title, pitch, description, situation, emotion, purpose, category,
@@ -167,7 +178,7 @@ def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = ()) -> di
         else:
             values[name] = value
     if "category" in data and data["category"] is not None:
-        category, error = _clean_category(data["category"])
+        category, error = _clean_category(data["category"], keep_category_id)
         if error:
             errors["category"] = error
         else:
@@ -252,7 +263,7 @@ def update_idea(user: User, idea_id: int, data: Mapping[str, Any]) -> Idea:
     """Change some fields of a draft (or of an idea sent back with needs_changes)."""
     idea = permissions.require_visible(user, lock_idea(idea_id))
     require_editing(user, idea)
-    values = clean_fields(data)
+    values = clean_fields(data, keep_category_id=idea.category_id)
     if "title" in values and not values["title"]:
         raise Invalid({"title": _("This field is required.")})
     changed = _apply(idea, values)

@@ -431,7 +431,7 @@ def test_categories_list(client):
     body = client.get("/api/v1/categories").get_json()
     assert set(body) == {"items", "page", "per_page", "total"}
     assert {"home", "outdoor", "kids"} == {c["slug"] for c in body["items"]}
-    assert set(body["items"][0]) == {"id", "slug", "name"}
+    assert set(body["items"][0]) == {"id", "slug", "name", "name_ja", "archived"}
 
 
 def test_endpoints_are_described_in_openapi(client):
