@@ -1,7 +1,7 @@
 """programme: categories order and archive, programme settings, review calendar, payout minimums and requests
 
 Revision ID: 0016_programme
-Revises: 0011_content
+Revises: 0015_scale_ledger
 Create Date: 2026-12-03 06:24:16.187388
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_programme'
-down_revision = '0011_content'
+down_revision = '0015_scale_ledger'
 branch_labels = None
 depends_on = None
 
