@@ -2,7 +2,9 @@
 registration is in app.templating)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import parse_qsl
 
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext
@@ -10,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app import labels
-from app.errors import DomainError
+from app.errors import DomainError, Malformed
 from app.extensions import db
 from app.models.base import ID_MAX, utcnow
 
@@ -27,13 +29,19 @@ def page_arg(name: str = "page") -> int:
         return 1
 
 
-def _has_nul(value) -> bool:
-    """Whether a string anywhere in value (nested lists and dicts, keys too) holds a NUL."""
+#: Characters that are never text: NUL (PostgreSQL refuses it in a string) and lone UTF-16
+#: surrogates (they cannot be encoded as UTF-8: any write or query holding one fails).
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_invalid_text(value) -> bool:
+    """Whether a string anywhere in value (nested lists and dicts, keys too) holds a NUL or a
+    lone surrogate."""
     pending = [value]
     while pending:  # a loop, not recursion: JSON may be nested deeper than Python's stack
         item = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
+            if _NOT_TEXT.search(item):
                 return True
         elif isinstance(item, dict):
             pending.extend(item.keys())
@@ -41,6 +49,38 @@ def _has_nul(value) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+def _is_utf8(raw: bytes, *, url_encoded: bool = False) -> bool:
+    """Whether raw bytes (percent-decoded first when ``url_encoded``) are valid UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+        if url_encoded:
+            parse_qsl(text.replace("+", " "), keep_blank_values=True, encoding="utf-8",
+                      errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+def _invalid_text_in_request() -> bool:
+    """A NUL, a lone surrogate or bytes that are not UTF-8 in the path, the query string, the
+    user agent, a form field or a JSON string (werkzeug would have replaced bad bytes with
+    U+FFFD, silently changing what was sent)."""
+    path = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    if not _is_utf8(path, url_encoded=False) or not _is_utf8(request.query_string,
+                                                                url_encoded=True):
+        return True
+    if _has_invalid_text([request.path, request.user_agent.string or "",
+                          request.args.to_dict(flat=False)]):
+        return True
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return False
+    if request.mimetype == "application/x-www-form-urlencoded" \
+            and not _is_utf8(request.get_data(cache=True), url_encoded=True):
+        return True
+    body = request.get_json(silent=True) if request.is_json else None
+    return _has_invalid_text(body) or _has_invalid_text(request.form.to_dict(flat=False))
 
 
 def _wants_json() -> bool:
@@ -85,24 +125,24 @@ def format_money(amount_minor: int | None, currency: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def _refuse_nul_characters() -> None:
-        """A NUL character is never text anyone types, and PostgreSQL refuses it in a string
-        (an error, not a row): a path, query string, form field, JSON string or user agent
-        holding one is refused at once with 400; so is JSON nested too deep to parse."""
-        if "\x00" in request.path or "\x00" in (request.user_agent.string or "") \
-                or _has_nul(request.args.to_dict(flat=False)):
-            abort(400, description="The request contains a NUL character.")
-        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
-            return
-        body = None
-        if request.is_json:
+    def _refuse_invalid_text() -> None:
+        """Text no one types (a NUL, a lone surrogate such as JSON's "\\ud800", bytes that are
+        not UTF-8) in the path, query string, user agent, a form field or a JSON string is
+        refused at once with 400 `invalid_text`, before any view, query or write; so is JSON
+        nested too deep to parse (400 `bad_request`)."""
+        if request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
             try:
-                body = request.get_json(silent=True)
+                request.get_json(silent=True)
             except RecursionError:  # [[[[...: not a ValueError, so `silent` does not catch it
                 abort(400, description="The JSON body is nested too deeply.")
-        if _has_nul(body) or _has_nul(request.form.to_dict(flat=False)):
-            abort(400, description="The request contains a NUL character.")
+        if _invalid_text_in_request():
+            raise Malformed("invalid_text", gettext("The request contains characters that are "
+                                                    "not valid text (such as NUL or a lone "
+                                                    "surrogate)."))
+
+    # First of all before-request functions (CSRF, rate limits, API tokens...): nothing reads
+    # the request before its text is checked, and the raw form body is still there to check.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_invalid_text)
 
     @app.url_value_preprocessor
     def _ids_in_range(_endpoint, values) -> None:

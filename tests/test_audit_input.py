@@ -66,7 +66,7 @@ def test_a_nul_character_is_refused_with_400_everywhere(client):
     member = f.user()
     headers = bearer(member)
     api = client.post("/api/v1/tokens", json={"email": "a\x00@example.com", "password": "x"})
-    assert api.status_code == 400 and api.json["error"]["code"] == "bad_request"
+    assert api.status_code == 400 and api.json["error"]["code"] == "invalid_text"
     idea = client.post("/api/v1/ideas", headers=headers, json={"title": "Fine", "tags": ["a\x00"]})
     assert idea.status_code == 400
     assert client.get("/api/v1/ideas?category=home%00").status_code == 400
