@@ -13,6 +13,7 @@ BLUEPRINTS = (
     ("app.ideas", None),
     ("app.moderation", None),
     ("app.review", None),
+    ("app.products", None),  # /products: made with the community
     ("app.ledger", None),
     ("app.admin", None),
     ("app.api", "/api/v1"),

@@ -76,6 +76,8 @@ class Action(StrEnum):
     VERIFY_LEDGER = "verify_ledger"
     REQUEST_PAYOUT = "request_payout"
     DECIDE_PAYOUT = "decide_payout"
+    # products after approval
+    MANAGE_PRODUCTS = "manage_products"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -187,6 +189,7 @@ REFUSALS: dict[str, Refusal] = {
     "admins_only": Refusal("Only admins may do this."),
     "finance_only": Refusal("Only finance staff may do this."),
     "staff_only": Refusal("Only staff may do this."),
+    "product_managers_only": Refusal("Only product managers and admins may do this."),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
@@ -335,6 +338,7 @@ _reviewers_or_admins = _role("reviewer", "admin", refusal="reviewers_only")
 _finance = _role("finance", refusal="finance_only")
 _finance_or_admins = _role("finance", "admin", refusal="staff_only")
 _editable = _while(lifecycle.EDITABLE, "idea_not_editable")
+_product_managers = _role("product_manager", "admin", refusal="product_managers_only")
 
 #: Checked first, for every action.
 EVERYONE: tuple[Check, ...] = (_signed_in, _not_blocked)
@@ -381,6 +385,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VERIFY_LEDGER: (_finance_or_admins,),
     A.REQUEST_PAYOUT: (_email_confirmed,),
     A.DECIDE_PAYOUT: (_finance,),
+    A.MANAGE_PRODUCTS: (_product_managers,),  # stages, development updates
 }
 
 

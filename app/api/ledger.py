@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import permissions
 from app.api import bp
@@ -40,7 +40,17 @@ def product_json(product: Product) -> dict[str, Any]:
             "royalty_rate_bps": product.royalty_rate_bps,
             "splits": [{"user_id": split.user_id, "share_bps": split.share_bps}
                        for split in product.splits],
-            "created_at": product.created_at.isoformat()}
+            "created_at": product.created_at.isoformat(), **product_stage_json(product)}
+
+
+def product_stage_json(product: Product) -> dict[str, Any]:
+    """Where the product stands: its stage (the idea's status) and what the stage promises."""
+    return {"stage": product.stage,
+            "expected_on": product.expected_on.isoformat() if product.expected_on else None,
+            "shop_url": product.shop_url,
+            "price": ({"amount": product.price_amount, "currency": product.price_currency}
+                      if product.price_currency else None),
+            "url": f"/products/{product.id}"}
 
 
 def sale_json(sale: Sale, reversed_: bool = False) -> dict[str, Any]:
@@ -134,17 +144,21 @@ def agreement_version(version: str):
 SCHEMAS["Product"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "idea_id": {"type": "integer"}, "name": {"type": "string"},
     "royalty_rate_bps": {"type": "integer"},
+    "stage": {"type": "string", "enum": ["approved", "in_production", "on_sale"]},
+    "expected_on": {"type": "string", "format": "date", "nullable": True},
+    "shop_url": {"type": "string", "nullable": True},
+    "price": {"allOf": [{"$ref": "#/components/schemas/Money"}], "nullable": True},
     "splits": {"type": "array", "items": {"type": "object", "properties": {
         "user_id": {"type": "integer"}, "share_bps": {"type": "integer"}}}}}}
 
-operation("/products/{id}", "get", "A product with its frozen royalty rate and creators' split",
+operation("/products/{id}", "get", "A product: its frozen royalty rate, the creators' split, its stage, expected date, shop link and price",
           auth=False, responses={"200": "Product", "404": "absent, or its idea is not visible"})
 
 
 @bp.get("/products/<int:product_id>")
 def product(product_id: int):
     record = db.session.scalar(select(Product).where(Product.id == product_id)
-                               .options(selectinload(Product.splits)))
+                               .options(selectinload(Product.splits), joinedload(Product.idea)))
     if record is None:
         raise NotFound("product_not_found", "No such product.")
     user = caller()

@@ -182,6 +182,7 @@ def init_app(app: Flask) -> None:
     from app import mail  # noqa: F401  (registers the mail jobs)
     from app.services import fan_out  # noqa: F401  (the fan-out and batch mail jobs)
     from app.jobs import engine, periodic, schedule  # noqa: F401  (registers the periodic jobs)
+    from app.services import products  # noqa: F401  (registers products.tell_audience)
 
     engine.init_app(app)
     if not app.config.get("REDIS_URL") and app.config.get("JOBS_EMBEDDED_SCHEDULER"):

@@ -9,7 +9,7 @@ from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
 from app.models.ledger_imports import SalesImport, SalesImportRow
-from app.models.products import Product, ProductSplit
+from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
@@ -28,7 +28,7 @@ __all__ = [
     "IdempotencyKey",
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
     "SalesImport", "SalesImportRow",
-    "Product", "ProductSplit",
+    "Product", "ProductPost", "ProductSplit",
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",

@@ -11,8 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-ROLES = ("member", "moderator", "reviewer", "finance", "admin")
-STAFF_ROLES = ("moderator", "reviewer", "finance", "admin")
+ROLES = ("member", "moderator", "reviewer", "finance", "product_manager", "admin")
+STAFF_ROLES = ("moderator", "reviewer", "finance", "product_manager", "admin")
 NOTIFY_MODES = ("immediately", "daily", "weekly", "off")
 
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from app.review import views  # noqa: E402,F401
+from app.review import results, views  # noqa: E402,F401

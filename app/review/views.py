@@ -15,6 +15,7 @@ from app.models.review import AXES
 from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
 from app.services import review as review_service
+from app.services import review_results
 from app.transaction import perform
 
 
@@ -26,7 +27,8 @@ def criteria():
                            priority_total=config["REVIEW_PRIORITY_TOTAL"],
                            review_threshold=config["SUPPORT_MILESTONES"][-1],
                            milestones=config["SUPPORT_MILESTONES"],
-                           windows=config["SUPPORT_WINDOWS_DAYS"])
+                           windows=config["SUPPORT_WINDOWS_DAYS"],
+                           published_batches=review_results.published_batches())
 
 
 @bp.route("/review")

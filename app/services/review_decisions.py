@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from app import permissions
@@ -80,6 +81,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
     from app.services.products import create_product_from_idea
 
     before_status = batch.status
+    results_url = _results_url(batch)
     for item in items:
         idea = item.idea
         # The public history shows the decision; the message is for the creators only.
@@ -96,7 +98,8 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
         creator_ids = {creator.id for creator in creators}
         events.notify([user for user in audience_of(idea) if user.id not in creator_ids],
                       "idea_status", _en("“%(title)s” has been reviewed: %(decision)s.",
-                                         title=idea.title, decision=label), idea=idea)
+                                         title=idea.title, decision=label), idea=idea,
+                      url=results_url)
     batch.status = "published"
     batch.published_at = utcnow()
     batch.published_by_id = admin.id
@@ -111,6 +114,14 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
                 _join_batch(admin, following, item.idea)
         db.session.flush()
     return batch
+
+
+def _results_url(batch: ReviewBatch) -> str:
+    """The batch's public results page (linked from its notifications)."""
+    try:
+        return url_for("review.batch_results", batch_id=batch.id)
+    except RuntimeError:
+        return f"/review/batches/{batch.id}/results"
 
 
 @dataclass
