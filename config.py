@@ -85,6 +85,14 @@ class Config:
         # The programme page's defaults until an admin saves it (app.services.programme).
         self.PROGRAMME_NAME = _env("PROGRAMME_NAME", "Kyoso")
         self.PAYOUT_MINIMUMS = _env("PAYOUT_MINIMUMS", "JPY:5000,USD:5000,EUR:5000")
+        # Community integrity (app.services.invitations, app.services.integrity).
+        self.INVITATIONS_PER_IDEA_PER_DAY = _int("INVITATIONS_PER_IDEA_PER_DAY", 10)
+        self.INVITATIONS_PER_MEMBER_PER_DAY = _int("INVITATIONS_PER_MEMBER_PER_DAY", 20)
+        self.INVITATION_RESEND_COOLDOWN_HOURS = _int("INVITATION_RESEND_COOLDOWN_HOURS", 168)
+        self.REPORT_NEW_ACCOUNT_DAYS = _int("REPORT_NEW_ACCOUNT_DAYS", 7)
+        self.REPORT_NEW_ACCOUNT_WEIGHT_PCT = _int("REPORT_NEW_ACCOUNT_WEIGHT_PCT", 25)
+        self.BURST_MIN_ACCOUNTS = _int("BURST_MIN_ACCOUNTS", 3)
+        self.BURST_WINDOW_DAYS = _int("BURST_WINDOW_DAYS", 14)
 
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.REDIS_URL = _env("REDIS_URL")

@@ -42,6 +42,13 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class RateLimited(DomainError):
+    """Too many of something in a period (a per-member or per-idea daily limit)."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class Invalid(DomainError):
     """Well-formed input that breaks a rule; `fields` maps field names to messages."""
 

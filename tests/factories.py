@@ -179,3 +179,13 @@ def published(batch: ReviewBatch | None = None, admin: User | None = None) -> Re
     review_service.publish_batch(admin or user("admin"), batch.id)
     db.session.commit()
     return batch
+
+
+def join_invitation(idea_id: int, invitee: User) -> None:
+    """The invitee accepts their pending co-creator invitation (as the link in its mail does)."""
+    from app.services import idea_creators, invitations
+    from app.services.ideas import lock_idea
+
+    invitation = invitations.pending_invitation(idea_id, invitee.email.lower())
+    invitations.join(invitee, lock_idea(idea_id), invitation, idea_creators._rebalance)
+    db.session.commit()

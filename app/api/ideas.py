@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request, url_for
-from app import ratelimits
+from app import permissions, ratelimits
 from app.api import bp
 from app.api.core import caller, json_body, require_caller
 from app.api.openapi import PATHS, SCHEMAS, operation
 from app.errors import Invalid
 from app.extensions import db, limiter
 from app.idempotency import idempotent
-from app.models import Consent, Idea, IdeaCreator, IdeaImage
+from app.models import Consent, CreatorInvitation, Idea, IdeaCreator, IdeaImage
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
 from app.transaction import transaction
@@ -66,6 +66,9 @@ def consent_json(consent: Consent) -> dict[str, Any]:
     return {"id": consent.id, "idea_id": consent.idea_id, "user_id": consent.user_id,
             "agreement_version": consent.agreement_version,
             "agreement_sha256": consent.agreement_sha256, "share_bps": consent.share_bps,
+            "email": consent.email,
+            "email_confirmed_at": consent.email_confirmed_at.isoformat()
+            if consent.email_confirmed_at else None,
             "created_at": consent.created_at.isoformat() if consent.created_at else None}
 
 
@@ -283,15 +286,29 @@ def move_image(idea_id: int, image_id: int):
 
 # --- co-creators, consent, submission ---------------------------------------------------------
 
-operation("/ideas/{id}/creators", "post", "Invite a co-creator with a revenue share (the owner "
-          "keeps 10,000 bps minus the others)",
+def invitation_json(invitation: CreatorInvitation) -> dict[str, Any]:
+    """The same shape whoever the address belongs to (it says nothing of registration)."""
+    return {"id": invitation.id, "idea_id": invitation.idea_id, "email": invitation.email,
+            "share_bps": invitation.share_bps, "status": invitation.status,
+            "created_at": invitation.created_at.isoformat() if invitation.created_at else None}
+
+
+_INVITATION = ("the invitation {id, idea_id, email, share_bps, status, created_at}: the same "
+               "answer whether or not a member has the address")
+
+operation("/ideas/{id}/creators", "post", "Invite a co-creator by e-mail address with a revenue "
+          "share (the owner keeps 10,000 bps minus the others). A confirmed member with the "
+          "address is told once; any other address gets an invitation to join. The invitee "
+          "becomes a co-creator by consenting (POST /ideas/{id}/consent) or through the link",
           body={"type": "object", "required": ["email", "share_bps"], "properties": {
               "email": {"type": "string"}, "share_bps": {"type": "integer", "minimum": 0,
                                                          "maximum": 9999}}},
-          responses={"201": "the creator {user_id, display_name, share_bps, is_owner, consented}",
+          responses={"201": _INVITATION,
                      "400": "not a JSON object", "403": "not the owner",
-                     "404": "absent or not visible", "409": "not a draft, or already a creator",
-                     "422": "unknown member, bad share, or shares would reach 10,000"})
+                     "404": "absent or not visible",
+                     "409": "not a draft, already a creator or already invited",
+                     "422": "invalid address, bad share, or shares would reach 10,000",
+                     "429": "invitations_limited: too many today for this idea or inviter"})
 
 
 @bp.post("/ideas/<int:idea_id>/creators")
@@ -300,9 +317,34 @@ def invite_creator(idea_id: int):
     user = require_caller()
     data = json_body()
     with transaction():
-        creator = idea_service.invite_co_creator(user, idea_id, data.get("email"),
-                                                 data.get("share_bps"))
-    return creator_json(creator), 201
+        invitation = idea_service.invite_co_creator(user, idea_id, data.get("email"),
+                                                    data.get("share_bps"))
+    return invitation_json(invitation), 201
+
+
+operation("/ideas/{id}/invitations", "get", "The idea's pending co-creator invitations (owner)",
+          responses={"200": "list of invitations", "403": "not the owner",
+                     "404": "absent or not visible", "409": "not a draft"})
+
+
+@bp.get("/ideas/<int:idea_id>/invitations")
+def list_invitations(idea_id: int):
+    user = require_caller()
+    idea = idea_service.get_visible(user, idea_id)
+    permissions.require(user, "invite_co_creator", idea)
+    return {"items": [invitation_json(i) for i in idea_service.pending_invitations(idea)]}
+
+
+operation("/ideas/{id}/invitations/{invitation_id}", "delete", "Withdraw a pending invitation",
+          responses={"204": "withdrawn", "403": "not the owner",
+                     "404": "no such pending invitation", "409": "not a draft"})
+
+
+@bp.delete("/ideas/<int:idea_id>/invitations/<int:invitation_id>")
+def revoke_invitation(idea_id: int, invitation_id: int):
+    with transaction():
+        idea_service.revoke_invitation(require_caller(), idea_id, invitation_id)
+    return "", 204
 
 
 operation("/ideas/{id}/creators/{user_id}", "patch", "Change a co-creator's share (everyone "
@@ -340,8 +382,11 @@ _VERSION_BODY = {"type": "object", "required": ["agreement_version"],
 operation("/ideas/{id}/consent", "post", "A creator consents to the current agreement and their "
           "share", body=_VERSION_BODY,
           responses={"201": "the consent {id, idea_id, user_id, agreement_version, "
-                            "agreement_sha256, share_bps, created_at}",
-                     "400": "not a JSON object", "403": "not a creator",
+                            "agreement_sha256, share_bps, email, email_confirmed_at, "
+                            "created_at}; an invitee signed in with the invited address "
+                            "becomes a co-creator by consenting",
+                     "400": "not a JSON object",
+                     "403": "not a creator, or email_not_confirmed",
                      "404": "absent or not visible", "409": "already submitted",
                      "422": "not the current agreement version"})
 

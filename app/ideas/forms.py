@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, \
     StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 
 from app.services.ideas import (DESCRIPTION_MAX, INSIGHT_MAX, PITCH_MAX, TAG_MAX, TAGS_MAX,
                                 TITLE_MAX, TOTAL_SHARE_BPS)
@@ -56,9 +57,20 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+def _invitation_address(form, field) -> None:
+    """The same check as the API's (app.services.invitations.normalise_email)."""
+    from app.errors import Invalid
+    from app.services.invitations import normalise_email
+
+    try:
+        normalise_email(field.data)
+    except Invalid as error:
+        raise ValidationError(error.fields.get("email", "")) from None
+
+
 class InviteForm(FlaskForm):
-    email = EmailField(_l("Member's email address"),
-                       validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Their email address"),
+                       validators=[DataRequired(), Length(max=254), _invitation_address])
     share_bps = IntegerField(_l("Their share (basis points)"),
                              validators=[InputRequired(),
                                          NumberRange(min=0, max=TOTAL_SHARE_BPS - 1)],

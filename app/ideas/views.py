@@ -39,6 +39,7 @@ EVENT_LABELS = {
     "expired": _l("Expired"), "hidden": _l("Hidden by a moderator"), "unhidden": _l("Visible again"),
     "merged": _l("Merged into another idea"), "merged_from": _l("A duplicate was merged in"),
     "co_creator_invited": _l("Co-creator invited"), "co_creator_removed": _l("Co-creator removed"),
+    "co_creator_joined": _l("Co-creator joined"),
     "split_changed": _l("Revenue split changed"), "consented": _l("Creator agreement accepted"),
     "resubmitted": _l("Submitted again as a new idea"),
 }
@@ -71,6 +72,7 @@ def _editing_context(idea: Idea) -> dict:
                                               SIMILAR_LIMIT, exclude_id=idea.id),
         "consents": consents,
         "waiting": [c for c in idea.creators if not c.is_owner and not consents[c.user_id]],
+        "invitations": idea_service.pending_invitations(idea),
         "agreement": agreement,
         "missing": idea_service.missing_for_submission(idea),
         "is_owner": permissions.is_owner(current_user, idea),
@@ -209,8 +211,8 @@ def invite(idea_id: int):
     form = InviteForm()
     perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
                                                    form.share_bps.data),
-            validate=form, done=_("The invitation was sent. They must accept the agreement and "
-                                  "their share before you can submit."))
+            validate=form, done=_("The invitation is on its way. They must accept it, the "
+                                  "agreement and their share before you can submit."))
     return _to_edit(idea_id, "co-creators")
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from app import lifecycle, permissions
 from app.permissions import Action
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import (Agreement, Consent, Idea, IdeaCreator, User)
-from app.models.base import utcnow
-from app.services import events
+from app.models import Agreement, Consent, CreatorInvitation, Idea, IdeaCreator, User
+from app.models.base import is_row_id, utcnow
+from app.services import events, invitations
 from app.i18n import _, _en
 from app.services.ideas import (INSIGHT_FIELDS, TOTAL_SHARE_BPS, current_agreement, lock_idea,
                                require_editing)
@@ -52,31 +52,60 @@ def _owned_draft(owner: User, idea_id: int) -> Idea:
     return idea
 
 
-def invite_co_creator(owner: User, idea_id: int, email: Any, share_bps: Any) -> IdeaCreator:
-    """Invite an existing member as co-creator with a revenue share in basis points; the owner
-    keeps the rest. The invitee is told and must consent to the agreement and the split."""
+def invite_co_creator(owner: User, idea_id: Any, email: Any, share_bps: Any) -> CreatorInvitation:
+    """Invite an e-mail address as co-creator with a revenue share in basis points; the owner
+    keeps the rest. The answer is the same whether or not a member has the address: a confirmed
+    member is told, anyone else gets an invitation to join (app.services.invitations). The
+    invitee becomes a co-creator by accepting, then consents to the agreement and the split."""
     share = _check_share(share_bps)
-    if not isinstance(email, str) or not email.strip():
-        raise Invalid({"email": _("Give the member's email address.")})
+    address = invitations.normalise_email(email)
     idea = _owned_draft(owner, idea_id)
-    invitee = db.session.scalar(select(User).where(User.email == email.strip().lower()[:254]))
-    if invitee is None or invitee.is_blocked:
-        raise Invalid({"email": _("No member has this email address.")})
-    if any(c.user_id == invitee.id for c in idea.creators):
-        raise Conflict("already_creator", _("%(name)s is already a creator of this idea.",
-                                            name=invitee.display_name))
-    previous = {c.id: c.share_bps for c in idea.creators}
-    creator = IdeaCreator(user_id=invitee.id, user=invitee, is_owner=False, share_bps=share)
-    idea.creators.append(creator)
-    _rebalance(idea, previous)
-    db.session.flush()
-    events.record(owner, "co_creator_invited", idea,
-                  reason=f"{invitee.display_name} ({share} bps)")
-    events.notify([invitee], "co_creator_invite",
-                  _en("%(name)s invites you to co-create “%(title)s” with a %(share)s share of "
-                      "its royalties. Open the idea to accept.", name=owner.display_name,
-                      title=idea.title, share=format_share(share)), idea=idea)
-    return creator
+    invitation = invitations.create(owner, idea, address, share, format_share, TOTAL_SHARE_BPS)
+    events.record(owner, "co_creator_invited", idea, reason=f"{address} ({share} bps)")
+    return invitation
+
+
+def pending_invitations(idea: Idea) -> list[CreatorInvitation]:
+    """The idea's unanswered invitations (the owner sees them by address)."""
+    return invitations.pending_for(idea)
+
+
+def revoke_invitation(owner: User, idea_id: int, invitation_id: int) -> None:
+    """The owner withdraws a pending invitation."""
+    idea = _owned_draft(owner, idea_id)
+    invitation = next((i for i in invitations.pending_for(idea) if i.id == invitation_id), None)
+    if invitation is None:
+        raise NotFound("invitation_not_found", _("No such invitation."))
+    invitation.status = "revoked"
+    invitation.answered_at = utcnow()
+    events.record(owner, "co_creator_removed", idea, reason=invitation.email)
+
+
+def accept_invitation(user: User, token: Any) -> Idea:
+    """The invitee (signed in with the invited address, confirmed) becomes a co-creator."""
+    invitation = invitations.by_token(token)
+    invitations.require_invitee(user, invitation)
+    idea = lock_idea(invitation.idea_id)
+    if idea is None:
+        raise NotFound("invitation_not_found", _("No such invitation."))
+    if not any(c.user_id == user.id for c in idea.creators):
+        invitations.join(user, idea, invitation, _rebalance)
+        _tell_owner(idea, _en("Your invitation to co-create was accepted by %(name)s.",
+                              name=user.display_name))
+    return idea
+
+
+def decline_invitation(user: User, token: Any) -> None:
+    invitation = invitations.by_token(token)
+    invitations.require_invitee(user, invitation)
+    if invitation.status != "pending":
+        raise Conflict("invitation_answered", _("This invitation was already answered."))
+    invitation.status = "declined"
+    invitation.answered_at = utcnow()
+
+
+def _tell_owner(idea: Idea, message: str) -> None:
+    events.notify([idea.owner], "co_creator_invite", message, idea=idea)
 
 
 def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> IdeaCreator:
@@ -93,8 +122,8 @@ def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> Ide
         events.record(owner, "split_changed", idea,
                       reason=f"{creator.user.display_name}: {share} bps")
         events.notify([creator.user], "co_creator_invite",
-                      _en("Your share of “%(title)s” is now %(share)s. Please accept the new "
-                          "split.", title=idea.title, share=format_share(share)), idea=idea)
+                      _en("Your share of an idea you co-create is now %(share)s. Please accept "
+                          "the new split.", share=format_share(share)), idea=idea)
     return creator
 
 
@@ -115,6 +144,7 @@ def remove_co_creator(user: User, idea_id: int, user_id: int) -> None:
     name = creator.user.display_name
     idea.creators.remove(creator)
     _rebalance(idea, previous)
+    invitations.answer(idea.id, creator.user.email, "declined" if leaving else "revoked")
     events.record(user, "co_creator_removed", idea, reason=name)
 
 
@@ -167,9 +197,17 @@ def consent_status(idea: Idea, agreement: Agreement | None = None) -> dict[int, 
 
 def _record_consent(user: User, idea: Idea, creator: IdeaCreator, agreement: Agreement,
                     ip_address: str, user_agent: str) -> Consent:
+    """The binding record: which agreement, which share, and the address the creator had
+    confirmed (and when). Refused (403 email_not_confirmed) without a confirmed address."""
+    if not user.email_confirmed:
+        raise Forbidden("email_not_confirmed", _(
+            "Only members with a confirmed email address can co-create: please confirm yours "
+            "first."))
     consent = Consent(idea_id=idea.id, user_id=user.id, agreement_id=agreement.id,
                       agreement_version=agreement.version, agreement_sha256=agreement.sha256,
-                      share_bps=creator.share_bps, ip_address=(ip_address or "")[:45],
+                      share_bps=creator.share_bps, email=user.email,
+                      email_confirmed_at=user.email_confirmed_at,
+                      ip_address=(ip_address or "")[:45],
                       user_agent=(user_agent or "")[:500])
     db.session.add(consent)
     db.session.flush()
@@ -177,9 +215,24 @@ def _record_consent(user: User, idea: Idea, creator: IdeaCreator, agreement: Agr
     return consent
 
 
+def _join_by_consent(user: User, idea_id: int) -> None:
+    """An invitee who consents before accepting accepts by consenting (when signed in with the
+    invited, confirmed address); anyone else sees the idea as absent."""
+    if not getattr(user, "is_authenticated", False) or not is_row_id(idea_id):
+        return
+    idea = lock_idea(idea_id)
+    invitation = invitations.pending_invitation(idea_id, (user.email or "").lower()) \
+        if idea is not None and not permissions.is_creator(user, idea) else None
+    if invitation is not None:
+        invitations.require_invitee(user, invitation)
+        invitations.join(user, idea, invitation, _rebalance)
+
+
 def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str = "",
             user_agent: str = "") -> Consent:
-    """A creator accepts the current agreement and their share of the idea."""
+    """A creator (or an invitee, who so accepts) consents to the current agreement and their
+    share of the idea. Only with a confirmed e-mail address (403 email_not_confirmed)."""
+    _join_by_consent(user, idea_id)
     idea = permissions.require_visible(user, lock_idea(idea_id))
     require_editing(user, idea)
     agreement = _agreement_for(agreement_version)
@@ -187,12 +240,12 @@ def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str
     if consent_status(idea, agreement)[user.id]:
         return db.session.get(Consent, creator.consent_id)
     row = _record_consent(user, idea, creator, agreement, ip_address, user_agent)
+    invitations.answer(idea.id, user.email, "accepted")
     events.record(user, "consented", idea,
                   reason=f"Agreement v{agreement.version}, {creator.share_bps} bps")
     if not creator.is_owner:
-        events.notify([idea.owner], "co_creator_invite",
-                      _en("%(name)s accepted to co-create “%(title)s”.",
-                          name=user.display_name, title=idea.title), idea=idea)
+        _tell_owner(idea, _en("%(name)s accepted the agreement and their share of your idea.",
+                              name=user.display_name))
     return row
 
 
@@ -230,6 +283,7 @@ def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address:
     status = consent_status(idea, agreement)
     waiting = [c.user.display_name for c in idea.creators
                if not c.is_owner and not status[c.user_id]]
+    waiting += [invitation.email for invitation in invitations.pending_for(idea)]
     if waiting:
         raise Conflict("consent_missing", _(
             "Every co-creator must accept the agreement and their share first. Waiting for: "

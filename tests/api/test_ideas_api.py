@@ -256,8 +256,10 @@ def test_full_flow_with_a_co_creator(client, db):
     invited = client.post(f"/api/v1/ideas/{idea_id}/creators", headers=bearer(owner),
                           json={"email": partner.email, "share_bps": 2500})
     assert invited.status_code == 201
-    assert invited.get_json() == {"user_id": partner.id, "display_name": partner.display_name,
-                                  "share_bps": 2500, "is_owner": False, "consented": False}
+    answer = invited.get_json()
+    assert answer == {"id": answer["id"], "idea_id": idea_id, "email": partner.email,
+                      "share_bps": 2500, "status": "pending",
+                      "created_at": answer["created_at"]}
 
     blocked = client.post(f"/api/v1/ideas/{idea_id}/submit", headers=bearer(owner),
                           json={"agreement_version": version()})
@@ -270,8 +272,10 @@ def test_full_flow_with_a_co_creator(client, db):
     consent = client.post(f"/api/v1/ideas/{idea_id}/consent",
                           headers={**bearer(partner), "User-Agent": "KyosoTest/1"},
                           json={"agreement_version": version()})
-    assert consent.status_code == 201
+    assert consent.status_code == 201  # consenting accepts the invitation
     assert consent.get_json()["share_bps"] == 2500
+    assert consent.get_json()["email"] == partner.email
+    assert consent.get_json()["email_confirmed_at"] == partner.email_confirmed_at.isoformat()
     row = db.session.get(Consent, consent.get_json()["id"])
     assert row.user_agent == "KyosoTest/1" and row.ip_address
 
@@ -298,6 +302,7 @@ def test_submit_by_co_creator_is_403(client):
     body = create(client, owner)
     client.post(f"/api/v1/ideas/{body['id']}/creators", headers=bearer(owner),
                 json={"email": partner.email, "share_bps": 100})
+    factories.join_invitation(body["id"], partner)
     response = client.post(f"/api/v1/ideas/{body['id']}/submit", headers=bearer(partner),
                            json={"agreement_version": version()})
     assert response.status_code == 403
@@ -321,7 +326,7 @@ def test_invite_validation(client):
     assert client.post(url, headers=bearer(owner),
                        json={"email": partner.email, "share_bps": "10"}).status_code == 422
     assert client.post(url, headers=bearer(owner),
-                       json={"email": "ghost@example.com", "share_bps": 10}).status_code == 422
+                       json={"email": "ghost@", "share_bps": 10}).status_code == 422
     assert client.post(url, headers=bearer(owner),
                        json={"email": partner.email, "share_bps": 10}).status_code == 201
     assert client.post(url, headers=bearer(owner),

@@ -8,7 +8,7 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
-from app.models import Consent, Idea, IdeaCreator, IdeaImage, Tag
+from app.models import Consent, Idea, IdeaCreator, IdeaImage, Notification, Tag
 from tests import factories
 from tests.helpers import csrf_token, login
 
@@ -245,13 +245,20 @@ def test_co_creator_invitation_and_acceptance(client, db):
     idea = new_draft(client, owner)
     response = post(client, f"/ideas/{idea.id}/creators",
                     {"email": partner.email, "share_bps": "2000"}, follow_redirects=True)
-    assert "invitation was sent" in response.get_data(as_text=True)
+    assert "invitation is on its way" in response.get_data(as_text=True)
+    assert partner.email in response.get_data(as_text=True)  # listed by address until accepted
     blocked = post(client, f"/ideas/{idea.id}/submit",
                    {"agreement_version": factories.current_agreement().version, "accept": "y"})
     assert blocked.status_code == 409
-    assert "Partner Person" in blocked.get_data(as_text=True)
+    assert partner.email in blocked.get_data(as_text=True)
 
     login(client, partner)
+    assert client.get(f"/ideas/{idea.id}").status_code == 404  # not a co-creator yet
+    link = db.session.scalar(select(Notification.url).where(Notification.user_id == partner.id))
+    invitation = client.get(link).get_data(as_text=True)
+    assert "20%" in invitation and "Accept the invitation" in invitation
+    joined = post(client, f"{link}/accept", {}, follow_redirects=True)
+    assert "You are now a co-creator" in joined.get_data(as_text=True)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert 'data-testid="invitation"' in page and "20%" in page
     assert factories.current_agreement().sha256 in page
