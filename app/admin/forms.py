@@ -57,3 +57,56 @@ class UserSearchForm(FlaskForm):
     q = StringField(_l("Search by name or email"), validators=[Optional(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [SelectChoice(r) for r in GRANTABLE_ROLES],
                        validators=[Optional()])
+
+
+# --- the programme: categories, tags, the programme page ---------------------------------------
+
+class CategoryForm(FlaskForm):
+    slug = StringField(_l("Slug (in addresses)"), validators=[DataRequired(), Length(max=40)],
+                       render_kw={"maxlength": 40, "placeholder": "kitchen-tools",
+                                  "autocomplete": "off"})
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)],
+                       render_kw={"maxlength": 80})
+    name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=80)],
+                          render_kw={"maxlength": 80})
+
+
+class RenameCategoryForm(FlaskForm):
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)],
+                       render_kw={"maxlength": 80})
+    name_ja = StringField(_l("Name (Japanese)"), validators=[Optional(), Length(max=80)],
+                          render_kw={"maxlength": 80})
+
+
+class TagRenameForm(FlaskForm):
+    name = StringField(_l("New name"), validators=[DataRequired(), Length(max=40)])
+
+
+class TagMergeForm(FlaskForm):
+    into = StringField(_l("Merge into (tag name)"), validators=[DataRequired(), Length(max=40)])
+
+
+class ProgrammeForm(FlaskForm):
+    name = StringField(_l("Programme name"), validators=[Optional(), Length(max=120)],
+                       render_kw={"maxlength": 120})
+    purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=5000)],
+                            render_kw={"rows": 3})
+    promises = TextAreaField(_l("What we promise"), validators=[Optional(), Length(max=5000)],
+                             render_kw={"rows": 4})
+    not_promised = TextAreaField(_l("What we do not promise"),
+                                 validators=[Optional(), Length(max=5000)], render_kw={"rows": 4})
+    outlook = TextAreaField(_l("Outlook: how many ideas become products"),
+                            validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
+    timeline = TextAreaField(_l("Timeline"), validators=[Optional(), Length(max=5000)],
+                             render_kw={"rows": 3})
+    who_decides = TextAreaField(_l("Who decides"), validators=[Optional(), Length(max=5000)],
+                                render_kw={"rows": 3})
+    payout_minimums = TextAreaField(
+        _l("Payout minimums"), validators=[Optional(), Length(max=500)],
+        render_kw={"rows": 3, "placeholder": "JPY 5000\nUSD 50.00"})
+
+
+class ReviewDateForm(FlaskForm):
+    closes_on = DateField(_l("Closes on"), validators=[InputRequired()])
+    batch_name = StringField(_l("Batch name (optional)"), validators=[Optional(), Length(max=120)],
+                             render_kw={"maxlength": 120})

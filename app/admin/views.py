@@ -32,7 +32,10 @@ def _per_page() -> int:
 def index():
     permissions.require(current_user, "manage_users")
     recent, _total = admin_service.page_of(admin_service.audit_query(current_user), 1, 10)
+    from app.services.programme import first_run_checklist
+
     return render_template("admin/index.html", counts=admin_service.overview(), recent=recent,
+                           checklist=first_run_checklist(),
                            open_batch=review_service.current_open_batch(),
                            queue=observability.queue_depth())
 

@@ -21,8 +21,10 @@ from app.transaction import perform
 
 @bp.route("/review/criteria")
 def criteria():
+    from app.services.programme import current as current_programme
+
     config = current_app.config
-    return render_template("review/criteria.html",
+    return render_template("review/criteria.html", programme=current_programme(),
                            min_reviewers=config["REVIEW_MIN_REVIEWERS"],
                            priority_total=config["REVIEW_PRIORITY_TOTAL"],
                            review_threshold=config["SUPPORT_MILESTONES"][-1],

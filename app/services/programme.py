@@ -191,6 +191,17 @@ def get_tag(tag_id: Any) -> Tag:
     return tag
 
 
+def tag_id_named(name: Any) -> int:
+    """The id of the tag with this name (as typed: normalised first); Invalid when none has it."""
+    from app.services.ideas import normalise_tag
+
+    tag_id = db.session.scalar(select(Tag.id).where(
+        Tag.name == normalise_tag(name if isinstance(name, str) else "")))
+    if tag_id is None:
+        raise Invalid({"into": _("No tag has that name.")})
+    return tag_id
+
+
 def rename_tag(actor: User | None, tag_id: Any, name: Any) -> Tag:
     """Give a tag a new name (normalised like every tag). 409 `tag_taken` when another tag has
     that name: merge them instead."""
