@@ -14,6 +14,12 @@ ALL_STATES = set(STATUSES) - {"rejected"}
 
 
 @pytest.fixture
+def config_overrides():
+    """Low milestones, as dev.py demo runs with: the reviewed ideas really reach the last one."""
+    return {"SUPPORT_MILESTONES": [5, 10, 15, 20]}
+
+
+@pytest.fixture
 def seeded(app):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--ideas", "16",
                                                 "--supporters", "25", "--no-images"])
@@ -70,7 +76,7 @@ def test_submitted_ideas_carry_consents_and_approved_ones_became_products(seeded
 
 def test_covers_are_generated_processed_and_stored(app):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--ideas", "3",
-                                                "--supporters", "5"])
+                                                "--supporters", "15"])
     assert result.exit_code == 0, result.output
     images = db.session.scalars(select(IdeaImage)).all()
     assert images
@@ -108,3 +114,53 @@ def _pages_render(client):
     login(client, db.session.scalar(select(User).where(User.email == "alice@kyoso.local")))
     html = client.get("/").get_data(as_text=True)
     assert 'data-testid="for-you"' in html
+
+
+def test_the_story_is_consistent(seeded, client):
+    from app.demo.ideas import SUPPORT_REASONS
+    from app.models import ProductPost
+
+    ideas = {idea.id: idea for idea in db.session.scalars(select(Idea))}
+    # "Reached N supporters" is true of the counts shown.
+    for event in db.session.scalars(select(IdeaEvent).where(
+            IdeaEvent.kind.in_(("milestone_reached", "qualified")))):
+        reached = int(event.reason.split()[-2 if event.kind == "qualified" else 0])
+        assert ideas[event.idea_id].support_count >= reached, (event.kind, event.reason)
+    for idea in ideas.values():
+        if idea.status in ("qualified", "in_review", "approved", "not_approved", "on_hold",
+                           "in_production", "on_sale"):
+            assert idea.support_count == 20, idea.title  # the list froze at the last milestone
+    # Each history reads in order: the review before production, production before the shop.
+    for idea_id in ideas:
+        history = db.session.scalars(select(IdeaEvent).where(IdeaEvent.idea_id == idea_id)
+                                     .order_by(IdeaEvent.id)).all()
+        assert [e.id for e in sorted(history, key=lambda e: (e.created_at, e.id))] == \
+            [e.id for e in history], [(e.kind, e.created_at) for e in history]
+    # Answers agree with each other; nobody supported before joining.
+    for support, joined in db.session.execute(
+            select(Support, User.created_at).join(User, User.id == Support.user_id)):
+        if support.reason:
+            assert support.reason in SUPPORT_REASONS[support.would_buy or "unanswered"]
+        if support.would_buy == "no":
+            assert support.price_minor is None
+        assert support.created_at >= joined
+    # At least one product on sale and one in production, with their pages.
+    products = {p.idea.status: p for p in db.session.scalars(select(Product))}
+    assert products["on_sale"].shop_url.startswith("https://")
+    assert products["on_sale"].price_currency in ("JPY", "USD")
+    assert products["in_production"].expected_on is not None
+    for product in products.values():
+        assert client.get(f"/products/{product.id}").status_code == 200
+        steps = db.session.scalars(select(ProductPost).where(
+            ProductPost.product_id == product.id, ProductPost.kind != "update")).all()
+        assert all(post.created_at > product.created_at for post in steps)
+    assert client.get("/products").status_code == 200
+
+
+def test_the_seed_refuses_milestones_its_supporters_cannot_reach(app):
+    app.config["SUPPORT_MILESTONES"] = [100, 1000, 5000, 10000]
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--ideas", "16",
+                                                "--supporters", "25", "--no-images"])
+    assert result.exit_code != 0
+    assert "SUPPORT_MILESTONES" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Idea)) == 0

@@ -685,18 +685,32 @@ OFFICIAL = (
     "Reminder: if you support this idea, telling us *why* in the survey helps the review a lot. "
     "— Kyoso team",
 )
-SUPPORT_REASONS = (
-    "I have exactly this problem every week.",
-    "My partner would love this.",
-    "Simple and useful, nothing like it in the shops.",
-    "I'd use it every day.",
-    "Bought a worse version that broke; I'd pay for a good one.",
-    "For my parents.",
-    "Saves time in the morning rush.",
-    "毎日使うと思います。",
-    "家族みんなが助かります。",
-    "こういう商品を待っていました。",
-)
+#: Why supporters support, by their answer to "would you buy it?" (a reason never contradicts
+#: the answer next to it: "I'd use it every day" is never a "no").
+SUPPORT_REASONS = {
+    "yes": (
+        "I have exactly this problem every week.",
+        "Simple and useful, nothing like it in the shops.",
+        "I'd use it every day.",
+        "Bought a worse version that broke; I'd pay for a good one.",
+        "Saves time in the morning rush.",
+        "毎日使うと思います。",
+        "こういう商品を待っていました。",
+    ),
+    "maybe": (
+        "My partner would love this; it depends on the price.",
+        "I'd want to try it in a shop first.",
+        "For my parents, if it is easy enough to use.",
+        "値段次第で買いたいです。",
+        "家族みんなが助かりそうなので、実物を見てみたいです。",
+    ),
+    "no": (
+        "Not for me, but my sister has exactly this problem.",
+        "I wouldn't buy it myself, but the idea deserves a chance.",
+        "自分では使いませんが、友人がとても困っているのでサポートしました。",
+    ),
+}
+SUPPORT_REASONS["unanswered"] = SUPPORT_REASONS["maybe"]
 
 RATIONALES = {
     "customer_value": {

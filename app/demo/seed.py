@@ -33,6 +33,9 @@ from app.demo.ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_J
 from app.services import events
 
 PASSWORD = "kyoso-demo"
+#: The milestones dev.py demo runs with (README): low enough that every reviewed demo idea really
+#: reached the last one with the demo's supporters.
+DEMO_MILESTONES = "10,25,50,100"
 DOMAIN = "kyoso.local"
 
 # (email local part, display name, roles, what to try with it)
@@ -42,6 +45,7 @@ ACCOUNTS = (
     ("reviewer2", "Emma Clarke", ("reviewer",), "score ideas in review"),
     ("moderator", "Yuki Tanaka", ("moderator",), "moderation queue, reports, hidden ideas"),
     ("finance", "Daniel Okafor", ("finance",), "sales, royalties, payouts"),
+    ("products", "Sora Kimura", ("product_manager",), "carry approved products to market"),
     ("alice", "Alice Chen", (), "creator and supporter; For you"),
     ("bob", "Bob Martin", (), "creator of a product on sale: My royalties"),
     ("carol", "Carol Nguyen", (), "creator and supporter"),
@@ -54,7 +58,8 @@ ACCOUNTS = (
 )
 CREATORS = ("alice", "bob", "carol", "daisuke", "emi", "frank", "hana", "ken")
 JA_CREATORS = ("daisuke", "emi", "hana")
-NOT_SUPPORTING = ("admin", "reviewer1", "reviewer2", "moderator", "finance", "newbie")
+NOT_SUPPORTING = ("admin", "reviewer1", "reviewer2", "moderator", "finance", "products",
+                  "newbie")
 
 # The state of each idea, in the order of IDEAS; the first 16 cover every state, so a small
 # `--ideas` run still shows the whole lifecycle. "+hidden" hides the idea by moderation.
@@ -79,6 +84,18 @@ NEEDS_CHANGES_REASON = ("Thanks! Please add who exactly this is for (the N=1 ins
                         "or sketch, then submit again.")
 HIDDEN_REASONS = ("Reported as a copy of an existing branded product; kept hidden while we check.",
                   "Contains a link to a shop selling a similar item.")
+
+#: The story's calendar, in days before the seed runs. Batch A was decided and published long
+#: enough ago that its products went to production and on sale (with months of sales since);
+#: batch B is under review now. Every event falls in this order.
+BATCH_A_OPENED, BATCH_A_CLOSED, BATCH_A_PUBLISHED = 270, 240, 230
+ON_SALE_PRODUCTION_STARTED, ON_SALE_SINCE = 220, 185
+PRODUCTION_STARTED, EXPECTED_IN = 60, 45
+BATCH_B_OPENED, BATCH_B_CLOSED = 30, 20
+#: Days from publication to the last milestone for ideas that reached it.
+GATHERING_DAYS = 100
+#: The demo shop (the links of the products on sale).
+SHOP_URL = "https://shop.example.com/kyoso/{slug}"
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +184,14 @@ def seed(*, idea_count: int = len(IDEAS), supporters: int = 150, max_supports: i
 
     staff = seeded.users
     supporter_pool = [u for key, u in seeded.users.items() if key not in NOT_SUPPORTING] + pool
+    last = current_app.config["SUPPORT_MILESTONES"][-1]
+    if any(state.partition("+")[0] not in ("published", "expired", "withdrawn",
+                                              *PRE_PUBLICATION) for state in plan) \
+            and last > len(supporter_pool):
+        raise click.UsageError(
+            f"The demo's reviewed ideas must really have reached the last support milestone "
+            f"({last:,}), but there are only {len(supporter_pool)} supporters: lower "
+            f"SUPPORT_MILESTONES (dev.py demo uses {DEMO_MILESTONES}) or add --supporters.")
     budget = _support_budget(plan, len(supporter_pool), max_supports)
 
     level_index = 0
@@ -213,9 +238,9 @@ def _sales(finance: User, now: datetime, rng: random.Random) -> None:
     products = db.session.scalars(select(Product).join(Idea, Idea.id == Product.idea_id)
                                   .where(Idea.status == "on_sale").order_by(Product.id)).all()
     for number, product in enumerate(products):
-        currency = "JPY" if number % 2 == 0 else "USD"
-        unit_price = {"JPY": 2480, "USD": 1650}[currency]  # minor units: yen, or cents
-        for months_ago in range(6, 0, -1):
+        currency = product.price_currency or ("JPY" if number % 2 == 0 else "USD")
+        unit_price = product.price_amount or {"JPY": 2480, "USD": 1650}[currency]  # minor units
+        for months_ago in range(min(6, ON_SALE_SINCE // 31), 0, -1):  # full months on sale
             month = (now.year * 12 + now.month - 1) - months_ago
             period = f"{month // 12:04d}-{month % 12 + 1:02d}"
             units = rng.randint(300, 2400)
@@ -281,7 +306,10 @@ def _supporters(count: int, password_hash: str, now: datetime, rng: random.Rando
         return []
     rows = []
     for n in range(1, count + 1):
-        joined = now - timedelta(days=rng.uniform(20, 400))
+        # Most joined in the programme's first months (they support the ideas reviewed since),
+        # some recently.
+        joined = now - timedelta(days=rng.uniform(300, 430) if rng.random() < 0.8
+                                 else rng.uniform(20, 300))
         rows.append({"email": f"supporter{n:03d}@{DOMAIN}",
                      "display_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                      "password_hash": password_hash, "bio": "", "email_confirmed_at": joined,
@@ -344,8 +372,12 @@ def _idea(spec: IdeaSpec, status: str, hidden: bool, owner: User,
         created = now - timedelta(days=windows[0] * rng.uniform(0.05, 0.97) + 2)
     elif status in ("expired", "withdrawn"):
         created = now - timedelta(days=windows[0] * rng.uniform(1.3, 3.0) + 2)
-    else:  # qualified and the review stages: published many months ago
-        created = now - timedelta(days=rng.uniform(200, 400))
+    elif status == "qualified":  # qualified after batch B's intake closed: waits for the next
+        created = now - timedelta(days=GATHERING_DAYS + rng.uniform(3, 15))
+    elif status == "in_review":  # qualified after batch A, joined batch B
+        created = now - timedelta(days=GATHERING_DAYS + rng.uniform(50, 90))
+    else:  # decided in batch A: qualified before it opened
+        created = now - timedelta(days=GATHERING_DAYS + rng.uniform(BATCH_A_OPENED + 10, 300))
     idea.created_at = idea.updated_at = created
     return idea
 
@@ -374,17 +406,18 @@ def _support_budget(plan: tuple[str, ...], pool_size: int, max_supports: int) ->
     """Supporters per idea past publication (not gathering any more), by status, within the
     total budget left after the gathering ideas."""
     last = current_app.config["SUPPORT_MILESTONES"][-1]
-    base = {"expired": 14, "withdrawn": 6, "qualified": 45, "in_review": 40, "approved": 55,
-            "not_approved": 30, "on_hold": 35, "in_production": 60, "on_sale": 75}
-    if last <= pool_size:  # small milestones: the review stages can really have qualified
-        for status in ("qualified", "in_review", *DECIDED):
-            base[status] = max(base[status], last)
+    base = {"expired": 14, "withdrawn": 6}
     statuses = [state.partition("+")[0] for state in plan]
     gathering = sum(LEVELS[i % len(LEVELS)] for i in range(statuses.count("published")))
     others = sum(base.get(status, 0) for status in statuses)
     room = max(0, max_supports - gathering)
     if others > room:
         base = {status: int(value * room / others) for status, value in base.items()}
+    # Reaching the last milestone qualifies an idea and freezes its supporter list: every idea
+    # that got that far has exactly that many supporters (the seed refuses milestones that the
+    # pool cannot reach, see seed()).
+    for status in ("qualified", "in_review", *DECIDED):
+        base[status] = min(last, pool_size)
     return base
 
 
@@ -400,26 +433,38 @@ def _support_rows(idea: Idea, status: str, wanted: int, pool: list[User], creato
         wanted = min(wanted, milestones[0] - 1)  # more would have met the first deadline
     start = idea.created_at + timedelta(days=1)  # published a day after it was created
     end = _support_end(idea, status, now)
-    span = max((end - start).total_seconds(), 60)
+    # Only members who had joined by then; each supports after joining.
+    joined_in_time = [u for u in candidates if u.created_at < end - timedelta(hours=1)]
+    if len(joined_in_time) >= wanted:
+        candidates = joined_in_time
     price = _SPEC_PRICES.get(idea.title, 3000)
     rows = []
     for person in rng.sample(candidates, wanted):
+        first = max(start, min(person.created_at, end - timedelta(hours=1)))
+        span = max((end - first).total_seconds(), 60)
         # While gathering, recent supports are more frequent (that is what trending shows).
         share = math.sqrt(rng.random()) if status == "published" else rng.random()
-        answer = rng.random()
-        row = {"idea_id": idea.id, "user_id": person.id,
-               "created_at": start + timedelta(seconds=span * share),
-               "would_buy": None, "price_minor": None, "price_currency": None, "reason": None}
-        if answer < 0.85:
-            row["would_buy"] = rng.choices(("yes", "maybe", "no"), (60, 32, 8))[0]
-        if answer < 0.6:
-            row["price_minor"] = int(round(price * rng.uniform(0.6, 1.4), -2))
-            row["price_currency"] = "JPY"
-        if answer < 0.4:
-            row["reason"] = rng.choice(SUPPORT_REASONS)
-        rows.append(row)
+        rows.append(_answers({"idea_id": idea.id, "user_id": person.id,
+                              "created_at": first + timedelta(seconds=span * share)},
+                             price, rng))
     rows.sort(key=lambda r: r["created_at"])
+    if rows and status not in ("published", "expired", "withdrawn"):
+        rows[-1]["created_at"] = end  # the support that reached the last milestone
     return rows
+
+
+def _answers(row: dict, price: int, rng: random.Random) -> dict:
+    """The supporter's survey answers, consistent with each other: a price only from those who
+    would (maybe) buy, and a reason that fits the answer."""
+    answer = rng.random()
+    would_buy = rng.choices(("yes", "maybe", "no"), (60, 32, 8))[0] if answer < 0.85 else None
+    row.update(would_buy=would_buy, price_minor=None, price_currency=None, reason=None)
+    if answer < 0.6 and would_buy in ("yes", "maybe"):
+        row["price_minor"] = int(round(price * rng.uniform(0.6, 1.4), -2))
+        row["price_currency"] = "JPY"
+    if answer < 0.4 or would_buy == "no":
+        row["reason"] = rng.choice(SUPPORT_REASONS[would_buy or "unanswered"])
+    return row
 
 
 _SPEC_PRICES = {spec.title: spec.price for spec in IDEAS}
@@ -434,7 +479,8 @@ def _support_end(idea: Idea, status: str, now: datetime) -> datetime:
         return published + timedelta(days=windows[0] * 0.6)
     if status == "published":
         return now - timedelta(minutes=5)
-    return published + timedelta(days=120)  # reached the review threshold by then
+    # Reached the last milestone (qualified) by then.
+    return min(published + timedelta(days=GATHERING_DAYS), now - timedelta(days=2))
 
 
 def _insert_supports(rows: list[dict]) -> int:
@@ -501,7 +547,7 @@ def _lifecycle(idea: Idea, status: str, supports: list[dict], staff: dict[str, U
         idea.closed_at = idea.updated_at = when
         return
     # Qualified, and later the review stages (done by the review services in _review).
-    qualified = published + timedelta(days=120)
+    qualified = supports[-1]["created_at"] if supports else published
     _at(events.transition(None, idea, "qualified", "qualified",
                           reason=f"Reached {milestones[-1]} supporters"), qualified)
     idea.qualified_at = idea.updated_at = qualified
@@ -535,21 +581,63 @@ def _refresh_trending() -> None:
 
 # --- review: batches, scores, decisions, publication, products -----------------------------------
 
-def _to_market(decided: list[Idea], targets: dict[int, str], admin: User, now: datetime) -> None:
-    """Approved ideas whose demo state is later move on through production to the shop."""
+def _to_market(decided: list[Idea], targets: dict[int, str], manager: User,
+               now: datetime) -> None:
+    """Approved ideas whose demo state is later move on through production to the shop, by the
+    product manager with the real product service (timeline, history, audit), then dated."""
+    from app.models import Product, ProductPost
+    from app.services import products
+
+    on_sale = 0
     for idea in decided:
-        if targets[idea.id] in ("in_production", "on_sale"):
-            _at(events.transition(admin, idea, "in_production", "production_started",
-                                  reason="Tooling ordered; first run planned."),
-                now - timedelta(days=15))
-            events.audit(admin, "idea.status", idea, before={"status": "approved"},
-                         after={"status": "in_production"})
-        if targets[idea.id] == "on_sale":
-            _at(events.transition(admin, idea, "on_sale", "on_sale",
-                                  reason="Now available in our online shop."),
-                now - timedelta(days=5))
-            events.audit(admin, "idea.status", idea, before={"status": "in_production"},
-                         after={"status": "on_sale"})
+        target = targets[idea.id]
+        if target not in ("in_production", "on_sale"):
+            continue
+        product = db.session.scalar(select(Product).where(Product.idea_id == idea.id))
+        started = ON_SALE_PRODUCTION_STARTED if target == "on_sale" else PRODUCTION_STARTED
+        expected = (now + timedelta(days=EXPECTED_IN)).date() if target == "in_production" \
+            else (now - timedelta(days=ON_SALE_SINCE)).date()
+        products.set_stage(manager, product.id, "in_production", PRODUCTION_MESSAGE,
+                           expected_on=expected)
+        _date_step(product, "in_production", now - timedelta(days=started))
+        if target == "on_sale":
+            currency = "JPY" if on_sale % 2 == 0 else "USD"
+            on_sale += 1
+            price = {"JPY": 2480, "USD": 1650}[currency]  # the unit price of the demo's sales
+            products.set_stage(manager, product.id, "on_sale", ON_SALE_MESSAGE,
+                               shop_url=SHOP_URL.format(slug=f"p{product.id}"),
+                               price={"amount": price, "currency": currency})
+            _date_step(product, "on_sale", now - timedelta(days=ON_SALE_SINCE))
+        update_day = started - 20 if target == "on_sale" else started - 25
+        post = products.post_update(manager, product.id, DEVELOPMENT_UPDATE)
+        post.created_at = post.notified_at = now - timedelta(days=update_day)
+        db.session.flush()
+    # Told when it happened (the seed does not fan notifications out about the past).
+    db.session.execute(update(ProductPost).where(ProductPost.notified_at.is_(None))
+                       .values(notified_at=ProductPost.created_at))
+
+
+PRODUCTION_MESSAGE = ("Tooling is ordered and the first production run is planned. Thank you to "
+                      "everyone who supported and commented: several of your suggestions are in "
+                      "the final design.")
+ON_SALE_MESSAGE = "It is in our online shop now. The creators share in every sale."
+DEVELOPMENT_UPDATE = ("**Prototype two is ready.** We tested it with five families who "
+                      "supported the idea; the clasp is now easier to open with one hand.")
+
+
+def _date_step(product, stage: str, when: datetime) -> None:
+    """Date a product step (its timeline entry, the idea's history event) at `when`."""
+    from app.models import IdeaEvent, ProductPost
+
+    post = db.session.scalar(select(ProductPost).where(
+        ProductPost.product_id == product.id, ProductPost.kind == stage))
+    post.created_at = post.notified_at = when
+    event = db.session.scalar(select(IdeaEvent).where(
+        IdeaEvent.idea_id == product.idea_id, IdeaEvent.kind == "product_stage",
+        IdeaEvent.to_status == stage))
+    event.created_at = when
+    product.stage_changed_at = when
+    db.session.flush()
 
 
 def _review(ideas: list[Idea], plan: tuple[str, ...], staff: dict[str, User], now: datetime,
@@ -570,16 +658,18 @@ def _review(ideas: list[Idea], plan: tuple[str, ...], staff: dict[str, User], no
 
     batch_a = None
     if decided:
-        batch_a = review.open_batch(admin, f"Review batch {(now - timedelta(days=75)):%B %Y}",
-                                    (now - timedelta(days=30)).date())
+        batch_a = review.open_batch(
+            admin, f"Review batch {(now - timedelta(days=BATCH_A_OPENED)):%B %Y}",
+            (now - timedelta(days=BATCH_A_CLOSED)).date())
         review.close_batch(admin, batch_a.id)
     for idea in in_review:
         idea.status = "qualified"
     db.session.flush()
     batch_b = None
     if in_review:
-        batch_b = review.open_batch(admin, f"Review batch {now:%B %Y}",
-                                    (now + timedelta(days=25)).date())
+        batch_b = review.open_batch(
+            admin, f"Review batch {(now - timedelta(days=BATCH_B_OPENED)):%B %Y}",
+            (now + timedelta(days=25)).date())
         review.close_batch(admin, batch_b.id)  # so on-hold ideas of batch A keep waiting
     for idea in decided:
         decision = "approved" if targets[idea.id] in ("approved", "in_production", "on_sale") \
@@ -589,21 +679,66 @@ def _review(ideas: list[Idea], plan: tuple[str, ...], staff: dict[str, User], no
         review.decide(admin, idea.id, decision, DECISION_MESSAGES[decision])
     if batch_a is not None:
         review.publish_batch(admin, batch_a.id)
-        batch_a.opened_at = now - timedelta(days=75)
-        batch_a.closed_at = now - timedelta(days=45)
-        batch_a.published_at = now - timedelta(days=20)
+        batch_a.opened_at = now - timedelta(days=BATCH_A_OPENED)
+        batch_a.closed_at = now - timedelta(days=BATCH_A_CLOSED)
+        batch_a.published_at = now - timedelta(days=BATCH_A_PUBLISHED)
     if in_review:  # the first idea of the current batch already has one score
         _score(review, reviewers[0], in_review[0], (3, 2, 2, 3))
     for idea in waiting:
         idea.status = "qualified"
-    _to_market(decided, targets, admin, now)
+    db.session.flush()
+    _date_review(decided, in_review, batch_a, batch_b, now)
+    _to_market(decided, targets, staff["products"], now)
     # "Recently approved" shows the latest step of each: on sale, in production, approved.
     for idea in decided:
-        idea.updated_at = now - timedelta(days={"on_sale": 5, "in_production": 15}.get(
-            targets[idea.id], 20), hours=rng.uniform(0, 48))
+        idea.updated_at = now - timedelta(days={
+            "on_sale": ON_SALE_SINCE, "in_production": PRODUCTION_STARTED}.get(
+            targets[idea.id], BATCH_A_PUBLISHED), hours=rng.uniform(0, 48))
     db.session.flush()
+
+
+def _date_review(decided: list[Idea], in_review: list[Idea], batch_a, batch_b,
+                 now: datetime) -> None:
+    """The review services ran just now: put their events, products and notifications at the
+    story's dates (batch A long ago, batch B this month), so every history reads in order."""
+    from app.models import IdeaEvent, Notification, Product
+    from app.models.review import Review, ReviewItem
+
+    def date(ideas: list[Idea], kinds: tuple[str, ...], when: datetime, model=IdeaEvent) -> None:
+        ids = [idea.id for idea in ideas] or [-1]
+        stmt = update(model).where(model.idea_id.in_(ids))
+        if model is IdeaEvent:
+            stmt = stmt.where(IdeaEvent.kind.in_(kinds))
+        elif model is Notification:
+            stmt = stmt.where(Notification.kind.in_(kinds))
+        db.session.execute(stmt.values(created_at=when).execution_options(
+            synchronize_session=False))
+
+    if batch_a is not None:
+        opened = now - timedelta(days=BATCH_A_OPENED)
+        published = now - timedelta(days=BATCH_A_PUBLISHED)
+        date(decided, ("review_started",), opened)
+        date(decided, ("idea_status",), opened, Notification)
+        date(decided, ("review_decision",), published)
+        date(decided, ("review_result", "idea_status"), published, Notification)
+        for idea in decided:
+            if idea.closed_at is not None:
+                idea.closed_at = published
+        db.session.execute(update(Product).where(Product.idea_id.in_(
+            [idea.id for idea in decided] or [-1])).values(created_at=published,
+                                                          stage_changed_at=published))
+        items = select(ReviewItem.id).where(ReviewItem.batch_id == batch_a.id)
+        db.session.execute(update(ReviewItem).where(ReviewItem.batch_id == batch_a.id).values(
+            decided_at=published - timedelta(days=3)))
+        db.session.execute(update(Review).where(Review.item_id.in_(items)).values(
+            submitted_at=opened + timedelta(days=12), updated_at=opened + timedelta(days=12)))
     if batch_b is not None:
-        batch_b.opened_at = now - timedelta(days=10)
+        opened = now - timedelta(days=BATCH_B_OPENED)
+        batch_b.opened_at = opened
+        batch_b.closed_at = now - timedelta(days=BATCH_B_CLOSED)
+        date(in_review, ("review_started",), opened)
+        date(in_review, ("idea_status",), opened, Notification)
+    db.session.expire_all()
 
 
 def _score(review, reviewer: User, idea: Idea, scores: tuple[int, int, int, int]) -> None:
