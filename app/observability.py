@@ -41,6 +41,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, has_request
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
                                generate_latest, multiprocess)
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import limiter
 
@@ -191,6 +192,9 @@ def request_id() -> str:
 def _user_id() -> int | None:
     """The caller's id if this request already knew it (never a query of its own)."""
     user = g.get("api_user") or g.get("_login_user")
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    if state is not None and state.identity:  # no reload of a user the commit expired
+        return state.identity[0]
     return getattr(user, "id", None)
 
 

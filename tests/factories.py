@@ -5,10 +5,12 @@ import itertools
 from datetime import date, timedelta
 
 from flask import current_app
+from sqlalchemy import update
 
 from app import lifecycle
 from app.extensions import db
-from app.models import Agreement, Category, Idea, IdeaCreator, Support, User, UserRole
+from app.models import (Agreement, Category, Idea, IdeaCounter, IdeaCreator, Support, User,
+                        UserRole)
 from app.models.agreements import sha256_text
 from app.models.base import utcnow
 from app.models.review import AXES, ReviewBatch, ReviewItem
@@ -98,6 +100,8 @@ def support(target: Idea, supporter: User | None = None, **answers) -> Support:
     row = Support(idea_id=target.id, user_id=supporter.id, **answers)
     db.session.add(row)
     target.support_count = Idea.support_count + 1
+    db.session.execute(update(IdeaCounter).where(IdeaCounter.idea_id == target.id)
+                       .values(support_count=IdeaCounter.support_count + 1))  # when kept
     db.session.commit()
     db.session.refresh(target)
     return row

@@ -103,8 +103,8 @@ def create_support(idea_id: int):
     user = require_caller()
     with transaction():
         support = supports.support_idea(user, idea_id, _json_or_empty())
-    idea = db.session.get(Idea, idea_id)
-    return support_json(support, idea), 201
+        body = support_json(support, support.idea)  # the exact count, before the commit
+    return body, 201
 
 
 operation("/ideas/{id}/supports", "delete", "Withdraw the caller's support while the idea "

@@ -5,6 +5,7 @@ or, without Redis, by a thread in the web process.
 |----------------|------------------------------|---------------------------------------|
 | mail-sweep     | mail.sweep                   | every minute                          |
 | fan-out-sweep  | notifications.fan_out_sweep  | every minute                          |
+| ideas-counters | ideas.roll_up_counters       | every minute                          |
 | ideas-expire   | ideas.expire                 | hourly, on the hour                   |
 | ideas-trending | ideas.refresh_trending       | hourly, at half past                  |
 | digest-daily   | notifications.digest daily   | daily at DIGEST_HOUR (UTC)            |
@@ -37,6 +38,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
     return {
         "mail-sweep": ("mail.sweep", schedule(timedelta(seconds=60)), {}),
         "fan-out-sweep": ("notifications.fan_out_sweep", schedule(timedelta(seconds=60)), {}),
+        "ideas-counters": ("ideas.roll_up_counters", schedule(timedelta(seconds=60)), {}),
         "ideas-expire": ("ideas.expire", crontab(minute=0), {}),
         "ideas-trending": ("ideas.refresh_trending", crontab(minute=30), {}),
         "digest-daily": ("notifications.digest", crontab(minute=0, hour=hour), {"mode": "daily"}),

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import permissions
 from app.permissions import Action
 from app.extensions import db
 from app.models import Idea, IdeaFollow, Support, User
+from app.models.base import utcnow
 from app.services import events
 from app.i18n import _en
 
@@ -24,15 +26,15 @@ def is_following(user: User | None, idea_id: int) -> bool:
 
 
 def add_follow(user: User, idea: Idea) -> bool:
-    """Make user follow idea (no checks, no notification); False when they already did."""
-    if is_following(user, idea.id):
-        return False
-    try:
-        with db.session.begin_nested():  # a concurrent follow may win the unique constraint
-            db.session.add(IdeaFollow(idea_id=idea.id, user_id=user.id))
-    except IntegrityError:
-        return False
-    return True
+    """Make user follow idea (no checks, no notification); False when they already did.
+    One statement: the unique (idea_id, user_id) decides, even in a race."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(IdeaFollow)
+    added = db.session.execute(
+        insert.values(idea_id=idea.id, user_id=user.id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
+        .returning(IdeaFollow.id)).scalar()
+    return added is not None
 
 
 def follow_idea(user: User, idea_id: int) -> bool:

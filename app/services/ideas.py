@@ -14,13 +14,14 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import images as image_files
 from app import lifecycle, permissions
 from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound, TooLarge
 from app.extensions import db
-from app.models import (Agreement, Category, Idea, IdeaCreator, IdeaEvent, IdeaImage,
+from app.models import (Agreement, Category, Idea, IdeaCounter, IdeaCreator, IdeaEvent, IdeaImage,
                         Product, Tag, User)
 from app.models.base import utcnow
 from app.queries import visible_ideas
@@ -58,8 +59,14 @@ def page_options():
 
 
 def get_visible(viewer: Any, idea_id: int) -> Idea:
-    """The idea with its page's relationships loaded, or NotFound for this viewer."""
-    idea = db.session.scalar(select(Idea).where(Idea.id == idea_id).options(*page_options()))
+    """The idea with its page's relationships loaded, or NotFound for this viewer; its
+    support_count is the exact one (app.services.counters), in the same query."""
+    row = db.session.execute(
+        select(Idea, IdeaCounter.support_count).outerjoin(IdeaCounter, IdeaCounter.idea_id == Idea.id)
+        .where(Idea.id == idea_id).options(*page_options())).unique().first()
+    idea, exact = row if row is not None else (None, None)
+    if exact is not None:
+        set_committed_value(idea, "support_count", exact)
     return permissions.require_visible(viewer, idea)
 
 

@@ -19,7 +19,7 @@ from app.lifecycle import IdeaStatus
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
 from app.permissions import Action
-from app.services import events, fan_out, review
+from app.services import counters, events, fan_out, review
 from app.i18n import _, _en
 
 
@@ -51,13 +51,15 @@ def start_gathering(idea: Idea, now: datetime | None = None) -> None:
     idea.deadline = now + timedelta(days=windows[0])
 
 
-def advance(idea: Idea, actor: User | None = None) -> list[int]:
+def advance(idea: Idea, actor: User | None = None, *,
+            support_count: int | None = None) -> list[int]:
     """Record each milestone the idea's support count has reached (several at once after a
     merge), move to the next milestone and its deadline, or qualify the idea after the last.
 
-    Call with the idea's row locked and `support_count` fresh from the database. Returns the
-    milestones reached by this call (empty when none).
+    Call with the idea's row locked and `support_count` the exact count (app.services.counters;
+    by default the idea's own). Returns the milestones reached by this call (empty when none).
     """
+    count = idea.support_count if support_count is None else support_count
     now = utcnow()
     if idea.status != IdeaStatus.PUBLISHED or idea.next_milestone is None \
             or (idea.deadline is not None and idea.deadline <= now):
@@ -65,7 +67,7 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
     milestones, windows = _settings()
     reached: list[int] = []
     qualified = False
-    while idea.next_milestone is not None and idea.support_count >= idea.next_milestone:
+    while idea.next_milestone is not None and count >= idea.next_milestone:
         milestone = idea.next_milestone
         reached.append(milestone)
         events.record(actor, "milestone_reached", idea, reason=f"{milestone} supporters")
@@ -82,6 +84,7 @@ def advance(idea: Idea, actor: User | None = None) -> list[int]:
         qualified = True
     if not reached:
         return reached
+    idea.support_count = count  # the row is written anyway: its sort key is exact again
     top = reached[-1]
     if qualified:
         message = _en("“%(title)s” reached %(count)s supporters and qualifies for review!",
@@ -194,4 +197,5 @@ def refresh_trending(now: datetime | None = None) -> int:
     changed += db.session.execute(
         update(table).where(table.c.trending_score != 0, ~recent)
         .values(trending_score=0, updated_at=table.c.updated_at)).rowcount
+    counters.sync_trending_from_ideas()
     return changed

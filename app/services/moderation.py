@@ -16,7 +16,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import is_row_id, utcnow
-from app.services import accounts as account_service, events
+from app.services import accounts as account_service, counters, events
 from app.services.ideas import lock_idea
 from app.i18n import _, _en
 
@@ -222,6 +222,8 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     source_was_public = source.status in lifecycle.PUBLIC and not source.hidden
     target.support_count = count
     source.support_count = 0
+    counters.put(target, count)  # the exact numbers, too
+    counters.put(source, 0)
     source.merged_into_id = target.id
     note = reason or f"Merged into idea #{target.id}"
     if source.status == lifecycle.IdeaStatus.PUBLISHED:

@@ -8,8 +8,9 @@
 | products made                 | rolled up                                                  |
 | popular tags (listed ideas    | rolled up into tags.listed_count                           |
 | per tag)                      |                                                            |
-| an idea's supporters          | exact: ideas.support_count, updated with each support      |
-|                               | (app.services.supports)                                    |
+| an idea's supporters          | exact: idea_counters.support_count, updated with each      |
+|                               | support; the listings' copy on ideas ≤ 1 min behind        |
+|                               | (app.services.counters)                                    |
 
 refresh_site_stats() is the job: `flask ideas stats`, to be scheduled every 5 minutes, so the
 figures are at most a few minutes old. site_stats() reads them in one query, and counts them

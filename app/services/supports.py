@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import permissions
 from app.permissions import Action
@@ -16,7 +18,8 @@ from app.models import Idea, Notification, Support, User
 from app.models.base import utcnow
 from app.models.ideas import WOULD_BUY
 from app.money import is_currency
-from app.services import events, follows, integrity, milestones
+from app.origin import current_network_hash
+from app.services import counters, events, follows, integrity, milestones
 from app.i18n import _, _en
 
 
@@ -101,9 +104,21 @@ def support_of(user: User | None, idea_id: int) -> Support | None:
                                                    Support.user_id == user.id))
 
 
+def _insert(model):
+    return (pg_insert if db.session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert)(model)
+
+
 def support_idea(user: User, idea_id: int,
                  answers: SupportAnswers | Mapping[str, Any] | None = None) -> Support:
     """Support an idea that is gathering support, once, never one's own.
+
+    What a support must do and no more: lock the idea's row, insert the support (the unique
+    (idea_id, user_id) decides, even in a race), add one to the exact counter (a narrow row:
+    app.services.counters), follow, check the milestone, update the creators' pending
+    notification. Followers are told by a job when a milestone is reached (fan_out); the
+    listings' sort keys catch up within a minute (counters.roll_up). The support returned is
+    not in the session; `support.idea` is the idea with its exact count.
 
     Raises NotFound (not visible), Unauthorized/Forbidden (not signed in, email not confirmed,
     own_idea), Conflict not_gathering / already_supporting, Invalid for bad answers.
@@ -118,22 +133,20 @@ def support_idea(user: User, idea_id: int,
     permissions.require(user, Action.SUPPORT, idea)
     if not idea.is_gathering or idea.hidden:  # staff can see hidden ideas, not support them
         raise Conflict("not_gathering", _("This idea is not gathering support."))
-    support = Support(idea_id=idea.id, user_id=user.id, **answers.as_dict())
-    try:
-        with db.session.begin_nested():  # the unique (idea_id, user_id) decides, even in a race
-            db.session.add(support)
-    except IntegrityError:
-        raise Conflict("already_supporting", _("You already support this idea.")) from None
-    db.session.execute(
-        update(Idea).where(Idea.id == idea.id)
-        .values(support_count=Idea.support_count + 1,
-                trending_score=Idea.trending_score + milestones.FRESH_SUPPORT_WEIGHT,
-                updated_at=Idea.updated_at)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(idea)
+    values = {"idea_id": idea.id, "user_id": user.id, "created_at": utcnow(),
+              "network_hash": current_network_hash(), **answers.as_dict()}
+    support_id = db.session.execute(
+        _insert(Support).values(**values)
+        .on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
+        .returning(Support.id)).scalar()
+    if support_id is None:
+        raise Conflict("already_supporting", _("You already support this idea."))
+    count, _score = counters.bump(idea, 1, milestones.FRESH_SUPPORT_WEIGHT)
     follows.add_follow(user, idea)
-    milestones.advance(idea)
-    _tell_creators(idea, user)
+    milestones.advance(idea, support_count=count)
+    _tell_creators(idea, user, count)
+    support = Support(id=support_id, **values)
+    set_committed_value(support, "idea", idea)
     return support
 
 
@@ -149,36 +162,33 @@ def withdraw_support(user: User, idea_id: int) -> None:
     if not removed.rowcount:
         raise Conflict("not_supporting", _("You do not support this idea."))
     integrity.remember_former_supporter(idea.id, user.id)  # still a conflict of interest
-    db.session.execute(
-        update(Idea).where(Idea.id == idea.id)
-        .values(support_count=Idea.support_count - 1, updated_at=Idea.updated_at)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(idea)
-    idea.trending_score = milestones.trending_score_for(idea.id)
+    counters.bump(idea, -1, milestones.trending_score_for(idea.id))
 
 
-def _tell_creators(idea: Idea, supporter: User) -> None:
-    """One notification per creator while unread: later supports update it instead of adding
-    (and mailing) one per support."""
-    for creator in events.creators_of(idea):
-        pending = db.session.scalar(
-            select(Notification).where(Notification.user_id == creator.id,
-                                       Notification.kind == "idea_supported",
-                                       Notification.idea_id == idea.id,
-                                       Notification.read_at.is_(None))
-            .order_by(Notification.id.desc()).limit(1))
-        if pending is not None:
-            pending.message = _en("“%(title)s” has new supporters, now %(count)s "
-                                "(latest: %(name)s).", title=idea.title,
-                                count=idea.support_count, name=supporter.display_name)
-            pending.created_at = utcnow()
-            continue
-        message = _en("%(name)s is the first supporter of “%(title)s”.",
-                      name=supporter.display_name, title=idea.title) \
-            if idea.support_count == 1 else \
-            _en("%(name)s supports “%(title)s” (%(count)s supporters).",
-                name=supporter.display_name, title=idea.title, count=idea.support_count)
-        events.notify([creator], "idea_supported", message, idea=idea)
+def _tell_creators(idea: Idea, supporter: User, count: int) -> None:
+    """One notification per creator while unread: later supports update it (one statement)
+    instead of adding (and mailing) one per support."""
+    creator_ids = [creator.user_id for creator in idea.creators]
+    if not creator_ids:
+        return
+    updated = set(db.session.scalars(
+        update(Notification).where(Notification.user_id.in_(creator_ids),
+                                   Notification.kind == "idea_supported",
+                                   Notification.idea_id == idea.id,
+                                   Notification.read_at.is_(None))
+        .values(message=_en("“%(title)s” has new supporters, now %(count)s "
+                            "(latest: %(name)s).", title=idea.title, count=count,
+                            name=supporter.display_name), created_at=utcnow())
+        .returning(Notification.user_id).execution_options(synchronize_session=False)))
+    untold = [creator.user for creator in idea.creators if creator.user_id not in updated]
+    if not untold:
+        return
+    message = _en("%(name)s is the first supporter of “%(title)s”.",
+                  name=supporter.display_name, title=idea.title) \
+        if count == 1 else \
+        _en("%(name)s supports “%(title)s” (%(count)s supporters).",
+            name=supporter.display_name, title=idea.title, count=count)
+    events.notify(untold, "idea_supported", message, idea=idea)
 
 
 def answers_summary(idea_id: int) -> dict[str, Any]:
