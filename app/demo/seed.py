@@ -597,19 +597,20 @@ def _to_market(decided: list[Idea], targets: dict[int, str], manager: User,
         started = ON_SALE_PRODUCTION_STARTED if target == "on_sale" else PRODUCTION_STARTED
         expected = (now + timedelta(days=EXPECTED_IN)).date() if target == "in_production" \
             else (now - timedelta(days=ON_SALE_SINCE)).date()
-        products.set_stage(manager, product.id, "in_production", PRODUCTION_MESSAGE,
+        ja = _japanese(idea.title)
+        products.set_stage(manager, product.id, "in_production", PRODUCTION_MESSAGE[ja],
                            expected_on=expected)
         _date_step(product, "in_production", now - timedelta(days=started))
         if target == "on_sale":
             currency = "JPY" if on_sale % 2 == 0 else "USD"
             on_sale += 1
             price = {"JPY": 2480, "USD": 1650}[currency]  # the unit price of the demo's sales
-            products.set_stage(manager, product.id, "on_sale", ON_SALE_MESSAGE,
+            products.set_stage(manager, product.id, "on_sale", ON_SALE_MESSAGE[ja],
                                shop_url=SHOP_URL.format(slug=f"p{product.id}"),
                                price={"amount": price, "currency": currency})
             _date_step(product, "on_sale", now - timedelta(days=ON_SALE_SINCE))
         update_day = started - 20 if target == "on_sale" else started - 25
-        post = products.post_update(manager, product.id, DEVELOPMENT_UPDATE)
+        post = products.post_update(manager, product.id, DEVELOPMENT_UPDATE[ja])
         post.created_at = post.notified_at = now - timedelta(days=update_day)
         db.session.flush()
     # Told when it happened (the seed does not fan notifications out about the past).
@@ -617,12 +618,27 @@ def _to_market(decided: list[Idea], targets: dict[int, str], manager: User,
                        .values(notified_at=ProductPost.created_at))
 
 
-PRODUCTION_MESSAGE = ("Tooling is ordered and the first production run is planned. Thank you to "
-                      "everyone who supported and commented: several of your suggestions are in "
-                      "the final design.")
-ON_SALE_MESSAGE = "It is in our online shop now. The creators share in every sale."
-DEVELOPMENT_UPDATE = ("**Prototype two is ready.** We tested it with five families who "
-                      "supported the idea; the clasp is now easier to open with one hand.")
+# The staff's words on the product pages, in the language of the idea (True: Japanese).
+PRODUCTION_MESSAGE = {
+    False: "Tooling is ordered and the first production run is planned. Thank you to everyone "
+           "who supported and commented: several of your suggestions are in the final design.",
+    True: "金型を発注し、最初の生産を計画しました。サポートとコメントをくださった皆さん、ありがとう"
+          "ございます。いただいた提案のいくつかは最終デザインに入っています。",
+}
+ON_SALE_MESSAGE = {
+    False: "It is in our online shop now. The creators share in every sale.",
+    True: "オンラインショップで発売しました。売上のたびに、作者の皆さんにロイヤリティが入ります。",
+}
+DEVELOPMENT_UPDATE = {
+    False: "**Prototype two is ready.** We tested it with five supporters' families; the "
+           "changes they asked for are in.",
+    True: "**試作2号ができました。** サポーターのご家族5組に試していただき、いただいた要望を"
+          "反映しました。",
+}
+
+
+def _japanese(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _date_step(product, stage: str, when: datetime) -> None:

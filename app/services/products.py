@@ -27,6 +27,7 @@ from app.lifecycle import IdeaStatus
 from app.models import (Idea, IdeaCreator, IdeaFollow, Product, ProductPost, ProductSplit,
                         Support, User)
 from app.models.base import utcnow
+from app.models.review import ReviewBatch, ReviewItem
 from app.money import is_currency
 from app.permissions import Action
 from app.queries import approved_condition
@@ -305,6 +306,8 @@ class ProductPage:
     product: Product
     idea: Idea
     posts: list[ProductPost]
+    #: The published review decision that approved the idea (its batch has a results page).
+    approval: ReviewItem | None = None
 
 
 def product_page(viewer: Any, product_id: Any) -> ProductPage:
@@ -319,7 +322,12 @@ def product_page(viewer: Any, product_id: Any) -> ProductPage:
         select(ProductPost).where(ProductPost.product_id == product.id)
         .options(joinedload(ProductPost.author))
         .order_by(ProductPost.created_at.desc(), ProductPost.id.desc())))
-    return ProductPage(product, idea, posts)
+    approval = db.session.scalar(
+        select(ReviewItem).join(ReviewBatch, ReviewBatch.id == ReviewItem.batch_id)
+        .where(ReviewItem.idea_id == idea.id, ReviewItem.decision == IdeaStatus.APPROVED,
+               ReviewBatch.status == "published")
+        .options(joinedload(ReviewItem.batch)).order_by(ReviewItem.id.desc()).limit(1))
+    return ProductPage(product, idea, posts, approval)
 
 
 @dataclass

@@ -26,6 +26,8 @@ def test_the_public_product_page_shows_idea_insight_creators_and_stage(client, d
     assert 'data-testid="support-count">3<' in html
     assert 'data-testid="product-stage">Approved<' in html
     assert 'data-testid="stage-form"' not in html  # the public sees no staff form
+    assert 'data-testid="batch-results"' in html  # approved in a batch: its results linked
+    assert "Approved in the review batch “Spring review”." in html
 
 
 def test_an_admin_moves_the_product_with_the_forms(client, db):
