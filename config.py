@@ -150,6 +150,13 @@ class Config:
         self.SITE_STATS_MAX_AGE = _int("SITE_STATS_MAX_AGE", 15 * 60)
         # zxcvbn score (0-4) a new password needs: sign-up, reset, change.
         self.PASSWORD_MIN_SCORE = _int("PASSWORD_MIN_SCORE", 3)
+        # Failed sign-ins per e-mail address (HTML and API together, any IP): this many within
+        # the window lock the address for SIGN_IN_LOCK_SECONDS; the member is mailed once.
+        self.SIGN_IN_MAX_FAILURES = _int("SIGN_IN_MAX_FAILURES", 10)
+        self.SIGN_IN_FAILURE_WINDOW = _int("SIGN_IN_FAILURE_WINDOW", 15 * 60)
+        self.SIGN_IN_LOCK_SECONDS = _int("SIGN_IN_LOCK_SECONDS", 15 * 60)
+        # Server-side browser sessions (and "keep me signed in" cookies) end after this many days.
+        self.SESSION_DAYS = _int("SESSION_DAYS", 30)
         self.TOKEN_MAX_AGE_SECONDS = _int("TOKEN_MAX_AGE_SECONDS", 60 * 60 * 24 * 30)
         # How long an API Idempotency-Key is remembered (app.idempotency).
         self.IDEMPOTENCY_KEY_HOURS = _int("IDEMPOTENCY_KEY_HOURS", 24)

@@ -153,7 +153,11 @@ def error_response(error: DomainError, *, as_json: bool):
 
     db.session.rollback()  # a rejected request changes nothing
     if as_json:
-        return error_json(error.status, error.code, error.message, getattr(error, "fields", None))
+        response, status = error_json(error.status, error.code, error.message,
+                                      getattr(error, "fields", None))
+        if getattr(error, "retry_after", None):  # 429 too_many_attempts
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response, status
     if isinstance(error, Unauthorized):
         flash(labels.translated(error.message), "info")
         # Encoded as a query value: a path holding "&", "#" or a line break (%0d%0a) must

@@ -15,9 +15,17 @@ def csrf_token(client, path: str = "/") -> str:
 
 
 def login(client, user) -> None:
-    """Sign the test client in as user (the sign-in form itself is tested in its own tests)."""
+    """Sign the test client in as user (the sign-in form itself is tested in its own tests): a
+    server-side session, as the sign-in form starts one, and its id in the cookie session."""
+    from app.extensions import db
+    from app.security import SESSION_ID_KEY
+    from app.services import sign_ins
+
+    started = sign_ins.start_session(user, user_agent="test client")
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
+        session[SESSION_ID_KEY] = started.row.id
         session["_fresh"] = True
 
 

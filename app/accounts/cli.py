@@ -1,4 +1,5 @@
-"""CLI commands: `flask users create|grant|revoke|block|unblock` and `flask notifications digest`.
+"""CLI commands: `flask users create|grant|revoke|block|unblock|purge-sessions` and
+`flask notifications digest`.
 
 Operators at the console act as nobody in particular: audit entries they cause have no actor.
 """
@@ -139,6 +140,18 @@ def unblock(email: str, reason: str | None) -> None:
     changed = accounts.unblock_user(None, user, reason)
     db.session.commit()
     click.echo(f"{user.email} is unblocked." if changed else f"{user.email} was not blocked.")
+
+
+@bp.cli.command("purge-sessions")
+@click.option("--days", default=30, show_default=True,
+              help="Delete sessions that ended or expired more than this many days ago.")
+def purge_sessions(days: int) -> None:
+    """Delete old browser sessions and spent sign-in counts (also a daily job)."""
+    from app.services import sign_ins
+
+    deleted = sign_ins.purge(days)
+    db.session.commit()
+    click.echo(f"Deleted {deleted} old session(s).")
 
 
 @notifications_bp.cli.command("digest")

@@ -15,6 +15,10 @@ from app.services.accounts import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, EMAIL
 PASSWORD_HINT = _l("At least %(n)s characters; avoid common passwords.", n=PASSWORD_MIN_LENGTH)
 
 
+class EmptyForm(FlaskForm):
+    """A button's form: only the CSRF token."""
+
+
 class SignUpForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)],
                        render_kw={"autocomplete": "email"})

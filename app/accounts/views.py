@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from app import permissions, ratelimits, storage
+from app import permissions, ratelimits, security, storage
 from app.accounts import bp
-from app.accounts.forms import (ChangePasswordForm, EmailForm, ProfileForm,
+from app.accounts.forms import (ChangePasswordForm, EmailForm, EmptyForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
 from app.errors import Invalid, Unauthorized
 from app.extensions import db, limiter
@@ -21,6 +21,7 @@ from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, Use
 from app.queries import visible_ideas
 from app.services import accounts as account_service
 from app.services import notifications as notification_service
+from app.services import sign_ins
 from app.transaction import perform, transaction
 
 NOTIFICATIONS_PER_PAGE = 30
@@ -51,9 +52,17 @@ def _render(template: str, form, refused: bool = False, **context):
 
 def _sign_in(user: User, remember: bool = False) -> None:
     """Start a fresh session for the user: nothing set before signing in (by whoever prepared
-    this browser, e.g. a planted cookie) survives, and the CSRF token changes too."""
+    this browser, e.g. a planted cookie) survives, and the CSRF token changes too. The session
+    lives on the server (signing out ends it); "keep me signed in" adds a remember-me cookie
+    of its own."""
+    with transaction():
+        started = sign_ins.start_session(user, user_agent=request.user_agent.string,
+                                         ip=request.remote_addr or "", remember=remember)
     session.clear()
-    login_user(user, remember=remember)
+    login_user(user)
+    session[security.SESSION_ID_KEY] = started.row.id
+    if started.remember_token:
+        security.remember_browser(started.remember_token)
 
 
 # --------------------------------------------------------------------------- sign-up and confirmation
@@ -117,24 +126,30 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_url or url_for("accounts.dashboard"))
     form = SignInForm()
-    error = None
+    error, status = None, 422 if request.method == "POST" else 200
     if form.validate_on_submit():
+        with transaction():  # commits a failure's count even when the sign-in is refused
+            attempt = account_service.attempt_sign_in(form.email.data, form.password.data)
         try:
-            with transaction():
-                user = account_service.authenticate(form.email.data, form.password.data)
-        except Unauthorized as refused:  # shown on the sign-in form, not a redirect to it
-            error = refused.message
+            user = attempt.result()
+        except (Unauthorized, sign_ins.TooManyAttempts) as refused:  # shown on the form
+            error, status = refused.message, refused.status if refused.status == 429 else 422
         else:
             _sign_in(user, remember=bool(form.remember.data))
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect(next_url or url_for("accounts.dashboard"))
-    status = 422 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form, error=error, next_url=next_url), status
 
 
 @bp.post("/logout")
 def logout():
+    """Sign out: the server-side session and its remember-me token end, so a copy of either
+    cookie no longer works."""
+    with transaction():
+        sign_ins.end_session(security.current_session_id())
     logout_user()
+    session.clear()
+    security.forget_browser()
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.home"))
 
@@ -176,14 +191,43 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        keep = security.current_session_id()
         if perform(lambda: account_service.change_password(user, form.current_password.data,
-                                                           form.new_password.data), form=form):
-            # The new security stamp signs out every other session; keep this one.
-            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            _sign_in(user, remember=remember_cookie in request.cookies)
+                                                           form.new_password.data,
+                                                           keep_session=keep), form=form):
+            # Every other session ended; this one goes on under the new security stamp.
+            session["_user_id"] = user.get_id()
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.change_password"))
     return _render("accounts/password.html", form, tab="password")
+
+
+@bp.get("/account/sessions")
+@login_required
+def sessions():
+    user = current_user._get_current_object()
+    return render_template("accounts/sessions.html", tab="sessions",
+                           sessions=sign_ins.active_sessions(user),
+                           current=security.current_session_id())
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    user = current_user._get_current_object()
+    if perform(lambda: sign_ins.end_one_session(user, session_id), validate=EmptyForm()):
+        flash(_("That device is signed out."), "success")
+    return redirect(url_for("accounts.sessions"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    user, keep = current_user._get_current_object(), security.current_session_id()
+    ended = perform(lambda: sign_ins.end_sessions(user, keep=keep), validate=EmptyForm())
+    if ended:
+        flash(_("All other devices are signed out (%(n)s).", n=ended.value), "success")
+    return redirect(url_for("accounts.sessions"))
 
 
 # --------------------------------------------------------------------------- profile and settings

@@ -1,4 +1,4 @@
-"""API endpoints: accounts (sign-up, tokens, me, my notifications)."""
+"""API endpoints: accounts (sign-up, tokens, me, my notifications, my sessions)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,13 +7,15 @@ from flask import request, url_for
 
 from app import ratelimits
 from app.api import bp
-from app.api.core import json_body, paginated, require_caller
+from app.api.core import json_body, listing, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid, Unauthorized
 from app.extensions import limiter
-from app.models import Notification, User
+from app.models import Notification, User, UserSession
+from app.security import current_session_id
 from app.services import accounts as account_service
 from app.services import notifications as notification_service
+from app.services import sign_ins
 from app.transaction import transaction
 
 
@@ -79,16 +81,18 @@ operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
               "email": {"type": "string"}, "password": {"type": "string"}}},
           responses={"201": "{token, user}", "400": "not a JSON object",
                      "401": "bad credentials or blocked account", "422": "invalid fields",
-                     "429": "rate limited"})
+                     "429": "rate limited, or too_many_attempts: too many failed sign-ins for "
+                            "this address (from anywhere), locked for a while (Retry-After)"})
 
 
 @bp.post("/tokens")
 @limiter.limit(ratelimits.TOKENS)
 def create_token():
     values = _strings(json_body(), ("email", "password"))
-    with transaction():
-        token, user = account_service.issue_api_token(values["email"], values["password"])
-    return {"token": token, "user": user_json(user)}, 201
+    with transaction():  # commits a failure's count even when the sign-in is refused
+        attempt = account_service.attempt_sign_in(values["email"], values["password"])
+        token = account_service.issue_api_token(attempt.user) if attempt.user else None
+    return {"token": token, "user": user_json(attempt.result())}, 201
 
 
 operation("/tokens/current", "delete", "Sign out: revoke the bearer token of this request",
@@ -158,3 +162,56 @@ def read_my_notifications():
     with transaction():
         marked = notification_service.mark_all_read(require_caller())
     return {"marked": marked}
+
+
+def session_json(row: UserSession, current: int | None) -> dict[str, Any]:
+    return {"id": row.id, "created_at": row.created_at.isoformat(),
+            "last_seen_at": row.last_seen_at.isoformat(), "expires_at": row.expires_at.isoformat(),
+            "user_agent": row.user_agent, "ip": row.ip, "remember": row.remember,
+            "current": row.id == current}
+
+
+SCHEMAS["UserSession"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
+    "last_seen_at": {"type": "string", "format": "date-time"},
+    "expires_at": {"type": "string", "format": "date-time"}, "user_agent": {"type": "string"},
+    "ip": {"type": "string"}, "remember": {"type": "boolean"}, "current": {"type": "boolean"}}}
+
+operation("/me/sessions", "get", "The caller's signed-in browsers (live sessions), most recently "
+          "used first; `current` marks the one making a cookie-session request",
+          responses={"200": "list {items: [UserSession], page, per_page, total}",
+                     "401": "no or bad token"})
+
+
+@bp.get("/me/sessions")
+def my_sessions():
+    user = require_caller()
+    current = current_session_id()
+    return listing([session_json(row, current) for row in sign_ins.active_sessions(user)])
+
+
+operation("/me/sessions", "delete", "Sign out every other browser of the caller (the calling "
+          "cookie session stays)",
+          responses={"200": "{ended: n}", "401": "no or bad token"})
+
+
+@bp.delete("/me/sessions")
+def end_other_sessions():
+    user = require_caller()
+    with transaction():
+        ended = sign_ins.end_sessions(user, keep=current_session_id())
+    return {"ended": ended}
+
+
+operation("/me/sessions/{id}", "delete", "Sign out one of the caller's browsers (its session and "
+          "remember-me cookie stop working at once)",
+          responses={"204": "ended", "401": "no or bad token",
+                     "404": "no such live session of the caller"})
+
+
+@bp.delete("/me/sessions/<int:session_id>")
+def end_my_session(session_id: int):
+    user = require_caller()
+    with transaction():
+        sign_ins.end_one_session(user, session_id)
+    return "", 204

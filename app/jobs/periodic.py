@@ -49,6 +49,16 @@ def send_digests(mode: str) -> int:
     return count
 
 
+@jobs.job("users.purge_sessions")
+def purge_sessions(days: int = 30) -> int:
+    """Delete browser sessions ended or expired over `days` days ago, and spent sign-in counts."""
+    from app.services import sign_ins
+
+    count = sign_ins.purge(days)
+    db.session.commit()
+    return count
+
+
 class LedgerProblems(Exception):
     """`ledger.verify` found problems: the failed job (with the problems) is the alert."""
 

@@ -15,7 +15,7 @@ from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
-from app.models.users import ApiToken, User, UserRole
+from app.models.users import ApiToken, SignInThrottle, User, UserRole, UserSession
 
 __all__ = [
     "AuditLog", "Notification",
@@ -34,5 +34,5 @@ __all__ = [
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
-    "ApiToken", "User", "UserRole",
+    "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",
 ]

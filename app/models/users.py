@@ -95,3 +95,37 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in browser: the Flask session carries its id, checked on every request, so
+    signing out (or being blocked, or changing the password elsewhere) ends it on the server; a
+    copied cookie stops working with it. With "keep me signed in" it also has a remember-me
+    token of its own (only the SHA-256 is stored) in a cookie that outlives the browser."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    remember: Mapped[bool] = mapped_column(default=False)
+    remember_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins for one (normalised) e-mail address, whoever tries and from wherever:
+    SIGN_IN_MAX_FAILURES within SIGN_IN_FAILURE_WINDOW seconds lock the address for
+    SIGN_IN_LOCK_SECONDS, on the HTML sign-in and the API alike. Kept for unknown addresses too,
+    so the answer never tells whether an account exists."""
+
+    __tablename__ = "sign_in_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

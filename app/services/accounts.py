@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import lifecycle, permissions
 from app.permissions import Action
-from app.errors import Conflict, Invalid, NotFound, Unauthorized
+from app.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
 from app.extensions import db
 from app.images import ImageRejected, variant_name
 from app.mail import send_mail
@@ -30,7 +30,7 @@ from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, User
 from app.models.base import utcnow
 from app.models.users import NOTIFY_MODES, ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
-from app.services import events, media
+from app.services import events, media, sign_ins
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200
@@ -259,24 +259,55 @@ def resend_confirmation(email: str) -> None:
         send_confirmation(user)
 
 
-def authenticate(email: str, password: str) -> User:
-    """The account for these credentials; Unauthorized (one generic message) otherwise."""
-    user = get_by_email(email if isinstance(email, str) else "")
+@dataclass
+class SignInAttempt:
+    """What a sign-in came to: the user, or the refusal to raise once the attempt's bookkeeping
+    (the throttle's count, the lock mail) has committed."""
+
+    user: User | None = None
+    refusal: DomainError | None = None
+
+    def result(self) -> User:
+        if self.refusal is not None:
+            raise self.refusal
+        return self.user
+
+
+def attempt_sign_in(email: str, password: str) -> SignInAttempt:
+    """Check credentials under the per-account throttle (app.services.sign_ins), shared by the
+    HTML form and the API. Run it in a transaction that commits even when it is refused (a
+    failure must count), then call `.result()`: the user, or Unauthorized (one message for
+    any wrong address or password), or TooManyAttempts (429) while the address is locked."""
+    email = normalise_email(email if isinstance(email, str) else "")
     password = password if isinstance(password, str) else ""
+    wrong = Unauthorized("bad_credentials", _("The email address or password is not correct."))
+    if len(email) > EMAIL_MAX_LENGTH:  # no account has it; nothing to count
+        return SignInAttempt(refusal=wrong)
+    try:
+        sign_ins.check_not_locked(email)
+    except sign_ins.TooManyAttempts as locked:
+        return SignInAttempt(refusal=locked)
+    user = get_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # answer as slowly as for a real account
-        raise Unauthorized("bad_credentials", _("The email address or password is not correct."))
-    if not user.check_password(password):
-        raise Unauthorized("bad_credentials", _("The email address or password is not correct."))
+    if user is None or not user.check_password(password):
+        if sign_ins.record_failure(email) and user is not None and not user.is_blocked:
+            sign_ins.mail_lock(user, _link("accounts.forgot_password"))
+        return SignInAttempt(refusal=wrong)
     if user.is_blocked:
-        raise Unauthorized("account_blocked", _("This account is blocked."))
+        return SignInAttempt(refusal=Unauthorized("account_blocked", _("This account is blocked.")))
+    sign_ins.clear_failures(email)
     user.last_seen_at = utcnow()
-    return user
+    return SignInAttempt(user=user)
 
 
-def issue_api_token(email: str, password: str) -> tuple[str, User]:
-    user = authenticate(email, password)
-    return issue_token(user, current_app.config["TOKEN_MAX_AGE_SECONDS"]), user
+def authenticate(email: str, password: str) -> User:
+    """The account for these credentials, or the refusal raised (see attempt_sign_in)."""
+    return attempt_sign_in(email, password).result()
+
+
+def issue_api_token(user: User) -> str:
+    return issue_token(user, current_app.config["TOKEN_MAX_AGE_SECONDS"])
 
 
 def revoke_api_token(token: str) -> None:
@@ -311,20 +342,22 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def end_everything(user: User) -> None:
+def end_everything(user: User, *, keep_session: int | None = None) -> None:
     """End every way the account is signed in: its API tokens, browser sessions and remember-me
-    cookies (the security stamp changes, so nothing issued before it works again, even after an
-    unblock), and its password reset links."""
+    tokens (but `keep_session`, the one changing the password), for good: unblocking revives
+    none of them. The security stamp changes too, which ends password reset links."""
     user.security_stamp = (user.security_stamp or 0) + 1
+    sign_ins.end_sessions(user, keep=keep_session)
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
                                               ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utcnow()))
 
 
-def _set_password(user: User, password: str) -> None:
-    """Set a new password and bump the stamp: other sessions, API tokens and reset links die."""
+def _set_password(user: User, password: str, keep_session: int | None = None) -> None:
+    """Set a new password: other sessions, API tokens and reset links die."""
     user.set_password(password)
-    end_everything(user)
+    end_everything(user, keep_session=keep_session)
+    sign_ins.clear_failures(user.email)
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -337,11 +370,13 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(user: User, current_password: str, new_password: str,
+                    keep_session: int | None = None) -> None:
+    """Change the password; every other session and token of the account ends."""
     if not user.check_password(current_password or ""):
         raise Invalid({"current_password": _("Your current password is not correct.")})
     _raise_if({"new_password": password_problem(new_password, user.email, user.display_name)})
-    _set_password(user, new_password)
+    _set_password(user, new_password, keep_session)
 
 
 # --------------------------------------------------------------------------- profile, settings

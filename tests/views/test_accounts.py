@@ -170,7 +170,10 @@ def test_sign_out_needs_a_post(client):
 def test_remember_me_sets_a_lasting_cookie(client):
     factories.user(email="fan@example.com")
     response = _sign_in(client, "fan@example.com", remember="y")
-    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+    cookie = next(c for c in response.headers.getlist("Set-Cookie")
+                  if c.startswith("kyoso_remember="))
+    assert "Max-Age=2592000" in cookie  # 30 days
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_forgotten_password_reset_flow(client, smtp_server):  # noqa: F811

@@ -361,8 +361,18 @@ def _rich_idea(db, n: int) -> Idea:
 
 
 def _sign_in_as(client, session_id: str) -> None:
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import UserSession
+    from app.models.base import utcnow
+
+    row = UserSession(user_id=int(session_id.split(":")[0]), expires_at=utcnow() + timedelta(days=1))
+    db.session.add(row)
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = session_id
+        session["_sid"] = row.id
         session["_fresh"] = True
 
 
