@@ -1,7 +1,7 @@
 """accounts: user sessions, sign-in throttles
 
 Revision ID: 0012_accounts
-Revises: 0014_scale_idea
+Revises: 0018_products
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_accounts'
-down_revision = '0014_scale_idea'
+down_revision = '0018_products'
 branch_labels = None
 depends_on = None
 
