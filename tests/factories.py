@@ -193,3 +193,12 @@ def join_invitation(idea_id: int, invitee: User) -> None:
     invitation = invitations.pending_invitation(idea_id, invitee.email.lower())
     invitations.join(invitee, lock_idea(idea_id), invitation, idea_creators._rebalance)
     db.session.commit()
+
+
+def established(*roles: str) -> User:
+    """A member who joined long ago and has done something (their reports count in full)."""
+    member = user(*roles)
+    member.created_at = utcnow() - timedelta(days=90)
+    db.session.commit()
+    idea(member, status="draft")
+    return member

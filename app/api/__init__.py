@@ -8,4 +8,5 @@ from app.api import core  # noqa: E402,F401
 from app.api import accounts, ideas, review, ledger, listing, engagement  # noqa: E402,F401
 from app.api import programme  # noqa: E402,F401
 from app.api import products  # noqa: E402,F401
+from app.api import integrity  # noqa: E402,F401
 from app.api import cli  # noqa: E402,F401

@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "merged": _l("Merged into another idea"), "merged_from": _l("A duplicate was merged in"),
     "co_creator_invited": _l("Co-creator invited"), "co_creator_removed": _l("Co-creator removed"),
     "co_creator_joined": _l("Co-creator joined"),
+    "supports_voided": _l("Supports from a burst of new accounts voided"),
     "split_changed": _l("Revenue split changed"), "consented": _l("Creator agreement accepted"),
     "resubmitted": _l("Submitted again as a new idea"),
 }

@@ -5,3 +5,4 @@ bp = Blueprint("moderation", __name__)
 
 from app.moderation import views  # noqa: E402,F401
 from app.moderation import reports  # noqa: E402,F401
+from app.moderation import bursts  # noqa: E402,F401

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -16,7 +15,7 @@ from app.extensions import db
 from app.models import Comment, CommentRevision, Idea, Report, User
 from app.models.base import is_row_id, utcnow
 from app import lifecycle
-from app.services import events, follows
+from app.services import events, follows, integrity
 from app.i18n import _, _en
 
 
@@ -156,7 +155,8 @@ def revisions_of(user: User | None, comment_id: int) -> tuple[Comment, list[Comm
 
 def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
     """Report a comment, once per member, never one's own. At COMMENT_REPORT_THRESHOLD
-    different members the comment is hidden until a moderator decides."""
+    different members (reports from new or inactive accounts count less: app.services.integrity)
+    the comment is hidden until a moderator decides; an official staff comment never is."""
     comment, _idea = _comment_for(user, comment_id)
     permissions.require(user, Action.REPORT, comment)
     if comment.deleted_at is not None:
@@ -169,7 +169,8 @@ def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
     if db.session.scalar(select(func.count()).select_from(Report).where(
             Report.comment_id == comment.id, Report.reporter_id == user.id)):
         raise Conflict("already_reported", _("You already reported this comment."))
-    report = Report(comment_id=comment.id, reporter_id=user.id, reason=reason)
+    report = Report(comment_id=comment.id, reporter_id=user.id, reason=reason,
+                    weight_pct=integrity.report_weight(user))
     try:
         with db.session.begin_nested():
             db.session.add(report)
@@ -179,7 +180,7 @@ def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
                        .values(report_count=Comment.report_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.refresh(comment)
-    if not comment.hidden and comment.report_count >= current_app.config["COMMENT_REPORT_THRESHOLD"]:
+    if not comment.hidden and integrity.reports_hide(comment):  # weighted; never official ones
         comment.hidden = True
     return report
 

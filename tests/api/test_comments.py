@@ -81,7 +81,7 @@ def test_hidden_and_deleted_comments_never_show_their_text(client, db):
     deleted = comments.post_comment(deleted_author, idea.id, "SECRET-DELETED")
     comments.post_comment(f.user(), idea.id, "a reply that stays", parent_id=deleted.id)
     for _ in range(3):
-        comments.report_comment(f.user(), hidden.id, "spam")
+        comments.report_comment(f.established(), hidden.id, "spam")
     comments.delete_comment(deleted_author, deleted.id)
     db.session.commit()
     response = client.get(f"/api/v1/ideas/{idea.id}/comments", headers=bearer(f.user("moderator")))
@@ -144,7 +144,7 @@ def test_three_reports_hide_the_comment_in_the_listing(client, db):
     comment = _post(client, idea.id, bearer(f.user()), body="rude words").get_json()
     for _ in range(3):
         client.post(f"/api/v1/comments/{comment['id']}/reports", json={"reason": "rude"},
-                    headers=bearer(f.user()))
+                    headers=bearer(f.established()))
     [item] = client.get(f"/api/v1/ideas/{idea.id}/comments").get_json()["items"]
     assert item["hidden"] and "body" not in item
 

@@ -135,7 +135,7 @@ def test_comment_on_a_hidden_idea_is_not_found(db):
     comment = comments.post_comment(f.user(), idea.id, "hi")
     f.hidden(idea)
     with pytest.raises(NotFound):
-        comments.report_comment(f.user(), comment.id, "spam")
+        comments.report_comment(f.established(), comment.id, "spam")
 
 
 def test_member_cannot_report_own_comment(db):
@@ -159,7 +159,7 @@ def test_member_reports_only_once(db):
 def test_three_reports_hide_the_comment(db):
     comment = comments.post_comment(f.user(), f.idea().id, "spam spam")
     for number in range(3):
-        comments.report_comment(f.user(), comment.id, "spam")
+        comments.report_comment(f.established(), comment.id, "spam")
         db.session.commit()
         assert comment.hidden is (number == 2)
     assert comments.shown_body(comment) is None
@@ -168,7 +168,7 @@ def test_three_reports_hide_the_comment(db):
 def _hidden_comment(db):
     comment = comments.post_comment(f.user(), f.idea().id, "borderline")
     for _ in range(3):
-        comments.report_comment(f.user(), comment.id, "spam")
+        comments.report_comment(f.established(), comment.id, "spam")
     db.session.commit()
     return comment
 

@@ -232,7 +232,7 @@ def test_hidden_comment_shows_a_placeholder_without_its_text(app, db):
     idea = f.idea()
     comment = comments.post_comment(f.user(), idea.id, "RUDE-TEXT")
     for _ in range(3):
-        comments.report_comment(f.user(), comment.id, "rude")
+        comments.report_comment(f.established(), comment.id, "rude")
     db.session.commit()
     html = discussion(app, idea, f.user("moderator"))
     assert "RUDE-TEXT" not in html
@@ -297,7 +297,7 @@ def test_three_reports_through_the_form_hide_the_comment(client, db):
     comment = comments.post_comment(f.user(), f.idea().id, "spam")
     db.session.commit()
     for _ in range(3):
-        token = signed_in(client, f.user())
+        token = signed_in(client, f.established())
         client.post(f"/comments/{comment.id}/report", data={"csrf_token": token,
                                                             "reason": "spam"})
     db.session.refresh(comment)
@@ -309,7 +309,7 @@ def test_three_reports_through_the_form_hide_the_comment(client, db):
 def _hidden(db):
     comment = comments.post_comment(f.user(), f.idea(title="Rain hood").id, "NEEDS-A-LOOK")
     for _ in range(3):
-        comments.report_comment(f.user(), comment.id, "off-topic")
+        comments.report_comment(f.established(), comment.id, "off-topic")
     db.session.commit()
     return comment
 
