@@ -192,7 +192,7 @@ def void_burst(moderator: User, kind: Any, target_id: Any, network: Any, hour: A
 
 
 def _void_supports(moderator: User, burst: Burst, ids: list[int]) -> dict[str, int]:
-    from app.services import milestones
+    from app.services import counters, milestones
     from app.services.ideas import lock_idea
 
     idea = lock_idea(burst.idea_id)
@@ -201,16 +201,11 @@ def _void_supports(moderator: User, burst: Burst, ids: list[int]) -> dict[str, i
     if idea.status in lifecycle.FROZEN:
         raise Conflict("supporters_final", _("This idea's supporter list is final: its supports "
                                              "can no longer be voided."))
-    before = idea.support_count
+    before = counters.show_exact(idea)
     removed = db.session.execute(delete(Support).where(Support.id.in_(ids), Support.idea_id
                                                        == idea.id)).rowcount
-    # The withdrawal's counter path, by as many as were removed.
-    db.session.execute(
-        update(Idea).where(Idea.id == idea.id)
-        .values(support_count=Idea.support_count - removed, updated_at=Idea.updated_at)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(idea)
-    idea.trending_score = milestones.trending_score_for(idea.id)
+    # The withdrawal's counter path (app.services.counters), by as many as were removed.
+    counters.bump(idea, -removed, milestones.trending_score_for(idea.id))
     events.record(moderator, "supports_voided", idea, reason=f"{removed} supports voided")
     return {"before": before, "count": idea.support_count, "removed": removed}
 
