@@ -8,6 +8,7 @@ with integer division, parsing with string operations.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 #: Basis points in one whole (100%). The only place this number lives.
 BPS_WHOLE = 10_000
@@ -85,6 +86,12 @@ def royalty_minor(net_sales_minor: int, rate_bps: int) -> int:
     _require_int("rate_bps", rate_bps)
     if rate_bps < 0:
         raise ValueError("rate_bps must not be negative")
+    return royalty_of_checked(net_sales_minor, rate_bps)
+
+
+def royalty_of_checked(net_sales_minor: int, rate_bps: int) -> int:
+    """royalty_minor for values the caller has already checked (ints, a rate >= 0: e.g. read
+    from the ledger's integer columns): the same result without re-checking them."""
     quotient, remainder = divmod(abs(net_sales_minor) * rate_bps, BPS_WHOLE)
     twice = 2 * remainder
     if twice > BPS_WHOLE or (twice == BPS_WHOLE and quotient % 2 == 1):
@@ -117,14 +124,22 @@ def split_largest_remainder(total_minor: int, shares_bps: list[int]) -> list[int
     if sum(shares_bps) != BPS_WHOLE:
         raise ValueError(f"shares must sum to {BPS_WHOLE}, got {sum(shares_bps)}")
 
-    magnitude = abs(total_minor)
-    floors_and_remainders = [divmod(magnitude * share, BPS_WHOLE) for share in shares_bps]
-    parts = [floor for floor, _ in floors_and_remainders]
+    return split_by_checked_shares(total_minor, shares_bps)
+
+
+def split_by_checked_shares(total_minor: int, shares_bps: Sequence[int]) -> list[int]:
+    """split_largest_remainder for shares the caller has already checked (non-negative ints
+    summing to 10000, e.g. a product's frozen split): the same parts, without re-checking the
+    shares on every call (posting and verifying a million sales split each one)."""
+    magnitude = -total_minor if total_minor < 0 else total_minor
+    parts = [magnitude * share // BPS_WHOLE for share in shares_bps]
     leftover = magnitude - sum(parts)  # always < len(shares_bps)
-    # Largest remainder first; on equal remainders the earlier index wins.
-    order = sorted(range(len(parts)), key=lambda i: (-floors_and_remainders[i][1], i))
-    for index in order[:leftover]:
-        parts[index] += 1
+    if leftover:
+        # Largest remainder first; on equal remainders the earlier index wins (sorted is
+        # stable, so sorting by the negated remainder alone keeps equal ones in index order).
+        negated = [-(magnitude * share % BPS_WHOLE) for share in shares_bps]
+        for index in sorted(range(len(parts)), key=negated.__getitem__)[:leftover]:
+            parts[index] += 1
     if total_minor < 0:
         parts = [-part for part in parts]
     return parts

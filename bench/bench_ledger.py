@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import os
 import random
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -143,100 +144,151 @@ def post(finance, product_ids, args, rng) -> tuple[float, int]:
     return spent, posted
 
 
-def copy_ceiling(url: str, sales: int) -> tuple[float, int]:
+def copy_ceiling(url: str, sales: int) -> tuple[float, float, float, int]:
     """Plain psycopg COPY of the same shapes of rows (a transaction, its 2-3 entries and its
     sale per line, values made up, no hashing, no checks) into copies of the ledger tables."""
     import psycopg
 
-    now = datetime.now(UTC)
-    rows = 0
     with psycopg.connect(url) as connection:
         for table in ("ledger_transactions", "ledger_entries", "sales"):
             connection.execute(f"CREATE TABLE plain_{table} (LIKE {table} INCLUDING ALL)")
         connection.commit()
-        started = time.perf_counter()
-        for start in range(0, sales, 1000):
-            with connection.cursor() as cursor:
-                ids = range(start + 1, min(start + 1000, sales) + 1)
-                with cursor.copy("COPY plain_ledger_transactions (id, sequence, kind, memo, "
-                                 "created_by_id, created_at, prev_hash, hash) FROM STDIN") as copy:
-                    for n in ids:
-                        copy.write_row((n, n, "sale", f"Sale INV-{n:08d}: Product 1 2026-04",
-                                        1, now, "0" * 64, f"{n:064x}"))
-                with cursor.copy("COPY plain_ledger_entries (transaction_id, account_id, "
-                                 "amount_minor, currency) FROM STDIN") as copy:
-                    for n in ids:
-                        copy.write_row((n, 1, 500, "JPY"))
-                        copy.write_row((n, 2, -250, "JPY"))
-                        if n % 2:
-                            copy.write_row((n, 3, -250, "JPY"))
-                with cursor.copy("COPY plain_sales (external_ref, product_id, period, units, "
-                                 "net_sales_minor, currency, royalty_rate_bps, royalty_minor, "
-                                 "transaction_id, recorded_by_id, created_at) FROM STDIN") as copy:
-                    for n in ids:
-                        copy.write_row((f"INV-{n:08d}", 1, "2026-04", 3, 50_000, "JPY", 100,
-                                        500, n, 1, now))
-            connection.commit()
-            rows += len(ids)
-        spent = time.perf_counter() - started
+        with measured(connection) as spent:
+            _copy_rows(connection, sales)
         for table in ("ledger_transactions", "ledger_entries", "sales"):
             connection.execute(f"DROP TABLE plain_{table}")
         connection.commit()
-    return spent, rows
+    return (*spent, sales)
 
 
-def insert_ceiling(url: str, count: int) -> tuple[float, int]:
+def _copy_rows(connection, sales: int) -> None:
+    now = datetime.now(UTC)
+    for start in range(0, sales, 1000):
+        with connection.cursor() as cursor:
+            ids = range(start + 1, min(start + 1000, sales) + 1)
+            with cursor.copy("COPY plain_ledger_transactions (id, sequence, kind, memo, "
+                             "created_by_id, created_at, prev_hash, hash) FROM STDIN") as copy:
+                for n in ids:
+                    copy.write_row((n, n, "sale", f"Sale INV-{n:08d}: Product 1 2026-04",
+                                    1, now, "0" * 64, f"{n:064x}"))
+            with cursor.copy("COPY plain_ledger_entries (transaction_id, account_id, "
+                             "amount_minor, currency) FROM STDIN") as copy:
+                for n in ids:
+                    copy.write_row((n, 1, 500, "JPY"))
+                    copy.write_row((n, 2, -250, "JPY"))
+                    if n % 2:
+                        copy.write_row((n, 3, -250, "JPY"))
+            with cursor.copy("COPY plain_sales (external_ref, product_id, period, units, "
+                             "net_sales_minor, currency, royalty_rate_bps, royalty_minor, "
+                             "transaction_id, recorded_by_id, created_at) FROM STDIN") as copy:
+                for n in ids:
+                    copy.write_row((f"INV-{n:08d}", 1, "2026-04", 3, 50_000, "JPY", 100,
+                                    500, n, 1, now))
+        connection.commit()
+
+
+def insert_ceiling(url: str, count: int) -> tuple[float, float, float, int]:
     """Plain psycopg executemany INSERT, one row per sale line into a copy of `sales`."""
     import psycopg
 
     now = datetime.now(UTC)
     with psycopg.connect(url) as connection:
         connection.execute("CREATE TABLE plain_insert_sales (LIKE sales INCLUDING ALL)")
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
+        with measured(connection) as spent, connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO plain_insert_sales (external_ref, product_id, period, units, "
                 "net_sales_minor, currency, royalty_rate_bps, royalty_minor, transaction_id, "
                 "recorded_by_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [(f"X-{n}", 1, "2026-04", 3, 50_000, "JPY", 100, 500, n, 1, now)
                  for n in range(count)])
-        connection.commit()
-        spent = time.perf_counter() - started
+            connection.commit()
         connection.execute("DROP TABLE plain_insert_sales")
         connection.commit()
-    return spent, count
+    return (*spent, count)
 
 
-def stream_ceilings(url: str) -> tuple[float, float, int]:
-    """(seconds to only stream the chain, seconds to stream it and recompute every hash with
-    canonical_transaction, transactions): plain psycopg, no checks."""
+def stream_ceilings(url: str) -> list[tuple[str, float, int, str]]:
+    """Plain psycopg, no checks: stream the chain query; stream it and recompute every hash
+    with canonical_transaction; the plain recomputation SQL (every account's balance and every
+    transaction's sum per currency, set-based)."""
     import psycopg
 
     from app.services.ledger import canonical_transaction
     from app.services.ledger.verify import CHAIN_SQL
 
+    chain_sql = CHAIN_SQL[("postgresql", "by_id")]
+    results = []
     with psycopg.connect(url) as connection:
+        connection.execute("SET jit = off")
         codes = dict(connection.execute("SELECT id, code FROM ledger_accounts").fetchall())
-        started = time.perf_counter()
-        count = sum(1 for _ in connection.cursor().stream(CHAIN_SQL["postgresql"]))
-        only_stream = time.perf_counter() - started
+        with measured(connection) as spent:
+            count = sum(1 for _ in connection.cursor(binary=True).stream(chain_sql, size=5000))
+        results.append(("ceiling: plain psycopg stream of the chain query", *spent, count,
+                        "binary, no Python work per row"))
+        with measured(connection) as spent:
+            for row in connection.cursor(binary=True).stream(chain_sql, size=5000):
+                source = None
+                if row[12] is not None:
+                    source = {"sale": {"external_ref": row[13], "product_id": row[14],
+                                       "period": row[15], "units": row[16],
+                                       "net_sales_minor": row[17], "currency": row[18],
+                                       "royalty_rate_bps": row[19], "royalty_minor": row[20]}}
+                digest = hashlib.sha256(canonical_transaction(
+                    sequence=row[1], kind=row[2], memo=row[3], reverses_id=row[4],
+                    created_by_id=row[5], created_at=row[6], prev_hash=row[7],
+                    entries=[(codes[a], c, m) for a, m, c in zip(row[9], row[10], row[11])],
+                    source=source)).hexdigest()
+                assert digest == row[8]
+        results.append(("ceiling: plain stream + canonical_transaction per row", *spent, count,
+                        "json.dumps + SHA-256, no checks"))
+        with measured(connection) as spent:
+            connection.execute("SELECT account_id, SUM(amount_minor) FROM ledger_entries "
+                               "GROUP BY account_id").fetchall()
+            connection.execute("SELECT transaction_id, currency FROM ledger_entries "
+                               "GROUP BY transaction_id, currency "
+                               "HAVING SUM(amount_minor) <> 0").fetchall()
+        results.append(("ceiling: plain recomputation SQL", *spent, count,
+                        "balances per account + sums per transaction, no chain"))
+    return results
 
-        started = time.perf_counter()
-        for row in connection.cursor().stream(CHAIN_SQL["postgresql"]):
-            source = None
-            if row[12] is not None:
-                source = {"sale": {"external_ref": row[13], "product_id": row[14],
-                                   "period": row[15], "units": row[16],
-                                   "net_sales_minor": row[17], "currency": row[18],
-                                   "royalty_rate_bps": row[19], "royalty_minor": row[20]}}
-            digest = hashlib.sha256(canonical_transaction(
-                sequence=row[1], kind=row[2], memo=row[3], reverses_id=row[4],
-                created_by_id=row[5], created_at=row[6], prev_hash=row[7],
-                entries=[(codes[a], c, m) for a, m, c in zip(row[9], row[10], row[11])],
-                source=source)).hexdigest()
-            assert digest == row[8]
-        recompute = time.perf_counter() - started
-    return only_stream, recompute, count
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process on this machine has used."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class measured:
+    """Wall seconds, this process's CPU seconds and the CPU seconds of the database's server
+    processes (every backend connected to the database, read from /proc: the bench runs on
+    the database's machine) over a block."""
+
+    def __init__(self, watcher, database: str | None = None) -> None:
+        self.watcher, self.database = watcher, database
+        self.values = [0.0, 0.0, 0.0]
+
+    def _server(self) -> float:
+        pids = [row[0] for row in self.watcher.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = coalesce(%s, current_database())",
+            (self.database,)).fetchall()]
+        total = 0.0
+        for pid in pids:
+            try:
+                total += cpu_of(pid)
+            except OSError:
+                pass
+        return total
+
+    def __enter__(self) -> list[float]:
+        times = os.times()
+        self.start = (time.perf_counter(), times.user + times.system, self._server())
+        return self.values
+
+    def __exit__(self, *exc) -> None:
+        times = os.times()
+        end = (time.perf_counter(), times.user + times.system, self._server())
+        self.values[:] = [b - a for a, b in zip(self.start, end)]
 
 
 def main() -> None:
@@ -257,68 +309,74 @@ def main() -> None:
     recreate(args.server, args.database)
     os.environ["DATABASE_URL"] = url
 
+    import psycopg
     from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import text
 
     from app import create_app
     from app.extensions import db
-    from app.models.ledger import LedgerEntry, LedgerTransaction
     from app.services import ledger
-    from app.services.ledger import verify as verify_module
 
     rng = random.Random(args.seed)
     app = create_app()
-    results: list[tuple[str, float, int, str]] = []
+    results: list[tuple[str, float, float, float, int, str]] = []
+    watcher = psycopg.connect(plain_url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    loads = [os.getloadavg()[0]]
     with app.app_context():
         upgrade()
         finance, product_ids = seed(args.creators, args.products, rng)
         print(f"seeded {args.creators} creators, {len(product_ids)} products", flush=True)
 
-        spent, posted = post(finance, product_ids, args, rng)
-        entries = db.session.scalar(select(func.count()).select_from(LedgerEntry))
-        results.append(("post_sales, batches of 1,000, one commit each", spent, posted,
-                        f"{entries:,} entries"))
-        print(f"post_sales: {posted:,} sale lines in {spent:.1f} s", flush=True)
+        with measured(watcher, args.database) as spent:
+            posted_time, posted = post(finance, product_ids, args, rng)
+        entries = db.session.scalar(text("SELECT count(*) FROM ledger_entries"))
+        results.append(("post_sales, batches of 1,000, one commit each", posted_time,
+                        spent[1], spent[2], posted, f"{entries:,} entries"))
+        print(f"post_sales: {posted:,} sale lines in {posted_time:.1f} s", flush=True)
+        loads.append(os.getloadavg()[0])
         db.session.remove()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
 
-        started = time.perf_counter()
-        problems = ledger.verify_ledger()
-        verify_spent = time.perf_counter() - started
-        count = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
-        assert not problems, problems[:5]
-        results.append(("verify_ledger (whole)", verify_spent, count, "no problems"))
-        print(f"verify_ledger: {count:,} transactions in {verify_spent:.1f} s", flush=True)
+        with measured(watcher, args.database) as spent:
+            verification = ledger.run_verification()
+        assert not verification.problems, verification.problems[:5]
+        results.append(("run_verification (the whole check, in process)", *spent,
+                        verification.transactions, "no problems"))
+        print(f"verify: {verification.transactions:,} transactions in {spent[0]:.1f} s",
+              flush=True)
+        loads.append(os.getloadavg()[0])
         db.session.remove()
 
-        accounts, _ = verify_module._load_accounts()
-        chain = verify_module._Chain(accounts, verify_module._load_terms(), set())
-        started = time.perf_counter()
-        verify_module._walk(chain)
-        results.append(("  of which the streamed chain walk", time.perf_counter() - started,
-                        chain.count, "hashes, running balances, sale/payout checks"))
-        started = time.perf_counter()
-        verify_module._set_based_problems()
-        results.append(("  of which the set-based SQL checks", time.perf_counter() - started,
-                        count, "balanced, currencies, totals"))
-        db.session.remove()
+    with measured(watcher, args.database) as spent:
+        cli = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "verify"],
+                             cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                             text=True, env={**os.environ, "DATABASE_URL": url})
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    # The CLI's own process is not this one: its CPU is in the wall time, not the Python column.
+    results.append(("`flask ledger verify` (a new process: app start-up included)", spent[0],
+                    float("nan"), float("nan"), verification.transactions,
+                    "its CPU is another process's"))
+    loads.append(os.getloadavg()[0])
 
-    only_stream, recompute, streamed = stream_ceilings(plain_url)
-    results.append(("ceiling: plain psycopg stream of the chain query", only_stream, streamed,
-                    "no Python work per row"))
-    results.append(("ceiling: plain stream + canonical_transaction per row", recompute, streamed,
-                    "json.dumps + SHA-256, no checks"))
-    copy_spent, copied = copy_ceiling(plain_url, args.sales)
-    results.append(("ceiling: plain psycopg COPY of the same row shapes", copy_spent, copied,
-                    "made-up values, no hashing, no checks"))
-    insert_spent, inserted = insert_ceiling(plain_url, args.insert_sample)
+    for name, *figures in stream_ceilings(plain_url):
+        results.append((name, *figures))
+    results.append(("ceiling: plain psycopg COPY of the same row shapes",
+                    *copy_ceiling(plain_url, args.sales),
+                    "made-up values, no hashing, no checks; a commit per 1,000"))
     results.append(("reference: plain psycopg executemany INSERT (sales rows only)",
-                    insert_spent, inserted, "one row per line"))
+                    *insert_ceiling(plain_url, args.insert_sample), "one row per line"))
+    loads.append(os.getloadavg()[0])
+    watcher.close()
 
-    print("\n| measurement | seconds | rows | rows/s | notes |\n|---|---:|---:|---:|---|")
-    for name, seconds, rows, notes in results:
-        print(f"| {name} | {seconds:.1f} | {rows:,} | {rows / seconds:,.0f} | {notes} |")
+    print(f"\nload average (1 min) during the run: {', '.join(f'{load:.1f}' for load in loads)}")
+    print("\n| measurement | wall s | Python CPU s | PostgreSQL CPU s | rows | rows/s (wall) "
+          "| notes |\n|---|---:|---:|---:|---:|---:|---|")
+    for name, seconds, python_cpu, server_cpu, rows, notes in results:
+        python_text = "" if python_cpu != python_cpu else f"{python_cpu:.1f}"
+        server_text = "" if server_cpu != server_cpu else f"{server_cpu:.1f}"
+        print(f"| {name} | {seconds:.1f} | {python_text} | {server_text} | {rows:,} "
+              f"| {rows / seconds:,.0f} | {notes} |")
     if args.drop:
         drop(args.server, args.database)
 

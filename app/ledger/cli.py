@@ -4,20 +4,17 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import func, select
 
-from app.extensions import db
 from app.ledger import bp
 
 
 @bp.cli.command("verify")
 def verify() -> None:
     """Recompute the hash chain and every balance; exit 1 and name each problem if any."""
-    from app.models.ledger import LedgerTransaction
-    from app.services.ledger import verify_ledger
+    from app.services.ledger import run_verification
 
-    problems = verify_ledger()
-    count = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
+    verification = run_verification()
+    problems, count = verification.problems, verification.transactions
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM: {problem}", err=True)

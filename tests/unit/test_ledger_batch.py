@@ -257,3 +257,41 @@ def test_a_run_forgets_the_balances_it_knew_once_someone_else_posts(db, finance)
         SaleRow(5, item.id, "2026-04", -1, -100, "USD", "r-return-3")], run=run)
     assert [error.line for error in third.errors] == [5]
     assert ledger.payable_balance(owner.id, "USD") == 50
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sequence=st.integers(min_value=1, max_value=2**31), memo=texts,
+       created_by_id=ids, created_at=moments,
+       prev_hash=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+       codes=st.lists(texts, min_size=1, max_size=4, unique=True),
+       currency=st.text(min_size=3, max_size=3), data=st.data(),
+       sale=st.tuples(texts, ints, texts, ints, ints, st.integers(0, 10**6), ints))
+def test_sale_canonical_writes_exactly_the_contracts_bytes(sequence, memo, created_by_id,
+                                                           created_at, prev_hash, codes,
+                                                           currency, data, sale):
+    from app.services.ledger.chain import SaleCanonical, _iso_fast
+
+    ref, product_id, period, units, net, rate, royalty = sale
+    amounts = data.draw(st.lists(st.one_of(st.just(0), ints), min_size=len(codes),
+                                 max_size=len(codes)))
+    reference = ledger.canonical_transaction(
+        sequence=sequence, kind="sale", memo=memo, reverses_id=None,
+        created_by_id=created_by_id, created_at=created_at, prev_hash=prev_hash,
+        entries=[(code, currency, amount) for code, amount in zip(codes, amounts) if amount],
+        source={"sale": {"external_ref": ref, "product_id": product_id, "period": period,
+                         "units": units, "net_sales_minor": net, "currency": currency,
+                         "royalty_rate_bps": rate, "royalty_minor": royalty}})
+    canonical = SaleCanonical(codes, currency, product_id, rate)
+    assert canonical.distinct
+    assert canonical.render(sequence, memo, created_by_id, _iso_fast(created_at), prev_hash,
+                            amounts, ref, period, units, net, royalty) == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(total=ints, cuts=st.lists(st.integers(0, 10_000), max_size=4))
+def test_splitting_by_checked_shares_is_split_largest_remainder(total, cuts):
+    from app.money import split_by_checked_shares, split_largest_remainder
+
+    points = sorted(cuts)
+    shares = [b - a for a, b in zip([0] + points, points + [10_000])]
+    assert split_by_checked_shares(total, shares) == split_largest_remainder(total, shares)

@@ -82,3 +82,37 @@ def test_verify_costs_the_same_statements_for_a_short_or_a_long_ledger(db, finan
         sale(finance, item, 10_000 + n, "USD")
     payout(finance, creator, 50)
     assert len(_statements(db, ledger.verify_ledger)) == len(short)
+
+
+def test_sales_posted_either_way_are_checked_on_the_fast_path(db, finance, monkeypatch):
+    from app.services.ledger import SaleRow
+
+    owner, partner = factories.user(), factories.user()
+    item = product(owner, partner, shares=(7_001, 2_999), rate_bps=333)
+    sale(finance, item, 123_457, "USD")
+    sale(finance, item, -23_457, "USD")  # a return
+    ledger.post_sales(finance, [SaleRow(n, item.id, "2026-05", 1, 10_001 * n, "JPY", f"f-{n}")
+                                for n in range(2, 7)] + [
+        SaleRow(7, item.id, "2026-05", 1, 1, "JPY", "tiny")])  # a royalty of zero
+    db.session.commit()
+    payout(finance, owner, 100)
+    slow: list[int] = []
+    exact = verify_module._slow_row
+    monkeypatch.setattr(verify_module, "_slow_row",
+                        lambda chain, row, *args: slow.append(row[0]) or exact(chain, row, *args))
+    assert ledger.verify_ledger() == []
+    kinds = dict(db.session.execute(select(LedgerTransaction.id, LedgerTransaction.kind)).all())
+    assert [kinds[tid] for tid in slow] == ["payout"]
+
+
+def test_an_entry_moved_to_another_currency_is_named(db, backend, finance):
+    item = product(factories.user())
+    target = sale(finance, item, 100_000, "USD").sale
+    tamper(db, backend, "ledger_entries",
+           "UPDATE ledger_entries SET currency = 'EUR' WHERE transaction_id = :id",
+           {"id": target.transaction_id})
+    messages = [str(p) for p in ledger.verify_ledger() if p.transaction_id ==
+                target.transaction_id]
+    assert any("hash does not match" in m for m in messages)
+    assert any("an entry is in EUR but its account royalty_expense:USD is in USD" in m
+               for m in messages)

@@ -27,7 +27,7 @@ Where each part lives (every name below is importable from app.services.ledger, 
     imports.py      parse_sales_csv, import_sales (CSV files of sales, in one transaction)
     uploads.py      sales files kept in the database, posted by the run_import job
     statements.py   statement_for, statement_csv, ledger_totals, creators_with_balances
-    verify.py       verify_ledger
+    verify.py       run_verification, verify_ledger
 """
 from app.money import royalty_minor
 from app.services.ledger.batch import BATCH_SIZE, BatchResult, check_sales, post_sales
@@ -49,7 +49,8 @@ from app.services.ledger.validation import (ID_MAX, MAX_AMOUNT_MINOR, MAX_UNITS,
                                             _raise_if, check_amount, check_currency, check_period,
                                             check_reference, check_units, is_id, is_int,
                                             money_text)
-from app.services.ledger.verify import VERIFY_CHUNK, Problem, verify_ledger
+from app.services.ledger.verify import (VERIFY_CHUNK, Problem, Verification, run_verification,
+                                        verify_ledger)
 
 __all__ = [
     # validation
@@ -73,7 +74,7 @@ __all__ = [
     "Statement", "StatementLine", "creators_with_balances", "ledger_totals", "statement_csv",
     "statement_for",
     # verification
-    "VERIFY_CHUNK", "Problem", "verify_ledger",
+    "VERIFY_CHUNK", "Problem", "Verification", "run_verification", "verify_ledger",
     # the royalty formula, used by the import preview
     "royalty_minor",
     # private helpers kept reachable under their old names (tests use _account and _post)

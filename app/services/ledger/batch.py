@@ -12,12 +12,13 @@ sales, and the same hashes for the same created_at (tests/unit/test_ledger_batch
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, bindparam, func, insert, select, text
+from sqlalchemy import ARRAY, any_, bindparam, cast, func, insert, select, text
 
 from app import permissions
 from app.extensions import db
@@ -26,8 +27,8 @@ from app.models import Product, ProductSplit, User
 from app.models.base import utcnow
 from app.models.ledger import (GENESIS_HASH, LedgerAccount, LedgerBalance, LedgerEntry,
                                LedgerTransaction, Sale)
-from app.money import royalty_minor, split_largest_remainder
-from app.services.ledger.chain import account_code, hash_fast
+from app.money import BPS_WHOLE, royalty_minor, split_by_checked_shares
+from app.services.ledger.chain import SaleCanonical, _iso_fast, account_code, hash_fast
 from app.services.ledger.posting import add_to_balances, lock_ledger
 from app.services.ledger.validation import MEMO_MAX
 
@@ -80,6 +81,26 @@ class _Terms:
     rate_bps: int
     splits: tuple[tuple[int, int], ...]  # (user_id, share_bps), in ProductSplit.id order
 
+    def __post_init__(self) -> None:
+        shares = [share for _, share in self.splits]
+        if any(share < 0 for share in shares) or sum(shares) != BPS_WHOLE:
+            raise ValueError(f"the split of {self.name!r} does not sum to {BPS_WHOLE}")
+
+    def parts(self, royalty: int) -> list[tuple[int, int]]:
+        """(user_id, part) of the royalty per split, as split_largest_remainder makes them."""
+        return list(zip([user_id for user_id, _ in self.splits], split_by_checked_shares(
+            royalty, [share for _, share in self.splits])))
+
+
+@dataclass
+class _Shape:
+    """What every sale of one product in one currency posts to, prepared once per run: the
+    accounts (royalty expense, then each creator in split order) and the canonical form."""
+
+    codes: list[str]
+    canonical: SaleCanonical
+    account_ids: list[int] = field(default_factory=list)
+
 
 @dataclass
 class _Planned:
@@ -112,9 +133,15 @@ class BatchResult:
 
 
 def among(column: Any, values: Sequence) -> Any:
-    """column IN values: on PostgreSQL as = ANY(one array parameter), which costs the same to
-    send and plan for a thousand values as for one; elsewhere a plain IN list."""
+    """column IN values: on PostgreSQL as = ANY(one parameter), which costs the same to plan
+    for a thousand values as for one: the values as one line-separated text, split by the
+    server (sending a Python list as an array costs milliseconds per thousand strings), or an
+    array when a value holds a line break; elsewhere a plain IN list."""
     if db.session.get_bind().dialect.name == "postgresql":
+        texts = [str(value) for value in values]
+        joined = "\n".join(texts)
+        if texts and joined.count("\n") == len(texts) - 1:
+            return column == any_(cast(func.string_to_array(joined, "\n"), ARRAY(column.type)))
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 
@@ -161,9 +188,7 @@ class SalePlanner:
                     "product_id: no such product (%(id)s)", id=row.product_id)))
                 continue
             royalty = royalty_minor(row.net_sales_minor, terms.rate_bps)
-            parts = split_largest_remainder(royalty, [share for _, share in terms.splits])
-            candidates.append(_Planned(row, terms, royalty, [
-                (user_id, part) for (user_id, _), part in zip(terms.splits, parts)]))
+            candidates.append(_Planned(row, terms, royalty, terms.parts(royalty)))
             self.seen[row.external_ref] = row.figures()
         return self._check_balances(candidates, result), result
 
@@ -253,6 +278,9 @@ class PostingRun:
     terms: dict[int, _Terms | None] = field(default_factory=dict)
     balances: dict[tuple[int, str], int] = field(default_factory=dict)
     head: int | None = None
+    #: Account ids by code and sale shapes by (product, currency): accounts never change.
+    accounts: dict[str, int] = field(default_factory=dict)
+    shapes: dict[tuple[int, str], _Shape] = field(default_factory=dict)
 
 
 def post_sales(actor: User, rows: Sequence[SaleRow], *,
@@ -280,38 +308,54 @@ def post_sales(actor: User, rows: Sequence[SaleRow], *,
         run.head = sequence + len(planned)
     if not planned:
         return result
-    accounts = _accounts_for(planned)
+    return _write_sales(actor, planned, result, sequence, prev_hash,
+                        run.accounts if run is not None else {},
+                        run.shapes if run is not None else {})
+
+
+def _write_sales(actor: User, planned: list[_Planned], result: BatchResult, sequence: int,
+                 prev_hash: str, accounts: dict[str, int],
+                 shapes: dict[tuple[int, str], _Shape]) -> BatchResult:
+    """Hash the planned sales in order after (sequence, prev_hash) and write them in bulk.
+    One moment for the whole batch: its rows are one database transaction."""
+    _accounts_for(planned, accounts)
     ids = _new_transaction_ids(len(planned))
+    created_at = utcnow()
+    stamp, actor_id = _iso_fast(created_at), actor.id
     transactions, entries, sales = [], [], []
+    sha256, totals = hashlib.sha256, result.totals
     for transaction_id, item in zip(ids, planned):
-        row = item.row
+        row, terms = item.row, item.terms
         sequence += 1
         currency = row.currency
-        lines = [(account_code("royalty_expense", currency), item.royalty)]
-        lines += [(account_code("creator_payable", currency, user_id), -part)
-                  for user_id, part in item.postings]
-        lines = [(code, amount) for code, amount in lines if amount != 0]
+        shape = shapes.get((row.product_id, currency)) or _shape(shapes, item, accounts)
+        amounts = [item.royalty] + [-part for _user_id, part in item.postings]
         kind_word = "Return" if row.net_sales_minor < 0 else "Sale"
-        memo = f"{kind_word} {row.external_ref}: {item.terms.name} {row.period}"[:MEMO_MAX]
-        created_at = utcnow()
-        digest = hash_fast(sequence, "sale", memo, None, actor.id, created_at, prev_hash,
-                           [(code, currency, amount) for code, amount in lines],
-                           sale=(row.external_ref, row.product_id, row.period, row.units,
-                                 row.net_sales_minor, currency, item.terms.rate_bps,
-                                 item.royalty))
-        transactions.append((transaction_id, sequence, "sale", memo, None, actor.id, created_at,
+        memo = f"{kind_word} {row.external_ref}: {terms.name} {row.period}"[:MEMO_MAX]
+        if shape.canonical.distinct:
+            digest = sha256(shape.canonical.render(
+                sequence, memo, actor_id, stamp, prev_hash, amounts, row.external_ref,
+                row.period, row.units, row.net_sales_minor, item.royalty)).hexdigest()
+        else:
+            digest = hash_fast(sequence, "sale", memo, None, actor_id, created_at, prev_hash,
+                               [(code, currency, amount)
+                                for code, amount in zip(shape.codes, amounts) if amount],
+                               sale=(row.external_ref, row.product_id, row.period, row.units,
+                                     row.net_sales_minor, currency, terms.rate_bps,
+                                     item.royalty))
+        transactions.append((transaction_id, sequence, "sale", memo, None, actor_id, created_at,
                              prev_hash, digest))
-        entries.extend((transaction_id, accounts[code], amount, currency)
-                       for code, amount in lines)
+        entries.extend([(transaction_id, account_id, amount, currency)
+                        for account_id, amount in zip(shape.account_ids, amounts) if amount])
         sales.append((row.external_ref, row.product_id, row.period, row.units,
-                      row.net_sales_minor, currency, item.terms.rate_bps, item.royalty,
-                      transaction_id, actor.id, created_at))
+                      row.net_sales_minor, currency, terms.rate_bps, item.royalty,
+                      transaction_id, actor_id, created_at))
         prev_hash = digest
-        result.created += 1
-        result.external_refs.append(row.external_ref)
         for user_id, part in item.postings:
             if part:
-                result.totals[user_id][currency] += part
+                totals[user_id][currency] += part
+    result.created += len(planned)
+    result.external_refs.extend([item.row.external_ref for item in planned])
     _write(LedgerTransaction, ("id", "sequence", "kind", "memo", "reverses_id", "created_by_id",
                                "created_at", "prev_hash", "hash"), transactions)
     _write(LedgerEntry, ("transaction_id", "account_id", "amount_minor", "currency"), entries)
@@ -322,28 +366,49 @@ def post_sales(actor: User, rows: Sequence[SaleRow], *,
     return result
 
 
-def _accounts_for(planned: list[_Planned]) -> dict[str, int]:
-    """{code: account id} for every account these sales post to, creating the missing ones
-    (the caller holds the ledger lock, so no one else creates them meanwhile)."""
+def _sale_codes(item: _Planned) -> list[str]:
+    """The accounts a sale posts to: royalty expense, then each creator in split order."""
+    currency = item.row.currency
+    return [account_code("royalty_expense", currency)] + [
+        account_code("creator_payable", currency, user_id) for user_id, _ in item.terms.splits]
+
+
+def _shape(shapes: dict[tuple[int, str], _Shape], item: _Planned,
+           accounts: dict[str, int]) -> _Shape:
+    row = item.row
+    codes = _sale_codes(item)
+    shape = shapes[(row.product_id, row.currency)] = _Shape(
+        codes, SaleCanonical(codes, row.currency, row.product_id, item.terms.rate_bps),
+        [accounts[code] for code in codes])
+    return shape
+
+
+def _accounts_for(planned: list[_Planned], accounts: dict[str, int]) -> None:
+    """Add to `accounts` ({code: id}) every account these sales post to, looking up the codes
+    it does not hold yet and creating the missing accounts (the caller holds the ledger lock,
+    so no one else creates them meanwhile)."""
     wanted: dict[str, tuple[str, str, int | None]] = {}
     for item in planned:
         currency = item.row.currency
-        wanted[account_code("royalty_expense", currency)] = ("royalty_expense", currency, None)
+        expense = account_code("royalty_expense", currency)
+        if expense not in accounts:
+            wanted[expense] = ("royalty_expense", currency, None)
         for user_id, _part in item.postings:
-            wanted[account_code("creator_payable", currency, user_id)] = (
-                "creator_payable", currency, user_id)
-    found: dict[str, int] = {}
+            code = account_code("creator_payable", currency, user_id)
+            if code not in accounts:
+                wanted[code] = ("creator_payable", currency, user_id)
+    if not wanted:
+        return
     for chunk in chunks(sorted(wanted)):
-        found.update(db.session.execute(
+        accounts.update(db.session.execute(
             select(LedgerAccount.code, LedgerAccount.id)
             .where(among(LedgerAccount.code, chunk))).tuples().all())
     missing = [LedgerAccount(code=code, kind=kind, currency=currency, user_id=user_id)
-               for code, (kind, currency, user_id) in wanted.items() if code not in found]
+               for code, (kind, currency, user_id) in wanted.items() if code not in accounts]
     if missing:
         db.session.add_all(missing)
         db.session.flush()
-        found.update((account.code, account.id) for account in missing)
-    return found
+        accounts.update((account.code, account.id) for account in missing)
 
 
 def _new_transaction_ids(count: int) -> list[int]:

@@ -67,7 +67,8 @@ def balances_of(user_id: int) -> dict[str, int]:
 _ADD_TO_BALANCES = {
     "postgresql": text(
         "INSERT INTO ledger_balances (account_id, balance_minor) "
-        "SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) "
+        "SELECT * FROM unnest(CAST(string_to_array(:ids, ',') AS integer[]), "
+        "CAST(string_to_array(:amounts, ',') AS bigint[])) "
         "ON CONFLICT (account_id) DO UPDATE "
         "SET balance_minor = ledger_balances.balance_minor + excluded.balance_minor"),
     "sqlite": text(
@@ -88,8 +89,9 @@ def add_to_balances(changes: Iterable[tuple[int, int]]) -> None:
         return
     ids: Sequence[int] = sorted(totals)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_ADD_TO_BALANCES["postgresql"],
-                           {"ids": list(ids), "amounts": [totals[i] for i in ids]})
+        # Two texts the server splits: cheaper to send than two Python lists as arrays.
+        db.session.execute(_ADD_TO_BALANCES["postgresql"], {
+            "ids": ",".join(map(str, ids)), "amounts": ",".join(str(totals[i]) for i in ids)})
     else:
         db.session.execute(_ADD_TO_BALANCES["sqlite"],
                            [{"id": i, "amount": totals[i]} for i in ids])

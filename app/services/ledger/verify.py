@@ -1,35 +1,47 @@
 """Proof that the ledger was not tampered with: recompute the chain and every balance.
 
-Two halves, both over the whole ledger:
+One pass over the whole ledger, in one snapshot (PostgreSQL: its own REPEATABLE READ, READ
+ONLY transaction, so the chain, the kept balances and the counts are read at one moment while
+others keep posting):
 
-- the chain, streamed in sequence order through a server-side cursor (one row per transaction
-  with its entries, sale and payout), checked in Python: sequence, prev_hash and hash (written
-  by canonical_fast, confirmed by canonical_transaction before a mismatch is reported); running
-  balances (no creator below zero); each sale's royalty and split, each payout's entries, each
-  reversal against what it reverses. Memory stays flat: only the few reversed transactions'
-  entries are kept;
-- set-based SQL for what does not need the order: every transaction balances per currency,
-  entries are in their account's currency, sales have their transaction, and per currency the
-  creators' balances equal royalties minus payouts (net of reversals).
+- the chain is streamed (one row per transaction with its entries, sale and payout) in id
+  order, which merge-joins the tables on their indexes without sorting; posting assigns ids
+  and sequences together under the ledger lock, so that is the sequence order, and the walk
+  checks it is: at the first sequence out of place it starts again in sequence order (the
+  slower plan) so every problem is named as in the chain's own order;
+- each row is checked in Python: sequence, prev_hash and hash; the running balances (no
+  creator below zero); its entries balance per currency, in their accounts' currencies; each
+  sale's royalty and split, each payout's entries, each reversal against what it reverses. A
+  sale posted the usual way (entries in posting order: expense, then each creator of the
+  split) is checked on a fast path: its expected entries are computed from its product and
+  compared as they are, and its hash rendered by SaleCanonical; anything else takes the exact
+  path (canonical_fast, confirmed by canonical_transaction before a mismatch is reported);
+- the walk adds up every account's entries, so afterwards the kept balances (ledger_balances)
+  are compared with those sums, and per currency the creators' balances with royalties minus
+  payouts (each net of reversals); the sales and payouts the walk met are counted against the
+  tables (a missing transaction is then named with an anti-join).
+
+Memory stays flat: only the few reversed transactions' entries and one sum per account are kept.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, String, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import text
 
 from app.extensions import db
-from app.models import Product
 from app.models.base import UTCDateTime
-from app.models.ledger import GENESIS_HASH, LedgerAccount, LedgerTransaction
-from app.money import BPS_WHOLE, royalty_minor
-from app.services.ledger.chain import (account_code, canonical_transaction, hash_fast,
-                                       payout_source, sale_source)
+from app.models.ledger import GENESIS_HASH
+from app.money import royalty_minor, royalty_of_checked, split_by_checked_shares
+from app.services.ledger.chain import (SaleCanonical, _iso_fast, account_code,
+                                       canonical_transaction, hash_fast, payout_source,
+                                       sale_source)
 from app.services.ledger.validation import money_text
 
 
@@ -45,7 +57,15 @@ class Problem:
         return {"transaction_id": self.transaction_id, "message": self.message}
 
 
-#: Rows fetched per round trip of the server-side cursor.
+@dataclass
+class Verification:
+    """What verify found: every problem (none = sound) and how many transactions it walked."""
+
+    problems: list[Problem] = field(default_factory=list)
+    transactions: int = 0
+
+
+#: Rows the server sends per chunk of the stream.
 VERIFY_CHUNK = 5000
 
 _COLUMNS = ("id", "sequence", "kind", "memo", "reverses_id", "created_by_id", "created_at",
@@ -66,28 +86,49 @@ _JOINS = """
 _TX = ("t.id, t.sequence, t.kind, t.memo, t.reverses_id, t.created_by_id, t.created_at, "
        "t.prev_hash, t.hash")
 #: The chain with each transaction's entries as three parallel arrays (one aggregate node, so
-#: the arrays are aligned), its sale and its payout; the unique index on sequence gives the
-#: order without sorting the ledger.
+#: the arrays are aligned). "by_id": merge joins over the id and transaction_id indexes, no
+#: sort; "by_sequence": the unique sequence index, entries looked up per transaction.
 CHAIN_SQL = {
-    "postgresql": f"""
+    ("postgresql", "by_id"): f"""
+        SELECT {_TX}, e.accounts, e.amounts, e.currencies, {_SALE_AND_PAYOUT}
+        FROM ledger_transactions t
+        LEFT JOIN (
+            SELECT transaction_id, array_agg(account_id) AS accounts,
+                   array_agg(amount_minor) AS amounts, array_agg(currency) AS currencies
+            FROM ledger_entries GROUP BY transaction_id) e ON e.transaction_id = t.id
+        {_JOINS}
+        ORDER BY t.id""",
+    ("postgresql", "by_sequence"): f"""
         SELECT {_TX}, e.accounts, e.amounts, e.currencies, {_SALE_AND_PAYOUT}
         FROM ledger_transactions t
         LEFT JOIN LATERAL (
-            SELECT array_agg(account_id) AS accounts, array_agg(amount_minor) AS amounts,
-                   array_agg(currency) AS currencies
+            SELECT array_agg(account_id ORDER BY id) AS accounts,
+                   array_agg(amount_minor ORDER BY id) AS amounts,
+                   array_agg(currency ORDER BY id) AS currencies
             FROM ledger_entries WHERE transaction_id = t.id) e ON true
         {_JOINS}
         ORDER BY t.sequence""",
-    "sqlite": f"""
-        SELECT {_TX},
-            (SELECT json_group_array(account_id) FROM ledger_entries WHERE transaction_id = t.id),
-            (SELECT json_group_array(amount_minor) FROM ledger_entries
-             WHERE transaction_id = t.id),
-            (SELECT json_group_array(currency) FROM ledger_entries WHERE transaction_id = t.id),
-            {_SALE_AND_PAYOUT}
-        FROM ledger_transactions t {_JOINS}
-        ORDER BY t.sequence""",
 }
+_SQLITE_CHAIN = f"""
+    SELECT {_TX},
+        (SELECT json_group_array(account_id) FROM ledger_entries WHERE transaction_id = t.id),
+        (SELECT json_group_array(amount_minor) FROM ledger_entries WHERE transaction_id = t.id),
+        (SELECT json_group_array(currency) FROM ledger_entries WHERE transaction_id = t.id),
+        {_SALE_AND_PAYOUT}
+    FROM ledger_transactions t {_JOINS}
+    ORDER BY t.{{order}}"""
+CHAIN_SQL[("sqlite", "by_id")] = _SQLITE_CHAIN.format(order="id")
+CHAIN_SQL[("sqlite", "by_sequence")] = _SQLITE_CHAIN.format(order="sequence")
+
+#: Sales and payouts whose transaction is missing (NOT EXISTS: an anti-join, where NOT IN over
+#: a million ids would compare every sale with every transaction). Run only when the walk met
+#: fewer sales or payouts than the tables hold.
+ORPHANS_SQL = """
+    SELECT 'sale', s.id FROM sales s
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = s.transaction_id)
+    UNION ALL
+    SELECT 'payout', p.id FROM payouts p
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = p.transaction_id)"""
 
 
 class _Account:
@@ -99,7 +140,7 @@ class _Account:
 
 
 class _Terms:
-    """A product's rate and split, with the split's arithmetic prepared once."""
+    """A product's rate and split."""
 
     __slots__ = ("rate", "users", "shares")
 
@@ -109,16 +150,25 @@ class _Terms:
         self.shares = [share for _, share in splits]
 
     def parts(self, total: int) -> list[int]:
-        """split_largest_remainder(total, shares), without re-validating the shares."""
-        magnitude = -total if total < 0 else total
-        divided = [divmod(magnitude * share, BPS_WHOLE) for share in self.shares]
-        parts = [floor for floor, _ in divided]
-        leftover = magnitude - sum(parts)
-        if leftover:
-            order = sorted(range(len(parts)), key=lambda i: (-divided[i][1], i))
-            for index in order[:leftover]:
-                parts[index] += 1
-        return [-part for part in parts] if total < 0 else parts
+        """split_largest_remainder(total, shares) (a product's shares are checked when made)."""
+        return split_by_checked_shares(total, self.shares)
+
+
+class _Shape:
+    """Sales of one product in one currency: their accounts in posting order (expense, then
+    each creator of the split), whether those accounts exist, and the canonical renderer."""
+
+    __slots__ = ("terms", "codes", "account_ids", "canonical", "single")
+
+    def __init__(self, terms: _Terms, product_id: int, currency: str,
+                 ids_by_code: dict[str, int]) -> None:
+        self.terms = terms
+        self.codes = [account_code("royalty_expense", currency)] + [
+            account_code("creator_payable", currency, user_id) for user_id in terms.users]
+        found = [ids_by_code.get(code) for code in self.codes]
+        self.account_ids = found if None not in found else None
+        self.canonical = SaleCanonical(self.codes, currency, product_id, terms.rate)
+        self.single = len(terms.shares) == 1
 
 
 class _Chain:
@@ -128,54 +178,92 @@ class _Chain:
                  reversed_ids: set[int]) -> None:
         self.accounts = accounts
         self.codes = {account.id: account.code for account in accounts.values()}
+        self.ids_by_code = {account.code: account.id for account in accounts.values()}
+        self.currencies = {account.id: account.currency for account in accounts.values()}
         self.payable_ids = {account.id for account in accounts.values()
                             if account.kind == "creator_payable"}
         self.terms = terms
         self.reversed_ids = reversed_ids
         self.kept: dict[int, list[tuple[int, int]]] = {}  # entries of reversed transactions
         self.done_reversals: set[int] = set()
-        self.running: dict[int, int] = defaultdict(int)  # creator account -> balance
+        self.sums: dict[int, int] = defaultdict(int)  # account -> running balance
+        self.royalties: dict[str, int] = defaultdict(int)  # not reversed, per currency
+        self.paid: dict[str, int] = defaultdict(int)
+        self.sales = self.payouts = 0
         self.problems: list[Problem] = []
         self.count = 0
-        self._sale_codes: dict[tuple[int, str], tuple[str, list[str]]] = {}
+        self.shapes: dict[tuple[int, str], _Shape | None] = {}
 
-    def sale_codes(self, product_id: int, currency: str, terms: _Terms) -> tuple[str, list[str]]:
-        """The accounts a sale of this product in this currency posts to (expense, creators)."""
+    def shape(self, product_id: int, currency: str) -> _Shape | None:
         key = (product_id, currency)
-        codes = self._sale_codes.get(key)
-        if codes is None:
-            codes = self._sale_codes[key] = (
-                account_code("royalty_expense", currency),
-                [account_code("creator_payable", currency, user_id) for user_id in terms.users])
-        return codes
+        if key not in self.shapes:
+            terms = self.terms.get(product_id)
+            self.shapes[key] = _Shape(terms, product_id, currency, self.ids_by_code) \
+                if terms is not None and terms.users else None
+        return self.shapes[key]
 
 
-def verify_ledger() -> list[Problem]:
-    """Recompute the whole chain and every balance; return every problem found (none = sound).
+class _OutOfOrder(Exception):
+    """The id order left the sequence order: walk again in sequence order."""
+
+
+def run_verification() -> Verification:
+    """Recompute the whole chain and every balance: every problem found, and the number of
+    transactions walked.
 
     Checks: sequences run 1..n without gaps; each prev_hash is the previous hash and each hash
     matches the transaction's content; every transaction balances per currency and its entries
     use their account's currency; no creator's payable balance is ever negative; each sale's
     royalty is its net sales x its product's rate (half-even) split by the product's shares,
     and its entries say exactly that; each payout's entries match it; each reversal is the
-    exact opposite of the transaction it reverses; per currency, creators' balances equal
-    royalties minus payouts."""
-    accounts, problems = _load_accounts()
-    chain = _Chain(accounts, _load_terms(), set(db.session.scalars(
-        select(LedgerTransaction.reverses_id).where(LedgerTransaction.reverses_id.is_not(None)))))
-    _walk(chain)
-    problems.extend(chain.problems)
-    problems.extend(_set_based_problems())
-    return problems
+    exact opposite of the transaction it reverses; every kept balance is the sum of its
+    account's entries; per currency, creators' balances equal royalties minus payouts; no sale
+    or payout lacks its transaction."""
+    with _snapshot() as connection:
+        accounts, problems = _load_accounts(connection)
+        terms = _load_terms(connection)
+        reversed_ids = set(connection.execute(text(
+            "SELECT reverses_id FROM ledger_transactions WHERE reverses_id IS NOT NULL"))
+            .scalars())
+        chain = _Chain(accounts, terms, reversed_ids)
+        try:
+            _walk(chain, connection, "by_id")
+        except _OutOfOrder:
+            chain = _Chain(accounts, terms, reversed_ids)
+            _walk(chain, connection, "by_sequence")
+        problems.extend(chain.problems)
+        problems.extend(_after_the_walk(chain, connection))
+    return Verification(problems, chain.count)
 
 
-def _load_accounts() -> tuple[dict[int, _Account], list[Problem]]:
+def verify_ledger() -> list[Problem]:
+    """Every problem run_verification() finds (an empty list: the ledger is sound)."""
+    return run_verification().problems
+
+
+@contextmanager
+def _snapshot() -> Iterator[Any]:
+    """Where verify reads. PostgreSQL: a connection of its own in a READ ONLY, REPEATABLE READ
+    transaction (one snapshot for the stream and every query after it; UTC, so timestamps
+    arrive as the hash writes them; no JIT, which costs more than the plain walk it would
+    compile). SQLite: the session, as every other read."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield db.session
+        return
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        with connection.begin():
+            connection.execute(text("SET TRANSACTION READ ONLY"))
+            connection.execute(text("SET LOCAL jit = off"))
+            connection.execute(text("SET LOCAL TimeZone = 'UTC'"))
+            yield connection
+
+
+def _load_accounts(connection: Any) -> tuple[dict[int, _Account], list[Problem]]:
     """Every account by id, and a problem for each whose code does not match what it is."""
     accounts: dict[int, _Account] = {}
     problems: list[Problem] = []
-    for row in db.session.execute(select(LedgerAccount.id, LedgerAccount.code,
-                                         LedgerAccount.kind, LedgerAccount.currency,
-                                         LedgerAccount.user_id)):
+    for row in connection.execute(text(
+            "SELECT id, code, kind, currency, user_id FROM ledger_accounts ORDER BY id")):
         account = accounts[row.id] = _Account(*row)
         if account.code != account_code(account.kind, account.currency, account.user_id):
             problems.append(Problem(None, f"account {account.id}: code {account.code!r} does "
@@ -183,32 +271,30 @@ def _load_accounts() -> tuple[dict[int, _Account], list[Problem]]:
     return accounts, problems
 
 
-def _load_terms() -> dict[int, _Terms]:
-    return {product.id: _Terms(product.royalty_rate_bps, [
-                (split.user_id, split.share_bps) for split in product.splits])
-            for product in db.session.scalars(
-                select(Product).options(selectinload(Product.splits))
-                .execution_options(populate_existing=True))}
+def _load_terms(connection: Any) -> dict[int, _Terms]:
+    splits: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for product_id, user_id, share in connection.execute(text(
+            "SELECT product_id, user_id, share_bps FROM product_splits ORDER BY id")):
+        splits[product_id].append((user_id, share))
+    return {product_id: _Terms(rate, splits[product_id]) for product_id, rate in
+            connection.execute(text("SELECT id, royalty_rate_bps FROM products"))}
 
 
-def _stream() -> Iterator[tuple]:
-    """The chain, row by row, in this session's transaction. PostgreSQL: psycopg's stream()
-    on the session's own connection, so the server sends rows while Python checks the ones
-    before (no round trip per chunk, nothing held in memory)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # A plain index-ordered walk: compiling it (JIT) costs more than running it.
-        db.session.execute(text("SET LOCAL jit = off"))
-        driver = db.session.connection().connection.driver_connection
-        with driver.cursor() as cursor:
-            yield from cursor.stream(CHAIN_SQL["postgresql"], size=VERIFY_CHUNK)
+def _stream(connection: Any, order: str) -> Iterator[tuple]:
+    """The chain, row by row. PostgreSQL: psycopg's stream() in binary on verify's own
+    connection, so the server sends rows while Python checks the ones before (no round trip
+    per chunk, nothing held in memory)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor(binary=True) as cursor:
+            yield from cursor.stream(CHAIN_SQL[("postgresql", order)], size=VERIFY_CHUNK)
         return
     import json
 
-    statement = text(CHAIN_SQL["sqlite"]).columns(
+    statement = text(CHAIN_SQL[("sqlite", order)]).columns(
         *(db.column(name, UTCDateTime() if name == "created_at" else None)
           for name in _COLUMNS))
-    for row in db.session.execute(statement, execution_options={"yield_per": VERIFY_CHUNK}):
+    for row in connection.execute(statement, execution_options={"yield_per": VERIFY_CHUNK}):
         accounts, amounts, currencies = (json.loads(value) if value else None
                                          for value in row[9:12])
         if accounts == []:
@@ -216,64 +302,139 @@ def _stream() -> Iterator[tuple]:
         yield (*row[:9], accounts, amounts, currencies, *row[12:])
 
 
-def _walk(chain: _Chain) -> None:
+def _walk(chain: _Chain, connection: Any, order: str) -> None:
     expected_sequence, previous_hash = 1, GENESIS_HASH
-    codes, payable_ids, running = chain.codes, chain.payable_ids, chain.running
-    for row in _stream():
+    last_moment, stamp = None, ""
+    sums, payable_ids, reversed_ids = chain.sums, chain.payable_ids, chain.reversed_ids
+    shapes, sha256 = chain.shapes, hashlib.sha256
+    for row in _stream(connection, order):
         (tid, sequence, kind, memo, reverses_id, created_by_id, created_at, prev_hash,
-         stored_hash, account_ids, amounts, currencies, sale_id, *_) = row
+         stored_hash, account_ids, amounts, currencies, sale_id, ref, product_id, period, units,
+         net, currency, rate, royalty, payout_id) = row[:22]
         chain.count += 1
-        account_ids = account_ids or ()
-        entries = [(codes.get(account_id) or f"?{account_id}", currency, amount)
-                   for account_id, amount, currency in zip(account_ids, amounts or (),
-                                                           currencies or ())]
-        sale = payout = None
-        if sale_id is not None:
-            sale = (row[13], row[14], row[15], row[16], row[17], row[18], row[19], row[20])
-        if row[21] is not None:
-            payout = (row[22], row[23], row[24], row[25])
-        if sequence != expected_sequence or prev_hash != previous_hash or \
-                hash_fast(sequence, kind, memo, reverses_id, created_by_id, created_at,
-                          prev_hash, entries, sale=sale, payout=payout) != stored_hash:
-            _chain_problems(chain, row, expected_sequence, previous_hash, entries, sale, payout)
+        if sequence != expected_sequence or prev_hash != previous_hash:
+            if order == "by_id" and sequence != expected_sequence:
+                raise _OutOfOrder
+            _slow_row(chain, row, expected_sequence, previous_hash)
+            expected_sequence, previous_hash = sequence + 1, stored_hash
+            continue
         expected_sequence, previous_hash = sequence + 1, stored_hash
+        if kind == "sale" and sale_id is not None and payout_id is None and reverses_id is None:
+            # The fast path: a sale whose entries are what posting writes for it.
+            if account_ids is None:  # no entries (a royalty of zero)
+                account_ids, amounts, currencies = [], [], []
+            shape = shapes[(product_id, currency)] if (product_id, currency) in shapes \
+                else chain.shape(product_id, currency)
+            if shape is not None and shape.account_ids is not None and \
+                    rate == shape.terms.rate and royalty == royalty_of_checked(net, rate):
+                expected = [royalty, -royalty] if shape.single else \
+                    [royalty] + [-part for part in shape.terms.parts(royalty)]
+                if created_at != last_moment:
+                    last_moment, stamp = created_at, _iso_fast(created_at)
+                if 0 in expected:
+                    posted = ([account_id for account_id, amount
+                               in zip(shape.account_ids, expected) if amount],
+                              [amount for amount in expected if amount])
+                else:
+                    posted = (shape.account_ids, expected)
+                if account_ids == posted[0] and amounts == posted[1] and \
+                        currencies.count(currency) == len(currencies) and \
+                        sha256(shape.canonical.render(
+                            sequence, memo, created_by_id, stamp, prev_hash, expected, ref,
+                            period, units, net, royalty)).hexdigest() == stored_hash:
+                    for account_id, amount in zip(account_ids, amounts):
+                        sums[account_id] += amount
+                    if royalty < 0:  # a return: the creators' balances go down
+                        for account_id in account_ids:
+                            if account_id in payable_ids and sums[account_id] > 0:
+                                _negative(chain, tid, sequence, account_id)
+                    chain.sales += 1
+                    if tid in reversed_ids:
+                        chain.kept[tid] = sorted(zip(account_ids, amounts))
+                    else:
+                        chain.royalties[currency] += royalty
+                    continue
+        _slow_row(chain, row, None, None)
 
-        for account_id, amount in zip(account_ids, amounts or ()):
-            if account_id in payable_ids:
-                running[account_id] += amount
-                if running[account_id] > 0:
-                    _problem(chain, tid, sequence, f"the balance of {codes[account_id]} becomes "
-                                                   f"negative ({-running[account_id]})")
-            elif account_id not in codes:
-                _problem(chain, tid, sequence, f"an entry posts to a missing account "
-                                               f"{account_id}")
-        if tid in chain.reversed_ids:
-            chain.kept[tid] = sorted(zip(account_ids, amounts or ()))
-        if kind == "sale":
-            _check_sale(chain, tid, sequence, row, entries)
-        elif kind == "payout":
-            _check_payout(chain, tid, sequence, row, entries)
-        elif kind == "reversal":
-            _check_reversal(chain, tid, sequence, reverses_id, account_ids, amounts)
-        if kind != "sale" and sale_id is not None:
-            _problem(chain, tid, sequence, f"sale {sale_id} points at a {kind} transaction")
-        if kind != "payout" and row[21] is not None:
-            _problem(chain, tid, sequence, f"payout {row[21]} points at a {kind} transaction")
+
+def _slow_row(chain: _Chain, row: tuple, expected_sequence: int | None,
+              previous_hash: str | None) -> None:
+    """Check one transaction the exact way (anything the fast path did not vouch for)."""
+    (tid, sequence, kind, memo, reverses_id, created_by_id, created_at, prev_hash,
+     stored_hash, account_ids, amounts, currencies, sale_id) = row[:13]
+    account_ids, amounts, currencies = account_ids or [], amounts or [], currencies or []
+    codes = chain.codes
+    entries = [(codes.get(account_id) or f"?{account_id}", currency, amount)
+               for account_id, amount, currency in zip(account_ids, amounts, currencies)]
+    sale = tuple(row[13:21]) if sale_id is not None else None
+    payout = tuple(row[22:26]) if row[21] is not None else None
+    if expected_sequence is not None or hash_fast(
+            sequence, kind, memo, reverses_id, created_by_id, created_at, prev_hash, entries,
+            sale=sale, payout=payout) != stored_hash:
+        _chain_problems(chain, row, expected_sequence, previous_hash, entries, sale, payout)
+    _entries_problems(chain, tid, sequence, account_ids, amounts, currencies)
+    for account_id, amount in zip(account_ids, amounts):
+        chain.sums[account_id] += amount
+        if account_id in chain.payable_ids and amount > 0 and chain.sums[account_id] > 0:
+            _negative(chain, tid, sequence, account_id)
+        elif account_id not in codes:
+            _problem(chain, tid, sequence, f"an entry posts to a missing account {account_id}")
+    reversed_ = tid in chain.reversed_ids
+    if reversed_:
+        chain.kept[tid] = sorted(zip(account_ids, amounts))
+    if sale_id is not None:
+        chain.sales += 1
+        if not reversed_:
+            chain.royalties[row[18]] += row[20]
+    if row[21] is not None:
+        chain.payouts += 1
+        if not reversed_:
+            chain.paid[row[25]] += row[24]
+    if kind == "sale":
+        _check_sale(chain, tid, sequence, row, entries)
+    elif kind == "payout":
+        _check_payout(chain, tid, sequence, row, entries)
+    elif kind == "reversal":
+        _check_reversal(chain, tid, sequence, reverses_id, account_ids, amounts)
+    if kind != "sale" and sale_id is not None:
+        _problem(chain, tid, sequence, f"sale {sale_id} points at a {kind} transaction")
+    if kind != "payout" and row[21] is not None:
+        _problem(chain, tid, sequence, f"payout {row[21]} points at a {kind} transaction")
 
 
 def _problem(chain: _Chain, tid: int, sequence: int, message: str) -> None:
     chain.problems.append(Problem(tid, f"transaction {tid} (#{sequence}): {message}"))
 
 
-def _chain_problems(chain: _Chain, row: tuple, expected_sequence: int, previous_hash: str,
-                    entries: list[tuple[str, str, int]], sale: tuple | None,
-                    payout: tuple | None) -> None:
+def _negative(chain: _Chain, tid: int, sequence: int, account_id: int) -> None:
+    _problem(chain, tid, sequence, f"the balance of {chain.codes[account_id]} becomes "
+                                   f"negative ({-chain.sums[account_id]})")
+
+
+def _entries_problems(chain: _Chain, tid: int, sequence: int, account_ids: list[int],
+                      amounts: list[int], currencies: list[str]) -> None:
+    """Double entry: the entries sum to zero per currency, each in its account's currency."""
+    totals: dict[str, int] = defaultdict(int)
+    for account_id, amount, currency in zip(account_ids, amounts, currencies):
+        totals[currency] += amount
+        account_currency = chain.currencies.get(account_id)
+        if account_currency is not None and account_currency != currency:
+            _problem(chain, tid, sequence, f"an entry is in {currency} but its account "
+                                           f"{chain.codes[account_id]} is in {account_currency}")
+    for currency, total in sorted(totals.items()):
+        if total:
+            _problem(chain, tid, sequence, f"entries do not balance in {currency} (sum {total})")
+
+
+def _chain_problems(chain: _Chain, row: tuple, expected_sequence: int | None,
+                    previous_hash: str | None, entries: list[tuple[str, str, int]],
+                    sale: tuple | None, payout: tuple | None) -> None:
     """Name what is wrong with this link of the chain (the slow, exact way)."""
     tid, sequence, kind, memo, reverses_id, created_by_id, created_at, prev_hash, stored = row[:9]
-    if sequence != expected_sequence:
+    if expected_sequence is not None and sequence != expected_sequence:
         _problem(chain, tid, sequence, f"sequence {sequence} where {expected_sequence} was "
                                        f"expected (a transaction is missing or out of place)")
-    if prev_hash != previous_hash:
+    if previous_hash is not None and prev_hash != previous_hash:
         _problem(chain, tid, sequence, "prev_hash does not match the previous transaction's "
                                        "hash (the chain is broken)")
     source = None
@@ -284,8 +445,6 @@ def _chain_problems(chain: _Chain, row: tuple, expected_sequence: int, previous_
     elif payout is not None:
         source = payout_source(SimpleNamespace(**dict(zip(
             ("reference", "user_id", "amount_minor", "currency"), payout))))
-    import hashlib
-
     recomputed = hashlib.sha256(canonical_transaction(
         sequence=sequence, kind=kind, memo=memo, reverses_id=reverses_id,
         created_by_id=created_by_id, created_at=created_at, prev_hash=prev_hash,
@@ -326,7 +485,8 @@ def _check_sale(chain: _Chain, tid: int, sequence: int, row: tuple,
     if not terms.users:
         problem("its product has no split")
         return
-    expense, creators = chain.sale_codes(product_id, currency, terms)
+    expense = account_code("royalty_expense", currency)
+    creators = [account_code("creator_payable", currency, user_id) for user_id in terms.users]
     expected: dict[str, int] = {expense: expected_royalty} if expected_royalty else {}
     for code, part in zip(creators, terms.parts(expected_royalty)):
         if part:
@@ -362,83 +522,33 @@ def _check_reversal(chain: _Chain, tid: int, sequence: int, original: int | None
         _problem(chain, tid, sequence, f"is not the exact opposite of transaction {original}")
 
 
-# --------------------------------------------------------------------------- set-based checks
+# --------------------------------------------------------------------------- after the walk
 
-UNBALANCED_SQL = """
-    SELECT e.transaction_id, t.sequence, e.currency, SUM(e.amount_minor) AS total
-    FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-    GROUP BY e.transaction_id, t.sequence, e.currency
-    HAVING SUM(e.amount_minor) <> 0
-    ORDER BY t.sequence, e.currency"""
-WRONG_CURRENCY_SQL = """
-    SELECT e.id, e.transaction_id, t.sequence, e.currency, a.code, a.currency
-    FROM ledger_entries e
-    JOIN ledger_accounts a ON a.id = e.account_id
-    JOIN ledger_transactions t ON t.id = e.transaction_id
-    WHERE e.currency <> a.currency
-    ORDER BY t.sequence, e.id"""
-#: Every account whose kept balance (ledger_balances) is not the sum of its entries, or that has
-#: entries and no kept balance: (account id, sum of entries, kept balance, kept rows).
-KEPT_BALANCES_SQL = """
-    SELECT account_id, SUM(amount) AS entries, SUM(kept) AS kept, SUM(is_kept) AS kept_rows
-    FROM (SELECT account_id, amount_minor AS amount, 0 AS kept, 0 AS is_kept
-          FROM ledger_entries
-          UNION ALL
-          SELECT account_id, 0, balance_minor, 1 FROM ledger_balances) AS both_sides
-    GROUP BY account_id
-    HAVING SUM(amount) <> SUM(kept) OR SUM(is_kept) <> 1
-    ORDER BY account_id"""
-#: Sales and payouts whose transaction is missing (NOT EXISTS: an anti-join, where NOT IN over
-#: a million ids would compare every sale with every transaction).
-ORPHANS_SQL = """
-    SELECT 'sale', s.id FROM sales s
-    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = s.transaction_id)
-    UNION ALL
-    SELECT 'payout', p.id FROM payouts p
-    WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = p.transaction_id)"""
-#: Per currency: what creators are owed (minus their accounts' kept balances, which
-#: KEPT_BALANCES_SQL checks against the entries), royalties and payouts (each net of
-#: reversals). Each total is one statement, so it reads one snapshot.
-TOTALS_SQL = """
-    SELECT 'payable' AS what, a.currency, -SUM(b.balance_minor)
-    FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
-    WHERE a.kind = 'creator_payable' GROUP BY a.currency
-    UNION ALL
-    SELECT 'royalty', s.currency, SUM(CASE WHEN r.id IS NULL THEN s.royalty_minor ELSE 0 END)
-    FROM sales s LEFT JOIN ledger_transactions r ON r.reverses_id = s.transaction_id
-    GROUP BY s.currency
-    UNION ALL
-    SELECT 'paid', p.currency, SUM(CASE WHEN r.id IS NULL THEN p.amount_minor ELSE 0 END)
-    FROM payouts p LEFT JOIN ledger_transactions r ON r.reverses_id = p.transaction_id
-    GROUP BY p.currency"""
-
-
-def _set_based_problems() -> list[Problem]:
+def _after_the_walk(chain: _Chain, connection: Any) -> list[Problem]:
+    """The kept balances against the walk's sums, the totals per currency, and the sales and
+    payouts the walk did not meet (a few small queries in the same snapshot)."""
     problems: list[Problem] = []
-    for tid, sequence, currency, total in db.session.execute(text(UNBALANCED_SQL)):
-        problems.append(Problem(tid, f"transaction {tid} (#{sequence}): entries do not balance "
-                                     f"in {currency} (sum {total})"))
-    for entry_id, tid, sequence, currency, code, account_currency in db.session.execute(
-            text(WRONG_CURRENCY_SQL)):
-        problems.append(Problem(tid, f"transaction {tid} (#{sequence}): entry {entry_id} is in "
-                                     f"{currency} but its account {code} is in "
-                                     f"{account_currency}"))
-    for what, record_id in db.session.execute(text(ORPHANS_SQL)):
-        problems.append(Problem(None, f"{what} {record_id}: its transaction is missing"))
-    for account_id, entries, kept, kept_rows in db.session.execute(text(KEPT_BALANCES_SQL)):
-        problems.append(Problem(None, (
-            f"account {account_id}: its kept balance ({int(kept)}) is not the sum of its "
-            f"entries ({int(entries)})") if kept_rows else (
-            f"account {account_id}: its entries ({int(entries)}) have no kept balance")))
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for what, currency, amount in db.session.execute(text(TOTALS_SQL).columns(
-            db.column("what", String()), db.column("currency", String()),
-            db.column("amount", Integer()))):
-        totals[currency][what] += int(amount or 0)
-    for currency in sorted(totals):
-        figures = totals[currency]
-        if figures["payable"] != figures["royalty"] - figures["paid"]:
-            problems.append(Problem(None, (
-                f"{currency}: creators' balances {figures['payable']} differ from royalties "
-                f"{figures['royalty']} minus payouts {figures['paid']}")))
+    kept = dict(connection.execute(text(
+        "SELECT account_id, balance_minor FROM ledger_balances")).tuples().all())
+    for account_id in sorted(set(kept) | set(chain.sums)):
+        entries, balance = chain.sums.get(account_id, 0), kept.get(account_id)
+        if balance is None:
+            problems.append(Problem(None, f"account {account_id}: its entries ({entries}) have "
+                                          f"no kept balance"))
+        elif balance != entries:
+            problems.append(Problem(None, f"account {account_id}: its kept balance ({balance}) "
+                                          f"is not the sum of its entries ({entries})"))
+    payable: dict[str, int] = defaultdict(int)
+    for account_id in chain.payable_ids:
+        payable[chain.currencies[account_id]] -= chain.sums.get(account_id, 0)
+    for currency in sorted(set(payable) | set(chain.royalties) | set(chain.paid)):
+        owed, earned, paid = payable[currency], chain.royalties[currency], chain.paid[currency]
+        if owed != earned - paid:
+            problems.append(Problem(None, f"{currency}: creators' balances {owed} differ from "
+                                          f"royalties {earned} minus payouts {paid}"))
+    sales, payouts = connection.execute(text(
+        "SELECT (SELECT count(*) FROM sales), (SELECT count(*) FROM payouts)")).one()
+    if (sales, payouts) != (chain.sales, chain.payouts):
+        for what, record_id in connection.execute(text(ORPHANS_SQL)):
+            problems.append(Problem(None, f"{what} {record_id}: its transaction is missing"))
     return problems
