@@ -41,16 +41,30 @@ def flask(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(PYTHON), "-m", "flask", *args], check=True, cwd=ROOT, env=env)
 
 
+def public_base_url(host: str, port: str) -> str:
+    """Where links in the demo's mails point: the address it listens on (a wildcard address
+    such as 0.0.0.0 is not one a browser can open, so 127.0.0.1 stands for it)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"  # an IPv6 address in a URL
+    return f"http://{shown}:{port}"
+
+
 def demo(args: list[str]) -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
     env = {**os.environ, "FLASK_APP": "wsgi"}
     # The demo's milestones are low enough that its reviewed ideas really reached the last one
     # with the demo's supporters (README, "Demo accounts"); set SUPPORT_MILESTONES to change them.
     env.setdefault("SUPPORT_MILESTONES", "10,25,50,100")
+    if not env.get("PUBLIC_BASE_URL"):
+        env["PUBLIC_BASE_URL"] = public_base_url(host, port)
     flask("db", "upgrade", env=env)
     flask("seed-demo", env=env)
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "5000")
-    print(f"\nKyoso is running at http://{host}:{port}/  (Ctrl+C to stop)\n", flush=True)
+    where = "by SMTP through " + env["MAIL_SERVER"] if env.get("MAIL_SERVER") \
+        else "to this terminal (the log), not sent"
+    print(f"\nKyoso is running at http://{host}:{port}/  (Ctrl+C to stop)\n"
+          f"Mails go {where}; their links point at {env['PUBLIC_BASE_URL']}/\n", flush=True)
     return subprocess.call([str(PYTHON), "-m", "flask", "run", "--host", host, "--port", port,
                             *args], cwd=ROOT, env=env)
 

@@ -114,3 +114,26 @@ class AgreementForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     text = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired()],
                          render_kw={"rows": 18})
+
+
+class PayoutRequestForm(MoneyForm):
+    """A creator asks to be paid from their balance in one currency."""
+
+    amount = StringField(_l("Amount"), validators=[DataRequired()],
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    currency = SelectField(_l("Currency"), choices=CURRENCY_CHOICES, default=DEFAULT_CURRENCY)
+
+    def validate_amount(self, field) -> None:
+        self._check_amount(field)
+        if self.currency.data in CURRENCY_MINOR_UNITS and self.amount_minor() <= 0:
+            raise ValidationError(_l("The amount must be positive."))
+
+
+class PayRequestForm(FlaskForm):
+    reference = StringField(_l("Payment reference"),
+                            validators=[DataRequired(), Length(max=ledger_service.REF_MAX)])
+
+
+class DeclineRequestForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the creator reads it)"),
+                           validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 2})

@@ -115,9 +115,11 @@ def terms_text(version: str):
 def royalties():
     user = _signed_in_user()
     statement = ledger_service.statement_for(user)
+    from app.ledger.payout_requests import royalties_context
+
     return render_template("ledger/royalties.html", statement=statement,
                            charts=_charts(statement),
-                           csv_url=url_for("ledger.royalties_csv"))
+                           csv_url=url_for("ledger.royalties_csv"), **royalties_context(user))
 
 
 @bp.route("/me/royalties.csv")

@@ -88,7 +88,7 @@ def advance(idea: Idea, actor: User | None = None, *,
     top = reached[-1]
     if qualified:
         message = _en("“%(title)s” reached %(count)s supporters and qualifies for review!",
-                    title=idea.title, count=f"{top:,}")
+                    title=idea.title, count=f"{top:,}") + _next_review_sentence()
     else:
         message = _en("“%(title)s” reached %(count)s supporters. Next goal: %(next)s.",
                     title=idea.title, count=f"{top:,}", next=f"{idea.next_milestone:,}")
@@ -98,6 +98,17 @@ def advance(idea: Idea, actor: User | None = None, *,
     if qualified:
         review.on_idea_qualified(idea)  # joins the open review batch, or waits for the next
     return reached
+
+
+def _next_review_sentence() -> str:
+    """" The next review batch closes on 2027-01-15." from the review calendar, or ""."""
+    from app.services.programme import upcoming_reviews
+
+    coming = upcoming_reviews()
+    if not coming:
+        return ""
+    return " " + _en("The next review batch closes on %(date)s.",
+                     date=coming[0]["closes_on"].isoformat())
 
 
 # --- expiry ---------------------------------------------------------------------------------

@@ -111,6 +111,23 @@ def requests_query(actor: User, status: str = "requested") -> Select:
     return stmt.order_by(order)
 
 
+def balances_for(rows: list[PayoutRequest]) -> dict[tuple[int, str], int]:
+    """{(user id, currency): payable balance} for the open requests among rows (one query)."""
+    from app.models.ledger import LedgerAccount, LedgerBalance
+    from app.services.ledger import account_code
+
+    codes = {account_code("creator_payable", r.currency, r.user_id): (r.user_id, r.currency)
+             for r in rows if r.is_open}
+    balances = dict.fromkeys(codes.values(), 0)
+    if codes:
+        for code, total in db.session.execute(
+                select(LedgerAccount.code, LedgerBalance.balance_minor)
+                .join(LedgerBalance, LedgerBalance.account_id == LedgerAccount.id)
+                .where(LedgerAccount.code.in_(list(codes)))):
+            balances[codes[code]] = -int(total or 0)
+    return balances
+
+
 def _open_request(request_id: Any) -> PayoutRequest:
     request = db.session.get(PayoutRequest, request_id, with_for_update=True) \
         if ledger_service.is_id(request_id) else None
