@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import request, session, url_for
 
 from app import ratelimits
 from app.api import bp
@@ -107,6 +107,67 @@ def revoke_token():
     with transaction():
         account_service.revoke_api_token(header[7:].strip())
     return "", 204
+
+
+operation("/me/password", "post", "Change the caller's password; every other session and API token "
+          "of the account ends (this one's too: the answer carries a new bearer token)",
+          body={"type": "object", "required": ["current_password", "new_password"], "properties": {
+              "current_password": {"type": "string"},
+              "new_password": {"type": "string", "minLength": 10, "maxLength": 200}}},
+          responses={"200": "{token, user}: a new bearer token", "400": "not a JSON object",
+                     "401": "no or bad token", "422": "current password wrong, or the new one "
+                     "too short or too easy to guess (the reason in error.fields.new_password)"})
+
+
+@bp.post("/me/password")
+def change_my_password():
+    user = require_caller()
+    values = _strings(json_body(), ("current_password", "new_password"))
+    keep = current_session_id()
+    with transaction():
+        account_service.change_password(user, values["current_password"],
+                                        values["new_password"], keep_session=keep)
+        token = account_service.issue_api_token(user)
+    if keep is not None:  # a cookie session goes on under the new security stamp
+        session["_user_id"] = user.get_id()
+    return {"token": token, "user": user_json(user)}
+
+
+operation("/password/forgot", "post", "Ask for a password reset link by e-mail (the same answer "
+          "whether or not the address has an account)", auth=False,
+          body={"type": "object", "required": ["email"], "properties": {
+              "email": {"type": "string"}}},
+          responses={"202": "{sent: true}: a link is mailed if an active account has the address",
+                     "400": "not a JSON object", "422": "invalid fields", "429": "rate limited"})
+
+
+@bp.post("/password/forgot")
+@limiter.limit(ratelimits.PASSWORD_RESET)
+def forgot_password():
+    values = _strings(json_body(), ("email",))
+    with transaction():
+        account_service.request_password_reset(values["email"])
+    return {"sent": True}, 202
+
+
+operation("/password/reset", "post", "Choose a new password with the token of a reset link; every "
+          "session and API token of the account ends", auth=False,
+          body={"type": "object", "required": ["token", "password"], "properties": {
+              "token": {"type": "string"},
+              "password": {"type": "string", "minLength": 10, "maxLength": 200}}},
+          responses={"200": "the user (sign in again with POST /tokens)",
+                     "400": "not a JSON object",
+                     "422": "invalid_token, token_expired, or the password too short or too easy "
+                            "to guess (error.fields.password)", "429": "rate limited"})
+
+
+@bp.post("/password/reset")
+@limiter.limit(ratelimits.PASSWORD_RESET)
+def reset_password():
+    values = _strings(json_body(), ("token", "password"))
+    with transaction():
+        user = account_service.reset_password(values["token"], values["password"])
+    return user_json(user)
 
 
 operation("/me", "get", "The calling member's account",

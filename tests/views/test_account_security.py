@@ -383,3 +383,55 @@ def test_purge_sessions_deletes_old_ended_sessions(app):
     assert result.exit_code == 0 and "Deleted 2 old session(s)." in result.output
     assert db.session.query(UserSession).count() == 2
     assert schedule.entries(app)["purge-sessions"][0] == "users.purge_sessions"
+
+
+# --------------------------------------------------------------------------- API: passwords
+
+
+def test_api_change_password_refuses_a_weak_one_and_ends_the_other_credentials(app, client):
+    member = f.user(email="member@example.com")
+    headers, other = bearer(member), bearer(member)
+    browser = app.test_client()
+    sign_in(browser, "member@example.com")
+    weak = client.post("/api/v1/me/password", headers=headers,
+                       json={"current_password": f.PASSWORD, "new_password": "Password1!"})
+    assert weak.status_code == 422
+    assert "too easy to guess" in weak.get_json()["error"]["fields"]["new_password"]
+    wrong = client.post("/api/v1/me/password", headers=headers,
+                        json={"current_password": "not it at all", "new_password": "a brand new secret"})
+    assert wrong.status_code == 422 and "current_password" in wrong.get_json()["error"]["fields"]
+    assert _signed_in(browser)
+    done = client.post("/api/v1/me/password", headers=headers,
+                       json={"current_password": f.PASSWORD, "new_password": "a brand new secret"})
+    assert done.status_code == 200
+    fresh = {"Authorization": f"Bearer {done.get_json()['token']}"}
+    assert client.get("/api/v1/me", headers=fresh).status_code == 200
+    for old in (headers, other):
+        assert client.get("/api/v1/me", headers=old).status_code == 401
+    assert not _signed_in(browser)
+
+
+def test_api_forgot_and_reset_password(app, client, sent):
+    member = f.user(email="member@example.com")
+    elsewhere = app.test_client()
+    sign_in(elsewhere, "member@example.com")
+    assert client.post("/api/v1/password/forgot", json={"email": "nobody@example.com"}) \
+        .status_code == 202
+    assert not sent
+    assert client.post("/api/v1/password/forgot", json={"email": "Member@example.com"}) \
+        .status_code == 202
+    (to, _subject, body), = sent
+    token = body.split("/password/reset/")[1].split()[0]
+    assert to == "member@example.com"
+    weak = client.post("/api/v1/password/reset", json={"token": token, "password": "qwertyuiop1"})
+    assert weak.status_code == 422
+    assert "too easy to guess" in weak.get_json()["error"]["fields"]["password"]
+    done = client.post("/api/v1/password/reset", json={"token": token,
+                                                       "password": "a brand new secret"})
+    assert done.status_code == 200 and done.get_json()["id"] == member.id
+    assert not _signed_in(elsewhere)
+    again = client.post("/api/v1/password/reset", json={"token": token,
+                                                        "password": "another good secret"})
+    assert again.status_code == 422 and again.get_json()["error"]["code"] == "invalid_token"
+    assert _api_sign_in(client, "member@example.com", "a brand new secret", "10.0.5.1") \
+        .status_code == 201
