@@ -362,7 +362,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.EDIT_COMMENT: (_the_author,),
     A.DELETE_COMMENT: (_author_or_moderator,),
     A.REPORT: (_email_confirmed, _not_own_comment),
-    A.MODERATE: (_moderators,),
+    A.MODERATE: (_moderators, _not_their_own),  # with an idea: not their own
     A.MODERATE_SUBMISSION: (_moderators, _not_their_own,
                             _while((IdeaStatus.PENDING_MODERATION,), "not_pending")),
     A.HIDE_CONTENT: (_moderators, _not_their_own),

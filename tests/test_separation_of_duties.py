@@ -192,3 +192,39 @@ def test_a_new_agreement_version_does_not_relabel_co_creators_of_submitted_ideas
     html = client.get(f"/ideas/{draft.id}").get_data(as_text=True)
     assert "status-pending_moderation\">invited" not in html
     assert html.count("status-published\">accepted") == 2
+
+
+def test_a_moderator_cannot_restore_or_remove_reported_comments_on_their_own_idea(app, client,
+                                                                                   own):
+    from app.models import Comment
+
+    staff, colleague = own
+    idea = f.idea(staff)
+    comment = Comment(idea_id=idea.id, author_id=f.user().id, body="Critique.", hidden=True,
+                      report_count=3)
+    db.session.add(comment)
+    db.session.commit()
+    refused = _post_form(client, staff, f"/moderation/comments/{comment.id}/remove", {})
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).deleted_at is None
+    assert _post_form(client, colleague, f"/moderation/comments/{comment.id}/restore",
+                      {}).status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(Comment, comment.id).hidden
+
+
+def test_a_moderator_cannot_void_bursts_on_their_own_idea(app, client, own):
+    staff, colleague = own
+    idea = f.idea(staff)
+    for _ in range(3):
+        response = client.post(f"/api/v1/ideas/{idea.id}/supports", headers=bearer(f.user()),
+                               json={}, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+        assert response.status_code == 201
+    [burst] = client.get("/api/v1/moderation/bursts", headers=bearer(staff)).get_json()["items"]
+    body = {k: burst[k] for k in ("kind", "target_id", "network", "hour")}
+    refused = client.post("/api/v1/moderation/bursts/void", headers=bearer(staff), json=body)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "separation_of_duties"
+    assert client.post("/api/v1/moderation/bursts/void", headers=bearer(colleague),
+                       json=body).status_code == 200

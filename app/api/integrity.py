@@ -36,7 +36,8 @@ operation("/moderation/bursts/void", "post", "Void a burst: its supports are rem
                                "target_id": {"type": "integer"}, "network": {"type": "string"},
                                "hour": {"type": "string"}, "reason": {"type": "string"}}},
           responses={"200": "the voided burst", "400": "not a JSON object", "401": "sign in",
-                     "403": "moderators only", "404": "no such burst",
+                     "403": "moderators only, or separation_of_duties (their own idea)",
+                     "404": "no such burst",
                      "409": "supporters_final: the idea is past the support phase",
                      "422": "invalid kind or hour"})
 

@@ -199,6 +199,8 @@ def _moderated_comment(moderator: User, comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         raise NotFound("comment_not_found", _("No such comment."))
+    # Separation of duties: not on the discussion of an idea they (co-)created.
+    permissions.require(moderator, Action.MODERATE, db.session.get(Idea, comment.idea_id))
     return comment
 
 

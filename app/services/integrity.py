@@ -176,6 +176,7 @@ def void_burst(moderator: User, kind: Any, target_id: Any, network: Any, hour: A
                      reason=reason)
     else:
         comment = db.session.get(Comment, burst.target_id)
+        permissions.require(moderator, Action.MODERATE, db.session.get(Idea, comment.idea_id))
         closed = db.session.execute(
             update(Report).where(Report.id.in_(ids), Report.resolved_at.is_(None))
             .values(resolved_at=utcnow(), resolution="voided")
@@ -198,6 +199,7 @@ def _void_supports(moderator: User, burst: Burst, ids: list[int]) -> dict[str, i
     idea = lock_idea(burst.idea_id)
     if idea is None:
         raise NotFound("idea_not_found", _("No such idea."))
+    permissions.require(moderator, Action.MODERATE, idea)  # not on their own idea
     if idea.status in lifecycle.FROZEN:
         raise Conflict("supporters_final", _("This idea's supporter list is final: its supports "
                                              "can no longer be voided."))
