@@ -5,6 +5,7 @@ or, without Redis, by a thread in the web process.
 |----------------|------------------------------|---------------------------------------|
 | mail-sweep     | mail.sweep                   | every minute                          |
 | fan-out-sweep  | notifications.fan_out_sweep  | every minute                          |
+| products-sweep | products.tell_audience_sweep | every minute (product steps, updates) |
 | ideas-counters | ideas.roll_up_counters       | every minute                          |
 | ideas-expire   | ideas.expire                 | hourly, on the hour                   |
 | ideas-trending | ideas.refresh_trending       | hourly, at half past                  |
@@ -39,6 +40,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
     return {
         "mail-sweep": ("mail.sweep", schedule(timedelta(seconds=60)), {}),
         "fan-out-sweep": ("notifications.fan_out_sweep", schedule(timedelta(seconds=60)), {}),
+        "products-sweep": ("products.tell_audience_sweep", schedule(timedelta(seconds=60)), {}),
         "ideas-counters": ("ideas.roll_up_counters", schedule(timedelta(seconds=60)), {}),
         "ideas-expire": ("ideas.expire", crontab(minute=0), {}),
         "ideas-trending": ("ideas.refresh_trending", crontab(minute=30), {}),

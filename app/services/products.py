@@ -11,7 +11,7 @@ by the `products.tell_audience` job, in batches of users, never in the request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ PRICE_MAX = 10**12
 #: Users told per batch by the fan-out job (each batch is its own transaction).
 AUDIENCE_BATCH = 500
 JOB_NAME = "products.tell_audience"
+SWEEP_JOB = "products.tell_audience_sweep"
 
 
 def create_product_from_idea(idea: Idea) -> Product:
@@ -297,6 +298,21 @@ def tell_audience(post_id: int, batch_size: int = AUDIENCE_BATCH) -> int:
             told += count
             if count < batch_size:
                 return told
+
+
+@jobs.job(SWEEP_JOB)
+def sweep(older_than: int = 60) -> int:
+    """Finish telling about the timeline entries still untold after `older_than` seconds (their
+    job was lost, or died half way); returns how many were finished."""
+    due = db.session.scalars(
+        select(ProductPost.id).where(ProductPost.notified_at.is_(None),
+                                     ProductPost.created_at <= utcnow()
+                                     - timedelta(seconds=older_than))
+        .order_by(ProductPost.id).limit(100)).all()
+    db.session.rollback()
+    for post_id in due:
+        tell_audience(post_id)
+    return len(due)
 
 
 # --- reading ----------------------------------------------------------------------------------

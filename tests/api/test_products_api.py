@@ -231,3 +231,23 @@ def test_openapi_describes_the_product_endpoints(client):
     assert "422" in paths["/products/{id}/stage"]["post"]["responses"]
     assert "get" in paths["/products"] and "get" in paths["/review-batches/{id}/results"]
     assert "post" in paths["/products/{id}/updates"]
+
+
+def test_the_sweep_finishes_a_fan_out_whose_job_was_lost(client, db):
+    from datetime import timedelta
+
+    from app.models import Product
+    from app.models.base import utcnow
+    from app.services import products
+
+    product = approved_product(supports=3)
+    post = ProductPost(product_id=product.id, kind="update", body="Lost job",
+                       created_at=utcnow() - timedelta(minutes=5))
+    db.session.add(post)
+    db.session.commit()
+    assert products.sweep() == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "product_update")) == 4  # the owner and three supporters
+    assert db.session.get(ProductPost, post.id).notified_at is not None
+    assert products.sweep() == 0
+    assert db.session.get(Product, product.id) is not None
