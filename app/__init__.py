@@ -16,6 +16,7 @@ BLUEPRINTS = (
     ("app.products", None),  # /products: made with the community
     ("app.ledger", None),
     ("app.admin", None),
+    ("app.notifications", None),  # /unsubscribe/<token>
     ("app.api", "/api/v1"),
     ("app.observability", None),  # GET /metrics
     # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`,

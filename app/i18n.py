@@ -1,11 +1,17 @@
 """Locale selection and locale-aware formatting for templates."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, has_request_context, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user
+
+#: The time zone a member has until they choose one, by language.
+DEFAULT_TIME_ZONES = {"ja": "Asia/Tokyo", "en": "UTC"}
 
 
 def select_locale() -> str:
@@ -21,7 +27,47 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return "Asia/Tokyo" if select_locale() == "ja" else "UTC"
+    if has_request_context() and getattr(current_user, "is_authenticated", False) \
+            and getattr(current_user, "time_zone", None):
+        return current_user.time_zone
+    return DEFAULT_TIME_ZONES.get(select_locale(), "UTC")
+
+
+def locale_of(user: Any, *, fallback: str | None = None) -> str:
+    """The language to write to a member in: theirs, else `fallback`, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    if getattr(user, "locale", None) in languages:
+        return user.locale
+    return fallback if fallback in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def time_zone_of(user: Any, locale: str | None = None) -> str:
+    """The member's time zone: chosen in settings, else the one of their language."""
+    return getattr(user, "time_zone", None) or \
+        DEFAULT_TIME_ZONES.get(locale or locale_of(user), "UTC")
+
+
+@contextmanager
+def speaking_to(user: Any, *, own_request: bool = False) -> Iterator[str]:
+    """Render for `user` (a mail, a notification): their language and time zone, never the
+    actor's. `own_request=True` (a mail the member asked for themselves, such as a reset
+    link) falls back to the request's language for members who never chose one."""
+    from flask_babel import _get_current_context
+    from pytz import timezone
+
+    fallback = str(get_locale()) if own_request and has_request_context() else None
+    locale = locale_of(user, fallback=fallback)
+    ctx = _get_current_context()
+    with force_locale(locale):
+        if ctx is None:
+            yield locale
+            return
+        saved = getattr(ctx, "babel_tzinfo", None)
+        ctx.babel_tzinfo = timezone(time_zone_of(user, locale))
+        try:
+            yield locale
+        finally:
+            ctx.babel_tzinfo = saved
 
 
 def lang_url(code: str) -> str:

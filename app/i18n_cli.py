@@ -27,9 +27,9 @@ from flask import Blueprint, Flask, current_app
 
 from config import BASE_DIR
 
-#: Gettext functions beyond Babel's defaults: the lazy ones of forms and module-level tables, and
-#: the request-aware helper of app.services.discovery.
-EXTRA_KEYWORDS = ("_l", "lazy_gettext", "_t")
+#: Gettext functions beyond Babel's defaults: the lazy ones of forms and module-level tables,
+#: the request-aware helper of app.services.discovery, and N_ (mark only: notification kinds).
+EXTRA_KEYWORDS = ("_l", "lazy_gettext", "_t", "N_")
 DOMAIN = "messages"
 PROJECT = "Kyoso"
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?([-#0 +]*\d*(?:\.\d+)?[sdifr%])")
@@ -199,6 +199,18 @@ def compile_command() -> None:
                    f" -> {mo_path(locale)}")
 
 
+def untranslated_kinds(catalog: Catalog, locale: str) -> list[str]:
+    """Every registered notification kind must be in the catalogue, translated."""
+    from app.notification_kinds import KINDS
+
+    problems = []
+    for kind in KINDS.values():
+        message = catalog.get(kind.template)
+        if message is None or message.fuzzy or not message.string:
+            problems.append(f"{locale}: notification kind {kind.name!r} is not translated")
+    return problems
+
+
 @bp.cli.command("check")
 def check_command() -> None:
     """Fail if the catalogues miss messages of the code, translations or a fresh .mo."""
@@ -215,6 +227,7 @@ def check_command() -> None:
         if missing := untranslated(catalog):
             errors.append(f"{locale}: {len(missing)} messages untranslated")
         errors += [f"{locale}: {problem}" for problem in placeholder_problems(catalog)]
+        errors += untranslated_kinds(catalog, locale)
         if not mo_path(locale).exists() or mo_path(locale).read_bytes() != compiled(catalog):
             errors.append(f"{locale}: messages.mo is out of date (flask i18n compile)")
     if errors:

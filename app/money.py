@@ -189,3 +189,23 @@ def format_amount(amount_minor: int, currency: str) -> str:
         return f"{sign}{abs(amount_minor)}"
     whole, fraction = divmod(abs(amount_minor), 10**decimals)
     return f"{sign}{whole}.{fraction:0{decimals}d}"
+
+
+def format_money_for_locale(amount_minor: int, currency: str, locale: str) -> str:
+    """Money for a reader: ¥86,036 / $12.50 in English, 86,036円 / $12.50 in Japanese.
+
+    Babel's currency format for the locale (symbol, grouping, decimals of the currency),
+    computed from the exact decimal string (never a float); yen in Japanese text is written
+    the Japanese way, with 円 after the number. An unknown currency is "amount CODE".
+    """
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, format_decimal
+
+    try:
+        plain = format_amount(amount_minor, currency)
+    except ValueError:
+        return f"{amount_minor} {currency}"
+    if currency == "JPY" and locale.split("_")[0] == "ja":
+        return format_decimal(Decimal(plain), locale=locale) + "円"
+    return format_currency(Decimal(plain), currency, locale=locale)

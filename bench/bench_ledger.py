@@ -51,12 +51,13 @@ def seed(creators: int, products: int, rng: random.Random):
     from sqlalchemy import insert, select
 
     from app.extensions import db
-    from app.models import Idea, IdeaCreator, Product, ProductSplit, User, UserRole
+    from app.models import (Idea, IdeaCreator, NotificationPreference, Product, ProductSplit,
+                            User, UserRole)
     from app.models.base import utcnow
 
     now = utcnow()
     base = {"password_hash": "x", "bio": "", "email_confirmed_at": now, "created_at": now,
-            "notify_mode": "off", "security_stamp": 0}
+            "security_stamp": 0}
     db.session.execute(insert(User), [{"email": "finance@bench.invalid",
                                        "display_name": "Finance", **base}])
     finance = db.session.scalar(select(User).where(User.email == "finance@bench.invalid"))
@@ -88,6 +89,9 @@ def seed(creators: int, products: int, rng: random.Random):
         splits += [{"product_id": product_id, "user_id": person, "share_bps": share}
                    for person, share in zip(people, shares)]
     db.session.execute(insert(ProductSplit), splits)
+    # Royalty statements are listed in the app but not mailed (as before: no mail in the bench).
+    db.session.execute(insert(NotificationPreference), [
+        {"user_id": user_id, "category": "royalties", "delivery": "app"} for user_id in creator_ids])
     db.session.commit()
     return finance, list(db.session.scalars(select(Product.id)))
 

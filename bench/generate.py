@@ -180,9 +180,9 @@ def main() -> None:  # noqa: C901 (one straight script)
         password_hash = generate_password_hash("bench-password", method="scrypt")
         joined = at(now - 600 * DAY)
         loader.load("users", ("id", "email", "display_name", "password_hash", "bio",
-                              "email_confirmed_at", "created_at", "notify_mode", "security_stamp"),
+                              "email_confirmed_at", "created_at", "security_stamp"),
                     ((n, f"m{n}@bench.invalid", f"Member {n}", password_hash, "", joined, joined,
-                      "off", 0) for n in range(1, args.members + 1)))
+                      0) for n in range(1, args.members + 1)))
         loader.load("tags", ("id", "name", "listed_count"),
                     ((n, f"tag{n}", 0) for n in range(1, TAGS + 1)))
 

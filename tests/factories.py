@@ -45,10 +45,10 @@ def current_agreement() -> Agreement:
 
 
 def user(*roles: str, email: str | None = None, name: str | None = None, confirmed: bool = True,
-         password: str = PASSWORD) -> User:
+         password: str = PASSWORD, locale: str | None = None) -> User:
     n = next(_seq)
     account = User(email=email or f"user{n}@example.com", display_name=name or f"User {n}",
-                   bio="", email_confirmed_at=utcnow() if confirmed else None)
+                   bio="", email_confirmed_at=utcnow() if confirmed else None, locale=locale)
     if password not in _HASHES:  # scrypt is slow on purpose; hash each test password once
         account.set_password(password)
         _HASHES[password] = account.password_hash
@@ -202,3 +202,13 @@ def established(*roles: str) -> User:
     db.session.commit()
     idea(member, status="draft")
     return member
+
+
+def deliver(account: User, delivery: str, *categories: str) -> User:
+    """Set how the member hears of the given categories (all when none are named)."""
+    from app.notification_kinds import CATEGORIES
+    from app.services import notifications
+
+    notifications.set_preferences(account, dict.fromkeys(categories or CATEGORIES, delivery))
+    db.session.commit()
+    return account

@@ -91,9 +91,8 @@ def test_digest_command_reports_mails_sent(cli):
     from app.services import events
 
     person = factories.user()
-    person.notify_mode = "daily"
-    db.session.commit()
-    events.notify([person], "idea_supported", "Someone supports your idea")
+    factories.deliver(person, "daily")
+    events.notify([person], "idea_supported", {"name": "Someone", "title": "Lamp", "count": 2})
     db.session.commit()
     result = cli("notifications", "digest", "--mode", "daily")
     assert result.exit_code == 0 and "Sent 1 daily digest" in result.output

@@ -18,6 +18,9 @@ from tests.smtp import smtp_server  # noqa: F401
 BIG = 10_000
 
 
+MILESTONE = {"title": "Lamp", "count": 100, "next": 1000}
+
+
 @pytest.fixture
 def config_overrides():
     return {"SUPPORT_MILESTONES": [2, 4, 6], "SUPPORT_WINDOWS_DAYS": [10, 20, 30]}
@@ -30,7 +33,7 @@ def _followers(db, idea, n: int, **fields) -> None:
     ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
         {"email": f"follower{tag}-{i}@example.com", "password_hash": "x",
          "display_name": f"Follower {i}", "bio": "", "email_confirmed_at": now,
-         "notify_mode": "immediately", "security_stamp": 0, "created_at": now, **fields}
+         "security_stamp": 0, "created_at": now, **fields}
         for i in range(n)]).scalars().all()
     db.session.execute(insert(IdeaFollow), [
         {"idea_id": idea.id, "user_id": user_id, "created_at": now} for user_id in ids])
@@ -98,7 +101,7 @@ def test_fan_out_tells_each_follower_once_never_creators_nor_blocked(app, db, qu
     db.session.add_all([IdeaFollow(idea_id=idea.id, user_id=blocked.id),
                         IdeaFollow(idea_id=idea.id, user_id=owner.id)])
     db.session.commit()
-    fanout = fan_out.tell_followers(idea, "idea_milestone", "Milestone!")
+    fanout = fan_out.tell_followers(idea, "idea_milestone", MILESTONE)
     db.session.commit()
     assert fan_out.tell_next_batch(fanout.id) == 3  # a job that died after one batch ...
     assert fan_out.sweep(older_than=0) == 1  # ... is finished by the sweep
@@ -122,10 +125,10 @@ def test_a_batch_of_mails_goes_over_one_smtp_connection(app, db, smtp_server,  #
 
     monkeypatch.setattr(smtplib, "SMTP", CountingSMTP)
     owner = f.user()
-    owner.notify_mode = "daily"
+    f.deliver(owner, "daily")
     idea = f.idea(owner)
     _followers(db, idea, 10)
-    fan_out.tell_followers(idea, "idea_milestone", "Milestone!")
+    fan_out.tell_followers(idea, "idea_milestone", MILESTONE)
     db.session.commit()  # JOBS_SYNC: the fan-out and its mail batches run now
     assert len(smtp_server.wait_for(10)) == 10
     assert len(connections) == 3  # batches of 4, 4 and 2

@@ -66,7 +66,7 @@ def test_mail_waits_for_the_outer_commit_not_a_savepoint(app, smtp_server):  # n
 
 def test_a_notification_mail_is_sent_once_and_emailed_at_means_sent(app, smtp_server):  # noqa: F811
     member = factories.user()
-    [row] = events.notify([member], "idea_supported", "A new supporter")
+    [row] = events.notify([member], "idea_supported", {"name": "Ann", "title": "Lamp", "count": 2})
     db.session.commit()
     assert len(smtp_server.wait_for(1)) == 1
     [outbox] = _mails()
@@ -93,7 +93,7 @@ def test_mail_while_the_smtp_server_is_down_is_kept_and_sent_by_the_sweep(app, s
     member = factories.user()
     smtp_server.stop()
     started = time.monotonic()
-    [row] = events.notify([member], "idea_supported", "A new supporter")
+    [row] = events.notify([member], "idea_supported", {"name": "Ann", "title": "Lamp", "count": 2})
     db.session.commit()
     assert time.monotonic() - started < 2
     [outbox] = _mails()
@@ -236,9 +236,8 @@ def test_the_beat_schedule_has_every_periodic_job(app):
 
 def test_the_periodic_jobs_run_by_hand(app, smtp_server):  # noqa: F811
     daily = factories.user()
-    daily.notify_mode = "daily"
-    db.session.commit()
-    events.notify([daily], "idea_supported", "A new supporter")
+    factories.deliver(daily, "daily")
+    events.notify([daily], "idea_supported", {"name": "Ann", "title": "Lamp", "count": 2})
     db.session.commit()
     assert jobs.run_now("notifications.digest", mode="daily") == 1
     assert jobs.run_now("notifications.digest", mode="daily") == 0

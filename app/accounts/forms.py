@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField, \
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, \
     StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from app.notification_kinds import CATEGORIES
 from app.services.accounts import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH, \
     PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
@@ -79,15 +80,39 @@ class ProfileForm(FlaskForm):
     remove_avatar = BooleanField(_l("Remove my profile picture"))
 
 
+DELIVERY_CHOICES = [
+    SelectChoice("app", _l("In the app only")),
+    SelectChoice("immediately", _l("In the app and by mail at once")),
+    SelectChoice("daily", _l("In the app and in the daily digest")),
+    SelectChoice("weekly", _l("In the app and in the weekly digest")),
+    SelectChoice("off", _l("Off")),
+]
+
+
+def _time_zone_choices() -> list[SelectChoice]:
+    from app.services.accounts import time_zones
+
+    return [SelectChoice("", _l("The usual one for my language")),
+            *(SelectChoice(name, name) for name in sorted(time_zones()))]
+
+
 class SettingsForm(FlaskForm):
-    notify_mode = RadioField(_l("Email me about notifications"), choices=[
-        SelectChoice("immediately", _l("Immediately")),
-        SelectChoice("daily", _l("Once a day (daily digest)")),
-        SelectChoice("weekly", _l("Once a week (weekly digest)")),
-        SelectChoice("off", _l("Never (only in the app)")),
-    ], validators=[DataRequired()])
+    """Language, time zone, and one `pref_<category>` select per notification category."""
+
     locale = SelectField(_l("Language"), choices=[
         SelectChoice("", _l("As my browser prefers")), SelectChoice("en", "English"),
         SelectChoice("ja", "日本語"),
     ])
+    time_zone = SelectField(_l("Time zone"), choices=_time_zone_choices, validate_choice=True)
+
+    def preference_fields(self) -> list:
+        return [self[f"pref_{category}"] for category in CATEGORIES]
+
+    def preferences(self) -> dict[str, str]:
+        return {category: self[f"pref_{category}"].data for category in CATEGORIES}
+
+
+for _category, _label in CATEGORIES.items():
+    setattr(SettingsForm, f"pref_{_category}", SelectField(
+        _label, choices=DELIVERY_CHOICES, validators=[DataRequired()]))
 

@@ -256,11 +256,16 @@ def edit_profile():
 @login_required
 def settings():
     user = current_user._get_current_object()
-    form = SettingsForm(data={"notify_mode": user.notify_mode, "locale": user.locale or ""}
-                        if request.method == "GET" else None)
+    data = None
+    if request.method == "GET":
+        data = {"locale": user.locale or "", "time_zone": user.time_zone or "",
+                **{f"pref_{category}": delivery for category, delivery
+                   in notification_service.preferences(user).items()}}
+    form = SettingsForm(data=data)
     if form.validate_on_submit() and perform(
-            lambda: account_service.update_settings(user, notify_mode=form.notify_mode.data,
-                                                    locale=form.locale.data or ""),
+            lambda: account_service.update_settings(
+                user, locale=form.locale.data or "", time_zone=form.time_zone.data or "",
+                notification_preferences=form.preferences()),
             form=form, done=_("Your settings are saved.")):
         response = redirect(url_for("accounts.settings"))
         # An explicit choice here beats a language picked earlier from the footer.

@@ -11,7 +11,9 @@ from app.api.core import json_body, listing, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid, Unauthorized
 from app.extensions import limiter
+from app.i18n import speaking_to
 from app.models import Notification, User, UserSession
+from app.models.activity import DELIVERIES
 from app.security import current_session_id
 from app.services import accounts as account_service
 from app.services import notifications as notification_service
@@ -30,8 +32,18 @@ def public_user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "display_name": user.display_name}
 
 
+def me_json(user: User) -> dict[str, Any]:
+    """The caller's own account: with their language, time zone and notification choices."""
+    from app.i18n import locale_of, time_zone_of
+
+    return {**user_json(user), "locale": locale_of(user), "time_zone": time_zone_of(user),
+            "notification_preferences": notification_service.preferences(user)}
+
+
 def notification_json(row: Notification) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, "message": row.message, "url": row.url,
+    """`message` is rendered in the language and time zone the caller is spoken to in."""
+    return {"id": row.id, "kind": row.kind, "category": row.category, "params": row.params,
+            "message": row.message, "url": row.url,
             "idea_id": row.idea_id, "created_at": row.created_at.isoformat(),
             "read": row.read_at is not None,
             "read_at": row.read_at.isoformat() if row.read_at else None}
@@ -171,20 +183,26 @@ def reset_password():
 
 
 operation("/me", "get", "The calling member's account",
-          responses={"200": "user {id, email, display_name, roles, email_confirmed}",
+          responses={"200": "user {id, email, display_name, roles, email_confirmed, locale, "
+                            "time_zone, notification_preferences}",
                      "401": "no or bad token"})
 
 
 @bp.get("/me")
 def me():
-    return user_json(require_caller())
+    return me_json(require_caller())
 
 
 operation("/me", "patch", "Change the caller's profile and settings",
           body={"type": "object", "properties": {
               "display_name": {"type": "string"}, "bio": {"type": "string"},
-              "notify_mode": {"type": "string", "enum": ["immediately", "daily", "weekly", "off"]},
-              "locale": {"type": "string", "enum": ["en", "ja", ""]}}},
+              "locale": {"type": "string", "enum": ["en", "ja", ""]},
+              "time_zone": {"type": "string", "description": "IANA name; '' = the language's"},
+              "notification_preferences": {
+                  "type": "object", "description": "category (or kind): delivery",
+                  "additionalProperties": {"type": "string", "enum": list(DELIVERIES)}},
+              "notify_mode": {"type": "string", "enum": list(DELIVERIES),
+                              "description": "every category at once"}}},
           responses={"200": "the user", "400": "not a JSON object", "401": "no or bad token",
                      "422": "invalid fields"})
 
@@ -192,14 +210,20 @@ operation("/me", "patch", "Change the caller's profile and settings",
 @bp.patch("/me")
 def update_me():
     user = require_caller()
-    values = _strings(json_body(), (), ("display_name", "bio", "notify_mode", "locale"))
+    body = json_body()
+    values = _strings(body, (), ("display_name", "bio", "notify_mode", "locale", "time_zone"))
+    preferences = body.get("notification_preferences")
+    if preferences is not None and not isinstance(preferences, dict):
+        raise Invalid({"notification_preferences": "Must be an object."})
     with transaction():
         if "display_name" in values or "bio" in values:
             account_service.update_profile(user, values.get("display_name", user.display_name),
                                            values.get("bio", user.bio))
         account_service.update_settings(user, notify_mode=values.get("notify_mode"),
-                                        locale=values.get("locale"))
-    return user_json(user)
+                                        locale=values.get("locale"),
+                                        time_zone=values.get("time_zone"),
+                                        notification_preferences=preferences)
+    return me_json(user)
 
 
 operation("/me/notifications", "get", "The caller's notifications, newest first",
@@ -209,7 +233,8 @@ operation("/me/notifications", "get", "The caller's notifications, newest first"
 @bp.get("/me/notifications")
 def my_notifications():
     user = require_caller()
-    result = paginated(notification_service.for_user(user), notification_json)
+    with speaking_to(user):  # the member's locale and time zone, whatever the client sends
+        result = paginated(notification_service.for_user(user), notification_json)
     result["unread"] = notification_service.unread_count(user)
     return result
 

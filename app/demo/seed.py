@@ -22,9 +22,10 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import (Agreement, Category, Comment, Consent, Idea, IdeaCreator, IdeaFollow,
-                        IdeaImage, Support, Tag, User, UserRole)
+                        IdeaImage, NotificationPreference, Support, Tag, User, UserRole)
 from app.models.agreements import sha256_text
 from app.models.base import utcnow
+from app.notification_kinds import CATEGORIES as NOTIFICATION_CATEGORIES
 from app.demo import bp
 from app.demo.ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_JA,
                             DECISION_MESSAGES, DECISION_SCORES, FIRST_NAMES, IDEAS, LAST_NAMES,
@@ -313,11 +314,18 @@ def _supporters(count: int, password_hash: str, now: datetime, rng: random.Rando
         rows.append({"email": f"supporter{n:03d}@{DOMAIN}",
                      "display_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                      "password_hash": password_hash, "bio": "", "email_confirmed_at": joined,
-                     "created_at": joined, "notify_mode": rng.choice(
-                         ("immediately", "daily", "weekly", "off")), "security_stamp": 0})
+                     "created_at": joined, "security_stamp": 0})
     db.session.execute(insert(User), rows)
-    return list(db.session.scalars(select(User).where(User.email.like(f"supporter%@{DOMAIN}"))
-                                   .order_by(User.id)))
+    supporters = list(db.session.scalars(select(User).where(User.email.like(
+        f"supporter%@{DOMAIN}")).order_by(User.id)))
+    choices = [(user.id, rng.choice(("immediately", "daily", "weekly", "app")))
+               for user in supporters]
+    preferences = [{"user_id": user_id, "category": category, "delivery": delivery}
+                   for user_id, delivery in choices if delivery != "immediately"
+                   for category in NOTIFICATION_CATEGORIES]
+    if preferences:
+        db.session.execute(insert(NotificationPreference), preferences)
+    return supporters
 
 
 def _tags(names: set[str]) -> dict[str, Tag]:

@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see every table (from app.models import X)."""
-from app.models.activity import AuditLog, Notification
+from app.models.activity import AuditLog, Notification, NotificationPreference
 from app.models.agreements import Agreement, Consent
 from app.models.comments import Comment, CommentRevision, Report
 from app.models.community import CreatorInvitation, FormerSupporter
@@ -18,7 +18,7 @@ from app.models.site import SiteStat
 from app.models.users import ApiToken, SignInThrottle, User, UserRole, UserSession
 
 __all__ = [
-    "AuditLog", "Notification",
+    "AuditLog", "Notification", "NotificationPreference",
     "Agreement", "Consent",
     "Comment", "CommentRevision", "Report",
     "CreatorInvitation", "FormerSupporter",

@@ -3,27 +3,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.users import User
 
-NOTIFICATION_KINDS = (
-    "comment_on_idea", "reply", "idea_milestone", "idea_status", "idea_followed", "idea_supported",
-    "idea_update", "review_result", "royalty_statement", "co_creator_invite", "moderation",
-)
+#: How a member hears about a category of notifications (app.notification_kinds.CATEGORIES).
+DELIVERIES = ("app", "immediately", "daily", "weekly", "off")
+#: A category nobody chose for: in the app and by mail at once.
+DEFAULT_DELIVERY = "immediately"
 
 
 class Notification(db.Model):
+    """Stored as a kind (app.notification_kinds) and JSON params; rendered for the reader."""
+
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
+    #: The kind's preference category, kept with the row (digests select by it).
+    category: Mapped[str] = mapped_column(String(24), default="status")
     idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
-    message: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
     url: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -34,6 +38,26 @@ class Notification(db.Model):
         ForeignKey("outbound_mails.id", ondelete="SET NULL"), index=True)
 
     __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+    @property
+    def message(self) -> str:
+        """The sentence in the current locale and time zone (the request's reader, or whoever
+        app.i18n.speaking_to names)."""
+        from app.notification_kinds import render
+
+        return render(self.kind, self.params)
+
+
+class NotificationPreference(db.Model):
+    """A member's choice for one category; no row = DEFAULT_DELIVERY."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(24))
+    delivery: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (PrimaryKeyConstraint("user_id", "category"),)
 
 
 class AuditLog(db.Model):

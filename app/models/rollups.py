@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -70,7 +70,8 @@ class NotificationFanout(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
-    message: Mapped[str] = mapped_column(Text)
+    #: The notification's params (app.notification_kinds): rendered for each reader.
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
     url: Mapped[str] = mapped_column(String(300), default="")
     #: followers | followers_and_supporters (never the idea's creators: they are told inline).
     audience: Mapped[str] = mapped_column(String(24), default="followers")

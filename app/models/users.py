@@ -13,7 +13,6 @@ from app.models.base import UTCDateTime, utcnow
 
 ROLES = ("member", "moderator", "reviewer", "finance", "product_manager", "admin")
 STAFF_ROLES = ("moderator", "reviewer", "finance", "product_manager", "admin")
-NOTIFY_MODES = ("immediately", "daily", "weekly", "off")
 
 
 class User(UserMixin, db.Model):
@@ -26,10 +25,12 @@ class User(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(Text, default="")
     # Unique and indexed: /avatars/<key> finds its member (and only a current avatar is served).
     avatar_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    #: The member's language (set from the one they signed up in; chosen in settings).
     locale: Mapped[str | None] = mapped_column(String(8))
+    #: IANA time zone; None = the default of their language (app.i18n.DEFAULT_TIME_ZONES).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    notify_mode: Mapped[str] = mapped_column(String(16), default="immediately")
     # Bumped on password change: invalidates reset links and API tokens issued before.
     security_stamp: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

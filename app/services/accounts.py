@@ -28,7 +28,8 @@ from app.images import ImageRejected, variant_name
 from app.mail import send_mail
 from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, UserRole
 from app.models.base import utcnow
-from app.models.users import NOTIFY_MODES, ROLES, STAFF_ROLES
+from app.i18n import speaking_to
+from app.models.users import ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
 from app.services import events, media, sign_ins
 
@@ -177,10 +178,12 @@ def _link(endpoint: str, **values) -> str:
 def send_confirmation(user: User) -> None:
     """Mail the user a link that confirms their address (after commit)."""
     link = _link("accounts.confirm", token=make_confirmation_token(user))
-    send_mail(user.email, _("Kyoso: confirm your email address"),
-              _("Hello %(name)s,\n\nPlease confirm your email address for Kyoso by opening this link "
-                "(valid for 48 hours):\n\n%(link)s\n\nIf you did not sign up, ignore this mail.",
-                name=user.display_name, link=link))
+    with speaking_to(user, own_request=True):
+        subject = _("Kyoso: confirm your email address")
+        body = _("Hello %(name)s,\n\nPlease confirm your email address for Kyoso by opening this "
+                 "link (valid for 48 hours):\n\n%(link)s\n\nIf you did not sign up, ignore this "
+                 "mail.", name=user.display_name, link=link)
+    send_mail(user.email, subject, body)
 
 
 # --------------------------------------------------------------------------- sign-up, sign-in
@@ -202,6 +205,16 @@ def _add_user(user: User) -> None:
         raise Conflict("email_taken", _("An account with this email address already exists.")) from None
 
 
+def _signup_locale() -> str | None:
+    """The language the member signs up in (the page's, or the API caller's Accept-Language)."""
+    if not has_request_context():
+        return None
+    from flask_babel import get_locale
+
+    locale = str(get_locale())
+    return locale if locale in LOCALES else None
+
+
 def register(email: str, password: str, display_name: str) -> User:
     """Create an unconfirmed member account and mail the confirmation link."""
     email = normalise_email(email)
@@ -211,7 +224,7 @@ def register(email: str, password: str, display_name: str) -> User:
                "display_name": display_name_problem(display_name)})
     if _email_taken(email):
         raise Conflict("email_taken", _("An account with this email address already exists."))
-    user = User(email=email, display_name=display_name, bio="", notify_mode="immediately",
+    user = User(email=email, display_name=display_name, bio="", locale=_signup_locale(),
                 security_stamp=0)
     user.set_password(password)
     _add_user(user)
@@ -233,7 +246,7 @@ def create_confirmed_user(email: str, password: str, display_name: str,
     if _email_taken(email):
         raise Conflict("email_taken", _("An account with this email address already exists."))
     user = User(email=email, display_name=display_name, bio="", email_confirmed_at=utcnow(),
-                notify_mode="immediately", security_stamp=0)
+                security_stamp=0)
     user.set_password(password)
     _add_user(user)
     for role in dict.fromkeys(roles):
@@ -325,11 +338,13 @@ def request_password_reset(email: str) -> None:
     if user is None or user.is_blocked:
         return
     link = _link("accounts.reset_password", token=make_reset_token(user))
-    send_mail(user.email, _("Kyoso: reset your password"),
-              _("Hello %(name)s,\n\nSomeone (hopefully you) asked to reset your Kyoso password. "
-                "Open this link within 2 hours to choose a new one:\n\n%(link)s\n\n"
-                "If you did not ask for this, ignore this mail; your password stays as it is.",
-                name=user.display_name, link=link))
+    with speaking_to(user, own_request=True):
+        subject = _("Kyoso: reset your password")
+        body = _("Hello %(name)s,\n\nSomeone (hopefully you) asked to reset your Kyoso password. "
+                 "Open this link within 2 hours to choose a new one:\n\n%(link)s\n\n"
+                 "If you did not ask for this, ignore this mail; your password stays as it is.",
+                 name=user.display_name, link=link)
+    send_mail(user.email, subject, body)
 
 
 def user_for_reset_token(token: str) -> User:
@@ -436,19 +451,41 @@ def update_profile(user: User, display_name: str, bio: str, avatar: bytes | None
     return user
 
 
-def update_settings(user: User, notify_mode: str | None = None, locale: str | None = None) -> User:
-    """How the member hears about things, and their language ('' = the browser's)."""
+def update_settings(user: User, locale: str | None = None, time_zone: str | None = None,
+                    notification_preferences: dict | None = None,
+                    notify_mode: str | None = None) -> User:
+    """The member's language ('' = the browser's), time zone ('' = their language's) and how
+    they hear of each kind of notification (app.services.notifications.set_preferences).
+    `notify_mode` (the old single setting) sets every category at once. 422 naming every bad
+    field; nothing is changed then."""
+    from app.models.activity import DELIVERIES
+    from app.notification_kinds import CATEGORIES
+    from app.services import notifications
+
     fields = {}
-    if notify_mode is not None and notify_mode not in NOTIFY_MODES:
-        fields["notify_mode"] = _("Choose one of: %(modes)s.", modes=", ".join(NOTIFY_MODES))
     if locale is not None and locale not in (*LOCALES, ""):
         fields["locale"] = _("Choose one of: %(locales)s.", locales=", ".join(LOCALES))
+    if time_zone is not None and time_zone != "" and time_zone not in time_zones():
+        fields["time_zone"] = _("Choose a time zone such as Asia/Tokyo or Europe/London.")
+    if notify_mode is not None and notify_mode not in DELIVERIES:
+        fields["notify_mode"] = _("Choose one of: %(modes)s.", modes=", ".join(DELIVERIES))
     _raise_if(fields)
-    if notify_mode is not None:
-        user.notify_mode = notify_mode
+    choices = dict.fromkeys(CATEGORIES, notify_mode) if notify_mode is not None else {}
+    choices.update(notification_preferences or {})
+    if notification_preferences is not None or choices:
+        notifications.set_preferences(user, choices)
     if locale is not None:
         user.locale = locale or None
+    if time_zone is not None:
+        user.time_zone = time_zone or None
     return user
+
+
+def time_zones() -> frozenset[str]:
+    """The IANA time zone names a member may choose."""
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())
 
 
 # --------------------------------------------------------------------------- staff actions

@@ -16,7 +16,7 @@ from app.models import Comment, CommentRevision, Idea, Report, User
 from app.models.base import is_row_id, utcnow
 from app import lifecycle
 from app.services import events, follows, integrity
-from app.i18n import _, _en
+from app.i18n import _
 
 
 BODY_MAX_LENGTH = 5000
@@ -77,15 +77,11 @@ def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = No
     db.session.flush()
     told = set()
     if parent is not None and parent.author_id != user.id:
-        events.notify([parent.author], "reply",
-                      _en("%(name)s replied to your comment on “%(title)s”.",
-                        name=user.display_name, title=idea.title),
+        events.notify([parent.author], "reply", {"name": user.display_name, "title": idea.title},
                       idea=idea, url=comment_url(idea, comment))
         told.add(parent.author_id)
     creators = [c for c in events.creators_of(idea) if c.id not in told]
-    events.notify(creators, "comment_on_idea",
-                  _en("%(name)s commented on your idea “%(title)s”.",
-                    name=user.display_name, title=idea.title),
+    events.notify(creators, "comment_on_idea", {"name": user.display_name, "title": idea.title},
                   idea=idea, url=comment_url(idea, comment), exclude=user)
     return comment
 
@@ -101,9 +97,8 @@ def post_update(user: User, idea_id: int, body: str) -> Comment:
     db.session.flush()
     creator_ids = {c.user_id for c in idea.creators}
     audience = [u for u in follows.audience_of(idea) if u.id not in creator_ids]
-    events.notify(audience, "idea_update",
-                  _en("Update on “%(title)s” from %(name)s.", title=idea.title,
-                    name=user.display_name), idea=idea, url=comment_url(idea, comment))
+    events.notify(audience, "idea_update", {"title": idea.title, "name": user.display_name},
+                  idea=idea, url=comment_url(idea, comment))
     return comment
 
 
@@ -229,9 +224,7 @@ def remove_comment(moderator: User, comment_id: int, reason: str | None = None) 
     if comment.author_id != moderator.id:
         author = db.session.get(User, comment.author_id)
         idea = db.session.get(Idea, comment.idea_id)
-        events.notify([author], "moderation",
-                      _en("A moderator removed your comment on “%(title)s”.", title=idea.title),
-                      idea=idea)
+        events.notify([author], "comment_removed", {"title": idea.title}, idea=idea)
     return comment
 
 

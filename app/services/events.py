@@ -4,11 +4,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 
 from app import lifecycle
 from app.extensions import db
-from app.mail import send_mail
 from app.models import AuditLog, Idea, IdeaEvent, Notification, User
 from app.models.base import utcnow
 
@@ -52,25 +51,39 @@ def idea_url(idea: Idea) -> str:
         return f"/ideas/{idea.id}"
 
 
-def notify(users: Iterable[User], kind: str, message: str, *, idea: Idea | None = None,
-           url: str = "", exclude: User | None = None) -> list[Notification]:
-    """Tell each user once, in the app and (if they chose `immediately`) by email after commit
-    (through the outbox: one mail per notification, sent once)."""
-    seen: set[int] = set()
-    rows = []
-    url = url or (idea_url(idea) if idea is not None else "")
+def notify(users: Iterable[User | None], kind: str, params: dict[str, Any], *,
+           idea: Idea | None = None, url: str = "", exclude: User | None = None
+           ) -> list[Notification]:
+    """Tell each user once of `kind` (registered in app.notification_kinds) with `params`
+    (JSON values; see that module): no sentence is stored, each reader sees it in their own
+    language. Each user's preference for the kind's category decides: `off` stores nothing,
+    `immediately` also mails them after the commit (through the outbox: one mail per
+    notification, sent once, in their language), digests collect it later.
+    Raises ValueError for an unknown kind or missing params."""
+    from app.notification_kinds import check_params
+    from app.notification_kinds import get as kind_named
+    from app.services import notifications
+
+    spec = kind_named(kind)
+    params = dict(params)
+    check_params(spec, params)
+    url = url or (idea_url(idea) if idea is not None else (spec.url(params) if spec.url else ""))
+    recipients: dict[int, User] = {}
     for user in users:
-        if user is None or user.id in seen or (exclude is not None and user.id == exclude.id):
+        if user is None or user.id in recipients or (exclude is not None and user.id == exclude.id):
             continue
-        seen.add(user.id)
-        row = Notification(user_id=user.id, kind=kind, idea_id=idea.id if idea else None,
-                           message=message, url=url)
-        if user.notify_mode == "immediately" and user.email_confirmed:
+        recipients[user.id] = user
+    chosen = notifications.deliveries(recipients, spec.category)
+    rows = []
+    for user_id, user in recipients.items():
+        delivery = chosen[user_id]
+        if delivery == "off":
+            continue
+        row = Notification(user_id=user_id, kind=kind, category=spec.category, params=params,
+                           idea_id=idea.id if idea else None, url=url)
+        if delivery == "immediately" and user.email_confirmed and not user.is_blocked:
             # emailed_at is set when the mail is actually sent (app.mail.deliver).
-            base = current_app.config.get("PUBLIC_BASE_URL", "")
-            row.mail_id = send_mail(
-                user.email, f"Kyoso: {message[:120]}",
-                f"{message}\n\n{base}{url}\n\nChange how you are told: {base}/account/settings")
+            row.mail_id = notifications.mail_now(user, row)
         db.session.add(row)
         rows.append(row)
     return rows

@@ -1,11 +1,12 @@
 """Telling everyone who follows an idea, in batches, outside the request.
 
-    fan_out.tell_followers(idea, "idea_milestone", message)   # one row, in the caller's transaction
+    fan_out.tell_followers(idea, "idea_milestone", params)   # one row, in the caller's transaction
 
 The request writes one `notification_fanouts` row; after the commit the job
 `notifications.fan_out` tells the followers NOTIFY_FANOUT_BATCH at a time, in user id order:
-per batch one query for the people, one multi-row insert of the mails of those who want them
-at once, one of the notifications, and one `mail.send_batch` job that sends the batch's mails
+per batch one query for the people (with their language, time zone and preference for the
+kind's category: `off` gets nothing), one multi-row insert of the mails of those who want them
+at once (each in its reader's language, with its unsubscribe link), one of the notifications, and one `mail.send_batch` job that sends the batch's mails
 over one SMTP connection (one publish to the broker per batch, not per mail). Each batch
 commits with the fan-out's cursor (`after_user_id`) under the fan-out's row lock, so a job
 that runs twice, or two at once, tells each follower once; `notifications.fan_out_sweep`
@@ -18,28 +19,35 @@ import logging
 import smtplib
 from datetime import timedelta
 
+from typing import Any
+
 from flask import current_app
-from sqlalchemy import insert, select, text, union, update
+from sqlalchemy import func, insert, select, text, union, update
+from sqlalchemy.orm import aliased
 
 from app import jobs, mail
+from app import notification_kinds as kinds
 from app.extensions import db
 from app.models import (Idea, IdeaCreator, IdeaFollow, Notification, NotificationFanout,
-                        OutboundMail, Support, User)
+                        NotificationPreference, OutboundMail, Support, User)
+from app.models.activity import DEFAULT_DELIVERY
 from app.models.base import utcnow
-from app.services import events
+from app.services import events, notifications
 
 log = logging.getLogger(__name__)
 
 AUDIENCES = ("followers", "followers_and_supporters")
 
 
-def tell_followers(idea: Idea, kind: str, message: str, *, url: str = "",
+def tell_followers(idea: Idea, kind: str, params: dict[str, Any], *, url: str = "",
                    audience: str = "followers") -> NotificationFanout:
-    """Queue a notification to the idea's followers (and supporters, with that audience),
-    never its creators (tell them inline); sent in batches after the commit."""
+    """Queue a notification (a kind of app.notification_kinds and its params) to the idea's
+    followers (and supporters, with that audience), never its creators (tell them inline);
+    sent in batches after the commit. ValueError for an unknown kind or missing params."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
-    fanout = NotificationFanout(kind=kind, idea_id=idea.id, message=message,
+    kinds.check_params(kinds.get(kind), params)
+    fanout = NotificationFanout(kind=kind, idea_id=idea.id, params=dict(params),
                                 url=url or events.idea_url(idea), audience=audience,
                                 after_user_id=0)
     db.session.add(fanout)
@@ -53,8 +61,9 @@ def _batch_size() -> int:
 
 
 def _people(fanout: NotificationFanout, size: int):
-    """The next `size` people to tell (id, email, notify_mode, confirmed), by user id, from the
-    (idea_id, user_id) unique indexes."""
+    """The next `size` people to tell (id, email, display_name, locale, time_zone, confirmed,
+    delivery for the kind's category), by user id, from the (idea_id, user_id) unique
+    indexes."""
     ids = select(IdeaFollow.user_id.label("user_id")).where(
         IdeaFollow.idea_id == fanout.idea_id, IdeaFollow.user_id > fanout.after_user_id)
     if fanout.audience == "followers_and_supporters":
@@ -62,9 +71,14 @@ def _people(fanout: NotificationFanout, size: int):
             Support.idea_id == fanout.idea_id, Support.user_id > fanout.after_user_id))
     ids = ids.subquery()
     creators = select(IdeaCreator.user_id).where(IdeaCreator.idea_id == fanout.idea_id)
+    chosen = aliased(NotificationPreference)
     return db.session.execute(
-        select(User.id, User.email, User.notify_mode, User.email_confirmed_at)
+        select(User.id, User.email, User.display_name, User.locale, User.time_zone,
+               User.email_confirmed_at,
+               func.coalesce(chosen.delivery, DEFAULT_DELIVERY).label("delivery"))
         .join(ids, ids.c.user_id == User.id)
+        .outerjoin(chosen, (chosen.user_id == User.id)
+                   & (chosen.category == kinds.category_of(fanout.kind)))
         .where(User.blocked_at.is_(None), User.id.not_in(creators))
         .order_by(User.id).limit(size)).all()
 
@@ -86,27 +100,31 @@ def tell_next_batch(fanout_id: int) -> int | None:
         return None
     size = _batch_size()
     people = _people(fanout, size)
-    base = current_app.config.get("PUBLIC_BASE_URL", "")
-    wanting_mail = [person for person in people
-                    if person.notify_mode == "immediately" and person.email_confirmed_at]
+    told = [person for person in people if person.delivery != "off"]
+    wanting_mail = [person for person in told
+                    if person.delivery == "immediately" and person.email_confirmed_at]
     mail_ids: dict[int, int] = {}
     if wanting_mail:
-        subject = f"Kyoso: {fanout.message[:120]}"
-        body = (f"{fanout.message}\n\n{base}{fanout.url}\n\n"
-                f"Change how you are told: {base}/account/settings")
         now = utcnow()
+        rows = []
+        for person in wanting_mail:  # each in the reader's language, with their own link
+            subject, body, headers = notifications.compose_mail(person, fanout.kind,
+                                                                fanout.params, fanout.url)
+            rows.append({"to_address": person.email, "subject": subject, "body": body,
+                         "headers": headers, "status": "pending", "attempts": 0,
+                         "created_at": now, "next_attempt_at": now})
         returned = db.session.execute(
             insert(OutboundMail).returning(OutboundMail.id, sort_by_parameter_order=True),
-            [{"to_address": person.email, "subject": subject, "body": body, "headers": {},
-              "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
-             for person in wanting_mail]).scalars().all()
+            rows).scalars().all()
         mail_ids = {person.id: mail_id for person, mail_id in zip(wanting_mail, returned)}
-    if people:
+    if told:
         now = utcnow()
+        category = kinds.category_of(fanout.kind)
         db.session.execute(insert(Notification), [
-            {"user_id": person.id, "kind": fanout.kind, "idea_id": fanout.idea_id,
-             "message": fanout.message, "url": fanout.url, "created_at": now,
-             "mail_id": mail_ids.get(person.id)} for person in people])
+            {"user_id": person.id, "kind": fanout.kind, "category": category,
+             "idea_id": fanout.idea_id, "params": fanout.params, "url": fanout.url,
+             "created_at": now, "mail_id": mail_ids.get(person.id)} for person in told])
+    if people:
         fanout.after_user_id = people[-1].id
     if len(people) < size:
         fanout.done_at = utcnow()

@@ -11,7 +11,6 @@ from app.extensions import db
 from app.models import Idea, IdeaFollow, Support, User
 from app.models.base import utcnow
 from app.services import events
-from app.i18n import _en
 
 
 def _visible_idea(user: User | None, idea_id: int) -> Idea:
@@ -47,8 +46,7 @@ def follow_idea(user: User, idea_id: int) -> bool:
     added = add_follow(user, idea)
     if added:
         events.notify(events.creators_of(idea), "idea_followed",
-                      _en("%(name)s now follows your idea “%(title)s”.", name=user.display_name,
-                        title=idea.title), idea=idea, exclude=user)
+                      {"name": user.display_name, "title": idea.title}, idea=idea, exclude=user)
     return added
 
 

@@ -11,8 +11,9 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Agreement, Consent, CreatorInvitation, Idea, IdeaCreator, User
 from app.models.base import is_row_id, utcnow
+from app import notification_kinds as kinds
 from app.services import events, invitations
-from app.i18n import _, _en
+from app.i18n import _
 from app.services.ideas import (INSIGHT_FIELDS, TOTAL_SHARE_BPS, current_agreement, lock_idea,
                                require_editing)
 
@@ -90,8 +91,7 @@ def accept_invitation(user: User, token: Any) -> Idea:
         raise NotFound("invitation_not_found", _("No such invitation."))
     if not any(c.user_id == user.id for c in idea.creators):
         invitations.join(user, idea, invitation, _rebalance)
-        _tell_owner(idea, _en("Your invitation to co-create was accepted by %(name)s.",
-                              name=user.display_name))
+        _tell_owner(idea, "co_creator_joined", {"name": user.display_name})
     return idea
 
 
@@ -104,8 +104,8 @@ def decline_invitation(user: User, token: Any) -> None:
     invitation.answered_at = utcnow()
 
 
-def _tell_owner(idea: Idea, message: str) -> None:
-    events.notify([idea.owner], "co_creator_invite", message, idea=idea)
+def _tell_owner(idea: Idea, kind: str, params: dict[str, Any]) -> None:
+    events.notify([idea.owner], kind, params, idea=idea)
 
 
 def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> IdeaCreator:
@@ -121,9 +121,8 @@ def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> Ide
     if previous[creator.id] != share:
         events.record(owner, "split_changed", idea,
                       reason=f"{creator.user.display_name}: {share} bps")
-        events.notify([creator.user], "co_creator_invite",
-                      _en("Your share of an idea you co-create is now %(share)s. Please accept "
-                          "the new split.", share=format_share(share)), idea=idea)
+        events.notify([creator.user], "co_creator_share", {"share": kinds.share(share)},
+                      idea=idea)
     return creator
 
 
@@ -244,8 +243,7 @@ def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str
     events.record(user, "consented", idea,
                   reason=f"Agreement v{agreement.version}, {creator.share_bps} bps")
     if not creator.is_owner:
-        _tell_owner(idea, _en("%(name)s accepted the agreement and their share of your idea.",
-                              name=user.display_name))
+        _tell_owner(idea, "co_creator_accepted", {"name": user.display_name})
     return row
 
 

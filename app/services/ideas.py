@@ -26,7 +26,7 @@ from app.models import (Agreement, Category, Idea, IdeaCounter, IdeaCreator, Ide
 from app.models.base import utcnow
 from app.queries import visible_ideas
 from app.services import events, media
-from app.i18n import _, _en
+from app.i18n import _
 
 # Limits of an idea's fields (characters).
 TITLE_MAX = 120
@@ -298,9 +298,8 @@ def withdraw_idea(user: User, idea_id: int, reason: str | None = None) -> Idea:
     permissions.require(user, Action.WITHDRAW_IDEA, idea)  # the owner, while it gathers support
     reason = (reason or "").strip()[:2000] or None
     events.transition(user, idea, lifecycle.IdeaStatus.WITHDRAWN, "withdrawn", reason=reason)
-    events.notify(events.creators_of(idea), "idea_status",
-                  _en("“%(title)s” was withdrawn by %(name)s.", title=idea.title,
-                      name=user.display_name), idea=idea, exclude=user)
+    events.notify(events.creators_of(idea), "idea_withdrawn",
+                  {"title": idea.title, "name": user.display_name}, idea=idea, exclude=user)
     return idea
 
 

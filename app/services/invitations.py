@@ -172,10 +172,8 @@ def create(owner: User, idea: Idea, email: str, share: int, format_share,
     if not _recently_told(idea, email):
         member = member_for(email)
         if member is not None:
-            events.notify([member], "co_creator_invite", _en(
-                "You are invited to co-create an idea with a %(share)s share of its royalties. "
-                "Open the invitation to read it and accept.", share=format_share(share)),
-                idea=idea, url=invitation_path(token))
+            events.notify([member], "co_creator_invite", {"share": {"bps": share}},
+                          idea=idea, url=invitation_path(token))
         else:  # nobody, or an account that has not confirmed this address: the same mail
             _mail_to_join(invitation, idea, owner, token, format_share(share))
         invitation.notified_at = utcnow()

@@ -7,7 +7,7 @@ milestone qualifies the idea for review.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, select, text, update
@@ -19,8 +19,9 @@ from app.lifecycle import IdeaStatus
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import utcnow
 from app.permissions import Action
+from app import notification_kinds as kinds
 from app.services import counters, events, fan_out, review
-from app.i18n import _, _en
+from app.i18n import _
 
 
 log = logging.getLogger(__name__)
@@ -87,28 +88,27 @@ def advance(idea: Idea, actor: User | None = None, *,
     idea.support_count = count  # the row is written anyway: its sort key is exact again
     top = reached[-1]
     if qualified:
-        message = _en("“%(title)s” reached %(count)s supporters and qualifies for review!",
-                    title=idea.title, count=f"{top:,}") + _next_review_sentence()
+        closes_on = _next_review_closes_on()
+        kind, params = ("idea_qualified_next_review", {
+            "title": idea.title, "count": top, "date": kinds.day(closes_on)}) if closes_on \
+            else ("idea_qualified", {"title": idea.title, "count": top})
     else:
-        message = _en("“%(title)s” reached %(count)s supporters. Next goal: %(next)s.",
-                    title=idea.title, count=f"{top:,}", next=f"{idea.next_milestone:,}")
+        kind, params = "idea_milestone", {"title": idea.title, "count": top,
+                                          "next": idea.next_milestone}
     # The creators now; the followers (thousands, at the later milestones) by a job in batches.
-    events.notify(events.creators_of(idea), "idea_milestone", message, idea=idea)
-    fan_out.tell_followers(idea, "idea_milestone", message)
+    events.notify(events.creators_of(idea), kind, params, idea=idea)
+    fan_out.tell_followers(idea, kind, params)
     if qualified:
         review.on_idea_qualified(idea)  # joins the open review batch, or waits for the next
     return reached
 
 
-def _next_review_sentence() -> str:
-    """" The next review batch closes on 2027-01-15." from the review calendar, or ""."""
+def _next_review_closes_on() -> date | None:
+    """When the next review batch of the review calendar closes, if one is planned."""
     from app.services.programme import upcoming_reviews
 
     coming = upcoming_reviews()
-    if not coming:
-        return ""
-    return " " + _en("The next review batch closes on %(date)s.",
-                     date=coming[0]["closes_on"].isoformat())
+    return coming[0]["closes_on"] if coming else None
 
 
 # --- expiry ---------------------------------------------------------------------------------
@@ -116,10 +116,8 @@ def _next_review_sentence() -> str:
 def _expire(idea: Idea) -> None:
     events.transition(None, idea, IdeaStatus.EXPIRED, "expired",
                       reason=f"Missed the deadline for {idea.next_milestone} supporters")
-    events.notify(events.creators_of(idea), "idea_status",
-                  _en("“%(title)s” did not reach %(count)s supporters in time and has expired. "
-                    "You can submit it again as a new idea.",
-                    title=idea.title, count=f"{idea.next_milestone or 0:,}"), idea=idea)
+    events.notify(events.creators_of(idea), "idea_expired",
+                  {"title": idea.title, "count": idea.next_milestone or 0}, idea=idea)
 
 
 def expire_ideas(now: datetime | None = None) -> int:

@@ -18,7 +18,7 @@ from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import is_row_id, utcnow
 from app.services import accounts as account_service, counters, events
 from app.services.ideas import lock_idea
-from app.i18n import _, _en
+from app.i18n import _
 
 DECISIONS = ("publish", "needs_changes", "reject")
 REASON_MAX = 2_000
@@ -76,17 +76,10 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
     events.transition(moderator, idea, to_status, to_status, reason=reason)
     events.audit(moderator, f"idea.{decision}", idea, before=before,
                  after={"status": to_status.value}, reason=reason)
-    messages = {
-        "publish": _en("“%(title)s” is published and now gathers support!", title=idea.title),
-        "needs_changes": _en("“%(title)s” needs changes before it can be published: "
-                             "%(reason)s", title=idea.title, reason=reason or ""),
-        "reject": _en("“%(title)s” was not accepted: %(reason)s", title=idea.title,
-                      reason=reason or ""),
-    }
-    message = messages[decision]
-    if decision == "publish" and reason:
-        message += " " + _en("Moderator's note: %(reason)s", reason=reason)
-    events.notify(events.creators_of(idea), "moderation", message, idea=idea)
+    kind = {"publish": "idea_published_note" if reason else "idea_published",
+            "needs_changes": "idea_needs_changes", "reject": "idea_rejected"}[decision]
+    events.notify(events.creators_of(idea), kind, {"title": idea.title, "reason": reason or ""},
+                  idea=idea)
     return idea
 
 
@@ -101,9 +94,8 @@ def hide_idea(moderator: User, idea_id: int, reason: Any) -> Idea:
     events.record(moderator, "hidden", idea, reason=reason)
     events.audit(moderator, "idea.hide", idea, before={"hidden": False}, after={"hidden": True},
                  reason=reason)
-    events.notify(events.creators_of(idea), "moderation",
-                  _en("“%(title)s” was hidden by a moderator: %(reason)s", title=idea.title,
-                      reason=reason), idea=idea)
+    events.notify(events.creators_of(idea), "idea_hidden",
+                  {"title": idea.title, "reason": reason}, idea=idea)
     return idea
 
 
@@ -117,8 +109,7 @@ def unhide_idea(moderator: User, idea_id: int, reason: Any = None) -> Idea:
     events.record(moderator, "unhidden", idea, reason=reason)
     events.audit(moderator, "idea.unhide", idea, before={"hidden": True},
                  after={"hidden": False}, reason=reason)
-    events.notify(events.creators_of(idea), "moderation",
-                  _en("“%(title)s” is visible again.", title=idea.title), idea=idea)
+    events.notify(events.creators_of(idea), "idea_unhidden", {"title": idea.title}, idea=idea)
     return idea
 
 
@@ -241,14 +232,12 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     from app.services import milestones
 
     milestones.advance(target, moderator)  # the merge may pass one or more milestones
-    events.notify(events.creators_of(source), "moderation",
-                  _en("“%(title)s” was merged into “%(target)s”; its supporters now support "
-                      "that idea.", title=source.title, target=target.title), idea=source)
+    events.notify(events.creators_of(source), "idea_merged",
+                  {"title": source.title, "target": target.title}, idea=source)
     if source_was_public:
-        told = _en("A similar idea, “%(title)s”, was merged into “%(target)s”: "
-                   "%(n)s supporters joined.", title=source.title, target=target.title, n=moved)
+        events.notify(events.creators_of(target), "idea_merged_into",
+                      {"title": source.title, "target": target.title, "count": moved}, idea=target)
     else:  # an idea never published (or hidden) keeps its title from other members
-        told = _en("A similar idea was merged into “%(target)s”: %(n)s supporters joined.",
-                   target=target.title, n=moved)
-    events.notify(events.creators_of(target), "moderation", told, idea=target)
+        events.notify(events.creators_of(target), "idea_merged_into_private",
+                      {"target": target.title, "count": moved}, idea=target)
     return target

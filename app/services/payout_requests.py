@@ -12,11 +12,12 @@ from sqlalchemy.orm import selectinload
 from app import permissions
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.i18n import _, _en
+from app.i18n import _
 from app.models import User, UserRole
 from app.models.base import utcnow
 from app.models.programme import PayoutRequest
 from app.permissions import Action
+from app import notification_kinds as kinds
 from app.services import events
 from app.services import ledger as ledger_service
 from app.services.programme import payout_minimums
@@ -95,9 +96,9 @@ def request_payout(user: User, amount_minor: Any, currency: Any) -> PayoutReques
     finance = list(db.session.scalars(select(User).join(UserRole, UserRole.user_id == User.id)
                                       .where(UserRole.role == "finance",
                                              User.blocked_at.is_(None))))
-    events.notify(finance, "payout_request", _en(
-        "%(name)s asks for a payout of %(amount)s.", name=user.display_name,
-        amount=amount(amount_minor, currency)), url="/finance/payout-requests")
+    events.notify(finance, "payout_request",
+                  {"name": user.display_name, "amount": kinds.money(amount_minor, currency)},
+                  url="/finance/payout-requests")
     return request
 
 
@@ -171,8 +172,7 @@ def decline_request(actor: User, request_id: Any, reason: Any) -> PayoutRequest:
     db.session.flush()
     events.audit(actor, "payout_request.declined", request, before=before,
                  after=_state(request), reason=reason)
-    events.notify([request.user], "payout_declined", _en(
-        "Your payout request of %(amount)s was declined: %(reason)s",
-        amount=ledger_service.money_text(request.amount_minor, request.currency),
-        reason=reason), url=ROYALTIES_URL)
+    events.notify([request.user], "payout_declined",
+                  {"amount": kinds.money(request.amount_minor, request.currency),
+                   "reason": reason}, url=ROYALTIES_URL)
     return request

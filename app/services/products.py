@@ -20,9 +20,10 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import jobs, lifecycle, permissions
+from app import notification_kinds as kinds
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.i18n import _, _en
+from app.i18n import _
 from app.lifecycle import IdeaStatus
 from app.models import (Idea, IdeaCreator, IdeaFollow, Product, ProductPost, ProductSplit,
                         Support, User)
@@ -247,16 +248,16 @@ def audience_ids(idea_id: int):
                  select(IdeaFollow.user_id).where(IdeaFollow.idea_id == idea_id)).subquery()
 
 
-def _message(post: ProductPost, product: Product) -> tuple[str, str]:
-    title = product.name
+def _message(post: ProductPost, product: Product) -> tuple[str, dict[str, Any]]:
+    """The notification's kind (app.notification_kinds) and params."""
+    title = {"title": product.name}
     if post.kind == IdeaStatus.IN_PRODUCTION:
         if post.expected_on:
-            return "product_stage", _en("“%(title)s” is now in production (expected %(date)s).",
-                                        title=title, date=post.expected_on.isoformat())
-        return "product_stage", _en("“%(title)s” is now in production.", title=title)
+            return "product_stage", {**title, "date": kinds.day(post.expected_on)}
+        return "product_in_production", title
     if post.kind == IdeaStatus.ON_SALE:
-        return "product_stage", _en("“%(title)s” is on sale now.", title=title)
-    return "product_update", _en("Official update on “%(title)s”.", title=title)
+        return "product_on_sale", title
+    return "product_update", title
 
 
 def tell_audience_batch(post_id: int, batch_size: int = AUDIENCE_BATCH) -> int:
@@ -276,8 +277,8 @@ def tell_audience_batch(post_id: int, batch_size: int = AUDIENCE_BATCH) -> int:
     if not users:
         post.notified_at = utcnow()
         return 0
-    kind, message = _message(post, product)
-    events.notify([user for user in users if user.id != post.author_id], kind, message,
+    kind, params = _message(post, product)
+    events.notify([user for user in users if user.id != post.author_id], kind, params,
                   idea=product.idea, url=product_url(product))
     post.notified_through = users[-1].id
     if len(users) < batch_size:

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Idea, IdeaCreator, User
 from app.models.base import utcnow
 from app.models.review import ReviewBatch, ReviewItem
+from app import notification_kinds as kinds
 from app.services import events
 from app.i18n import _, _en
 from app.services.review import NAME_MAX, _lock_batch, current_open_batch
@@ -40,9 +41,8 @@ def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewIte
     db.session.add(item)
     events.transition(actor, idea, IdeaStatus.IN_REVIEW, "review_started",
                       reason=_en("Joined the review batch “%(name)s”", name=batch.name))
-    events.notify(events.creators_of(idea), "idea_status",
-                  _en("“%(title)s” is now in review (batch “%(name)s”, closing %(date)s).",
-                      title=idea.title, name=batch.name, date=batch.closes_on.isoformat()),
+    events.notify(events.creators_of(idea), "idea_in_review",
+                  {"title": idea.title, "name": batch.name, "date": kinds.day(batch.closes_on)},
                   idea=idea)
     return item
 

@@ -14,9 +14,10 @@ from app.extensions import db
 from app.models import Idea, IdeaCreator, User
 from app.models.base import utcnow
 from app.models.review import DECISIONS, Review, ReviewBatch, ReviewItem
+from app import notification_kinds as kinds
 from app.services import events
 from app.i18n import _, _en
-from app.services.review import (DECISION_LABELS, MESSAGE_MAX, Aggregate, _idea, _load_item,
+from app.services.review import (MESSAGE_MAX, Aggregate, _idea, _load_item,
                                  _lock_batch, _lock_item, _reviewing_item, aggregate,
                                  current_open_batch, latest_item, min_reviewers)
 from app.services.review_batches import _join_batch
@@ -89,16 +90,13 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
                           reason=_en("Decided in the review batch “%(name)s”", name=batch.name))
         if item.decision == IdeaStatus.APPROVED:
             create_product_from_idea(idea)
-        label = DECISION_LABELS[item.decision].lower()
+        decision = kinds.label("decision", str(item.decision))
         creators = events.creators_of(idea)
-        events.notify(creators, "review_result",
-                      _en("The review of “%(title)s” is published: %(decision)s. See the scores "
-                          "and the message on your idea's page.", title=idea.title,
-                          decision=label), idea=idea)
+        events.notify(creators, "review_result", {"title": idea.title, "decision": decision},
+                      idea=idea)
         creator_ids = {creator.id for creator in creators}
         events.notify([user for user in audience_of(idea) if user.id not in creator_ids],
-                      "idea_status", _en("“%(title)s” has been reviewed: %(decision)s.",
-                                         title=idea.title, decision=label), idea=idea,
+                      "idea_reviewed", {"title": idea.title, "decision": decision}, idea=idea,
                       url=results_url)
     batch.status = "published"
     batch.published_at = utcnow()

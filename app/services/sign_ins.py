@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.i18n import speaking_to
 from app.mail import send_mail
 from app.models import SignInThrottle, User, UserSession
 from app.models.base import utcnow
@@ -98,15 +99,17 @@ def record_failure(email: str) -> bool:
 def mail_lock(user: User, reset_link: str) -> None:
     """Tell the member, once per lock, that someone is guessing their password."""
     minutes = max(1, current_app.config["SIGN_IN_LOCK_SECONDS"] // 60)
-    send_mail(user.email, _("Kyoso: someone is trying to sign in to your account"),
-              _("Hello %(name)s,\n\nThere were %(n)s failed attempts to sign in to your Kyoso "
-                "account with a wrong password. To protect your account, signing in is paused "
-                "for %(minutes)s minutes, on every device.\n\nIf it was you, wait and try "
-                "again, or choose a new password here:\n\n%(link)s\n\nIf it was not you, "
-                "your password has not been given away. If you use it anywhere else too, "
-                "change it.", name=user.display_name,
-                n=current_app.config["SIGN_IN_MAX_FAILURES"], minutes=minutes,
-                link=reset_link))
+    with speaking_to(user, own_request=True):  # the member's language, not the guesser's
+        subject = _("Kyoso: someone is trying to sign in to your account")
+        body = _("Hello %(name)s,\n\nThere were %(n)s failed attempts to sign in to your Kyoso "
+                 "account with a wrong password. To protect your account, signing in is paused "
+                 "for %(minutes)s minutes, on every device.\n\nIf it was you, wait and try "
+                 "again, or choose a new password here:\n\n%(link)s\n\nIf it was not you, "
+                 "your password has not been given away. If you use it anywhere else too, "
+                 "change it.", name=user.display_name,
+                 n=current_app.config["SIGN_IN_MAX_FAILURES"], minutes=minutes,
+                 link=reset_link)
+    send_mail(user.email, subject, body)
 
 
 def clear_failures(email: str) -> None:

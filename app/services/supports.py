@@ -20,7 +20,7 @@ from app.models.ideas import WOULD_BUY
 from app.money import is_currency
 from app.origin import current_network_hash
 from app.services import counters, events, follows, integrity, milestones
-from app.i18n import _, _en
+from app.i18n import _
 
 
 MAX_PRICE_MINOR = 10**9
@@ -165,30 +165,29 @@ def withdraw_support(user: User, idea_id: int) -> None:
     counters.bump(idea, -1, milestones.trending_score_for(idea.id))
 
 
+#: The kinds of "someone supports your idea": one unread row per idea and creator.
+SUPPORT_KINDS = ("idea_first_supporter", "idea_supported", "idea_supporters")
+
+
 def _tell_creators(idea: Idea, supporter: User, count: int) -> None:
     """One notification per creator while unread: later supports update it (one statement)
     instead of adding (and mailing) one per support."""
     creator_ids = [creator.user_id for creator in idea.creators]
     if not creator_ids:
         return
+    params = {"name": supporter.display_name, "title": idea.title, "count": count}
     updated = set(db.session.scalars(
         update(Notification).where(Notification.user_id.in_(creator_ids),
-                                   Notification.kind == "idea_supported",
+                                   Notification.kind.in_(SUPPORT_KINDS),
                                    Notification.idea_id == idea.id,
                                    Notification.read_at.is_(None))
-        .values(message=_en("“%(title)s” has new supporters, now %(count)s "
-                            "(latest: %(name)s).", title=idea.title, count=count,
-                            name=supporter.display_name), created_at=utcnow())
+        .values(kind="idea_supporters", params=params, created_at=utcnow())
         .returning(Notification.user_id).execution_options(synchronize_session=False)))
     untold = [creator.user for creator in idea.creators if creator.user_id not in updated]
     if not untold:
         return
-    message = _en("%(name)s is the first supporter of “%(title)s”.",
-                  name=supporter.display_name, title=idea.title) \
-        if count == 1 else \
-        _en("%(name)s supports “%(title)s” (%(count)s supporters).",
-            name=supporter.display_name, title=idea.title, count=count)
-    events.notify(untold, "idea_supported", message, idea=idea)
+    events.notify(untold, "idea_first_supporter" if count == 1 else "idea_supported", params,
+                  idea=idea)
 
 
 def answers_summary(idea_id: int) -> dict[str, Any]:

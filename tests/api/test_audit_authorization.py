@@ -33,7 +33,8 @@ def world(app):
     comment = Comment(idea_id=published.id, author_id=owner.id, body="Mine")
     image = IdeaImage(idea_id=draft.id, key="idraft1", width=10, height=10)
     db.session.add_all([comment, image,
-                        Notification(user_id=owner.id, kind="x", message="Private", url="/")])
+                        Notification(user_id=owner.id, kind="x", params={"_message": "Private"},
+                                     url="/")])
     db.session.commit()
     product = lf.product(owner)
     lf.sale(finance, product, 10_000, "JPY")

@@ -142,14 +142,13 @@ def test_each_step_tells_creators_supporters_and_followers_once(client, db, app)
     finally:
         products.AUDIENCE_BATCH = batch
     assert response.status_code == 200
-    rows = db.session.execute(select(Notification.user_id, Notification.kind, Notification.url,
-                                     Notification.message)).all()
+    rows = db.session.scalars(select(Notification)).all()
     told = [row.user_id for row in rows]
     assert len(told) == len(set(told)) == 2 + 7 + 2
     assert {owner.id, co_creator.id, follower.id, both.id} <= set(told)
     assert {row.kind for row in rows} == {"product_stage"}
     assert {row.url for row in rows} == {f"/products/{product.id}"}
-    assert "in production" in rows[0].message and "2031-04-01" in rows[0].message
+    assert "in production" in rows[0].message and "Apr 1, 2031" in rows[0].message
     post = db.session.scalar(select(ProductPost))
     assert post.notified_at is not None and post.notified_through == max(told)
 

@@ -417,7 +417,7 @@ def test_publishing_starts_the_first_support_window(db, app):
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "idea.publish"))
     assert audit.actor_id == moderator.id and audit.target_id == idea.id
     note = db.session.scalar(select(Notification).where(Notification.user_id == idea.owner_id,
-                                                        Notification.kind == "moderation"))
+                                                        Notification.kind == "idea_published"))
     assert note is not None
 
 
@@ -436,7 +436,7 @@ def test_creators_are_told_the_reason(db):
     moderation.decide(moderator, idea.id, "needs_changes", "Please add who it is for")
     db.session.commit()
     assert db.session.get(Idea, idea.id).status_reason == "Please add who it is for"
-    note = db.session.scalar(select(Notification).where(Notification.kind == "moderation"))
+    note = db.session.scalar(select(Notification).where(Notification.kind == "idea_needs_changes"))
     assert "Please add who it is for" in note.message
 
 

@@ -148,7 +148,7 @@ def test_recording_a_sale_is_audited_and_tells_the_creators(db, finance):
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "ledger.sale_recorded"))
     assert entry.actor_id == finance.id and entry.target_id == result.sale.id
     kinds = db.session.scalars(select(Notification.user_id).where(
-        Notification.kind == "royalty_statement")).all()
+        Notification.category == "royalties")).all()
     assert sorted(kinds) == sorted([owner.id, partner.id])
 
 

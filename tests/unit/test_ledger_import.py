@@ -140,5 +140,5 @@ def test_import_reports_progress_and_tells_each_creator_once(db, finance):
     assert result.created == 7
     assert seen[-1] == (7, 7) and len(seen) == 7
     notified = db.session.scalars(select(Notification.user_id).where(
-        Notification.kind == "royalty_statement")).all()
+        Notification.category == "royalties")).all()
     assert sorted(notified) == sorted([owner.id, partner.id])

@@ -95,7 +95,7 @@ def test_the_job_posts_in_batches_and_reports_its_progress(db, finance):
         == {"status": "done", "done": 5, "total": 5, "created": 5, "existing": 0}
     assert _count(db, Sale) == 5
     notified = db.session.scalars(select(Notification.user_id).where(
-        Notification.kind == "royalty_statement")).all()
+        Notification.category == "royalties")).all()
     assert sorted(notified) == sorted([owner.id, partner.id])
     assert db.session.scalar(select(AuditLog.after).where(
         AuditLog.action == "ledger.sales_imported"))["created"] == 5

@@ -69,15 +69,16 @@ def test_daily_digest_collects_unread_unmailed_notifications(app, smtp_server): 
     unconfirmed = factories.user(confirmed=False)
     for person, mode in ((daily, "daily"), (weekly, "weekly"), (now_person, "immediately"),
                          (off, "off"), (unconfirmed, "daily")):
-        person.notify_mode = mode
-    db.session.commit()
+        factories.deliver(person, "app" if mode == "off" else mode)
     idea = factories.idea(daily, title="Folding desk")
-    events.notify([daily, weekly, off, unconfirmed], "comment_on_idea", "A comment on Folding desk",
+    events.notify([daily, weekly, off, unconfirmed], "comment_on_idea",
+                  {"name": "Ann", "title": "Folding desk"}, idea=idea)
+    events.notify([daily], "idea_supported", {"name": "Ben", "title": "Folding desk", "count": 2},
                   idea=idea)
-    events.notify([daily], "idea_supported", "A new supporter", idea=idea)
-    events.notify([daily], "idea_supported", "Already read", idea=idea)
+    [read] = events.notify([daily], "idea_supported",
+                           {"name": "Already read", "title": "Folding desk", "count": 3}, idea=idea)
     db.session.commit()
-    db.session.query(Notification).filter_by(message="Already read").update({"read_at": idea.created_at})
+    db.session.query(Notification).filter_by(id=read.id).update({"read_at": idea.created_at})
     db.session.commit()
 
     with app.test_request_context():
@@ -86,7 +87,8 @@ def test_daily_digest_collects_unread_unmailed_notifications(app, smtp_server): 
     [message] = smtp_server.wait_for(1)
     assert message["To"] == daily.email and "2 new notifications" in message["Subject"]
     body = smtp_server.body(message)
-    assert "A comment on Folding desk" in body and "A new supporter" in body
+    assert "Ann commented on your idea “Folding desk”." in body
+    assert "Ben supports “Folding desk” (2 supporters)." in body
     assert "Already read" not in body and f"/ideas/{idea.id}" in body
 
     # Each notification is mailed once.

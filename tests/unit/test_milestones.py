@@ -120,7 +120,7 @@ def test_expire_stores_expired_and_tells_creators(db):
     [event] = _events(db, late, "expired")
     assert (event.from_status, event.to_status) == ("published", "expired")
     assert db.session.scalar(select(Notification).where(Notification.user_id == owner.id,
-                                                        Notification.kind == "idea_status"))
+                                                        Notification.kind == "idea_expired"))
 
 
 def test_expire_is_idempotent(db):

@@ -350,10 +350,10 @@ def test_publishing_moves_each_idea_to_its_decision_and_notifies_everyone_concer
                                                                    (co_creator.id, 1000)}
     assert len(notifications(creator, "review_result")) == 1
     assert len(notifications(co_creator, "review_result")) == 1
-    assert len(notifications(supporter, "idea_status")) == 1
-    assert len(notifications(follower, "idea_status")) == 1
+    assert len(notifications(supporter, "idea_reviewed")) == 1
+    assert len(notifications(follower, "idea_reviewed")) == 1
     # Creators hear it once, as a review result, not again as a status change.
-    assert not any("has been reviewed" in n.message for n in notifications(creator, "idea_status"))
+    assert not notifications(creator, "idea_reviewed")
     result = rs.review_result(creator, approved.id)
     assert result.item.decision == "approved" and result.aggregate.total == 10
     assert db.session.scalar(select(func.count()).select_from(AuditLog)

@@ -164,9 +164,9 @@ def test_creators_are_told_once_while_unread(db):
         supports.support_idea(f.user(), idea.id)
         db.session.commit()
     notes = db.session.scalars(select(Notification).where(
-        Notification.user_id == owner.id, Notification.kind == "idea_supported")).all()
+        Notification.user_id == owner.id, Notification.category == "supports")).all()
     assert len(notes) == 1
-    assert "3" in notes[0].message
+    assert "now 3" in notes[0].message
 
 
 def test_supporter_withdraws_while_gathering(db):

@@ -94,13 +94,14 @@ def test_notifications_list_and_mark_all_read(client):
     me = factories.user(email="me@example.com")
     other = factories.user()
     idea = factories.idea(me, title="Cosy lamp")
-    events.notify([me], "comment_on_idea", "Someone commented on “Cosy lamp”.", idea=idea)
-    events.notify([other], "comment_on_idea", "Not for you.", idea=idea)
+    events.notify([me], "comment_on_idea", {"name": "Someone", "title": "Cosy lamp"}, idea=idea)
+    events.notify([other], "comment_on_idea", {"name": "Not for you", "title": "Cosy lamp"},
+                  idea=idea)
     db.session.commit()
     login(client, me)
 
     page = client.get("/notifications").get_data(as_text=True)
-    assert "Someone commented on “Cosy lamp”." in page and "Not for you." not in page
+    assert "Someone commented on your idea “Cosy lamp”." in page and "Not for you" not in page
     assert 'data-testid="unread-count">1<' in page
     # Looking does not mark anything read; only the POST does.
     assert db.session.query(Notification).filter_by(user_id=me.id, read_at=None).count() == 1
@@ -115,7 +116,7 @@ def test_notifications_list_and_mark_all_read(client):
 def test_opening_a_notification_marks_it_read_and_goes_to_its_page(client):
     me = factories.user()
     idea = factories.idea(me)
-    [row] = events.notify([me], "idea_supported", "New supporter", idea=idea)
+    [row] = events.notify([me], "idea_supported", {"name": "Ann", "title": "Lamp", "count": 2}, idea=idea)
     db.session.commit()
     login(client, me)
     response = client.post(f"/notifications/{row.id}/open",
@@ -127,7 +128,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_page(client):
 
 def test_member_cannot_open_someone_elses_notification(client):
     me, other = factories.user(), factories.user()
-    [row] = events.notify([other], "idea_supported", "Theirs", url="/ideas/1")
+    [row] = events.notify([other], "idea_supported", {"name": "Ann", "title": "Lamp", "count": 2}, url="/ideas/1")
     db.session.commit()
     login(client, me)
     response = client.post(f"/notifications/{row.id}/open",
@@ -139,7 +140,7 @@ def test_member_cannot_open_someone_elses_notification(client):
 
 def test_marking_read_without_csrf_token_is_refused(client):
     me = factories.user()
-    events.notify([me], "idea_supported", "Hello")
+    events.notify([me], "idea_supported", {"name": "Ann", "title": "Lamp", "count": 2})
     db.session.commit()
     login(client, me)
     assert client.post("/notifications/read").status_code == 400
@@ -266,26 +267,46 @@ def test_replacing_an_avatar_removes_the_old_files(app, client):
     assert sorted(os.listdir(avatar_folder())) == [f"{key}_avatar.jpg", f"{key}_small.jpg"]
 
 
+def _settings_form(client, **choices) -> dict:
+    from app.notification_kinds import CATEGORIES
+
+    data = {"csrf_token": csrf_token(client, "/account/settings"), "locale": "", "time_zone": "",
+            **{f"pref_{category}": "immediately" for category in CATEGORIES}}
+    data.update(choices)
+    return data
+
+
 def test_settings_choose_digest_and_language(client):
+    from app.services import notifications
+
     me = factories.user()
     login(client, me)
-    response = client.post("/account/settings", data={
-        "csrf_token": csrf_token(client, "/account/settings"), "notify_mode": "weekly", "locale": "ja"})
+    response = client.post("/account/settings", data=_settings_form(
+        client, pref_comments="weekly", pref_royalties="off", locale="ja",
+        time_zone="Europe/Berlin"))
     assert response.status_code == 302
     db.session.expire_all()
     stored = db.session.get(User, me.id)
-    assert (stored.notify_mode, stored.locale) == ("weekly", "ja")
-    assert '<html lang="ja">' in client.get("/account/settings").get_data(as_text=True)
+    assert (stored.locale, stored.time_zone) == ("ja", "Europe/Berlin")
+    chosen = notifications.preferences(stored)
+    assert (chosen["comments"], chosen["royalties"], chosen["replies"]) == \
+        ("weekly", "off", "immediately")
+    page = client.get("/account/settings").get_data(as_text=True)
+    assert '<html lang="ja">' in page
+    assert '<option selected value="weekly">' in page
 
 
 def test_settings_refuse_an_unknown_mode(client):
+    from app.services import notifications
+
     me = factories.user()
     login(client, me)
-    response = client.post("/account/settings", data={
-        "csrf_token": csrf_token(client, "/account/settings"), "notify_mode": "hourly", "locale": ""})
+    response = client.post("/account/settings", data=_settings_form(
+        client, pref_comments="hourly", time_zone="Mars/Olympus"))
     assert response.status_code == 422
     db.session.expire_all()
-    assert db.session.get(User, me.id).notify_mode == "immediately"
+    assert notifications.preferences(db.session.get(User, me.id))["comments"] == "immediately"
+    assert db.session.get(User, me.id).time_zone is None
 
 
 def test_staff_role_changes_are_audited(app):

@@ -172,7 +172,7 @@ def test_merging_an_unpublished_duplicate_does_not_tell_its_title(app):
     pending = f.idea(status="pending_moderation", title="Zebracorn unpublished plan")
     moderation_service.merge_ideas(staff, pending.id, target.id, "Duplicate")
     db.session.commit()
-    told = db.session.scalars(select(Notification.message)
-                              .where(Notification.user_id == target_owner.id)).all()
+    told = [row.message for row in db.session.scalars(
+        select(Notification).where(Notification.user_id == target_owner.id))]
     assert told and not any("Zebracorn" in message for message in told)
     assert any("Public target" in message for message in told)

@@ -71,7 +71,7 @@ def test_creator_reads_the_reason_after_needs_changes(client, db):
     edit = client.get(f"/ideas/{idea.id}/edit").get_data(as_text=True)
     assert "Show &lt;b&gt;who&lt;/b&gt; it is for" in edit
     assert db.session.scalar(select(Notification.kind).where(Notification.user_id == owner.id)) \
-        == "moderation"
+        == "idea_needs_changes"
 
 
 def test_decision_without_csrf_is_400(client, db):

@@ -128,6 +128,9 @@ def test_qualified_notification_names_the_next_review_date(app):
     for _ in range(2):
         supports.support_idea(factories.user(), idea.id)
         db.session.commit()
+    from babel.dates import format_date
+
     messages = [n.message for n in db.session.scalars(select(Notification).where(
-        Notification.user_id == owner.id, Notification.kind == "idea_milestone"))]
-    assert any("qualifies for review" in m and closes.isoformat() in m for m in messages)
+        Notification.user_id == owner.id, Notification.kind == "idea_qualified_next_review"))]
+    shown = format_date(closes, "medium", locale="en")  # the reader's way (English here)
+    assert any("qualifies for review" in m and shown in m for m in messages)

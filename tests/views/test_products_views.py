@@ -136,7 +136,7 @@ def test_the_batch_results_page_lists_every_decision_and_is_linked(client, db):
     criteria = client.get("/review/criteria").get_data(as_text=True)
     assert f'href="/review/batches/{batch.id}/results"' in criteria
     url = db.session.scalar(select(Notification.url).where(
-        Notification.user_id == follower.id, Notification.kind == "idea_status"))
+        Notification.user_id == follower.id, Notification.kind == "idea_reviewed"))
     assert url == f"/review/batches/{batch.id}/results"
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from app import permissions
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.i18n import _, _en
+from app.i18n import _
 from app.models import User
 from app.models.ledger import Payout
+from app import notification_kinds as kinds
 from app.services import events
 from app.services.ledger.chain import payout_source
 from app.services.ledger.posting import _account, _post, lock_ledger, payable_balance
@@ -58,7 +59,7 @@ def record_payout(actor: User, user_id: Any, amount_minor: Any, currency: Any,
     db.session.add(payout)
     db.session.flush()
     events.audit(actor, "ledger.payout_recorded", payout, after=payout_source(payout)["payout"])
-    events.notify([creator], "royalty_payout", _en(
-        "A payout of %(amount)s was sent to you (reference %(ref)s).",
-        amount=money_text(amount_minor, currency), ref=reference), url="/me/royalties")
+    events.notify([creator], "royalty_payout",
+                  {"amount": kinds.money(amount_minor, currency), "ref": reference},
+                  url="/me/royalties")
     return PayoutResult(payout, True)

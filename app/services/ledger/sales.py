@@ -10,16 +10,16 @@ from sqlalchemy import select
 from app import permissions
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.i18n import _, _en
+from app.i18n import _
 from app.models import Product, User
 from app.models.ledger import LedgerAccount, LedgerEntry, Sale
 from app.money import royalty_minor, split_largest_remainder
+from app import notification_kinds as kinds
 from app.services import events
 from app.services.ledger.chain import sale_source
 from app.services.ledger.posting import _account, _post, lock_ledger, payable_balance
 from app.services.ledger.validation import (_raise_if, check_amount, check_currency, check_period,
-                                            check_reference, check_units, is_id, is_int,
-                                            money_text)
+                                            check_reference, check_units, is_id, is_int)
 
 @dataclass
 class SaleResult:
@@ -125,12 +125,10 @@ def _notify_royalties(totals: Mapping[int, Mapping[str, int]], *, product_name: 
         amounts = {currency: amount for currency, amount in amounts.items() if amount}
         if not amounts or user_id not in users:
             continue
-        figures = ", ".join(money_text(amount, currency)
-                            for currency, amount in sorted(amounts.items()))
+        figures = kinds.moneys(amounts)
         if product_name:
-            message = _en("Royalty statement: %(figures)s for “%(product)s” (%(period)s).",
-                          figures=figures, product=product_name, period=period)
+            events.notify([users[user_id]], "royalty_statement_product",
+                          {"figures": figures, "product": product_name,
+                           "period": kinds.month(period) if period else ""}, url=url)
         else:
-            message = _en("Royalty statement: %(figures)s from newly recorded sales.",
-                          figures=figures)
-        events.notify([users[user_id]], "royalty_statement", message, url=url)
+            events.notify([users[user_id]], "royalty_statement", {"figures": figures}, url=url)
