@@ -99,7 +99,7 @@ def record_failure(email: str) -> bool:
 def mail_lock(user: User, reset_link: str) -> None:
     """Tell the member, once per lock, that someone is guessing their password."""
     minutes = max(1, current_app.config["SIGN_IN_LOCK_SECONDS"] // 60)
-    with speaking_to(user, own_request=True):  # the member's language, not the guesser's
+    with speaking_to(user):  # the member's language, never the guesser's
         subject = _("Kyoso: someone is trying to sign in to your account")
         body = _("Hello %(name)s,\n\nThere were %(n)s failed attempts to sign in to your Kyoso "
                  "account with a wrong password. To protect your account, signing in is paused "

@@ -7,7 +7,7 @@ param, which is shown as it is. users.notify_mode becomes one preference row per
 (`off`, which meant "only in the app", becomes `app`).
 
 Revision ID: 0017_notify_i18n
-Revises: 0018_products
+Revises: 0012_accounts
 Create Date: 2026-12-03 06:40:00
 """
 import re
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_notify_i18n'
-down_revision = '0018_products'
+down_revision = '0012_accounts'
 branch_labels = None
 depends_on = None
 
