@@ -32,6 +32,9 @@ TEMPLATES = {
                         ("comment_on_idea",)),
     "reply": ("replies", "%(name)s replied to your comment on “%(title)s”.", ("reply",)),
     "idea_update": ("status", "Update on “%(title)s” from %(name)s.", ("idea_update",)),
+    "idea_qualified_next_review": ("status", "“%(title)s” reached %(count)s supporters and "
+                                   "qualifies for review! The next review batch closes on "
+                                   "%(date)s.", ("idea_milestone",)),
     "idea_qualified": ("status", "“%(title)s” reached %(count)s supporters and qualifies for "
                        "review!", ("idea_milestone",)),
     "idea_milestone": ("status", "“%(title)s” reached %(count)s supporters. Next goal: "
