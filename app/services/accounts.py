@@ -288,30 +288,37 @@ class SignInAttempt:
 
 def attempt_sign_in(email: str, password: str) -> SignInAttempt:
     """Check credentials under the per-account throttle (app.services.sign_ins), shared by the
-    HTML form and the API. Run it in a transaction that commits even when it is refused (a
-    failure must count), then call `.result()`: the user, or Unauthorized (one message for
+    HTML form and the API. Run it at the start of a transaction that commits even when it is
+    refused (a lock must hold), then call `.result()`: the user, or Unauthorized (one message for
     any wrong address or password), or TooManyAttempts (429) while the address is locked."""
     email = normalise_email(email if isinstance(email, str) else "")
     password = password if isinstance(password, str) else ""
     wrong = Unauthorized("bad_credentials", _("The email address or password is not correct."))
     if len(email) > EMAIL_MAX_LENGTH:  # no account has it; nothing to count
         return SignInAttempt(refusal=wrong)
-    try:
-        sign_ins.check_not_locked(email)
-    except sign_ins.TooManyAttempts as locked:
-        return SignInAttempt(refusal=locked)
+    count = sign_ins.reserve_attempt(email)
+    if count is None:
+        return SignInAttempt(refusal=sign_ins.TooManyAttempts(sign_ins.locked_for(email)))
     user = get_by_email(email)
+    if sign_ins.over_limit(count):  # attempts in flight together passed the limit
+        _lock(email, user)
+        return SignInAttempt(refusal=sign_ins.TooManyAttempts())
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # answer as slowly as for a real account
     if user is None or not user.check_password(password):
-        if sign_ins.record_failure(email) and user is not None and not user.is_blocked:
-            sign_ins.mail_lock(user, _link("accounts.forgot_password"))
+        if sign_ins.at_limit(count):
+            _lock(email, user)
         return SignInAttempt(refusal=wrong)
     if user.is_blocked:
         return SignInAttempt(refusal=Unauthorized("account_blocked", _("This account is blocked.")))
     sign_ins.clear_failures(email)
     user.last_seen_at = utcnow()
     return SignInAttempt(user=user)
+
+
+def _lock(email: str, user: User | None) -> None:
+    if sign_ins.lock(email) and user is not None and not user.is_blocked:
+        sign_ins.mail_lock(user, _link("accounts.forgot_password"))
 
 
 def authenticate(email: str, password: str) -> User:

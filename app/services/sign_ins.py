@@ -1,8 +1,9 @@
 """Sign-ins: the per-account throttle, browser sessions and remember-me tokens.
 
-The throttle counts failed sign-ins per normalised e-mail address, in the database, so the HTML
+The throttle counts sign-in attempts per normalised e-mail address, in the database, so the HTML
 form and the API share one budget whatever the client's IP and however many processes serve
-the site: SIGN_IN_MAX_FAILURES failures within SIGN_IN_FAILURE_WINDOW seconds lock the address
+the site. Each attempt is counted before its password is checked (so parallel guesses count
+against each other) and a successful one clears the count: SIGN_IN_MAX_FAILURES failures within SIGN_IN_FAILURE_WINDOW seconds lock the address
 for SIGN_IN_LOCK_SECONDS (every attempt is refused, right password or not) and the member gets
 one mail per lock. Unknown addresses are counted too, so the answer says nothing about which
 addresses have accounts.
@@ -42,7 +43,9 @@ class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int | None = None) -> None:
+        if retry_after is None:
+            retry_after = current_app.config["SIGN_IN_LOCK_SECONDS"]
         self.retry_after = max(1, retry_after)
         minutes = max(1, -(-self.retry_after // 60))
         super().__init__(self.code, _(
@@ -60,39 +63,63 @@ def _settings() -> tuple[int, timedelta, timedelta]:
             timedelta(seconds=config["SIGN_IN_LOCK_SECONDS"]))
 
 
-def check_not_locked(email: str) -> None:
-    """TooManyAttempts while the address is locked."""
+def locked_for(email: str) -> int:
+    """Seconds the address stays locked (0 when it is not)."""
     locked_until = db.session.scalar(select(SignInThrottle.locked_until)
                                      .where(SignInThrottle.email == email))
     now = utcnow()
-    if locked_until is not None and locked_until > now:
-        raise TooManyAttempts(int((locked_until - now).total_seconds()) + 1)
+    return int((locked_until - now).total_seconds()) + 1 \
+        if locked_until is not None and locked_until > now else 0
 
 
-def record_failure(email: str) -> bool:
-    """Count a failed sign-in for the address; True when this failure locked it (the caller
-    tells the member, once per lock). Atomic: concurrent failures are all counted."""
-    limit, window, lock = _settings()
+def reserve_attempt(email: str) -> int | None:
+    """Count this attempt before its password is checked: the attempts in the window so far,
+    this one included, or None while the address is locked. On a connection of its own,
+    committed at once, so attempts in flight at the same time count against each other (no
+    burst of parallel guesses slips past the limit)."""
+    _limit, window, _lock = _settings()
     now = utcnow()
     fresh = SignInThrottle.window_started_at <= now - window
-    bump = (update(SignInThrottle).where(SignInThrottle.email == email)
+    bump = (update(SignInThrottle)
+            .where(SignInThrottle.email == email,
+                   or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now))
             .values(failures=case((fresh, 1), else_=SignInThrottle.failures + 1),
-                    window_started_at=case((fresh, now), else_=SignInThrottle.window_started_at))
+                    window_started_at=case((fresh, now), else_=SignInThrottle.window_started_at),
+                    locked_until=None)
             .returning(SignInThrottle.failures))
-    failures = db.session.execute(bump).scalar()
-    if failures is None:
-        dialect = db.session.get_bind().dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SignInThrottle)
-        db.session.execute(insert.values(email=email, failures=0, window_started_at=now)
-                           .on_conflict_do_nothing(index_elements=["email"]))
-        failures = db.session.execute(bump).scalar()
-    if failures < limit:
-        return False
+    with db.engine.begin() as connection:
+        count = connection.execute(bump).scalar()
+        if count is None:
+            insert = (postgresql.insert if connection.dialect.name == "postgresql"
+                      else sqlite.insert)(SignInThrottle)
+            count = connection.execute(
+                insert.values(email=email, failures=1, window_started_at=now)
+                .on_conflict_do_nothing(index_elements=["email"])
+                .returning(SignInThrottle.failures)).scalar()
+            if count is None:  # a row appeared meanwhile, or the address is locked
+                count = connection.execute(bump).scalar()
+    return count
+
+
+def over_limit(count: int) -> bool:
+    """More attempts than SIGN_IN_MAX_FAILURES are in this window: refuse unchecked."""
+    return count > _settings()[0]
+
+
+def at_limit(count: int) -> bool:
+    return count >= _settings()[0]
+
+
+def lock(email: str) -> bool:
+    """Lock the address for SIGN_IN_LOCK_SECONDS; True when this call locked it (the caller
+    tells the member, once per lock), False when it was locked already."""
+    _limit, _window, lock_for = _settings()
+    now = utcnow()
     locked = db.session.execute(
         update(SignInThrottle)
         .where(SignInThrottle.email == email,
                or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now))
-        .values(locked_until=now + lock, failures=0, window_started_at=now))
+        .values(locked_until=now + lock_for, failures=0, window_started_at=now))
     return locked.rowcount == 1
 
 

@@ -197,6 +197,21 @@ def test_failures_on_the_form_and_the_api_share_one_lock_whatever_the_ip(app, se
     assert "/password/forgot" in warnings[0][2]
 
 
+def test_guesses_in_flight_together_cannot_pass_the_limit(app, sent):
+    """Attempts are counted before their password is checked: LIMIT attempts still running
+    (here: reserved and not finished) leave no room for one more, right password or not."""
+    from app.services import sign_ins
+
+    f.user(email="victim@example.com")
+    for _ in range(LIMIT):
+        assert sign_ins.reserve_attempt("victim@example.com") is not None
+    refused = _api_sign_in(app.test_client(), "victim@example.com", f.PASSWORD, "10.0.6.1")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "too_many_attempts"
+    assert [to for to, subject, _body in sent if "trying to sign in" in subject] \
+        == ["victim@example.com"]
+
+
 def test_an_unknown_address_locks_the_same_way(app, sent):
     answers = [_api_sign_in(app.test_client(), "nobody@example.com", "guess", f"10.0.1.{n}")
                .status_code for n in range(LIMIT + 1)]

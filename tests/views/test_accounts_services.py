@@ -85,6 +85,7 @@ def test_reset_bumps_the_stamp_and_confirms_the_address(app):
 def test_authenticate_refuses_blocked_accounts_even_with_the_right_password(app):
     user = factories.user(email="fan@example.com")
     accounts.block_user(None, user)
+    db.session.commit()  # a sign-in starts a transaction of its own (its count commits apart)
     with pytest.raises(Unauthorized) as refused:
         accounts.authenticate("fan@example.com", factories.PASSWORD)
     assert refused.value.code == "account_blocked"
