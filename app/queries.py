@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import lifecycle
 from app.lifecycle import IdeaStatus
-from app.models import Idea
+from app.extensions import db
+from app.models import Comment, Idea, IdeaImage
 from app.models.base import utcnow
 from app.permissions import idea_visibility
 
@@ -78,3 +79,28 @@ def visible_ideas(viewer: Any, *, listing: bool = True) -> Select:
     else:
         stmt = select(Idea).where(idea_visibility(viewer))
     return stmt.options(*card_options())
+
+
+def visible_idea(viewer: Any, idea_id: int, *options) -> Idea | None:
+    """The idea if this viewer may see it, else None: one query with the visibility filter in
+    SQL, so an idea that exists but is hidden from the viewer (a draft, hidden, another's)
+    costs exactly what a missing id costs, and the two 404s cannot be told apart by their
+    timing or work (the eager ``options`` only run for a row the viewer may see)."""
+    return db.session.scalar(select(Idea).where(Idea.id == idea_id, idea_visibility(viewer))
+                             .options(*options))
+
+
+def visible_comment(viewer: Any, comment_id: int) -> tuple[Comment, Idea] | None:
+    """A comment on an idea this viewer may see, with that idea, else None (one query)."""
+    row = db.session.execute(select(Comment, Idea).join(Idea, Idea.id == Comment.idea_id)
+                             .where(Comment.id == comment_id, idea_visibility(viewer))).first()
+    return (row[0], row[1]) if row else None
+
+
+def visible_image(viewer: Any, key: str) -> tuple[IdeaImage, bool] | None:
+    """An idea image whose idea this viewer may see, and whether that idea is public (shown to
+    everyone, so the file may be cached by everyone), else None (one query)."""
+    public = and_(Idea.status.in_(lifecycle.PUBLIC), Idea.hidden.is_(False))
+    row = db.session.execute(select(IdeaImage, public).join(Idea, Idea.id == IdeaImage.idea_id)
+                             .where(IdeaImage.key == key, idea_visibility(viewer))).first()
+    return (row[0], bool(row[1])) if row else None

@@ -13,6 +13,7 @@ from app.errors import Invalid
 from app.extensions import db, limiter
 from app.idempotency import idempotent
 from app.models import Comment, Idea, Support
+from app.queries import visible_idea
 from app.services import comments, follows, milestones, supports
 from app.transaction import transaction
 
@@ -159,7 +160,7 @@ operation("/ideas/{id}/comments", "get", "The discussion: top-level comments old
 
 @bp.get("/ideas/<int:idea_id>/comments")
 def list_comments(idea_id: int):
-    idea = permissions.require_visible(caller(), db.session.get(Idea, idea_id))
+    idea = permissions.require_visible(caller(), visible_idea(caller(), idea_id))
     return paginated(comments.thread_query(idea.id), comment_json)
 
 

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Comment, CommentRevision, Idea, Report, User
 from app.models.base import is_row_id, utcnow
 from app import lifecycle
+from app.queries import visible_comment, visible_idea
 from app.services import events, follows, integrity
 from app.i18n import _
 
@@ -37,7 +38,7 @@ def _clean_body(body: object, name: str = "body") -> str:
 def _discussable_idea(user: User | None, idea_id: int) -> Idea:
     """The idea, if the user may see it and it is public (drafts and ideas awaiting moderation
     have no discussion)."""
-    idea = permissions.require_visible(user, db.session.get(Idea, idea_id))
+    idea = permissions.require_visible(user, visible_idea(user, idea_id))
     if idea.status not in lifecycle.PUBLIC or idea.hidden:
         raise Conflict("discussion_closed", _("This idea is not open for discussion."))
     return idea
@@ -45,13 +46,10 @@ def _discussable_idea(user: User | None, idea_id: int) -> Idea:
 
 def _comment_for(user: User | None, comment_id: int) -> tuple[Comment, Idea]:
     """A comment on an idea the user may see, else NotFound."""
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
+    found = visible_comment(user, comment_id)  # one query, found or not (queries.visible_idea)
+    if found is None:
         raise NotFound("comment_not_found", _("No such comment."))
-    idea = db.session.get(Idea, comment.idea_id)
-    if idea is None or not permissions.may_view_idea(user, idea):
-        raise NotFound("comment_not_found", _("No such comment."))
-    return comment, idea
+    return found
 
 
 def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = None) -> Comment:

@@ -10,11 +10,12 @@ from app.permissions import Action
 from app.extensions import db
 from app.models import Idea, IdeaFollow, Support, User
 from app.models.base import utcnow
+from app.queries import visible_idea
 from app.services import events
 
 
 def _visible_idea(user: User | None, idea_id: int) -> Idea:
-    return permissions.require_visible(user, db.session.get(Idea, idea_id))
+    return permissions.require_visible(user, visible_idea(user, idea_id))
 
 
 def is_following(user: User | None, idea_id: int) -> bool:

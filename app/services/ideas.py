@@ -13,18 +13,18 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import images as image_files
 from app import lifecycle, permissions
-from app.permissions import Action
+from app.permissions import Action, idea_visibility
 from app.errors import Conflict, Invalid, NotFound, TooLarge
 from app.extensions import db
 from app.models import (Agreement, Category, Idea, IdeaCounter, IdeaCreator, IdeaEvent, IdeaImage,
                         Product, Tag, User)
 from app.models.base import utcnow
-from app.queries import visible_ideas
+from app.queries import visible_ideas, visible_image
 from app.services import events, media
 from app.i18n import _
 
@@ -60,10 +60,13 @@ def page_options():
 
 def get_visible(viewer: Any, idea_id: int) -> Idea:
     """The idea with its page's relationships loaded, or NotFound for this viewer; its
-    support_count is the exact one (app.services.counters), in the same query."""
+    support_count is the exact one (app.services.counters), in the same query. The visibility
+    filter is in that query, so a missing id and an idea hidden from the viewer cost the same
+    one query and give the same 404 (as queries.visible_idea)."""
     row = db.session.execute(
         select(Idea, IdeaCounter.support_count).outerjoin(IdeaCounter, IdeaCounter.idea_id == Idea.id)
-        .where(Idea.id == idea_id).options(*page_options())).unique().first()
+        .where(Idea.id == idea_id, idea_visibility(viewer)).options(*page_options())
+    ).unique().first()
     idea, exact = row if row is not None else (None, None)
     if exact is not None:
         set_committed_value(idea, "support_count", exact)
@@ -316,11 +319,10 @@ def image_to_serve(viewer: Any, key: str, size: str) -> tuple[str, bool]:
         name = image_files.variant_name(key, size)
     except ValueError:
         raise missing from None
-    row = db.session.scalar(select(IdeaImage).where(IdeaImage.key == key).options(
-        joinedload(IdeaImage.idea).selectinload(Idea.creators)))
-    if row is None or not permissions.may_view_idea(viewer, row.idea):
+    found = visible_image(viewer, key)
+    if found is None:
         raise missing
-    return name, row.idea.status in lifecycle.PUBLIC and not row.idea.hidden
+    return name, found[1]
 
 
 def _remove_files_after_commit(keys: list[str]) -> None:
