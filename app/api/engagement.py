@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.core import caller, json_body, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation
 from app.errors import Invalid
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.idempotency import idempotent
 from app.models import Comment, Idea, Support
 from app.queries import visible_idea
