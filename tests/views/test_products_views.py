@@ -59,6 +59,7 @@ def test_an_admin_moves_the_product_with_the_forms(client, db):
 def test_the_forms_refuse_bad_input_and_wrong_order(client, db):
     product = approved_product()
     login(client, factories.user("product_manager"))
+    assert 'href="/products">Products</a>' in client.get("/").get_data(as_text=True)  # nav
     response = _post_stage(client, product, stage="on_sale", message="Too early.",
                            shop_url="https://shop.example.com/x")
     assert response.status_code == 409
