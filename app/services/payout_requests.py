@@ -67,19 +67,19 @@ def request_payout(user: User, amount_minor: Any, currency: Any) -> PayoutReques
                                               allow_zero=False),
         "currency": ledger_service.check_currency(currency)})
     minimum = payout_minimums().get(currency)
-    amount = ledger_service.money_text
+    text = ledger_service.money_text
     if minimum is None:
         raise Conflict("below_minimum", _("Payouts in %(currency)s are not offered.",
                                           currency=currency))
     if amount_minor < minimum:
         raise Conflict("below_minimum", _(
-            "The smallest payout is %(minimum)s.", minimum=amount(minimum, currency)))
+            "The smallest payout is %(minimum)s.", minimum=text(minimum, currency)))
     ledger_service.lock_ledger()  # the balance cannot change under us until commit
     balance = ledger_service.payable_balance(user.id, currency)
     if amount_minor > balance:
         raise Conflict("insufficient_balance", _(
             "The amount (%(amount)s) is more than your balance (%(balance)s).",
-            amount=amount(amount_minor, currency), balance=amount(balance, currency)))
+            amount=text(amount_minor, currency), balance=text(balance, currency)))
     if currency in open_requests_of(user):
         raise Conflict("request_open", _("You have asked for a payout in %(currency)s already; "
                                          "finance will answer it first.", currency=currency))
