@@ -35,6 +35,9 @@ def create_app(config: Config | None = None) -> Flask:
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
     )
+    from app.json_numbers import JSONProvider
+
+    app.json = JSONProvider(app)  # 2.0 is an integer, as JSON Schema says
     config = config or Config()
     app.config.from_object(config)
     if not app.config.get("STORAGE_URL"):

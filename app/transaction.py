@@ -153,7 +153,10 @@ def error_response(error: DomainError, *, as_json: bool):
 
     db.session.rollback()  # a rejected request changes nothing
     if as_json:
-        response, status = error_json(error.status, error.code, error.message,
+        status = error.status
+        if isinstance(error, Invalid) and error.code.endswith("_not_found"):
+            status = 404  # a well-formed reference to no row: as for an id in the path
+        response, status = error_json(status, error.code, error.message,
                                       getattr(error, "fields", None))
         if getattr(error, "retry_after", None):  # 429 too_many_attempts
             response.headers["Retry-After"] = str(error.retry_after)

@@ -54,7 +54,7 @@ def _strings(data: dict, required: tuple[str, ...], optional: tuple[str, ...] = 
     fields: dict[str, str] = {}
     values: dict[str, str] = {}
     for name in (*required, *optional):
-        if name not in data or data[name] is None:
+        if name not in data or (data[name] is None and name in required):
             if name in required:
                 fields[name] = "This field is required."
             continue
@@ -67,14 +67,26 @@ def _strings(data: dict, required: tuple[str, ...], optional: tuple[str, ...] = 
     return values
 
 
+#: A display name: 1-80 characters that can be shown (no control, format, private-use or
+#: unassigned code points), not blank (app.services.accounts.display_name_problem).
+DISPLAY_NAME = {"type": "string", "format": "display-name", "minLength": 1,
+                "maxLength": account_service.DISPLAY_NAME_MAX_LENGTH}
+#: An e-mail address as app.services.accounts reads it (one @, a dot in the domain).
+EMAIL = {"type": "string", "maxLength": account_service.EMAIL_MAX_LENGTH,
+         "pattern": account_service.EMAIL_PATTERN}
+#: A password: 10-200 characters, not a common or easily guessed one (the server judges).
+PASSWORD = {"type": "string", "format": "password",
+            "minLength": account_service.PASSWORD_MIN_LENGTH,
+            "maxLength": account_service.PASSWORD_MAX_LENGTH}
+
 SCHEMAS["User"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"},
     "roles": {"type": "array", "items": {"type": "string"}}, "email_confirmed": {"type": "boolean"}}}
 
 operation("/users", "post", "Sign up: create an account; a confirmation mail is sent", auth=False,
           body={"type": "object", "required": ["email", "password", "display_name"], "properties": {
-              "email": {"type": "string"}, "password": {"type": "string", "minLength": 10},
-              "display_name": {"type": "string", "maxLength": 80}}},
+              "email": EMAIL, "password": PASSWORD,
+              "display_name": DISPLAY_NAME}},
           responses={"201": "the new user (email not yet confirmed)", "400": "not a JSON object",
                      "409": "email_taken", "422": "invalid fields", "429": "rate limited"})
 
@@ -195,7 +207,7 @@ def me():
 
 operation("/me", "patch", "Change the caller's profile and settings",
           body={"type": "object", "properties": {
-              "display_name": {"type": "string"}, "bio": {"type": "string"},
+              "display_name": DISPLAY_NAME, "bio": {"type": "string"},
               "locale": {"type": "string", "enum": ["en", "ja", ""]},
               "time_zone": {"type": "string", "description": "IANA name; '' = the language's"},
               "notification_preferences": {

@@ -8,7 +8,7 @@ from flask import request
 from app import permissions, ratelimits
 from app.api import bp
 from app.api.core import caller, json_body, paginated, require_caller
-from app.api.openapi import SCHEMAS, operation
+from app.api.openapi import SCHEMAS, operation, written
 from app.errors import Invalid
 from app.extensions import limiter
 from app.idempotency import idempotent
@@ -19,7 +19,10 @@ from app.transaction import transaction
 
 SCHEMAS["SupportAnswers"] = {"type": "object", "properties": {
     "would_buy": {"type": "string", "enum": ["yes", "maybe", "no"]},
-    "price": {"$ref": "#/components/schemas/Money"},
+    "price": {"type": "object", "required": ["amount", "currency"], "properties": {
+        "amount": {"type": "integer", "minimum": 0, "maximum": supports.MAX_PRICE_MINOR,
+                   "description": "integer minor units"},
+        "currency": {"$ref": "#/components/schemas/Money/properties/currency"}}},
     "reason": {"type": "string", "maxLength": supports.REASON_MAX_LENGTH}}}
 SCHEMAS["Comment"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "idea_id": {"type": "integer"},
@@ -32,7 +35,7 @@ SCHEMAS["Comment"] = {"type": "object", "properties": {
     "edited_at": {"type": "string", "format": "date-time", "nullable": True},
     "replies": {"type": "array", "items": {"type": "object"}}}}
 _BODY = {"type": "object", "required": ["body"], "properties": {
-    "body": {"type": "string", "maxLength": comments.BODY_MAX_LENGTH}}}
+    "body": written(comments.BODY_MAX_LENGTH)}}
 
 
 def _iso(value) -> str | None:
@@ -167,7 +170,7 @@ def list_comments(idea_id: int):
 operation("/ideas/{id}/comments", "post", "Comment on an idea, or reply with parent_id (a reply "
           "to a reply joins the top-level thread)",
           body={"type": "object", "required": ["body"], "properties": {
-              "body": {"type": "string", "maxLength": comments.BODY_MAX_LENGTH},
+              "body": written(comments.BODY_MAX_LENGTH),
               "parent_id": {"type": "integer"}}},
           responses={"201": "the comment", "400": "not a JSON object", "401": "no or bad token",
                      "403": "email_not_confirmed", "404": "no such visible idea",
@@ -192,7 +195,7 @@ operation("/ideas/{id}/updates", "post", "A creator's update on their idea (show
           "discussion, followers and supporters are told)", body=_BODY,
           responses={"201": "the update (a comment with is_update true)",
                      "403": "not_a_creator", "404": "no such visible idea",
-                     "422": "empty or too long body"})
+                     "409": "discussion_closed", "422": "empty or too long body"})
 
 
 @bp.post("/ideas/<int:idea_id>/updates")

@@ -9,14 +9,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request, url_for
+from sqlalchemy import select
+
 from app import permissions, ratelimits
 from app.api import bp
+from app.api.accounts import EMAIL
 from app.api.core import caller, json_body, require_caller
-from app.api.openapi import PATHS, SCHEMAS, operation
+from app.api.openapi import PATHS, SCHEMAS, operation, written
 from app.errors import Invalid
 from app.extensions import db, limiter
 from app.idempotency import idempotent
-from app.models import Consent, CreatorInvitation, Idea, IdeaCreator, IdeaImage
+from app.models import Category, Consent, CreatorInvitation, Idea, IdeaCreator, IdeaImage
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
 from app.transaction import transaction
@@ -134,10 +137,18 @@ SCHEMAS["Idea"] = {"type": "object", "properties": {
             "thumb": {"type": "string"}, "card": {"type": "string"},
             "large": {"type": "string"}}}}}},
     "product_id": {"type": "integer", "nullable": True}}}
+def _category_slugs() -> list[str]:
+    """The slugs a new idea may name, for the OpenAPI document (read when it is served)."""
+    return [*db.session.scalars(select(Category.slug).order_by(Category.slug)), ""]
+
+
 _IDEA_BODY = {"type": "object", "properties": {
-    "title": {"type": "string", "maxLength": 120}, "pitch": {"type": "string", "maxLength": 200},
-    "description": {"type": "string", "maxLength": 20000}, "category": {"type": "string"},
-    "tags": {"type": "array", "items": {"type": "string"}},
+    "title": written(idea_service.TITLE_MAX), "pitch": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 20000},
+    "category": {"type": "string", "description": "a category's slug (GET /categories)",
+                 "enum": lambda: _category_slugs()},
+    "tags": {"type": "array", "maxItems": idea_service.TAGS_MAX,
+             "items": {"type": "string", "maxLength": idea_service.TAG_MAX}},
     "insight": {"type": "object", "properties": {
         "situation": {"type": "string", "maxLength": 2000},
         "emotion": {"type": "string", "maxLength": 2000},
@@ -301,7 +312,7 @@ operation("/ideas/{id}/creators", "post", "Invite a co-creator by e-mail address
           "address is told once; any other address gets an invitation to join. The invitee "
           "becomes a co-creator by consenting (POST /ideas/{id}/consent) or through the link",
           body={"type": "object", "required": ["email", "share_bps"], "properties": {
-              "email": {"type": "string"}, "share_bps": {"type": "integer", "minimum": 0,
+              "email": EMAIL, "share_bps": {"type": "integer", "minimum": 0,
                                                          "maximum": 9999}}},
           responses={"201": _INVITATION,
                      "400": "not a JSON object", "403": "not the owner",
@@ -350,7 +361,7 @@ def revoke_invitation(idea_id: int, invitation_id: int):
 operation("/ideas/{id}/creators/{user_id}", "patch", "Change a co-creator's share (everyone "
           "whose share changes must consent again)",
           body={"type": "object", "required": ["share_bps"],
-                "properties": {"share_bps": {"type": "integer"}}},
+                "properties": {"share_bps": {"type": "integer", "minimum": 0, "maximum": 9999}}},
           responses={"200": "the idea", "403": "not the owner", "404": "no such co-creator",
                      "409": "not a draft", "422": "bad share"})
 
@@ -377,7 +388,16 @@ def remove_creator(idea_id: int, user_id: int):
 
 
 _VERSION_BODY = {"type": "object", "required": ["agreement_version"],
-                 "properties": {"agreement_version": {"type": "string"}}}
+                 "properties": {"agreement_version": {
+                     "type": "string", "description": "the current agreement's version",
+                     "enum": lambda: _current_agreement_version()}}}
+
+
+def _current_agreement_version() -> list[str]:
+    from app.services.agreements import current_agreement
+
+    agreement = current_agreement()
+    return [agreement.version] if agreement is not None else [""]
 
 operation("/ideas/{id}/consent", "post", "A creator consents to the current agreement and their "
           "share", body=_VERSION_BODY,
@@ -427,7 +447,11 @@ def submit(idea_id: int):
 operation("/ideas/{id}/moderation", "post", "Moderate a submitted idea",
           body={"type": "object", "required": ["decision"], "properties": {
               "decision": {"type": "string", "enum": list(moderation_service.DECISIONS)},
-              "reason": {"type": "string", "description": "required unless publishing"}}},
+              "reason": {"type": "string", "maxLength": moderation_service.REASON_MAX,
+                         "description": "required unless publishing"}},
+          "if": {"properties": {"decision": {"not": {"const": "publish"}}}},
+          "then": {"required": ["reason"], "properties": {
+              "reason": written(moderation_service.REASON_MAX)}}},
           responses={"200": "the idea", "400": "not a JSON object",
                      "403": "not a moderator, or separation_of_duties (their own idea)",
                      "404": "absent or not visible", "409": "not pending moderation",
@@ -443,10 +467,13 @@ def moderate(idea_id: int):
     return _fresh(idea_id, user)
 
 
-_REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string"}}}
+_REASON_BODY = {"type": "object", "properties": {
+    "reason": {"type": "string", "maxLength": moderation_service.REASON_MAX}}}
+_REQUIRED_REASON_BODY = {"type": "object", "required": ["reason"], "properties": {
+    "reason": written(moderation_service.REASON_MAX)}}
 
 operation("/ideas/{id}/hide", "post", "Hide an idea from everyone but its creators and staff",
-          body={**_REASON_BODY, "required": ["reason"]},
+          body=_REQUIRED_REASON_BODY,
           responses={"200": "the idea",
                      "403": "not a moderator, or separation_of_duties (their own idea)",
                      "404": "absent", "409": "already hidden", "422": "reason missing"})
@@ -476,12 +503,13 @@ def unhide(idea_id: int):
 operation("/ideas/{id}/merge", "post", "Merge this duplicate into another idea (supporters "
           "are combined without counting anyone twice)",
           body={"type": "object", "required": ["target_id"], "properties": {
-              "target_id": {"type": "integer"}, "reason": {"type": "string"}}},
+              "target_id": {"type": "integer"},
+              "reason": {"type": "string", "maxLength": moderation_service.REASON_MAX}}},
           responses={"200": "the target idea",
                      "403": "not a moderator, or separation_of_duties (their own idea)",
-                     "404": "absent",
-                     "409": "already merged, or target not gathering support",
-                     "422": "bad target"})
+                     "404": "absent, or no idea has target_id (target_not_found)",
+                     "409": "already merged, into itself, or target not gathering support",
+                     "422": "target_id not an integer, reason too long"})
 
 
 @bp.post("/ideas/<int:idea_id>/merge")
@@ -495,7 +523,7 @@ def merge(idea_id: int):
 
 
 operation("/moderation/users/{id}/block", "post", "Block an account (moderators; staff only by admins)",
-          body={**_REASON_BODY, "required": ["reason"]},
+          body=_REQUIRED_REASON_BODY,
           responses={"200": "{id, blocked}", "403": "not allowed", "404": "no such user",
                      "409": "already blocked, or yourself", "422": "reason missing"})
 

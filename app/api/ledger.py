@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import permissions
 from app.api import bp
 from app.api.core import caller, json_body, page_args, paginated, require_caller
-from app.api.openapi import SCHEMAS, operation
+from app.api.openapi import SCHEMAS, operation, written
 from app.errors import Invalid, NotFound
 from app.extensions import db
 from app.idempotency import idempotent
@@ -21,6 +21,7 @@ from app.models import Agreement, Product, User
 from app.models.ledger import LedgerEntry, LedgerTransaction, Payout, Sale
 from app.services import agreements as agreement_service
 from app.services import ledger as ledger_service
+from app.services.ledger.validation import MAX_AMOUNT_MINOR, MAX_UNITS, REF_MAX
 from app.transaction import transaction
 
 
@@ -173,6 +174,10 @@ def product(product_id: int):
 
 # --- sales --------------------------------------------------------------------------------------
 
+#: An external reference (a shop's order or payment id): printable ASCII, trimmed.
+REFERENCE = {"type": "string", "minLength": 1, "maxLength": REF_MAX,
+             "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"}
+
 SCHEMAS["Sale"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "product_id": {"type": "integer"}, "period": {"type": "string"},
     "units": {"type": "integer"}, "net_sales": {"$ref": "#/components/schemas/Money"},
@@ -184,13 +189,15 @@ operation("/sales", "post", "Record a product's net sales for a period and post 
           body={"type": "object",
                 "required": ["product_id", "period", "units", "net_sales", "external_ref"],
                 "properties": {"product_id": {"type": "integer"},
-                               "period": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-                               "units": {"type": "integer"},
+                               "period": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                               "units": {"type": "integer", "minimum": -(MAX_UNITS - 1),
+                                         "maximum": MAX_UNITS - 1},
                                "net_sales": {"$ref": "#/components/schemas/Money"},
-                               "external_ref": {"type": "string", "maxLength": 100}}},
+                               "external_ref": REFERENCE}},
           responses={"201": "{sale, royalty, postings: [{user_id, amount}]}",
                      "200": "external_ref already recorded with the same content: the record",
                      "400": "not a JSON object", "401": "no token", "403": "finance only",
+                     "404": "product_not_found",
                      "409": "external_ref_conflict (different content), insufficient_balance "
                             "(a return larger than a creator's balance)",
                      "422": "invalid fields"})
@@ -250,11 +257,17 @@ SCHEMAS["Payout"] = {"type": "object", "properties": {
 operation("/payouts", "post", "Pay a creator from their balance (never more than it)",
           body={"type": "object", "required": ["user_id", "amount", "reference"],
                 "properties": {"user_id": {"type": "integer"},
-                               "amount": {"$ref": "#/components/schemas/Money"},
-                               "reference": {"type": "string", "maxLength": 100}}},
+                               "amount": {"type": "object", "required": ["amount", "currency"],
+                                          "properties": {
+                                              "amount": {"type": "integer", "minimum": 1,
+                                                         "maximum": MAX_AMOUNT_MINOR - 1},
+                                              "currency": {"$ref": "#/components/schemas/Money/"
+                                                                   "properties/currency"}}},
+                               "reference": REFERENCE}},
           responses={"201": "Payout, with the creator's remaining balance",
                      "200": "reference already recorded with the same content: the record",
                      "400": "not a JSON object", "401": "no token", "403": "finance only",
+                     "404": "user_not_found",
                      "409": "insufficient_balance (more than the balance), reference_conflict",
                      "422": "invalid fields"})
 
@@ -365,7 +378,7 @@ def list_transactions():
 operation("/ledger/transactions/{id}/reversal", "post", "Correct the ledger: post the exact "
           "opposite of a transaction (finance)",
           body={"type": "object", "required": ["reason"],
-                "properties": {"reason": {"type": "string"}}},
+                "properties": {"reason": written(2000)}},
           responses={"201": "the reversing transaction", "403": "finance only",
                      "404": "no such transaction",
                      "409": "already_reversed, cannot_reverse_reversal, insufficient_balance",

@@ -5,6 +5,21 @@ import re
 
 from flask import current_app
 
+from app.models.base import ID_MAX
+from app.money import CURRENCY_MINOR_UNITS
+from app.services.accounts import WHITESPACE
+from app.services.ledger.validation import MAX_AMOUNT_MINOR
+
+#: Text a person must write (a reason, a message): not blank, no NUL.
+NON_BLANK_PATTERN = f"^[^\\u0000]*[^{WHITESPACE}\\u0000][^\\u0000]*$"
+
+
+def written(max_length: int, **extra) -> dict:
+    """A string schema for text someone must write: not blank, at most max_length."""
+    return {"type": "string", "minLength": 1, "maxLength": max_length,
+            "pattern": NON_BLANK_PATTERN, **extra}
+
+
 # Each API module adds its operations here: {path: {method: operation}}.
 PATHS: dict[str, dict] = {}
 SCHEMAS: dict[str, dict] = {
@@ -12,8 +27,10 @@ SCHEMAS: dict[str, dict] = {
         "code": {"type": "string"}, "message": {"type": "string"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
     "Money": {"type": "object", "required": ["amount", "currency"], "properties": {
-        "amount": {"type": "integer", "description": "integer minor units"},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}},
+        "amount": {"type": "integer", "description": "integer minor units",
+                   "minimum": -(MAX_AMOUNT_MINOR - 1), "maximum": MAX_AMOUNT_MINOR - 1},
+        "currency": {"type": "string", "description": "ISO 4217",
+                     "enum": sorted(CURRENCY_MINOR_UNITS)}}},
 }
 
 
@@ -53,7 +70,8 @@ def _with_parameters(path: str, ops: dict) -> dict:
     any other parameter the operation declares."""
     names = re.findall(r"\{([^}]+)\}", path)
     params = [{"name": name, "in": "path", "required": True,
-               "schema": {"type": "string" if name == "version" else "integer"}} for name in names]
+               "schema": {"type": "string"} if name == "version" else
+               {"type": "integer", "minimum": 1, "maximum": ID_MAX}} for name in names]
     result = {}
     for method, op in ops.items():
         declared = op.get("parameters", [])
@@ -75,6 +93,79 @@ def _idempotent_operations() -> set[tuple[str, str]]:
     return found
 
 
+#: Answers any operation can give, from the layers every request passes (app.web's text check,
+#: app.api.core.json_body, app.idempotency, app.security's bearer tokens).
+COMMON_RESPONSES = {
+    "400": "malformed request: a body that is not a JSON object, text with a NUL character or "
+           "a lone surrogate, or a malformed Idempotency-Key",
+}
+BODY_RESPONSES = {"422": "a field of the wrong type or breaking a rule: {error: {fields}}"}
+AUTH_RESPONSES = {"401": "no bearer token, or a token that is invalid, expired or revoked"}
+#: Free text may hold anything but NUL (PostgreSQL refuses it; app.web answers 400).
+TEXT_PATTERN = "^[^\\u0000]*$"
+
+
+def _text_without_nul(schema: dict) -> dict:
+    """schema in OpenAPI 3.1 terms (`nullable` becomes a "null" type) with every free-text
+    string (no enum, pattern or format) and every property name limited to text without NUL,
+    nested objects and arrays included."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return schema
+    result = dict(schema)
+    if result.pop("nullable", False):
+        result["type"] = [result["type"], "null"]
+    if result.get("type") == "string" and not {"enum", "pattern", "format"} & result.keys():
+        result["pattern"] = TEXT_PATTERN
+    if result.get("type") == "object":
+        result.setdefault("propertyNames", {"pattern": TEXT_PATTERN})
+        result.setdefault("additionalProperties", {"$ref": "#/components/schemas/JsonValue"})
+    if callable(result.get("enum")):
+        result["enum"] = result["enum"]()  # values that live in the database (category slugs)
+    if "properties" in result:
+        result["properties"] = {name: _text_without_nul(_row_id(name, sub))
+                                for name, sub in result["properties"].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(result.get(key), dict) and "$ref" not in result[key]:
+            result[key] = _text_without_nul(result[key])
+    for key in ("oneOf", "anyOf", "allOf"):
+        if key in result:
+            result[key] = [_text_without_nul(sub) for sub in result[key]]
+    return result
+
+
+def _row_id(name: str, schema: dict) -> dict:
+    """An integer field named id or *_id refers to a row: 1..ID_MAX (app.models.base)."""
+    if (name == "id" or name.endswith("_id")) and isinstance(schema, dict) \
+            and schema.get("type") == "integer" and "minimum" not in schema:
+        return {**schema, "minimum": 1, "maximum": ID_MAX}
+    return schema
+
+
+def _complete(op: dict) -> dict:
+    """The operation with the common answers and NUL-free text added."""
+    op = dict(op)
+    responses = {code: {"description": text} for code, text in COMMON_RESPONSES.items()}
+    if op.get("security"):
+        responses.update({code: {"description": text} for code, text in AUTH_RESPONSES.items()})
+    op["responses"] = {**responses, **op["responses"]}
+    body = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is not None:
+        responses.update({code: {"description": text} for code, text in BODY_RESPONSES.items()})
+        op["responses"] = {**responses, **op["responses"]}
+        op["requestBody"] = {**op["requestBody"], "content": {"application/json": {
+            **body, "schema": _text_without_nul(body["schema"])}}}
+    return op
+
+
+#: Any JSON value without NUL in its text: what an operation ignores in fields it does not name.
+SCHEMAS["JsonValue"] = {"anyOf": [
+    {"type": ["null", "boolean", "number"]},
+    {"type": "string", "pattern": TEXT_PATTERN},
+    {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+    {"type": "object", "propertyNames": {"pattern": TEXT_PATTERN},
+     "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}]}
+
+
 def document() -> dict:
     paths = {path: dict(ops) for path, ops in PATHS.items()}
     idempotent = _idempotent_operations()
@@ -87,17 +178,21 @@ def document() -> dict:
         path = shapes.setdefault(_shape(path), path)  # one entry per path, however params are named
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             paths.setdefault(path, {}).setdefault(method.lower(), {
-                "summary": rule.endpoint, "responses": {"200": {"description": "OK"}}})
+                "summary": rule.endpoint, "responses": {"200": {"description": "OK"}},
+                "security": [{"bearer": []}]})
     for path, ops in paths.items():
         for method in ops:
+            ops[method] = _complete(ops[method])
             if (_shape(path), method) in idempotent:
                 op = ops[method] = dict(ops[method])
                 op["parameters"] = [*op.get("parameters", []), IDEMPOTENCY_PARAMETER]
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Kyoso API", "version": "1"},
         "servers": [{"url": "/api/v1"}],
-        "components": {"schemas": SCHEMAS, "parameters": PARAMETERS, "securitySchemes": {
+        "components": {"schemas": {
+            name: schema if name == "JsonValue" else _text_without_nul(schema)
+            for name, schema in SCHEMAS.items()}, "parameters": PARAMETERS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": {path: _with_parameters(path, ops) for path, ops in sorted(paths.items())},
     }

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.api import bp
 from app.api.core import caller, json_body, listing, paginated, require_caller
-from app.api.openapi import SCHEMAS, operation
+from app.api.openapi import SCHEMAS, operation, written
 from app.errors import Invalid
 from app.extensions import db
 from app.idempotency import idempotent
@@ -96,7 +96,8 @@ SCHEMAS["Scores"] = {"type": "object", "properties": {
 
 operation("/review-batches", "post", "Open a review batch (admin); waiting qualified ideas join it",
           body={"type": "object", "required": ["name", "closes_on"], "properties": {
-              "name": {"type": "string"}, "closes_on": {"type": "string", "format": "date"}}},
+              "name": written(review_service.NAME_MAX),
+              "closes_on": {"type": "string", "format": "date"}}},
           responses={"201": "the open batch with its items", "401": "no token",
                      "403": "admins only", "409": "batch_already_open",
                      "422": "invalid name or date"})
@@ -180,7 +181,8 @@ def publish_review_batch(batch_id: int):
 operation("/review-batches/{batch_id}/calibration", "get",
           "Per idea and axis: lowest, highest score and spread (flagged from 2); admins see every "
           "idea, reviewers the ideas they have scored",
-          responses={"200": "{batch, items}", "403": "reviewers and admins only"})
+          responses={"200": "{batch, items}", "403": "reviewers and admins only",
+                     "404": "no such batch"})
 
 
 @bp.get("/review-batches/<int:batch_id>/calibration")
@@ -294,7 +296,7 @@ operation("/ideas/{idea_id}/decision", "post",
           "private until the batch is published",
           body={"type": "object", "required": ["decision", "message"], "properties": {
               "decision": {"type": "string", "enum": [decision.value for decision in DECISIONS]},
-              "message": {"type": "string"}}},
+              "message": written(5000)}},
           responses={"200": "the decision",
                      "403": "admins only, or separation_of_duties (their own idea)",
                      "404": "no such idea",

@@ -50,7 +50,12 @@ AVATAR_PREFIX = "avatar-"
 AVATAR_SUBFOLDER = "avatars"
 
 _DUMMY_HASH = generate_password_hash("kyoso-no-such-account", method="scrypt")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: What str.isspace() calls white space, spelled out: Python's \s and JavaScript's (the OpenAPI
+#: document's regex dialect) differ, so patterns shared with the document name them.
+WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_NOT_IN_EMAIL = f"@{WHITESPACE}\\x00"
+EMAIL_PATTERN = f"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\\.[^.{_NOT_IN_EMAIL}]+$"  # the document's too
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
 #: zxcvbn's own limit; a longer password is scored on its first characters (its matching costs
 #: grow faster than linearly with the length, and 72 strong characters are strong enough).
 STRENGTH_SCORED_LENGTH = 72

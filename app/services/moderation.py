@@ -174,9 +174,9 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     if isinstance(target_id, bool) or not isinstance(target_id, int):
         raise Invalid({"target_id": _("Give the id of the idea to merge into.")})
     if not is_row_id(target_id):
-        raise Invalid({"target_id": _("No such idea.")})
+        raise Invalid({"target_id": _("No such idea.")}, code="target_not_found")
     if source_id == target_id:
-        raise Invalid({"target_id": _("An idea cannot be merged into itself.")})
+        raise Conflict("merge_into_itself", _("An idea cannot be merged into itself."))
     permissions.require(moderator, Action.MERGE_IDEAS)
     # Lock in id order, so two merges of the same pair cannot deadlock.
     locked = {i: lock_idea(i) for i in sorted((source_id, target_id))}
@@ -184,7 +184,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     if source is None:
         raise NotFound("idea_not_found", _("No such idea."))
     if target is None:
-        raise Invalid({"target_id": _("No such idea.")})
+        raise Invalid({"target_id": _("No such idea.")}, code="target_not_found")
     permissions.require(moderator, Action.MERGE_IDEAS, source)
     permissions.require(moderator, Action.MERGE_IDEAS, target)  # nor into their own idea
     if source.merged_into_id is not None:
