@@ -98,13 +98,11 @@ def test_the_same_reference_with_other_figures_is_409(client, finance):
 
 @pytest.mark.parametrize("changes, field", [
     ({"net_sales": {"amount": 4.5, "currency": "USD"}}, "net_sales"),
-    ({"net_sales": {"amount": 4.0, "currency": "USD"}}, "net_sales"),
     ({"net_sales": {"amount": "450", "currency": "USD"}}, "net_sales"),
     ({"net_sales": {"amount": True, "currency": "USD"}}, "net_sales"),
     ({"net_sales": {"amount": 450, "currency": "US"}}, "net_sales"),
     ({"net_sales": 450}, "net_sales"),
     ({"product_id": "1"}, "product_id"),
-    ({"product_id": 999_999}, "product_id"),
     ({"period": "2026-4"}, "period"),
     ({"units": 1.5}, "units"),
     ({"external_ref": ""}, "external_ref"),
@@ -189,7 +187,6 @@ def test_finance_pays_out_at_most_the_balance(client, finance):
     ({"amount": {"amount": -5, "currency": "USD"}}, "amount"),
     ({"amount": {"amount": 5, "currency": "usd"}}, "amount"),
     ({"user_id": "2"}, "user_id"),
-    ({"user_id": 999_999}, "user_id"),
     ({"reference": ""}, "reference"),
 ])
 def test_invalid_payouts_are_422(client, finance, body, field):
@@ -199,6 +196,33 @@ def test_invalid_payouts_are_422(client, finance, body, field):
     response = client.post("/api/v1/payouts", json=data, headers=bearer(finance))
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
+
+
+def test_a_payout_or_sale_for_no_such_member_or_product_is_404(client, finance):
+    item = product(factories.user())
+    headers = bearer(finance)
+    payout = client.post("/api/v1/payouts", json={
+        "user_id": 999_999, "amount": {"amount": 5, "currency": "USD"}, "reference": "r"},
+        headers=headers)
+    assert payout.status_code == 404
+    assert payout.get_json()["error"]["code"] == "user_not_found"
+    sale = client.post("/api/v1/sales", json=_sale_body(item, product_id=999_999), headers=headers)
+    assert sale.status_code == 404
+    assert sale.get_json()["error"]["code"] == "product_not_found"
+
+
+def test_a_whole_number_written_with_a_fraction_is_that_integer(client, finance):
+    """JSON Schema's integer: 450.0 is 450 (read exactly, never through a float); 4.5 is not."""
+    item = product(factories.user())
+    headers = bearer(finance)
+    response = client.post("/api/v1/sales", json=_sale_body(
+        item, units=12.0, net_sales={"amount": 45000.0, "currency": "USD"}), headers=headers)
+    assert response.status_code == 201
+    sale = response.get_json()["sale"]
+    assert sale["units"] == 12 and sale["net_sales"] == {"amount": 45000, "currency": "USD"}
+    refused = client.post("/api/v1/sales", json=_sale_body(
+        item, external_ref="other", net_sales={"amount": 4.5, "currency": "USD"}), headers=headers)
+    assert refused.status_code == 422
 
 
 # --------------------------------------------------------------------------- royalties, verify

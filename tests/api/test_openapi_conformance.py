@@ -12,11 +12,13 @@ Every failure of every operation is reported at once.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import hypothesis
 import hypothesis.errors
 import hypothesis.strategies as st
+import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from schemathesis import GenerationMode
@@ -35,6 +37,14 @@ schemathesis.openapi.format("password", st.text(
     .filter(lambda text: len(set(text)) >= 10))
 SETTINGS = hypothesis.settings(max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "4")), derandomize=True, deadline=None, database=None,
                                suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture
+def database_url(tmp_path, sqlite_template) -> str:
+    """SQLite only: the document's truth does not depend on the database, and the run is long."""
+    path = tmp_path / "test.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 def _world(db):

@@ -515,7 +515,7 @@ def test_merge_combines_supporters_without_counting_anyone_twice(db):
 def test_merge_refuses_itself_and_merged_ideas(db):
     moderator = factories.user("moderator")
     a, b, c = factories.idea(), factories.idea(), factories.idea()
-    with pytest.raises(Invalid):
+    with pytest.raises(Conflict, match="itself"):
         moderation.merge_ideas(moderator, a.id, a.id)
     moderation.merge_ideas(moderator, a.id, b.id)
     db.session.commit()
