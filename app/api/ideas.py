@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from app import permissions, ratelimits
 from app.api import bp
-from app.api.accounts import EMAIL
 from app.api.core import caller, json_body, require_caller
 from app.api.openapi import PATHS, SCHEMAS, operation, written
 from app.errors import Invalid
@@ -304,6 +303,9 @@ def invitation_json(invitation: CreatorInvitation) -> dict[str, Any]:
             "created_at": invitation.created_at.isoformat() if invitation.created_at else None}
 
 
+#: The invitee's address, as email-validator reads it (app.services.invitations).
+INVITE_EMAIL = {"type": "string", "format": "email", "maxLength": 254}
+
 _INVITATION = ("the invitation {id, idea_id, email, share_bps, status, created_at}: the same "
                "answer whether or not a member has the address")
 
@@ -312,7 +314,7 @@ operation("/ideas/{id}/creators", "post", "Invite a co-creator by e-mail address
           "address is told once; any other address gets an invitation to join. The invitee "
           "becomes a co-creator by consenting (POST /ideas/{id}/consent) or through the link",
           body={"type": "object", "required": ["email", "share_bps"], "properties": {
-              "email": EMAIL, "share_bps": {"type": "integer", "minimum": 0,
+              "email": INVITE_EMAIL, "share_bps": {"type": "integer", "minimum": 0,
                                                          "maximum": 9999}}},
           responses={"201": _INVITATION,
                      "400": "not a JSON object", "403": "not the owner",

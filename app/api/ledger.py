@@ -21,7 +21,7 @@ from app.models import Agreement, Product, User
 from app.models.ledger import LedgerEntry, LedgerTransaction, Payout, Sale
 from app.services import agreements as agreement_service
 from app.services import ledger as ledger_service
-from app.services.ledger.validation import MAX_AMOUNT_MINOR, MAX_UNITS, REF_MAX
+from app.services.ledger.validation import MAX_UNITS, REF_MAX
 from app.transaction import transaction
 
 
@@ -257,12 +257,7 @@ SCHEMAS["Payout"] = {"type": "object", "properties": {
 operation("/payouts", "post", "Pay a creator from their balance (never more than it)",
           body={"type": "object", "required": ["user_id", "amount", "reference"],
                 "properties": {"user_id": {"type": "integer"},
-                               "amount": {"type": "object", "required": ["amount", "currency"],
-                                          "properties": {
-                                              "amount": {"type": "integer", "minimum": 1,
-                                                         "maximum": MAX_AMOUNT_MINOR - 1},
-                                              "currency": {"$ref": "#/components/schemas/Money/"
-                                                                   "properties/currency"}}},
+                               "amount": {"$ref": "#/components/schemas/PositiveMoney"},
                                "reference": REFERENCE}},
           responses={"201": "Payout, with the creator's remaining balance",
                      "200": "reference already recorded with the same content: the record",

@@ -31,6 +31,10 @@ SCHEMAS: dict[str, dict] = {
                    "minimum": -(MAX_AMOUNT_MINOR - 1), "maximum": MAX_AMOUNT_MINOR - 1},
         "currency": {"type": "string", "description": "ISO 4217",
                      "enum": sorted(CURRENCY_MINOR_UNITS)}}},
+    "PositiveMoney": {"type": "object", "required": ["amount", "currency"], "properties": {
+        "amount": {"type": "integer", "description": "integer minor units, more than zero",
+                   "minimum": 1, "maximum": MAX_AMOUNT_MINOR - 1},
+        "currency": {"$ref": "#/components/schemas/Money/properties/currency"}}},
 }
 
 
@@ -113,10 +117,13 @@ def _text_without_nul(schema: dict) -> dict:
         return schema
     result = dict(schema)
     if result.pop("nullable", False):
+        if "type" not in result:  # e.g. allOf a $ref
+            return {"anyOf": [_text_without_nul(result), {"type": "null"}]}
         result["type"] = [result["type"], "null"]
-    if result.get("type") == "string" and not {"enum", "pattern", "format"} & result.keys():
-        result["pattern"] = TEXT_PATTERN
-    if result.get("type") == "object":
+    kinds = result.get("type") if isinstance(result.get("type"), list) else [result.get("type")]
+    if "string" in kinds and not {"enum", "pattern", "format"} & result.keys():
+        result["pattern"] = TEXT_PATTERN  # (a pattern constrains strings only: null stays null)
+    if "object" in kinds:
         result.setdefault("propertyNames", {"pattern": TEXT_PATTERN})
         result.setdefault("additionalProperties", {"$ref": "#/components/schemas/JsonValue"})
     if callable(result.get("enum")):

@@ -34,6 +34,10 @@ SCHEMAS["Category"] = {"type": "object", "properties": {
     "name_ja": {"type": "string"}, "archived": {"type": "boolean"}},
     "description": "listed in the admins' order (position, then name)"}
 
+#: Where a category is listed: 0 first (app.services.programme).
+POSITION = {"type": "integer", "minimum": 0, "maximum": programme_service.POSITION_MAX}
+
+
 operation("/categories", "get", "Idea categories offered for new ideas, in order (admins: "
           "`?all=1` adds the archived ones)", auth=False,
           responses={"200": "list of Category"})
@@ -56,7 +60,7 @@ operation("/categories", "post", "Create a category (admin)",
                        "maxLength": programme_service.SLUG_MAX},
               "name": {"type": "string", "maxLength": programme_service.CATEGORY_NAME_MAX},
               "name_ja": {"type": "string", "maxLength": programme_service.CATEGORY_NAME_MAX},
-              "position": {"type": "integer"}}},
+              "position": POSITION}},
           responses={"201": "Category", "400": "not a JSON object", "401": "no token",
                      "403": "admins only", "409": "slug_taken", "422": "invalid slug or name"})
 
@@ -77,7 +81,7 @@ operation("/categories/{id}", "patch", "Rename, order or archive a category (adm
           "categories are not offered for new ideas, ideas that have one keep it",
           body={"type": "object", "properties": {
               "name": {"type": "string"}, "name_ja": {"type": "string"},
-              "position": {"type": "integer"}, "archived": {"type": "boolean"}}},
+              "position": POSITION, "archived": {"type": "boolean"}}},
           responses={"200": "Category", "400": "not a JSON object", "401": "no token",
                      "403": "admins only", "404": "no such category", "422": "invalid fields"})
 
@@ -196,7 +200,7 @@ operation("/programme", "patch", "Change the programme page (admin): name, texts
               "outlook": {"type": "string"}, "timeline": {"type": "string"},
               "who_decides": {"type": "string"},
               "payout_minimums": {"type": "array",
-                                  "items": {"$ref": "#/components/schemas/Money"}}}},
+                                  "items": {"$ref": "#/components/schemas/PositiveMoney"}}}},
           responses={"200": "Programme", "400": "not a JSON object", "403": "admins only",
                      "422": "invalid fields"})
 
@@ -273,7 +277,7 @@ def _amount(data: dict) -> tuple[Any, Any]:
 operation("/me/payout-requests", "post", "Ask to be paid (at least the published minimum, at "
           "most the balance)",
           body={"type": "object", "required": ["amount"],
-                "properties": {"amount": {"$ref": "#/components/schemas/Money"}}},
+                "properties": {"amount": {"$ref": "#/components/schemas/PositiveMoney"}}},
           responses={"201": "PayoutRequest (status requested)", "401": "no token",
                      "403": "email not confirmed",
                      "409": "below_minimum, insufficient_balance, request_open",

@@ -35,6 +35,23 @@ schemathesis.openapi.format("display-name", st.text(
 schemathesis.openapi.format("password", st.text(
     alphabet=st.characters(categories=("L", "N", "P", "S")), min_size=16, max_size=64)
     .filter(lambda text: len(set(text)) >= 10))
+def _invitable(address: str) -> bool:
+    from app.errors import Invalid
+    from app.services.invitations import normalise_email
+
+    try:
+        normalise_email(address)
+    except Invalid:
+        return False
+    return True
+
+
+# "email" is an address as email-validator reads it (app.services.invitations).
+schemathesis.openapi.format("email", st.emails().filter(_invitable))
+#: Rules no JSON Schema can state (they depend on today's date): a 422 naming only these
+#: fields of these operations is the rule at work, not a false refusal.
+TIME_RULES = {("POST", "/programme/review-calendar"): {"closes_on"},
+              ("POST", "/review-batches"): {"closes_on"}}
 SETTINGS = hypothesis.settings(max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "4")), derandomize=True, deadline=None, database=None,
                                suppress_health_check=list(HealthCheck))
 
@@ -56,6 +73,13 @@ def _world(db):
     return staff
 
 
+def _time_rule(operation, response) -> bool:
+    fields = TIME_RULES.get((operation.method.upper(), operation.path))
+    if not fields or response.status_code != 422:
+        return False
+    return set(response.json()["error"].get("fields", {})) <= fields
+
+
 def _failures(operation, headers: dict, mode: GenerationMode) -> list[str]:
     found: list[str] = []
 
@@ -66,6 +90,8 @@ def _failures(operation, headers: dict, mode: GenerationMode) -> list[str]:
             # A valid key is unique per request: Hypothesis would reuse "0" across requests.
             case.headers["Idempotency-Key"] = str(uuid.uuid4())
         response = case.call(headers=headers)
+        if _time_rule(operation, response):
+            return
         try:
             case.validate_response(response, checks=CHECKS)
         except (Exception, BaseExceptionGroup) as failure:  # a FailureGroup of the failed checks
