@@ -116,7 +116,9 @@ def _urls(rule: str, world: dict) -> list[str]:
                 {name: 2**31 if name != "version" else "../../etc" for name in names}]
     urls = []
     for values in variants if names else [{}]:
-        urls.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), rule))
+        # An id this world has no row for (a new route's) is tried as 1 and the bad values.
+        urls.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v.get(m.group(1), 1)),
+                           rule))
     return list(dict.fromkeys(urls))
 
 
