@@ -205,13 +205,22 @@ def me():
     return me_json(require_caller())
 
 
+def _preference_keys() -> list[str]:
+    """What a notification preference may name: a category, or a kind standing for its own."""
+    from app import notification_kinds
+
+    return sorted({*notification_kinds.CATEGORIES, *notification_kinds.KINDS})
+
+
 operation("/me", "patch", "Change the caller's profile and settings",
           body={"type": "object", "properties": {
               "display_name": DISPLAY_NAME, "bio": {"type": "string"},
               "locale": {"type": "string", "enum": ["en", "ja", ""]},
-              "time_zone": {"type": "string", "description": "IANA name; '' = the language's"},
+              "time_zone": {"type": "string", "description": "IANA name; '' = the language's",
+                            "enum": lambda: ["", *sorted(account_service.time_zones())]},
               "notification_preferences": {
                   "type": "object", "description": "category (or kind): delivery",
+                  "propertyNames": {"enum": lambda: _preference_keys()},
                   "additionalProperties": {"type": "string", "enum": list(DELIVERIES)}},
               "notify_mode": {"type": "string", "enum": list(DELIVERIES),
                               "description": "every category at once"}}},

@@ -141,17 +141,19 @@ def _category_slugs() -> list[str]:
     return [*db.session.scalars(select(Category.slug).order_by(Category.slug)), ""]
 
 
+#: Every field but the title may be null: null leaves it as it is (the same as leaving it out).
 _IDEA_BODY = {"type": "object", "properties": {
-    "title": written(idea_service.TITLE_MAX), "pitch": {"type": "string", "maxLength": 200},
-    "description": {"type": "string", "maxLength": 20000},
+    "title": written(idea_service.TITLE_MAX),
+    "pitch": {"type": "string", "maxLength": 200, "nullable": True},
+    "description": {"type": "string", "maxLength": 20000, "nullable": True},
     "category": {"type": "string", "description": "a category's slug (GET /categories)",
-                 "enum": lambda: _category_slugs()},
-    "tags": {"type": "array", "maxItems": idea_service.TAGS_MAX,
+                 "nullable": True, "enum": lambda: [*_category_slugs(), None]},
+    "tags": {"type": "array", "maxItems": idea_service.TAGS_MAX, "nullable": True,
              "items": {"type": "string", "maxLength": idea_service.TAG_MAX}},
-    "insight": {"type": "object", "properties": {
-        "situation": {"type": "string", "maxLength": 2000},
-        "emotion": {"type": "string", "maxLength": 2000},
-        "purpose": {"type": "string", "maxLength": 2000}}}}}
+    "insight": {"type": "object", "nullable": True, "properties": {
+        "situation": {"type": "string", "maxLength": 2000, "nullable": True},
+        "emotion": {"type": "string", "maxLength": 2000, "nullable": True},
+        "purpose": {"type": "string", "maxLength": 2000, "nullable": True}}}}}
 
 
 # --- ideas ----------------------------------------------------------------------------------

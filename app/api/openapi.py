@@ -125,6 +125,8 @@ def _text_without_nul(schema: dict) -> dict:
         result["pattern"] = TEXT_PATTERN  # (a pattern constrains strings only: null stays null)
     if "object" in kinds:
         result.setdefault("propertyNames", {"pattern": TEXT_PATTERN})
+        if callable(result["propertyNames"].get("enum")):
+            result["propertyNames"] = {"enum": result["propertyNames"]["enum"]()}
         result.setdefault("additionalProperties", {"$ref": "#/components/schemas/JsonValue"})
     if callable(result.get("enum")):
         result["enum"] = result["enum"]()  # values that live in the database (category slugs)

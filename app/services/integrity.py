@@ -149,10 +149,12 @@ def _find(kind: Any, target_id: Any, network: Any, hour: Any) -> tuple[Burst, li
         raise Invalid({"target_id": _("Name the burst to void.")})
     if not isinstance(network, str) or not isinstance(hour, str):
         raise Invalid({"burst": _("Name the burst to void.")})
+    if not (len(hour) == 10 and hour.isascii() and hour.isdigit()):
+        raise Invalid({"hour": _("Name the burst to void.")})
     try:
         moment = datetime.strptime(hour, "%Y%m%d%H").replace(tzinfo=utcnow().tzinfo)
-    except ValueError:
-        raise Invalid({"hour": _("Name the burst to void.")}) from None
+    except ValueError:  # YYYYMMDDHH, but no such hour (2026023025): no burst then
+        raise NotFound("burst_not_found", _("No such burst (it may have been voided).")) from None
     group = _group(kind, moment, moment + timedelta(hours=1)).get((target_id, network, moment))
     if group is None:
         raise NotFound("burst_not_found", _("No such burst (it may have been voided)."))
