@@ -96,7 +96,8 @@ def seed(creators: int, products: int, rng: random.Random):
     return finance, list(db.session.scalars(select(Product.id)))
 
 
-def sale_rows(count: int, product_ids: list[int], rng: random.Random, returns: float):
+def sale_rows(count: int, product_ids: list[int], rng: random.Random, returns: float,
+              size: int = 1000):
     """SaleRows in batches: Zipf-like product popularity, ~`returns` of them small returns of a
     product sold before in the same currency."""
     from app.services.ledger import SaleRow
@@ -106,8 +107,8 @@ def sale_rows(count: int, product_ids: list[int], rng: random.Random, returns: f
     sold: dict[tuple[int, str], int] = {}
     line = 1
     while line <= count:
-        products = rng.choices(product_ids, weights, k=1000)
-        picks = rng.choices(currencies, currency_weights, k=1000)
+        products = rng.choices(product_ids, weights, k=size)
+        picks = rng.choices(currencies, currency_weights, k=size)
         batch = []
         for product_id, currency in zip(products, picks):
             if line > count:
@@ -134,7 +135,7 @@ def post(finance, product_ids, args, rng) -> tuple[float, int]:
     spent = 0.0
     posted = 0
     report_every = max(args.sales // 10, 1)
-    for batch in sale_rows(args.sales, product_ids, rng, args.returns):
+    for batch in sale_rows(args.sales, product_ids, rng, args.returns, args.batch_size):
         started = time.perf_counter()
         result = ledger.post_sales(finance, batch, run=run)
         db.session.commit()
@@ -148,28 +149,46 @@ def post(finance, product_ids, args, rng) -> tuple[float, int]:
     return spent, posted
 
 
-def copy_ceiling(url: str, sales: int) -> tuple[float, float, float, int]:
+#: The ledger tables' foreign keys, for the ceiling with the same constraints (LIKE ... INCLUDING
+#: ALL copies indexes and checks, not foreign keys).
+FOREIGN_KEYS = (
+    "ALTER TABLE plain_ledger_transactions ADD FOREIGN KEY (created_by_id) REFERENCES users(id),"
+    " ADD FOREIGN KEY (reverses_id) REFERENCES plain_ledger_transactions(id)",
+    "ALTER TABLE plain_ledger_entries ADD FOREIGN KEY (transaction_id) REFERENCES "
+    "plain_ledger_transactions(id), ADD FOREIGN KEY (account_id) REFERENCES ledger_accounts(id)",
+    "ALTER TABLE plain_sales ADD FOREIGN KEY (transaction_id) REFERENCES "
+    "plain_ledger_transactions(id), ADD FOREIGN KEY (product_id) REFERENCES products(id),"
+    " ADD FOREIGN KEY (recorded_by_id) REFERENCES users(id)",
+)
+
+
+def copy_ceiling(url: str, sales: int, size: int,
+                 foreign_keys: bool = False) -> tuple[float, float, float, int]:
     """Plain psycopg COPY of the same shapes of rows (a transaction, its 2-3 entries and its
-    sale per line, values made up, no hashing, no checks) into copies of the ledger tables."""
+    sale per line, values made up, no hashing, no checks) into copies of the ledger tables
+    (their indexes; with foreign_keys, their foreign keys too)."""
     import psycopg
 
     with psycopg.connect(url) as connection:
         for table in ("ledger_transactions", "ledger_entries", "sales"):
             connection.execute(f"CREATE TABLE plain_{table} (LIKE {table} INCLUDING ALL)")
+        if foreign_keys:
+            for statement in FOREIGN_KEYS:
+                connection.execute(statement)
         connection.commit()
         with measured(connection) as spent:
-            _copy_rows(connection, sales)
-        for table in ("ledger_transactions", "ledger_entries", "sales"):
+            _copy_rows(connection, sales, size)
+        for table in ("ledger_entries", "sales", "ledger_transactions"):
             connection.execute(f"DROP TABLE plain_{table}")
         connection.commit()
     return (*spent, sales)
 
 
-def _copy_rows(connection, sales: int) -> None:
+def _copy_rows(connection, sales: int, size: int) -> None:
     now = datetime.now(UTC)
-    for start in range(0, sales, 1000):
+    for start in range(0, sales, size):
         with connection.cursor() as cursor:
-            ids = range(start + 1, min(start + 1000, sales) + 1)
+            ids = range(start + 1, min(start + size, sales) + 1)
             with cursor.copy("COPY plain_ledger_transactions (id, sequence, kind, memo, "
                              "created_by_id, created_at, prev_hash, hash) FROM STDIN") as copy:
                 for n in ids:
@@ -301,6 +320,8 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=5_000)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--returns", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int, default=1000,
+                        help="sale lines per post_sales call and commit (imports: 1,000)")
     parser.add_argument("--insert-sample", type=int, default=50_000)
     parser.add_argument("--server", default=SERVER)
     parser.add_argument("--database", default="kyoso_bench_ledger")
@@ -334,7 +355,7 @@ def main() -> None:
         with measured(watcher, args.database) as spent:
             posted_time, posted = post(finance, product_ids, args, rng)
         entries = db.session.scalar(text("SELECT count(*) FROM ledger_entries"))
-        results.append(("post_sales, batches of 1,000, one commit each", posted_time,
+        results.append((f"post_sales, batches of {args.batch_size:,}, one commit each", posted_time,
                         spent[1], spent[2], posted, f"{entries:,} entries"))
         print(f"post_sales: {posted:,} sale lines in {posted_time:.1f} s", flush=True)
         loads.append(os.getloadavg()[0])
@@ -366,8 +387,11 @@ def main() -> None:
     for name, *figures in stream_ceilings(plain_url):
         results.append((name, *figures))
     results.append(("ceiling: plain psycopg COPY of the same row shapes",
-                    *copy_ceiling(plain_url, args.sales),
-                    "made-up values, no hashing, no checks; a commit per 1,000"))
+                    *copy_ceiling(plain_url, args.sales, args.batch_size),
+                    f"made-up values, no hashing, no checks; a commit per {args.batch_size:,}"))
+    results.append(("ceiling: the same COPY with the ledger's foreign keys",
+                    *copy_ceiling(plain_url, args.sales, args.batch_size, foreign_keys=True),
+                    "about 9 foreign-key checks per line: transaction 1, each entry 2, sale 3"))
     results.append(("reference: plain psycopg executemany INSERT (sales rows only)",
                     *insert_ceiling(plain_url, args.insert_sample), "one row per line"))
     loads.append(os.getloadavg()[0])
