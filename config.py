@@ -73,6 +73,9 @@ class Config:
         # Images decoded at full size (all but JPEG): what one upload's memory is bounded by.
         self.IMAGE_MAX_DECODED_PIXELS = _int("IMAGE_MAX_DECODED_PIXELS", 16_000_000)
         self.IDEA_MAX_IMAGES = _int("IDEA_MAX_IMAGES", 10)
+        # Quotas per member (app.services.quotas); 0 turns one off.
+        self.MAX_DRAFTS_PER_MEMBER = _int("MAX_DRAFTS_PER_MEMBER", 20)
+        self.MAX_UPLOADS_PER_DAY = _int("MAX_UPLOADS_PER_DAY", 100)
 
         self.SUPPORT_MILESTONES = _int_list("SUPPORT_MILESTONES", "100,1000,5000,10000")
         self.SUPPORT_WINDOWS_DAYS = _int_list("SUPPORT_WINDOWS_DAYS", "60,365,182,182")

@@ -49,6 +49,12 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class QuotaExceeded(RateLimited):
+    """A member's quota is used up (app.services.quotas): shown on the page in HTML."""
+
+    code = "quota_exceeded"
+
+
 class Invalid(DomainError):
     """Well-formed input that breaks a rule; `fields` maps field names to messages."""
 

@@ -34,14 +34,15 @@ from typing import Any, Generic, TypeVar
 from flask import Flask, flash, g, redirect, render_template, request, url_for
 
 from app import labels
-from app.errors import Conflict, DomainError, Invalid, Malformed, TooLarge, Unauthorized
+from app.errors import (Conflict, DomainError, Invalid, Malformed, QuotaExceeded, TooLarge,
+                        Unauthorized)
 from app.extensions import db
 
 T = TypeVar("T")
 
 #: Refusals an HTML form shows on the page it comes back to; the others (Forbidden, NotFound,
 #: Unauthorized) leave it for the error page or the sign-in form (`error_response`).
-SHOWN_ON_THE_PAGE = (Invalid, Conflict, TooLarge, Malformed)
+SHOWN_ON_THE_PAGE = (Invalid, Conflict, TooLarge, Malformed, QuotaExceeded)
 
 
 #: Set in `g` while a transaction() block is open: one inside it only flushes.

@@ -25,7 +25,7 @@ from app.models import (Agreement, Category, Idea, IdeaCounter, IdeaCreator, Ide
                         Product, Tag, User)
 from app.models.base import utcnow
 from app.queries import visible_ideas, visible_image
-from app.services import events, media
+from app.services import events, media, quotas
 from app.i18n import _
 
 # Limits of an idea's fields (characters).
@@ -252,6 +252,7 @@ def create_draft(user: User, data: Mapping[str, Any]) -> Idea:
     co-creators). Only the title is required now; the rest is required on submission."""
     permissions.require(user, Action.CREATE_IDEA)
     values = clean_fields(data, required=("title",))
+    quotas.check_new_draft(user)
     idea = Idea(owner_id=user.id, title=values["title"], pitch="", description="",
                 status=lifecycle.IdeaStatus.DRAFT)
     db.session.add(idea)
@@ -343,6 +344,7 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
     require_editing(user, idea, Action.UPLOAD_IMAGE)
     if len(idea.images) >= config["IDEA_MAX_IMAGES"]:
         raise _too_many_images(config["IDEA_MAX_IMAGES"])
+    quotas.check_uploads(user)  # before the costly processing
     try:
         processed = media.process_upload(data, IMAGE_SIZES)
     except image_files.ImageRejected as error:
@@ -358,6 +360,7 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
         .where(IdeaImage.idea_id == idea.id)).one()
     if count >= config["IDEA_MAX_IMAGES"]:
         raise _too_many_images(config["IDEA_MAX_IMAGES"])
+    quotas.count_upload(user)  # counted in this transaction: only a stored picture counts
     key = media.store(processed, IMAGE_KEY_PREFIX)
     image = IdeaImage(idea_id=idea.id, key=key, width=processed.width, height=processed.height,
                       position=(last + 1) if last is not None else 0)
