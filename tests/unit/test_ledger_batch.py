@@ -295,3 +295,19 @@ def test_splitting_by_checked_shares_is_split_largest_remainder(total, cuts):
     points = sorted(cuts)
     shares = [b - a for a, b in zip([0] + points, points + [10_000])]
     assert split_by_checked_shares(total, shares) == split_largest_remainder(total, shares)
+
+
+def test_a_run_after_a_rolled_back_batch_looks_its_accounts_up_again(db, finance):
+    from app.services.ledger.batch import PostingRun
+
+    owner = factories.user()
+    item = product(owner, rate_bps=10_000)
+    run = PostingRun()
+    ledger.post_sales(finance, [SaleRow(2, item.id, "2026-04", 1, 1_000, "USD", "gone")], run=run)
+    db.session.rollback()  # the batch and the accounts it created are gone
+    result = ledger.post_sales(finance, [SaleRow(3, item.id, "2026-04", 1, 1_000, "USD", "kept")],
+                               run=run)
+    db.session.commit()
+    assert result.created == 1
+    assert ledger.payable_balance(owner.id, "USD") == 1_000
+    assert ledger.verify_ledger() == []

@@ -297,8 +297,10 @@ def post_sales(actor: User, rows: Sequence[SaleRow], *,
     sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
     planner = SalePlanner(run.terms if run is not None else terms)
     if run is not None:
-        if run.head != sequence:  # someone else posted since: look the balances up again
-            run.balances.clear()
+        if run.head != sequence:  # someone else posted since, or the last batch rolled
+            run.balances.clear()  # back: look balances (and accounts it may have made) up again
+            run.accounts.clear()
+            run.shapes.clear()
         planner.loaded = run.balances
     planned, result = planner.plan(rows)
     if run is not None:
