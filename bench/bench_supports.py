@@ -73,11 +73,14 @@ def _serve(module: str, port: int, env: dict[str, str], log: Path) -> subprocess
         args += ["--chdir", str(ROOT / "bench")]
     process = subprocess.Popen([*args, module], cwd=ROOT, env=env, stdout=log.open("w"),
                                stderr=subprocess.STDOUT)
-    for _ in range(100):
+    import urllib.request
+    for _ in range(300):  # the master listens before the workers have loaded the app
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return process
+        except OSError as error:
+            if getattr(error, "code", None) == 404:  # the minimal app has no /healthz
                 return process
-        except OSError:
             time.sleep(0.2)
     process.kill()
     raise SystemExit(f"{module} did not start: see {log}")
@@ -126,6 +129,10 @@ def main() -> None:
     cases = {}
     offset = 0
     for server in ("app", "minimal"):
+        members = _members(conn, 3000, hot, offset)
+        offset += 3000
+        cases[(server, "warm-up")] = [f"/api/v1/ideas/{rng.choice(gathering)}/supports {token}"
+                                      for token in _tokens(conn, members)]
         for case in ("many", "hot"):
             members = _members(conn, args.per_case, hot if case == "hot" else None, offset)
             offset += args.per_case
@@ -142,6 +149,7 @@ def main() -> None:
         port = _free_port()
         process = _serve(module, port, env, Path(tempfile.gettempdir()) / f"bench-{server}.log")
         try:
+            _wrk(port, cases[(server, "warm-up")], args.clients, 3)  # every statement prepared
             for case in ("many", "hot"):
                 results[(server, case)] = _wrk(port, cases[(server, case)], args.clients,
                                                args.duration)

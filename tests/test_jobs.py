@@ -228,7 +228,8 @@ def test_the_beat_schedule_has_every_periodic_job(app):
     assert {entry["task"] for entry in beat.values()} == {
         "mail.sweep", "ideas.expire", "ideas.refresh_trending", "notifications.digest",
         "ledger.verify", "notifications.fan_out_sweep", "markdown.rerender",
-        "ideas.roll_up_counters", "users.purge_sessions", "products.tell_audience_sweep"}
+        "ideas.roll_up_counters", "users.purge_sessions", "products.tell_audience_sweep",
+        "discovery.refresh_for_you"}
     assert {entry["kwargs"].get("mode") for entry in beat.values()} >= {"daily", "weekly"}
     assert set(jobs.JOBS) >= {"mail.send", "mail.sweep", "ideas.expire",
                               "ideas.refresh_trending", "notifications.digest"}

@@ -39,13 +39,12 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
     """The context of templates/ideas/_support.html and _comments.html for the current user:
     their support and whether they may give one, whether they follow the idea, and the page of
     the discussion asked for (none when the discussion is not shown)."""
-    viewer_support = supports.support_of(current_user, idea.id)
+    viewer_support, following = supports.viewer_state(current_user, idea.id)
     discussion_open = idea.status in lifecycle.PUBLIC and not idea.hidden
     return {
         "viewer_support": viewer_support,
         "support_block": _support_block(idea) if viewer_support is None else None,
-        "is_following": current_user.is_authenticated and not is_creator
-        and follows.is_following(current_user, idea.id),
+        "is_following": current_user.is_authenticated and not is_creator and following,
         "discussion_open": discussion_open,
         "thread": comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
         if discussion_open else None,

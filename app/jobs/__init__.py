@@ -180,7 +180,7 @@ def init_app(app: Flask) -> None:
     """Build the job engine (Celery) for the app, and start the in-process schedule on the first
     request when there is no Redis (JOBS_EMBEDDED_SCHEDULER)."""
     from app import mail  # noqa: F401  (registers the mail jobs)
-    from app.services import counters, fan_out  # noqa: F401  (the rollup, fan-out and batch mail jobs)
+    from app.services import counters, fan_out, for_you  # noqa: F401  (the rollup, fan-out, batch mail, For you jobs)
     from app.jobs import engine, periodic, schedule  # noqa: F401  (registers the periodic jobs)
     from app.services import products  # noqa: F401  (registers products.tell_audience)
 

@@ -7,6 +7,7 @@ or, without Redis, by a thread in the web process.
 | fan-out-sweep  | notifications.fan_out_sweep  | every minute                          |
 | products-sweep | products.tell_audience_sweep | every minute (product steps, updates) |
 | ideas-counters | ideas.roll_up_counters       | every minute                          |
+| for-you        | discovery.refresh_for_you    | every FOR_YOU_REFRESH_MINUTES (10)    |
 | ideas-expire   | ideas.expire                 | hourly, on the hour                   |
 | ideas-trending | ideas.refresh_trending       | hourly, at half past                  |
 | digest-daily   | notifications.digest daily   | daily at DIGEST_HOUR (UTC)            |
@@ -42,6 +43,8 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "fan-out-sweep": ("notifications.fan_out_sweep", schedule(timedelta(seconds=60)), {}),
         "products-sweep": ("products.tell_audience_sweep", schedule(timedelta(seconds=60)), {}),
         "ideas-counters": ("ideas.roll_up_counters", schedule(timedelta(seconds=60)), {}),
+        "for-you": ("discovery.refresh_for_you",
+                    schedule(timedelta(minutes=app.config["FOR_YOU_REFRESH_MINUTES"])), {}),
         "ideas-expire": ("ideas.expire", crontab(minute=0), {}),
         "ideas-trending": ("ideas.refresh_trending", crontab(minute=30), {}),
         "digest-daily": ("notifications.digest", crontab(minute=0, hour=hour), {"mode": "daily"}),

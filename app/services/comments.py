@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import permissions
 from app.permissions import Action
@@ -276,19 +277,31 @@ class CommentPage:
 def thread_query(idea_id: int):
     """Top-level comments of an idea, oldest first, with replies and authors eager-loaded."""
     return (select(Comment).where(Comment.idea_id == idea_id, Comment.parent_id.is_(None))
-            .options(selectinload(Comment.author),
-                     selectinload(Comment.replies).selectinload(Comment.author))
+            .options(joinedload(Comment.author).lazyload(User.role_rows),
+                     selectinload(Comment.replies).joinedload(Comment.author)
+                     .lazyload(User.role_rows))
             .order_by(Comment.created_at, Comment.id))
 
 
 def comment_page(idea_id: int, page: int = 1, per_page: int = 30) -> CommentPage:
-    """One page of threads: a constant number of queries whatever the page holds."""
-    total = db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.idea_id == idea_id, Comment.parent_id.is_(None))) or 0
+    """One page of threads: two queries whatever the page holds (the threads with their
+    authors and the number of threads, then every reply of the page with its author)."""
     page = max(1, page)
-    comments = list(db.session.scalars(thread_query(idea_id).limit(per_page)
-                                       .offset((page - 1) * per_page)))
-    return CommentPage(comments, total, page, per_page)
+    total_threads = (select(func.count()).select_from(Comment)
+                     .where(Comment.idea_id == idea_id, Comment.parent_id.is_(None))
+                     .scalar_subquery())
+    rows = db.session.execute(thread_query(idea_id).add_columns(total_threads.label("total"))
+                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or none yet): count on its own
+        total = db.session.scalar(select(func.count()).select_from(Comment).where(
+            Comment.idea_id == idea_id, Comment.parent_id.is_(None))) or 0
+    threads = [row[0] for row in rows]
+    for thread in threads:  # one level of replies: a reply has none (no query to say so)
+        for reply in thread.replies:
+            set_committed_value(reply, "replies", [])
+    return CommentPage(threads, total, page, per_page)
 
 
 def comment_url(idea: Idea, comment: Comment) -> str:

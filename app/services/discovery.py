@@ -522,7 +522,34 @@ def _t(text: str, **values: str) -> str:
 
 def recommended_for(user: Any, limit: int = 8,
                     now: datetime | None = None) -> list[tuple[Idea, Reason]]:
-    """Up to `limit` (idea, reason) pairs for this member.
+    """The member's "For you" shelf as the pages show it: precomputed (app.services.for_you),
+    never computed from the supports at request time."""
+    from app.services import for_you
+
+    return for_you.shelf(user, limit, now)
+
+
+def eligible_ids(user: Any, ids: Sequence[int], now: datetime | None = None) -> list[int]:
+    """Of these ids, those still recommendable to the member (one query, bounded by ids)."""
+    allowed = set(_ids(select(Idea.id).where(Idea.id.in_(list(ids) or [-1]),
+                                             _eligible(user, now or utcnow()))))
+    return [idea_id for idea_id in ids if idea_id in allowed]
+
+
+def trending_for(user: Any, limit: int, now: datetime | None = None) -> list[tuple[Idea, Reason]]:
+    """Trending ideas the member may be recommended (new members, and until their shelf is
+    computed)."""
+    now = now or utcnow()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return [(idea, Reason("trending")) for idea in _ordered(trending_ids(None, limit, now))]
+    ids = _ids(select(Idea.id).where(_eligible(user, now)).order_by(
+        Idea.trending_score.desc(), Idea.published_at.desc(), Idea.id.desc()).limit(limit))
+    return [(idea, Reason("trending")) for idea in _ordered(ids)]
+
+
+def compute_for_you(user: Any, limit: int = 8,
+                    now: datetime | None = None) -> list[tuple[Idea, Reason]]:
+    """Up to `limit` (idea, reason) pairs for this member (the job that fills the shelf).
 
     First ideas supported by the people who supported what the member supported ("Because you
     supported X"), then ideas in the member's categories and tags, then fresh ones. Never the
@@ -530,15 +557,9 @@ def recommended_for(user: Any, limit: int = 8,
     yet get trending ideas. A fixed number of queries, whatever the data.
     """
     now = now or utcnow()
-    if user is None or not getattr(user, "is_authenticated", False):
-        return [(idea, Reason("trending")) for idea in _ordered(trending_ids(None, limit, now))]
+    if user is None or not getattr(user, "is_authenticated", False) or not has_supported(user):
+        return trending_for(user, limit, now)
     eligible = _eligible(user, now)
-    has_supported = db.session.scalar(select(Support.id).where(Support.user_id == user.id)
-                                      .limit(1)) is not None
-    if not has_supported:
-        ids = _ids(select(Idea.id).where(eligible).order_by(
-            Idea.trending_score.desc(), Idea.published_at.desc(), Idea.id.desc()).limit(limit))
-        return [(idea, Reason("trending")) for idea in _ordered(ids)]
 
     reasons: dict[int, Reason] = {}
     order: list[int] = []
@@ -614,6 +635,11 @@ def recommended_for(user: Any, limit: int = 8,
     for idea_id in fresh:
         take(idea_id, Reason("fresh"))
     return [(cards[idea_id], reasons[idea_id]) for idea_id in order if idea_id in cards]
+
+
+def has_supported(user: Any) -> bool:
+    return db.session.scalar(select(Support.id).where(Support.user_id == user.id)
+                             .limit(1)) is not None
 
 
 def _ordered(ids: Sequence[int]) -> list[Idea]:

@@ -52,10 +52,13 @@ IMAGE_KEY_PREFIX = "i"
 # --- reading --------------------------------------------------------------------------------
 
 def page_options():
-    """Eager loads for one idea with everything its page and its JSON show."""
-    return (selectinload(Idea.images), selectinload(Idea.tags), selectinload(Idea.category),
-            selectinload(Idea.owner),
-            selectinload(Idea.creators).selectinload(IdeaCreator.user))
+    """Eager loads for one idea with everything its page and its JSON show, in three queries
+    whatever it holds: the idea with its owner, category and images (at most IDEA_MAX_IMAGES
+    rows), its tags, its creators with their users. The people's roles are not loaded (no page
+    shows another member's roles; read on access)."""
+    return (joinedload(Idea.images), selectinload(Idea.tags), joinedload(Idea.category),
+            joinedload(Idea.owner).lazyload(User.role_rows),
+            selectinload(Idea.creators).joinedload(IdeaCreator.user).lazyload(User.role_rows))
 
 
 def get_visible(viewer: Any, idea_id: int) -> Idea:
@@ -85,7 +88,7 @@ def events_of(idea: Idea) -> list[IdeaEvent]:
     """The idea's history, oldest first, with actors loaded."""
     return list(db.session.scalars(
         select(IdeaEvent).where(IdeaEvent.idea_id == idea.id)
-        .options(selectinload(IdeaEvent.actor))
+        .options(joinedload(IdeaEvent.actor).lazyload(User.role_rows))
         .order_by(IdeaEvent.created_at, IdeaEvent.id)))
 
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -14,7 +14,7 @@ from app import permissions
 from app.permissions import Action
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.models import Idea, Notification, Support, User
+from app.models import Idea, IdeaFollow, Notification, Support, User
 from app.models.base import utcnow
 from app.models.ideas import WOULD_BUY
 from app.money import is_currency
@@ -107,6 +107,19 @@ def support_of(user: User | None, idea_id: int) -> Support | None:
 def _insert(model):
     return (pg_insert if db.session.get_bind().dialect.name == "postgresql"
             else sqlite_insert)(model)
+
+
+def viewer_state(user: User | None, idea_id: int) -> tuple[Support | None, bool]:
+    """The member's support of the idea (or None) and whether they follow it, in one query
+    (the idea page)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, False
+    one = select(literal(1).label("one")).subquery()
+    following = exists().where(IdeaFollow.idea_id == idea_id, IdeaFollow.user_id == user.id)
+    support, is_following = db.session.execute(
+        select(Support, following.label("following")).select_from(one)
+        .outerjoin(Support, and_(Support.idea_id == idea_id, Support.user_id == user.id))).one()
+    return support, bool(is_following)
 
 
 def support_idea(user: User, idea_id: int,

@@ -156,8 +156,13 @@ def community(app):
 
 
 def recommend(user, **kwargs):
+    """The member's shelf as the home page shows it, after the job computed it."""
     from flask import current_app
 
+    from app.services import for_you
+
+    for_you.refresh_member(user.id)
+    db.session.commit()
     with current_app.test_request_context("/"):
         return [(idea.title, str(reason)) for idea, reason in
                 discovery.recommended_for(user, **kwargs)]

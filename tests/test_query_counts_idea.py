@@ -1,0 +1,53 @@
+"""The idea page, the reviewer's scoring page and queue: a fixed number of queries (at most 10)
+whatever the number of supporters, comments, replies and images."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert
+
+from app.models import Comment, IdeaImage, Support
+from app.models.base import utcnow
+from tests import factories as f
+from tests.helpers import login
+
+MOST = 10
+
+
+def _grow(db, idea, *, supporters: int, comments: int, replies: int, images: int) -> None:
+    now = utcnow()
+    people = [f.user() for _ in range(max(supporters, 2))]
+    db.session.execute(insert(Support), [
+        {"idea_id": idea.id, "user_id": person.id, "created_at": now, "would_buy": "yes",
+         "price_minor": 1000 + i, "price_currency": "JPY", "reason": f"Reason {i}"}
+        for i, person in enumerate(people[:supporters])])
+    idea.support_count = supporters
+    for n in range(comments):
+        top = Comment(idea_id=idea.id, author_id=people[n % len(people)].id, body=f"Comment {n}")
+        db.session.add(top)
+        db.session.flush()
+        db.session.add_all([Comment(idea_id=idea.id, author_id=people[(n + r) % len(people)].id,
+                                    parent_id=top.id, body=f"Reply {r}")
+                            for r in range(replies)])
+    db.session.add_all([IdeaImage(idea_id=idea.id, position=i, key=f"k{idea.id}-{i}",
+                                  width=640, height=480) for i in range(images)])
+    db.session.commit()
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_idea_page_costs_the_same_whatever_it_holds(db, client, count_queries, signed_in):
+    small, big = f.idea(), f.idea()
+    _grow(db, small, supporters=1, comments=1, replies=0, images=1)
+    _grow(db, big, supporters=60, comments=25, replies=4, images=6)
+    if signed_in:
+        login(client, f.user())
+    counts = []
+    for url in (f"/ideas/{small.id}", f"/ideas/{big.id}"):
+        client.get(url)  # warm: the first request of a client loads the agreement etc.
+        db.session.expunge_all()  # as in production: nothing known before the request
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(queries)
+    assert b"Reply 3" in response.data
+    assert counts[0].count == counts[1].count, counts[1]
+    assert counts[1].count <= MOST, counts[1]
