@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import images as image_files
