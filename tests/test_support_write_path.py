@@ -49,8 +49,8 @@ def test_a_support_runs_a_few_statements_and_never_rewrites_the_idea_row(db, cli
     assert sum("idea_counters" in s for s in queries.statements) == 1, queries
     # The creator was told once, the notification updated since.
     [told] = db.session.scalars(_db.select(Notification).where(
-        Notification.kind == "idea_supported")).all()
-    assert "now 4" in told.message
+        Notification.kind.in_(supports.SUPPORT_KINDS))).all()
+    assert told.kind == "idea_supporters" and told.params["count"] == 4
 
 
 def test_the_support_path_costs_the_same_with_many_supporters(db, client, count_queries):
