@@ -18,9 +18,9 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import permissions
 from app.lifecycle import IdeaStatus
@@ -506,41 +506,26 @@ class Evidence:
 
 
 def evidence(idea: Idea) -> Evidence:
-    """The community's evidence for reviewers, aggregated in SQL: would-buy shares, the price
-    distribution per currency and the reasons given; plus the idea's history."""
-    would_buy = {"yes": 0, "maybe": 0, "no": 0}
-    for answer, count in db.session.execute(
-            select(Support.would_buy, func.count()).where(Support.idea_id == idea.id,
-                                                          Support.would_buy.is_not(None))
-            .group_by(Support.would_buy)):
-        if answer in would_buy:
-            would_buy[answer] = count
+    """The community's evidence for reviewers: would-buy shares, the price distribution per
+    currency and the reasons given, aggregated once per change (app.services.evidence: one
+    query when kept); plus the idea's history (one query, actors joined)."""
+    from app.models import User
+    from app.services import evidence as kept_evidence
+
+    summary = kept_evidence.kept(idea)
+    would_buy = {key: summary["would_buy"].get(key, 0) for key in ("yes", "maybe", "no")}
     answered = sum(would_buy.values())
     percent = {key: round(Fraction(100 * value, answered)) if answered else 0
                for key, value in would_buy.items()}
-    prices = []
-    priced = Support.idea_id == idea.id, Support.price_minor.is_not(None), \
-        Support.price_currency.is_not(None)
-    for currency, count, low, high in db.session.execute(
-            select(Support.price_currency, func.count(), func.min(Support.price_minor),
-                   func.max(Support.price_minor)).where(*priced)
-            .group_by(Support.price_currency).order_by(func.count().desc(),
-                                                       Support.price_currency)):
-        middle = list(db.session.scalars(
-            select(Support.price_minor).where(*priced, Support.price_currency == currency)
-            .order_by(Support.price_minor).offset((count - 1) // 2).limit(2 - count % 2)))
-        median = round(Fraction(sum(middle), len(middle)))
-        prices.append(PriceSummary(currency, count, low, median, high))
-    has_reason = and_(Support.idea_id == idea.id, Support.reason.is_not(None), Support.reason != "")
-    reason_count = db.session.scalar(select(func.count()).select_from(Support).where(has_reason))
-    reasons = [(reason, answer) for reason, answer in db.session.execute(
-        select(Support.reason, Support.would_buy).where(has_reason)
-        .order_by(Support.created_at.desc(), Support.id.desc()).limit(REASONS_SHOWN))]
+    prices = [PriceSummary(p["currency"], p["count"], p["min"], p["median"], p["max"])
+              for p in summary["prices"]]
+    reasons = [(reason, answer) for reason, answer in summary["reasons"][:REASONS_SHOWN]]
     history = list(db.session.scalars(
         select(IdeaEvent).where(IdeaEvent.idea_id == idea.id)
-        .options(selectinload(IdeaEvent.actor)).order_by(IdeaEvent.created_at, IdeaEvent.id)))
+        .options(joinedload(IdeaEvent.actor).lazyload(User.role_rows))
+        .order_by(IdeaEvent.created_at, IdeaEvent.id)))
     return Evidence(idea.support_count, answered, would_buy, percent, prices, reasons,
-                    reason_count or 0, history)
+                    summary["reason_count"], history)
 
 
 # Re-exported: callers keep importing these from app.services.review.

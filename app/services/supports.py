@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, select, update
+from sqlalchemy import and_, delete, exists, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -205,26 +205,16 @@ def _tell_creators(idea: Idea, supporter: User, count: int) -> None:
 
 def answers_summary(idea_id: int) -> dict[str, Any]:
     """The supporters' answers in aggregate (for reviewers): would-buy counts, prices per
-    currency (count, min, max, median in minor units) and the latest reasons."""
-    would_buy = {choice: 0 for choice in WOULD_BUY}
-    for choice, count in db.session.execute(
-            select(Support.would_buy, func.count()).where(Support.idea_id == idea_id,
-                                                          Support.would_buy.is_not(None))
-            .group_by(Support.would_buy)):
-        would_buy[choice] = count
-    prices: dict[str, list[int]] = {}
-    for amount, currency in db.session.execute(
-            select(Support.price_minor, Support.price_currency)
-            .where(Support.idea_id == idea_id, Support.price_minor.is_not(None))
-            .order_by(Support.price_minor)):
-        prices.setdefault(currency, []).append(amount)
-    reasons = list(db.session.scalars(
-        select(Support.reason).where(Support.idea_id == idea_id, Support.reason.is_not(None))
-        .order_by(Support.created_at.desc(), Support.id.desc()).limit(50)))
+    currency (count, min, max, median in minor units) and the latest reasons; kept once per
+    change (app.services.evidence)."""
+    from app.services import evidence
+
+    idea = db.session.get(Idea, idea_id)
+    summary = evidence.kept(idea)
     return {
-        "would_buy": would_buy,
-        "prices": {currency: {"count": len(values), "min": values[0], "max": values[-1],
-                              "median": values[(len(values) - 1) // 2]}
-                   for currency, values in sorted(prices.items())},
-        "reasons": reasons,
+        "would_buy": {choice: summary["would_buy"].get(choice, 0) for choice in WOULD_BUY},
+        "prices": {p["currency"]: {"count": p["count"], "min": p["min"], "max": p["max"],
+                                   "median": p["median_low"]}
+                   for p in sorted(summary["prices"], key=lambda p: p["currency"])},
+        "reasons": [reason for reason, _answer in summary["reasons"][:50]],
     }
