@@ -42,7 +42,9 @@ def test_ids_beyond_any_row_in_bodies_and_query_strings_are_refused(client):
     source = f.idea(status="published")
     merge = client.post(f"/api/v1/ideas/{source.id}/merge", headers=headers,
                         json={"target_id": HUGE, "reason": "Duplicate"})
-    assert merge.status_code == 422 and "target_id" in merge.json["error"]["fields"]
+    # A well-formed id of no idea: 404 target_not_found, as for an id in the path.
+    assert merge.status_code == 404 and "target_id" in merge.json["error"]["fields"]
+    assert merge.json["error"]["code"] == "target_not_found"
     reply = client.post(f"/api/v1/ideas/{target.id}/comments", headers=headers,
                         json={"body": "Hi", "parent_id": HUGE})
     assert reply.status_code == 422 and "parent_id" in reply.json["error"]["fields"]
