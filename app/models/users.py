@@ -11,8 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-ROLES = ("member", "moderator", "reviewer", "finance", "product_manager", "admin")
-STAFF_ROLES = ("moderator", "reviewer", "finance", "product_manager", "admin")
+ROLES = ("member", "moderator", "reviewer", "finance", "product_manager", "community_manager", "analyst",
+         "admin")
+STAFF_ROLES = ("moderator", "reviewer", "finance", "product_manager", "community_manager", "analyst", "admin")
 
 
 class User(UserMixin, db.Model):
@@ -78,7 +79,7 @@ class UserRole(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(32))
     user: Mapped[User] = relationship(back_populates="role_rows")
 
     __table_args__ = (UniqueConstraint("user_id", "role"),)
