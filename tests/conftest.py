@@ -250,3 +250,28 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+
+
+#: What a skip reason says about which part of the suite did not run (dev.py test's last line).
+_SKIPPED_PARTS = (
+    ("TEST_DATABASE_URL", "the PostgreSQL half (set TEST_DATABASE_URL)"),
+    ("Chromium", "the browser tests (no Chromium at /usr/bin/chromium)"),
+    ("Redis", "the Redis tests (no Redis at TEST_REDIS_URL)"),
+    ("nginx", "the nginx deployment tests (no nginx)"),
+)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line saying which halves ran and why the others did not."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    counts: dict[str, int] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        part = next((label for key, label in _SKIPPED_PARTS if key in reason), "variants that do not apply (by design)")
+        counts[part] = counts.get(part, 0) + 1
+    ran = "SQLite" + (" and PostgreSQL" if PG_BASE_URL else "")
+    if counts:
+        not_run = "; ".join(f"{part}: {n} skipped" for part, n in counts.items())
+        terminalreporter.write_line(f"Kyoso suite: ran on {ran}; not run: {not_run}.")
+    else:
+        terminalreporter.write_line(f"Kyoso suite: ran on {ran}; nothing skipped.")
