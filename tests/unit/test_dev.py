@@ -40,3 +40,17 @@ def test_wildcard_and_ipv6_hosts(dev):
     assert dev.public_base_url("0.0.0.0", "8000") == "http://127.0.0.1:8000"
     assert dev.public_base_url("::1", "5000") == "http://[::1]:5000"
     assert dev.public_base_url("kyoso.test", "80") == "http://kyoso.test:80"
+
+
+def test_the_suite_says_in_one_line_which_halves_ran(tmp_path):
+    """Without TEST_DATABASE_URL the PostgreSQL half is skipped, and the last lines say so."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "CI")}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:xdist",
+                          "tests/test_migrations.py::test_migrations_reach_the_single_head"],
+                         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300).stdout
+    line = next(line for line in out.splitlines() if line.startswith("Kyoso suite:"))
+    assert line.startswith("Kyoso suite: ran on SQLite; not run: the PostgreSQL half (set TEST_DATABASE_URL): 1 skipped")
