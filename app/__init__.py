@@ -60,7 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import cache, i18n, images, security, storage, templating, web
+    from app import cache, i18n, images, security, static_files, storage, templating, web
 
     cache.init_app(app)
     storage.init_app(app)
@@ -69,6 +69,7 @@ def create_app(config: Config | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
     web.init_app(app)
+    static_files.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
 

@@ -145,6 +145,16 @@ def test_nginx_passes_the_request_id_and_client_address(site):
         assert len(response.getheader("X-Request-ID")) == 32
         assert response.getheader("X-Request-ID") != "chosen-by-the-client"
         assert timed_get(proxy.port, "/", GENEROUS, tls=True, host="other.example.com") is None
+        # nginx serves the site's own files: kept a year when linked by digest, else revalidated.
+        for path, policy in (("/static/css/app.css?v=0123456789ab", "public, max-age=31536000, immutable"),
+                             ("/static/css/app.css", "no-cache")):
+            connection = http.client.HTTPSConnection("127.0.0.1", proxy.port, timeout=GENEROUS,
+                                                     context=ssl._create_unverified_context())
+            connection.request("GET", path, headers={"Host": "ideas.example.com"})
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            assert response.status == 200 and response.getheader("Cache-Control") == policy, path
 
 
 def _unit(name: str) -> configparser.ConfigParser:
