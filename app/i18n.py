@@ -26,11 +26,26 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+#: The cookie app.js sets on a first visit to the browser's own time zone (an IANA name).
+TIME_ZONE_COOKIE = "tz"
+
+
+def browser_time_zone() -> str | None:
+    """The browser's time zone (from the `tz` cookie) when it is a real IANA zone, else None."""
+    if not has_request_context():
+        return None
+    from pytz import all_timezones_set
+
+    value = request.cookies.get(TIME_ZONE_COOKIE, "")
+    return value if value in all_timezones_set else None
+
+
 def select_timezone() -> str:
+    """The member's own setting, else the browser's (first visit onwards), else the language's."""
     if has_request_context() and getattr(current_user, "is_authenticated", False) \
             and getattr(current_user, "time_zone", None):
         return current_user.time_zone
-    return DEFAULT_TIME_ZONES.get(select_locale(), "UTC")
+    return browser_time_zone() or DEFAULT_TIME_ZONES.get(select_locale(), "UTC")
 
 
 def locale_of(user: Any, *, fallback: str | None = None) -> str:

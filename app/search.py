@@ -1,7 +1,9 @@
 """Full-text search over ideas, on the indexes created by the migrations (0001, 0006).
 
 SQLite: the FTS5 table `ideas_fts` (trigram tokenizer, so Japanese text matches by substring),
-ranked by bm25; words of one or two characters by LIKE on title and pitch.
+ranked by bm25; words of one or two characters by LIKE on title and pitch; from five letters on,
+a misspelt word still finds the title or pitch holding 70% of its trigrams (candidates from the
+same index), ranked below the exact matches.
 
 PostgreSQL: the stored tsvector `ideas.search_vector` (GIN `ix_ideas_search`) holds the 'simple'
 words of title, pitch and description (weights A, B, C) and every CJK character and character
@@ -22,10 +24,11 @@ friends are searched for as text instead of raising a syntax error.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, func, literal, literal_column, \
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, false, func, literal, literal_column, \
     or_, select, true
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql import column, table
@@ -117,6 +120,31 @@ def search_condition(q: str):
     return search(q).condition
 
 
+#: The share of a misspelt word's trigrams a title or pitch must hold (SQLite's typo search).
+FUZZY_SHARE = 0.7
+
+
+def word_trigrams(word: str) -> list[str]:
+    """The distinct three-letter pieces of a word, lower-cased ("umbrela": umb, mbr, bre, rel, ela)."""
+    lowered = word.lower()
+    return list(dict.fromkeys(lowered[i:i + 3] for i in range(len(lowered) - 2)))
+
+
+def _sqlite_fuzzy(word: str):
+    """Rows whose title or pitch hold most of a misspelt word's trigrams: the FTS5 trigram index
+    finds the candidates holding any of them, then the count of those present decides."""
+    grams = word_trigrams(word)
+    needed = math.ceil(len(grams) * FUZZY_SHARE)
+    any_gram = literal_column("ideas_fts").op("MATCH")(" OR ".join(fts5_query([g]) for g in grams))
+    document = func.lower(func.coalesce(Idea.title, "") + " " + func.coalesce(Idea.pitch, ""))
+    present = sum((func.instr(document, gram) > 0).cast(Integer) for gram in grams)
+    return and_(Idea.id.in_(select(_fts_table.c.rowid).where(any_gram)), present >= needed)
+
+
+def _fuzzy_eligible(word: str) -> bool:
+    return not _CJK.search(word) and sum(ch.isalpha() for ch in word) >= FUZZY_MIN
+
+
 def _sqlite_search(words: list[str]) -> Match:
     long_words = [word for word in words if len(word) >= TRIGRAM]
     short_words = [word for word in words if len(word) < TRIGRAM]
@@ -124,7 +152,11 @@ def _sqlite_search(words: list[str]) -> Match:
     rank = None
     if long_words:
         match = literal_column("ideas_fts").op("MATCH")(fts5_query(long_words))
-        conditions.append(Idea.id.in_(select(_fts_table.c.rowid).where(match)))
+        for word in long_words:
+            exact = Idea.id.in_(select(_fts_table.c.rowid).where(
+                literal_column("ideas_fts").op("MATCH")(fts5_query([word]))))
+            # A word of five letters or more may be misspelt ("umbrela" finds "umbrella").
+            conditions.append(or_(exact, _sqlite_fuzzy(word)) if _fuzzy_eligible(word) else exact)
         # bm25 is negative, lower is better; the correlated lookup runs for one page of rows.
         rank = -select(_fts_table.c.rank).where(match, _fts_table.c.rowid == Idea.id) \
             .scalar_subquery()

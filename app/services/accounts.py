@@ -28,7 +28,7 @@ from app.images import ImageRejected, variant_name
 from app.mail import send_mail
 from app.models import ApiToken, Comment, Idea, IdeaCreator, Support, User, UserRole
 from app.models.base import utcnow
-from app.i18n import speaking_to
+from app.i18n import browser_time_zone, speaking_to
 from app.models.users import ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
 from app.services import events, media, sign_ins
@@ -230,7 +230,7 @@ def register(email: str, password: str, display_name: str) -> User:
     if _email_taken(email):
         raise Conflict("email_taken", _("An account with this email address already exists."))
     user = User(email=email, display_name=display_name, bio="", locale=_signup_locale(),
-                security_stamp=0)
+                time_zone=browser_time_zone(), security_stamp=0)
     user.set_password(password)
     _add_user(user)
     send_confirmation(user)

@@ -1,4 +1,14 @@
 // Small progressive enhancements; the site works without JavaScript.
+// The browser's time zone, for times shown before a member chooses one (app/i18n.py).
+(() => {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const known = document.cookie.split("; ").find((c) => c.startsWith("tz="));
+    if (zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone) && (!known || known.slice(3) !== zone)) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* no Intl: the language's time zone stays */ }
+})();
 document.addEventListener("DOMContentLoaded", () => {
   const toggle = document.querySelector(".nav-toggle");
   const nav = document.getElementById("site-nav");

@@ -99,13 +99,11 @@ def test_mixed_english_and_japanese_words_must_all_match(ideas):
 
 # --- PostgreSQL: the stored search document (migration 0006) --------------------------------
 
-@pytest.mark.postgres_only
 def test_a_typo_still_finds_the_word(ideas):
     assert found("umbrela") == ["Folding umbrella stand"]
     assert found("umbrela stand") == ["Folding umbrella stand"]
 
 
-@pytest.mark.postgres_only
 def test_short_typos_do_not_match_lookalikes(ideas):
     assert found("lamb") == []
 
@@ -145,3 +143,15 @@ def test_english_words_and_japanese_text_rank_title_matches_first(app):
     titles = lambda q: [i.title for i in discovery.browse(None, q=q, sort="relevance")[0]]  # noqa: E731
     assert titles("umbrella") == ["Umbrella stand", "Desk hook"]
     assert set(titles("傘")) == {"玄関の傘立て", "Shoe rack"}
+
+
+def test_a_typo_ranks_below_the_exact_word(app):
+    factories.idea(title="Umbrella drip tray", pitch="Catches the drops")
+    factories.idea(title="Umbrela-shaped lamp", pitch="A lamp")  # the typo is in the title
+    assert found("umbrela") == ["Umbrela-shaped lamp", "Umbrella drip tray"]
+    assert found("umbrella") == ["Umbrella drip tray"]
+
+
+def test_a_typo_needs_most_of_the_word(ideas):
+    assert found("umbxxxxla") == []
+    assert found("lanturn") == ["Camping lantern hook"]

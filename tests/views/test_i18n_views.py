@@ -147,3 +147,33 @@ def test_chosen_language_stays_on_the_next_page(client):
 def test_language_links_keep_the_current_query(client):
     html = client.get("/ideas?sort=newest&q=tea").get_data(as_text=True)
     assert 'href="/ideas?sort=newest&amp;q=tea&amp;lang=ja"' in html
+
+
+def _render_with_cookie(app, cookie: str | None, template: str, **values) -> str:
+    from flask_babel import refresh
+
+    headers = {"Cookie": f"tz={cookie}"} if cookie is not None else {}
+    with app.test_request_context("/?lang=en", headers=headers):
+        refresh()
+        return render_template_string(template, **values)
+
+
+def test_times_follow_the_browsers_time_zone_until_a_member_chooses_one(app):
+    evening_utc = datetime(2026, 4, 5, 20, 30, tzinfo=UTC)
+    # Berlin is UTC+2 in April: 22:30 there, not 20:30 (the English default, UTC).
+    assert "10:30:00" in _render_with_cookie(app, "Europe/Berlin", "{{ t|datetime }}", t=evening_utc)
+    assert "8:30:00" in _render_with_cookie(app, None, "{{ t|datetime }}", t=evening_utc)
+    # Not a time zone: ignored, never an error.
+    assert "8:30:00" in _render_with_cookie(app, "Mars%2FOlympus", "{{ t|datetime }}", t=evening_utc)
+
+
+def test_a_new_member_keeps_the_browsers_time_zone(client, db):
+    from app.services import accounts
+    from tests.helpers import csrf_token as token_for
+
+    client.set_cookie("tz", "America/New_York")
+    token = token_for(client, "/signup")
+    response = client.post("/signup", data={"csrf_token": token, "email": "tz.fan@example.com",
+                                            "password": "a long unusual passphrase 42", "display_name": "Tz Fan"})
+    assert response.status_code == 302
+    assert accounts.get_by_email("tz.fan@example.com").time_zone == "America/New_York"
