@@ -30,6 +30,9 @@ class SignUpForm(FlaskForm):
                                                          Length(max=PASSWORD_MAX_LENGTH)],
                              render_kw={"autocomplete": "new-password",
                                         "minlength": PASSWORD_MIN_LENGTH})
+    #: Opt-in, unticked: marketing mail only with the member's explicit yes.
+    marketing_mail = BooleanField(_l("Send me news and announcements from Kyoso by mail"),
+                                  default=False)
 
 
 class SignInForm(FlaskForm):
@@ -116,3 +119,10 @@ for _category, _label in CATEGORIES.items():
     setattr(SettingsForm, f"pref_{_category}", SelectField(
         _label, choices=DELIVERY_CHOICES, validators=[DataRequired()]))
 
+
+
+class PrivacyForm(FlaskForm):
+    """The member's consents (app.services.consents)."""
+
+    personalisation = BooleanField(_l("Personalise “For you” from the ideas I support and create"))
+    marketing_mail = BooleanField(_l("Send me news and announcements from Kyoso by mail"))

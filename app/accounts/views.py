@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app import permissions, ratelimits, security, storage
 from app.accounts import bp
-from app.accounts.forms import (ChangePasswordForm, EmailForm, EmptyForm, ProfileForm,
+from app.accounts.forms import (ChangePasswordForm, EmailForm, EmptyForm, PrivacyForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
 from app.errors import Invalid, Unauthorized
 from app.extensions import db, limiter
@@ -20,6 +20,7 @@ from app.web import page_arg
 from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, User
 from app.queries import visible_ideas
 from app.services import accounts as account_service
+from app.services import consents as consent_service
 from app.services import notifications as notification_service
 from app.services import sign_ins
 from app.transaction import perform, transaction
@@ -65,6 +66,11 @@ def _sign_in(user: User, remember: bool = False) -> None:
         security.remember_browser(started.remember_token)
 
 
+def _origin() -> dict[str, str]:
+    """Where a consent or acceptance comes from, for its record."""
+    return {"ip_address": request.remote_addr or "", "user_agent": request.user_agent.string or ""}
+
+
 # --------------------------------------------------------------------------- sign-up and confirmation
 
 
@@ -77,7 +83,8 @@ def signup():
     registered = None
     if form.validate_on_submit():
         registered = perform(lambda: account_service.register(
-            form.email.data, form.password.data, form.display_name.data), form=form)
+            form.email.data, form.password.data, form.display_name.data,
+            marketing_mail=bool(form.marketing_mail.data), **_origin()), form=form)
         if registered:
             user = registered.value
             _sign_in(user)
@@ -272,6 +279,24 @@ def settings():
         response.delete_cookie("lang")
         return response
     return _render("accounts/settings.html", form, tab="settings")
+
+
+@bp.route("/account/privacy", methods=["GET", "POST"])
+@login_required
+def privacy():
+    """The member's consents (personalisation, marketing mail) and their history."""
+    user = current_user._get_current_object()
+    form = PrivacyForm(data={"personalisation": user.personalisation,
+                             "marketing_mail": user.marketing_mail}
+                       if request.method == "GET" else None)
+    if form.validate_on_submit() and perform(
+            lambda: consent_service.set_consents(
+                user, personalisation=bool(form.personalisation.data),
+                marketing_mail=bool(form.marketing_mail.data), **_origin()),
+            form=form, done=_("Your privacy choices are saved.")):
+        return redirect(url_for("accounts.privacy"))
+    return _render("accounts/privacy.html", form, tab="privacy",
+                   history=consent_service.history(user)[:20])
 
 
 @bp.get("/avatars/<key>/<size>")

@@ -16,6 +16,7 @@ from app.models import Notification, User, UserSession
 from app.models.activity import DELIVERIES
 from app.security import current_session_id
 from app.services import accounts as account_service
+from app.services import consents as consent_service
 from app.services import notifications as notification_service
 from app.services import sign_ins
 from app.transaction import transaction
@@ -25,6 +26,11 @@ def user_json(user: User) -> dict[str, Any]:
     """A user as the account holder (and staff) see it."""
     return {"id": user.id, "email": user.email, "display_name": user.display_name,
             "roles": user.roles, "email_confirmed": user.email_confirmed}
+
+
+def request_origin() -> dict[str, str]:
+    """Where a consent or acceptance comes from, for its record."""
+    return {"ip_address": request.remote_addr or "", "user_agent": request.user_agent.string or ""}
 
 
 def public_user_json(user: User) -> dict[str, Any]:
@@ -37,7 +43,8 @@ def me_json(user: User) -> dict[str, Any]:
     from app.i18n import locale_of, time_zone_of
 
     return {**user_json(user), "locale": locale_of(user), "time_zone": time_zone_of(user),
-            "notification_preferences": notification_service.preferences(user)}
+            "notification_preferences": notification_service.preferences(user),
+            "personalisation": user.personalisation, "marketing_mail": user.marketing_mail}
 
 
 def notification_json(row: Notification) -> dict[str, Any]:
@@ -86,7 +93,9 @@ SCHEMAS["User"] = {"type": "object", "properties": {
 operation("/users", "post", "Sign up: create an account; a confirmation mail is sent", auth=False,
           body={"type": "object", "required": ["email", "password", "display_name"], "properties": {
               "email": EMAIL, "password": PASSWORD,
-              "display_name": DISPLAY_NAME}},
+              "display_name": DISPLAY_NAME,
+              "marketing_mail": {"type": "boolean", "default": False,
+                                 "description": "opt-in to marketing mail (off unless true)"}}},
           responses={"201": "the new user (email not yet confirmed)", "400": "not a JSON object",
                      "409": "email_taken", "422": "invalid fields", "429": "rate limited"})
 
@@ -94,9 +103,14 @@ operation("/users", "post", "Sign up: create an account; a confirmation mail is 
 @bp.post("/users")
 @limiter.limit(ratelimits.SIGN_UP)
 def create_user():
-    values = _strings(json_body(), ("email", "password", "display_name"))
+    body = json_body()
+    values = _strings(body, ("email", "password", "display_name"))
+    marketing = body.get("marketing_mail", False)
+    if not isinstance(marketing, bool):
+        raise Invalid({"marketing_mail": "Must be true or false."})
     with transaction():
-        user = account_service.register(values["email"], values["password"], values["display_name"])
+        user = account_service.register(values["email"], values["password"], values["display_name"],
+                                        marketing_mail=marketing, **request_origin())
     return user_json(user), 201, {"Location": url_for("api.me")}
 
 
@@ -196,7 +210,8 @@ def reset_password():
 
 operation("/me", "get", "The calling member's account",
           responses={"200": "user {id, email, display_name, roles, email_confirmed, locale, "
-                            "time_zone, notification_preferences}",
+                            "time_zone, notification_preferences, personalisation, "
+                            "marketing_mail}",
                      "401": "no or bad token"})
 
 
@@ -223,7 +238,11 @@ operation("/me", "patch", "Change the caller's profile and settings",
                   "propertyNames": {"enum": lambda: _preference_keys()},
                   "additionalProperties": {"type": "string", "enum": list(DELIVERIES)}},
               "notify_mode": {"type": "string", "enum": list(DELIVERIES),
-                              "description": "every category at once"}}},
+                              "description": "every category at once"},
+              "personalisation": {"type": "boolean",
+                                  "description": "consent: For you from the caller's behaviour"},
+              "marketing_mail": {"type": "boolean",
+                                 "description": "consent: announcements, nudges, re-engagement"}}},
           responses={"200": "the user", "400": "not a JSON object", "401": "no or bad token",
                      "422": "invalid fields"})
 
@@ -236,7 +255,13 @@ def update_me():
     preferences = body.get("notification_preferences")
     if preferences is not None and not isinstance(preferences, dict):
         raise Invalid({"notification_preferences": "Must be an object."})
+    bad = {name: "Must be true or false." for name in ("personalisation", "marketing_mail")
+           if body.get(name) is not None and not isinstance(body[name], bool)}
+    if bad:
+        raise Invalid(bad)
     with transaction():
+        consent_service.set_consents(user, personalisation=body.get("personalisation"),
+                                     marketing_mail=body.get("marketing_mail"), **request_origin())
         if "display_name" in values or "bio" in values:
             account_service.update_profile(user, values.get("display_name", user.display_name),
                                            values.get("bio", user.bio))

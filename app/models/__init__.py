@@ -9,6 +9,7 @@ from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
 from app.models.ledger_imports import SalesImport, SalesImportRow
+from app.models.privacy import ConsentEvent
 from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
@@ -29,6 +30,7 @@ __all__ = [
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
     "SalesImport", "SalesImportRow",
     "Product", "ProductPost", "ProductSplit",
+    "ConsentEvent",
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +38,10 @@ class User(UserMixin, db.Model):
     security_stamp: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Consents (app.services.consents): "For you" from the member's behaviour, and marketing
+    #: mail (announcements, nudges, re-engagement); service mail always goes.
+    personalisation: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    marketing_mail: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -220,8 +221,14 @@ def _signup_locale() -> str | None:
     return locale if locale in LOCALES else None
 
 
-def register(email: str, password: str, display_name: str) -> User:
-    """Create an unconfirmed member account and mail the confirmation link."""
+def register(email: str, password: str, display_name: str, *, marketing_mail: Any = False,
+             ip_address: str = "", user_agent: str = "") -> User:
+    """Create an unconfirmed member account and mail the confirmation link. The consents given
+    at sign-up are recorded (personalisation on by default, marketing mail only if ticked)."""
+    from app.services import consents
+
+    if not isinstance(marketing_mail, bool):
+        raise Invalid({"marketing_mail": _("Must be true or false.")})
     email = normalise_email(email)
     display_name = clean_display_name(display_name)
     _raise_if({"email": email_problem(email),
@@ -232,7 +239,11 @@ def register(email: str, password: str, display_name: str) -> User:
     user = User(email=email, display_name=display_name, bio="", locale=_signup_locale(),
                 time_zone=browser_time_zone(), security_stamp=0)
     user.set_password(password)
+    user.personalisation, user.marketing_mail = True, marketing_mail
     _add_user(user)
+    for kind in ("personalisation", "marketing_mail"):
+        consents.record(user, kind, getattr(user, kind), ip_address=ip_address,
+                        user_agent=user_agent)
     send_confirmation(user)
     return user
 

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session, aliased
 from app import lifecycle
 from app.cache import cache
 from app.extensions import db
-from app.models import Category, Idea, IdeaCreator, Support, Tag, idea_tags
+from app.models import Category, Idea, IdeaCreator, Support, Tag, User, idea_tags
 from app.models.base import UTCDateTime, utcnow
 from app.queries import approved_condition, card_options, gathering_condition, idea_visibility, \
     listed_condition, status_condition, visible_ideas
 from app.search import search
+from app.services import consents
 
 SORTS = ("trending", "supported", "newest", "expiring", "approved")
 RELEVANCE = "relevance"  # the order of search results (only with a query)
@@ -557,7 +558,8 @@ def compute_for_you(user: Any, limit: int = 8,
     yet get trending ideas. A fixed number of queries, whatever the data.
     """
     now = now or utcnow()
-    if user is None or not getattr(user, "is_authenticated", False) or not has_supported(user):
+    if user is None or not getattr(user, "is_authenticated", False) \
+            or not consents.personalisation_allowed(user) or not has_supported(user):
         return trending_for(user, limit, now)
     eligible = _eligible(user, now)
 
@@ -575,9 +577,11 @@ def compute_for_you(user: Any, limit: int = 8,
     recent_mine = (select(Support.idea_id).join(Idea, Idea.id == Support.idea_id)
                    .where(Support.user_id == user.id, idea_visibility(user), listed_condition())
                    .order_by(Support.created_at.desc(), Support.id.desc()).limit(RECENT_SUPPORTS))
+    # Members who switched personalisation off lend their supports to no one's shelf.
     peers = list(dict.fromkeys(_ids(
-        select(Support.user_id).where(Support.idea_id.in_(recent_mine),
-                                      Support.user_id != user.id)
+        select(Support.user_id).join(User, User.id == Support.user_id)
+        .where(Support.idea_id.in_(recent_mine), Support.user_id != user.id,
+               consents.personalisation_condition())
         .order_by(Support.created_at.desc(), Support.id.desc()).limit(PEER_LIMIT)))) or [-1]
     # Aggregate the peers' supports first (from the user index), then keep the eligible ideas:
     # the other way round, the database probes every gathering idea for every peer.

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import Idea, Recommendation, SiteStat, Support, User
 from app.models.base import utcnow
 from app.queries import listed_condition
-from app.services import discovery
+from app.services import consents, discovery
 
 #: Ideas kept per member: more than a shelf shows, so ideas supported or closed since still
 #: leave a full shelf.
@@ -51,6 +51,8 @@ def shelf(user: Any, limit: int = 8,
     for visitors, new members and until the member's shelf is computed."""
     if not _signed_in(user):
         return discovery.trending_for(None, limit, now)
+    if not consents.personalisation_allowed(user):  # they said no: trending, nothing of theirs
+        return discovery.trending_for(user, limit, now)
     rows = _stored(user.id)
     if not rows:
         if not discovery.has_supported(user):
@@ -88,6 +90,9 @@ def refresh_member(user_id: int, now: datetime | None = None) -> int:
     user = db.session.get(User, user_id)
     if user is None:
         return 0
+    if not consents.personalisation_allowed(user):
+        db.session.execute(delete(Recommendation).where(Recommendation.user_id == user_id))
+        return 0
     picks = discovery.compute_for_you(user, limit=STORED, now=now)
     db.session.execute(delete(Recommendation).where(Recommendation.user_id == user_id))
     computed = utcnow()
@@ -121,9 +126,12 @@ def refresh_recent_supporters(batch: int | None = None) -> int:
         _set_watermark(db.session.scalar(select(func.max(Support.id))) or 0)
         db.session.commit()
         return 0
+    # Members who switched personalisation off are not computed (their shelf is trending).
     recent = (select(Support.user_id, func.min(Support.id).label("first"),
                      func.max(Support.id).label("last"))
-              .where(Support.id > after).group_by(Support.user_id).subquery())
+              .join(User, User.id == Support.user_id)
+              .where(Support.id > after, consents.personalisation_condition())
+              .group_by(Support.user_id).subquery())
     members = db.session.execute(select(recent.c.user_id, recent.c.last)
                                  .order_by(recent.c.first).limit(batch)).all()
     db.session.rollback()
