@@ -14,6 +14,7 @@ BLUEPRINTS = (
     ("app.moderation", None),
     ("app.review", None),
     ("app.products", None),  # /products: made with the community
+    ("app.campaigns", None),  # /campaigns, staff picks
     ("app.ledger", None),
     ("app.admin", None),
     ("app.notifications", None),  # /unsubscribe/<token>

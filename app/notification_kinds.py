@@ -309,3 +309,11 @@ register("payout_request", "royalties",  # to finance staff
 
 # Announcements (staff write the text in each language: params {"title": localized(...)})
 register("announcement", "announcements", N_("Announcement: %(title)s"))
+
+# Campaigns and staff picks (app.services.campaigns): to the creators, entrants and voters
+register("staff_pick", "status", N_("Staff picked your idea “%(title)s”: %(reason)s"))
+register("campaign_shortlisted", "status",
+         N_("“%(title)s” is on the shortlist of the campaign “%(campaign)s”: the community "
+            "vote comes next."))
+register("campaign_winners", "status",
+         N_("The winners of the campaign “%(campaign)s” are announced: %(winners)s."))

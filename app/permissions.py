@@ -78,6 +78,10 @@ class Action(StrEnum):
     DECIDE_PAYOUT = "decide_payout"
     # products after approval
     MANAGE_PRODUCTS = "manage_products"
+    # campaigns and staff picks (app.services.campaigns)
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # open, shortlist, run the vote, pick winners
+    STAFF_PICK = "staff_pick"
+    VOTE_IN_CAMPAIGN = "vote_in_campaign"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -190,6 +194,7 @@ REFUSALS: dict[str, Refusal] = {
     "finance_only": Refusal("Only finance staff may do this."),
     "staff_only": Refusal("Only staff may do this."),
     "product_managers_only": Refusal("Only product managers and admins may do this."),
+    "community_staff_only": Refusal("Only community managers and admins may do this."),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
@@ -339,6 +344,7 @@ _finance = _role("finance", refusal="finance_only")
 _finance_or_admins = _role("finance", "admin", refusal="staff_only")
 _editable = _while(lifecycle.EDITABLE, "idea_not_editable")
 _product_managers = _role("product_manager", "admin", refusal="product_managers_only")
+_community_staff = _role("community_manager", "admin", refusal="community_staff_only")
 
 #: Checked first, for every action.
 EVERYONE: tuple[Check, ...] = (_signed_in, _not_blocked)
@@ -386,6 +392,9 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.REQUEST_PAYOUT: (_email_confirmed,),
     A.DECIDE_PAYOUT: (_finance,),
     A.MANAGE_PRODUCTS: (_product_managers,),  # stages, development updates
+    A.MANAGE_CAMPAIGNS: (_community_staff,),
+    A.STAFF_PICK: (_community_staff, _not_their_own),  # with an idea: not their own
+    A.VOTE_IN_CAMPAIGN: (_email_confirmed,),
 }
 
 

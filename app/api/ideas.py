@@ -61,6 +61,8 @@ def idea_json(idea: Idea, viewer: Any = None, *,
         "creators": [creator_json(c) for c in idea.creators],
         "images": [{"id": image.id, "urls": image_urls(image)} for image in idea.images],
         "product_id": product_id,
+        "campaign_id": idea.campaign_id,
+        "staff_picked_at": idea.staff_picked_at.isoformat() if idea.staff_picked_at else None,
     }
 
 
@@ -135,7 +137,10 @@ SCHEMAS["Idea"] = {"type": "object", "properties": {
         "id": {"type": "integer"}, "urls": {"type": "object", "properties": {
             "thumb": {"type": "string"}, "card": {"type": "string"},
             "large": {"type": "string"}}}}}},
-    "product_id": {"type": "integer", "nullable": True}}}
+    "product_id": {"type": "integer", "nullable": True},
+    "campaign_id": {"type": "integer", "nullable": True,
+                    "description": "the campaign it was entered into"},
+    "staff_picked_at": {"type": "string", "format": "date-time", "nullable": True}}}
 def _category_slugs() -> list[str]:
     """The slugs a new idea may name, for the OpenAPI document (read when it is served)."""
     return [*db.session.scalars(select(Category.slug).order_by(Category.slug)), ""]
@@ -158,11 +163,33 @@ _IDEA_BODY = {"type": "object", "properties": {
 
 # --- ideas ----------------------------------------------------------------------------------
 
-operation("/ideas", "post", "Create a draft idea (title required; the rest before submitting)",
-          body={**_IDEA_BODY, "required": ["title"]},
+_NEW_IDEA_BODY = {**_IDEA_BODY, "required": ["title"], "properties": {
+    **_IDEA_BODY["properties"],
+    "campaign_id": {"type": "integer", "nullable": True,
+                    "description": "enter the idea into this open campaign (GET /campaigns)"},
+    "campaign_answers": {"type": "object", "nullable": True,
+                         "description": "answers to the campaign's questions, by key",
+                         "additionalProperties": {"type": "string", "maxLength": 2000}}}}
+
+operation("/ideas", "post", "Create a draft idea (title required; the rest before submitting), "
+          "optionally entered into an open campaign (campaign_id, campaign_answers)",
+          body=_NEW_IDEA_BODY,
           responses={"201": "the idea, status draft", "400": "not a JSON object",
                      "401": "no or bad token", "403": "email not confirmed or blocked",
+                     "404": "campaign_not_found: no campaign has campaign_id",
+                     "409": "campaign_closed: the campaign does not take entries today",
                      "422": "invalid fields", "429": "rate limited"})
+
+
+def _check_campaign_fields(data: Mapping[str, Any]) -> None:
+    """campaign_id an integer, campaign_answers an object of texts (each as documented)."""
+    campaign_id, answers = data.get("campaign_id"), data.get("campaign_answers")
+    if campaign_id is not None and (isinstance(campaign_id, bool) or not isinstance(campaign_id, int)):
+        raise Invalid({"campaign_id": "Must be a campaign id."})
+    if answers is not None and (not isinstance(answers, dict) or not all(
+            isinstance(v, str) and len(v) <= 2000 for v in answers.values())):
+        raise Invalid({"campaign_answers": "Must be an object of texts (at most 2000 "
+                                           "characters each)."})
 
 
 @bp.post("/ideas")
@@ -173,7 +200,12 @@ def create_idea():
     data = json_body()
     try:
         with transaction():
-            idea = idea_service.create_draft(user, _idea_fields(data))
+            fields = _idea_fields(data)
+            _check_campaign_fields(data)
+            if data.get("campaign_id") is not None:
+                fields["campaign_id"] = data["campaign_id"]
+                fields["campaign_answers"] = data.get("campaign_answers")
+            idea = idea_service.create_draft(user, fields)
     except Invalid as error:
         raise _api_errors(error) from None
     return _fresh(idea.id, user), 201, {"Location": url_for("api.get_idea", idea_id=idea.id)}

@@ -19,7 +19,8 @@ LISTING_OPTIONS = (selectinload(Idea.creators).selectinload(IdeaCreator.user),)
 
 operation("/ideas", "get", "List visible ideas: sort=trending|supported|newest|expiring|approved"
           "|relevance (the default with q), status, category (slug), tag, q (full-text), page, "
-          "per_page, after (the `next` cursor of the previous page). `total` is counted up to "
+          "per_page, after (the `next` cursor of the previous page), picked=1 (staff picks only), "
+          "campaign_id (a campaign's entries). `total` is counted up to "
           f"{discovery.TOTAL_CAP:,}: past that it is {discovery.TOTAL_CAP:,} and "
           "`total_is_estimate` is true; `next` is present while another page follows (a cursor "
           "for `after`, none for search results). Pages by number reach the first "
@@ -46,7 +47,8 @@ def list_ideas():
         listing = discovery.browse_page(
             viewer, sort=sort, status=status, category=args.get("category") or None,
             tag=args.get("tag") or None, q=q, page=page, after=args.get("after") or None,
-            per_page=per_page, options=LISTING_OPTIONS)
+            per_page=per_page, options=LISTING_OPTIONS, picked=args.get("picked") in ("1", "true"),
+            campaign_id=args.get("campaign_id", type=int))
     except discovery.BadCursor:
         raise Malformed("bad_cursor", "`after` must be the `next` cursor of the previous page "
                                       "of the same listing.") from None

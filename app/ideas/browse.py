@@ -27,13 +27,15 @@ def browse():
         status = ""
     category = (args.get("category") or "").strip()[:40]
     tag = (args.get("tag") or "").strip().lower()[:40]
+    picked = "1" if args.get("picked") == "1" else ""  # staff picks only
     page = page_arg()
     after = args.get("after") or None
     per_page = current_app.config["PER_PAGE"]
 
     viewer = current_user if current_user.is_authenticated else None
     filters = {"sort": sort, "status": status or None, "category": category or None,
-               "tag": tag or None, "q": q or None, "per_page": per_page}
+               "tag": tag or None, "q": q or None, "per_page": per_page,
+               "picked": bool(picked)}
     try:
         listing = discovery.browse_page(viewer, page=page, after=after, **filters)
     except discovery.BadCursor:  # a cursor from elsewhere or edited by hand: the first page
@@ -43,7 +45,8 @@ def browse():
                          page=too_deep.last_page))
         listing = discovery.browse_page(viewer, page=too_deep.last_page, **filters)
     categories = discovery.categories()
-    current = {"sort": sort, "status": status, "category": category, "tag": tag, "q": q}
+    current = {"sort": sort, "status": status, "category": category, "tag": tag, "q": q,
+               "picked": picked}
 
     def browse_url(**changes) -> str:
         """This listing's URL with some filters changed (back to page 1)."""
@@ -73,4 +76,5 @@ def browse():
             (c for c in categories if c.slug == category), None),
         tags=discovery.popular_tags(), sorts=sorts, default_sort=default_sort,
         statuses=discovery.STATUS_LABELS,
-        filtered=bool(status or category or tag or q), browse_url=browse_url)
+        filtered=bool(status or category or tag or q or picked), picked=picked,
+        browse_url=browse_url)

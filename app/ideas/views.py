@@ -22,6 +22,7 @@ from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, Invit
 from app.images import OUTPUT_CONTENT_TYPE
 from app.models import Idea
 from app.models.base import is_row_id
+from app.services import campaigns as campaign_service
 from app.services import ideas as idea_service
 from app.services import review as review_service
 from app.transaction import perform
@@ -92,14 +93,24 @@ def new():
         return render_template("ideas/new.html", form=None, refused=refused.message), 403
     form = IdeaForm()
     form.set_categories(idea_service.categories())
+    # Open campaigns the idea may be entered into (?campaign_id= preselects one).
+    open_campaigns = campaign_service.open_campaigns()
+    chosen = request.values.get("campaign_id", type=int)
     if form.validate_on_submit():
-        created = perform(lambda: idea_service.create_draft(current_user, form.values()),
+        values = form.values()
+        if chosen:
+            values["campaign_id"] = chosen
+            values["campaign_answers"] = {
+                key[len(f"answer_{chosen}_"):]: value for key, value in request.form.items()
+                if key.startswith(f"answer_{chosen}_")}
+        created = perform(lambda: idea_service.create_draft(current_user, values),
                           form=form, done=_("Your draft is saved. Add pictures and co-creators, "
                                             "then submit it when it is ready."))
         if created:
             return _to_edit(created.value.id)
     status = 422 if request.method == "POST" else 200
-    return render_template("ideas/new.html", form=form, similar=None), status
+    return render_template("ideas/new.html", form=form, similar=None,
+                           open_campaigns=open_campaigns, chosen_campaign=chosen), status
 
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
@@ -316,4 +327,6 @@ def detail(idea_id: int):
         product_id=idea_service.product_id_of(idea), merged_into=merged_into,
         is_public=idea.status in lifecycle.PUBLIC,
         format_share=idea_service.format_share,
+        staff_pick=campaign_service.staff_pick_of(idea),
+        campaign=campaign_service.campaign_of(idea),
         permissions_is_creator=lambda item: permissions.is_creator(current_user, item))

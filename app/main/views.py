@@ -23,8 +23,9 @@ def home():
     else:
         for_you = []
         trending_ids = shelves["trending"]
+    picked_ids = shelves.get("picked", [])  # staff picks (app.services.campaigns)
     cards = discovery.load_listed_cards([*trending_ids, *shelves["expiring"],
-                                         *shelves["newest"], *shelves["approved"]])
+                                         *shelves["newest"], *shelves["approved"], *picked_ids])
 
     def shelf(ids: list[int]) -> list:
         return [cards[i] for i in ids if i in cards]
@@ -32,5 +33,5 @@ def home():
     return render_template(
         "main/home.html", for_you=for_you, trending=shelf(trending_ids),
         expiring=shelf(shelves["expiring"]), newest=shelf(shelves["newest"]),
-        approved=shelf(shelves["approved"]),
+        approved=shelf(shelves["approved"]), picked=shelf(picked_ids),
         categories=discovery.categories(), stats=discovery.programme_stats())

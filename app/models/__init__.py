@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see every table (from app.models import X)."""
 from app.models.activity import AuditLog, Notification, NotificationPreference
 from app.models.agreements import Agreement, Consent
+from app.models.campaigns import Campaign, CampaignEntry, CampaignVote, StaffPick
 from app.models.comments import Comment, CommentRevision, Report
 from app.models.community import CreatorInvitation, FormerSupporter
 from app.models.jobs import FailedJob, OutboundMail
@@ -21,6 +22,7 @@ from app.models.users import ApiToken, SignInThrottle, User, UserRole, UserSessi
 __all__ = [
     "AuditLog", "Notification", "NotificationPreference",
     "Agreement", "Consent",
+    "Campaign", "CampaignEntry", "CampaignVote", "StaffPick",
     "Comment", "CommentRevision", "Report",
     "CreatorInvitation", "FormerSupporter",
     "FailedJob", "OutboundMail",

@@ -120,6 +120,11 @@ class Idea(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The campaign it was entered into when created (a copy of campaign_entries.campaign_id,
+    # which holds the foreign key, for the campaign page's listing), and when staff picked it
+    # (app.models.campaigns.StaffPick holds who and why).
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    staff_picked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     category: Mapped[Category | None] = relationship()
@@ -159,6 +164,8 @@ class Idea(db.Model):
                  statuses_sql=GATHERING_STATUS_SQL),
         _partial("ix_ideas_listed_status_trending", "status", "trending_score", "published_at",
                  "id"),
+        Index("ix_ideas_campaign", "campaign_id"),
+        Index("ix_ideas_staff_picked_at", "staff_picked_at"),
     )
 
     @validates("description")

@@ -181,9 +181,15 @@ def _order(stmt: Select, sort: str, rank=None) -> Select:
 
 
 def _filtered(viewer: Any, *, sort: str, status: str | None, category: str | None,
-              tag: str | None, q: str | None, now: datetime):
-    """The listing's statement before ordering, and the search rank (None without a query)."""
+              tag: str | None, q: str | None, now: datetime, campaign_id: int | None = None,
+              picked: bool = False):
+    """The listing's statement before ordering, and the search rank (None without a query).
+    `campaign_id`: a campaign's entries only; `picked`: staff picks only."""
     stmt = _sort_filter(visible_ideas(viewer), sort, now)
+    if campaign_id is not None:
+        stmt = stmt.where(Idea.campaign_id == campaign_id)
+    if picked:
+        stmt = stmt.where(Idea.staff_picked_at.is_not(None))
     if status:
         stmt = stmt.where(status_condition(status, now))
     if category:
@@ -214,11 +220,12 @@ def _effective_sort(sort: str, q: str | None) -> str:
 
 def browse_statement(viewer: Any, *, sort: str = "trending", status: str | None = None,
                      category: str | None = None, tag: str | None = None,
-                     q: str | None = None, now: datetime | None = None) -> Select:
+                     q: str | None = None, now: datetime | None = None,
+                     campaign_id: int | None = None, picked: bool = False) -> Select:
     """The listing query (validated values; unknown sort falls back to trending)."""
     sort = _effective_sort(sort, q)
     stmt, rank = _filtered(viewer, sort=sort, status=status, category=category, tag=tag, q=q,
-                           now=now or utcnow())
+                           now=now or utcnow(), campaign_id=campaign_id, picked=picked)
     return _order(stmt, sort, rank)
 
 
@@ -259,7 +266,8 @@ def descending_of(sort: str) -> bool:
 def browse_page(viewer: Any, *, sort: str = "trending", status: str | None = None,
                 category: str | None = None, tag: str | None = None, q: str | None = None,
                 page: int = 1, after: str | None = None, per_page: int = 24,
-                options: Sequence = (), now: datetime | None = None) -> Listing:
+                options: Sequence = (), now: datetime | None = None,
+                campaign_id: int | None = None, picked: bool = False) -> Listing:
     """One page of the ideas listed for this viewer, by page number or after a cursor.
 
     Two queries plus the card eager loads, whatever the page size or depth. Raises BadCursor
@@ -268,7 +276,7 @@ def browse_page(viewer: Any, *, sort: str = "trending", status: str | None = Non
     now = now or utcnow()
     sort = _effective_sort(sort, q)
     stmt, rank = _filtered(viewer, sort=sort, status=status, category=category, tag=tag, q=q,
-                           now=now)
+                           now=now, campaign_id=campaign_id, picked=picked)
     if sort == RELEVANCE and rank is None:
         sort = "trending"
     cap = SEARCH_CAP if sort == RELEVANCE else TOTAL_CAP
@@ -378,6 +386,8 @@ def home_rows(viewer: Any = None, limit: int = 4, now: datetime | None = None
         "expiring": _shelf_ids(_sort_filter(base, "expiring", now), "expiring", limit),
         "newest": _shelf_ids(base, "newest", limit),
         "approved": _shelf_ids(_sort_filter(base, "approved", now), "approved", limit),
+        "picked": _ids(base.where(Idea.staff_picked_at.is_not(None)).order_by(
+            Idea.staff_picked_at.desc(), Idea.id.desc()).limit(limit)),
     }
 
 
@@ -419,7 +429,7 @@ def programme_stats() -> dict[str, int]:
 # What moves an idea onto, off or along a shelf (a support's trending score only waits for
 # the TTL): publication, status, hiding, merging, the deadline (a milestone), the approval date.
 _SHELF_FIELDS = ("status", "hidden", "merged_into_id", "deadline", "published_at",
-                 "next_milestone")
+                 "next_milestone", "staff_picked_at")
 _SUPPORT_FIELDS = {"support_count", "trending_score", "updated_at"}
 _CHANGED = "kyoso_listing_changed"
 

@@ -255,6 +255,11 @@ def create_draft(user: User, data: Mapping[str, Any]) -> Idea:
     co-creators). Only the title is required now; the rest is required on submission."""
     permissions.require(user, Action.CREATE_IDEA)
     values = clean_fields(data, required=("title",))
+    entry = None
+    if data.get("campaign_id") not in (None, ""):  # entered into an open campaign (409 otherwise)
+        from app.services import campaigns
+
+        entry = campaigns.campaign_for_entry(data["campaign_id"], data.get("campaign_answers"))
     quotas.check_new_draft(user)
     idea = Idea(owner_id=user.id, title=values["title"], pitch="", description="",
                 status=lifecycle.IdeaStatus.DRAFT)
@@ -264,6 +269,10 @@ def create_draft(user: User, data: Mapping[str, Any]) -> Idea:
     db.session.add(IdeaCreator(idea_id=idea.id, user_id=user.id, is_owner=True,
                                share_bps=TOTAL_SHARE_BPS))
     events.record(user, "created", idea, to_status=lifecycle.IdeaStatus.DRAFT)
+    if entry is not None:
+        from app.services import campaigns
+
+        campaigns.enter(idea, *entry)
     return idea
 
 

@@ -17,7 +17,8 @@ IDEA = {"title": "Quiet stroller wheels", "pitch": "No noise on trains",
         "insight": {"situation": "A parent on a crowded train", "emotion": "Worried",
                     "purpose": "Travel calmly"}}
 IDEA_FIELDS = {"id", "title", "pitch", "description", "category", "tags", "insight", "status",
-               "support_count", "next_milestone", "deadline", "creators", "images", "product_id"}
+               "support_count", "next_milestone", "deadline", "creators", "images", "product_id",
+               "campaign_id", "staff_picked_at"}
 
 
 def png(size=(40, 30)) -> bytes:
