@@ -2,7 +2,7 @@
 campaign_entries, campaign_votes, staff_picks; ideas.campaign_id and ideas.staff_picked_at.
 
 Revision ID: 0027_campaigns
-Revises: 0019_roles
+Revises: 0031_policy
 Create Date: 2026-12-03 12:19:33.975307
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027_campaigns'
-down_revision = '0019_roles'
+down_revision = '0031_policy'
 branch_labels = None
 depends_on = None
 
