@@ -82,6 +82,9 @@ class Action(StrEnum):
     MANAGE_CAMPAIGNS = "manage_campaigns"  # open, shortlist, run the vote, pick winners
     STAFF_PICK = "staff_pick"
     VOTE_IN_CAMPAIGN = "vote_in_campaign"
+    # reaching members: segments and announcements (app.services.segments, .announcements)
+    MANAGE_SEGMENTS = "manage_segments"
+    MANAGE_ANNOUNCEMENTS = "manage_announcements"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -395,6 +398,8 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.MANAGE_CAMPAIGNS: (_community_staff,),
     A.STAFF_PICK: (_community_staff, _not_their_own),  # with an idea: not their own
     A.VOTE_IN_CAMPAIGN: (_email_confirmed,),
+    A.MANAGE_SEGMENTS: (_community_staff,),  # saved segments, previews
+    A.MANAGE_ANNOUNCEMENTS: (_community_staff,),  # write, preview, send
 }
 
 
