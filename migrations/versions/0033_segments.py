@@ -1,13 +1,13 @@
 """Saved segments: named filters over members (app.services.segments).
 
 Revision ID: 0033_segments
-Revises: 0031_policy
+Revises: 0027_campaigns
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0033_segments'
-down_revision = '0031_policy'
+down_revision = '0027_campaigns'
 branch_labels = None
 depends_on = None
 
