@@ -172,6 +172,13 @@ class Config:
         self.REQUEST_LOG = _bool("REQUEST_LOG", True)
         # Where `flask backup create` writes its archives unless told --output.
         self.BACKUP_DIR = _env("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+        # Members' data rights: how long the link in the "confirm deleting your account" mail
+        # works, and how long a data export can be downloaded (seconds).
+        self.ACCOUNT_DELETION_LINK_MAX_AGE = _int("ACCOUNT_DELETION_LINK_MAX_AGE", 24 * 3600)
+        self.DATA_EXPORT_MAX_AGE = _int("DATA_EXPORT_MAX_AGE", 7 * 24 * 3600)
+        # Staff two-factor sign-in: admins and finance must enrol (and give a code at sign-in)
+        # when true. Set it true in production.
+        self.STAFF_2FA_REQUIRED = _bool("STAFF_2FA_REQUIRED", False)
 
 
 class TestConfig(Config):

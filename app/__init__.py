@@ -18,6 +18,7 @@ BLUEPRINTS = (
     ("app.ledger", None),
     ("app.admin", None),
     ("app.notifications", None),  # /unsubscribe/<token>
+    ("app.rights", None),  # /account/data (export, deletion), /account/two-factor
     ("app.api", "/api/v1"),
     ("app.observability", None),  # GET /metrics
     # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`,

@@ -149,6 +149,12 @@ def localized(texts: dict[str, str]) -> dict:
     return {"texts": dict(texts)}
 
 
+def deleted_member() -> dict:
+    """Stands for a member who deleted their account (app.services.deletion puts it where
+    their name was): "Deleted member" in the reader's language."""
+    return {"deleted_member": True}
+
+
 def _percent(bps: int) -> str:
     whole, rest = divmod(bps, 100)
     number = f"{whole}.{rest:02d}".rstrip("0").rstrip(".") if rest else str(whole)
@@ -156,6 +162,10 @@ def _percent(bps: int) -> str:
 
 
 def _format_dict(value: dict) -> str:
+    if value.get("deleted_member"):
+        from app.models.users import deleted_member_name
+
+        return deleted_member_name()
     if "amount" in value and "currency" in value:
         return format_money_for_locale(value["amount"], value["currency"], str(get_locale()))
     if "date" in value:
@@ -317,3 +327,7 @@ register("campaign_shortlisted", "status",
             "vote comes next."))
 register("campaign_winners", "status",
          N_("The winners of the campaign “%(campaign)s” are announced: %(winners)s."))
+# Members' data rights (to finance staff: a deleted account's balance stays in the ledger)
+register("account_deleted_balance", "royalties",
+         N_("A member deleted their account (ledger account of member %(account)s) with a "
+            "remaining balance of %(amount)s."))

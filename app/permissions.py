@@ -85,6 +85,10 @@ class Action(StrEnum):
     # reaching members: segments and announcements (app.services.segments, .announcements)
     MANAGE_SEGMENTS = "manage_segments"
     MANAGE_ANNOUNCEMENTS = "manage_announcements"
+    # members' data rights
+    EXPORT_DATA = "export_data"
+    DELETE_ACCOUNT = "delete_account"
+    USE_TWO_FACTOR = "use_two_factor"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -198,6 +202,8 @@ REFUSALS: dict[str, Refusal] = {
     "staff_only": Refusal("Only staff may do this."),
     "product_managers_only": Refusal("Only product managers and admins may do this."),
     "community_staff_only": Refusal("Only community managers and admins may do this."),
+    "staff_cannot_delete": Refusal("You hold a staff role: an admin must remove it before you can "
+                                   "delete your account.", translate=True),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
@@ -282,6 +288,12 @@ def _role(*roles: str, refusal: str) -> Check:
 
 def _staff(user: Any, obj: Any) -> str | None:
     return None if user.is_staff else "staff_only"
+
+
+def _not_staff(user: Any, obj: Any) -> str | None:
+    """A staff member keeps their account while they hold a role (their actions are audited
+    under it); an admin removes the role first."""
+    return "staff_cannot_delete" if user.is_staff else None
 
 
 def _while(statuses: tuple[IdeaStatus, ...], refusal: str, *, effective: bool = False) -> Check:
@@ -400,6 +412,9 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VOTE_IN_CAMPAIGN: (_email_confirmed,),
     A.MANAGE_SEGMENTS: (_community_staff,),  # saved segments, previews
     A.MANAGE_ANNOUNCEMENTS: (_community_staff,),  # write, preview, send
+    A.EXPORT_DATA: (),
+    A.DELETE_ACCOUNT: (_not_staff,),
+    A.USE_TWO_FACTOR: (_staff,),
 }
 
 

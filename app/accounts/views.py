@@ -142,6 +142,10 @@ def login():
         except (Unauthorized, sign_ins.TooManyAttempts) as refused:  # shown on the form
             error, status = refused.message, refused.status if refused.status == 429 else 422
         else:
+            if user.two_factor_enabled:  # staff two-factor sign-in: the code next
+                from app.rights.views import ask_for_code
+
+                return ask_for_code(user, bool(form.remember.data), next_url)
             _sign_in(user, remember=bool(form.remember.data))
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect(next_url or url_for("accounts.dashboard"))

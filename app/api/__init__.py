@@ -9,6 +9,7 @@ from app.api import accounts, ideas, review, ledger, listing, engagement  # noqa
 from app.api import programme  # noqa: E402,F401
 from app.api import products  # noqa: E402,F401
 from app.api import integrity  # noqa: E402,F401
+from app.api import rights  # noqa: E402,F401
 from app.api import cli  # noqa: E402,F401
 from app.api import campaigns  # noqa: E402,F401
 from app.api import outreach  # noqa: E402,F401

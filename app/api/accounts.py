@@ -116,9 +116,13 @@ def create_user():
 
 operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
           body={"type": "object", "required": ["email", "password"], "properties": {
-              "email": {"type": "string"}, "password": {"type": "string"}}},
+              "email": {"type": "string"}, "password": {"type": "string"},
+              "code": {"type": "string", "description": "for an account with two-factor "
+                       "sign-in on: a code from the authenticator app, or a recovery code"}}},
           responses={"201": "{token, user}", "400": "not a JSON object",
-                     "401": "bad credentials or blocked account", "422": "invalid fields",
+                     "401": "bad credentials or blocked account; two_factor_required (the "
+                            "account has two-factor sign-in on: send `code`)",
+                     "422": "invalid fields; wrong_code",
                      "429": "rate limited, or too_many_attempts: too many failed sign-ins for "
                             "this address (from anywhere), locked for a while (Retry-After)"})
 
@@ -126,11 +130,25 @@ operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
 @bp.post("/tokens")
 @limiter.limit(ratelimits.TOKENS)
 def create_token():
-    values = _strings(json_body(), ("email", "password"))
+    from app.services import two_factor
+
+    values = _strings(json_body(), ("email", "password"), ("code",))
     with transaction():  # commits a failure's count even when the sign-in is refused
         attempt = account_service.attempt_sign_in(values["email"], values["password"])
-        token = account_service.issue_api_token(attempt.user) if attempt.user else None
-    return {"token": token, "user": user_json(attempt.result())}, 201
+        token = account_service.issue_api_token(attempt.user) \
+            if attempt.user and not attempt.user.two_factor_enabled else None
+    user = attempt.result()
+    if token is None:  # two-factor sign-in: the code, under its own throttle, then the token
+        if not values.get("code"):
+            raise Unauthorized("two_factor_required", "This account signs in with a second "
+                               "step: send `code` too.")
+        with transaction():
+            refusal = two_factor.attempt_code(user, values["code"])
+        if refusal is not None:
+            raise refusal
+        with transaction():
+            token = account_service.issue_api_token(user)
+    return {"token": token, "user": user_json(user)}, 201
 
 
 operation("/tokens/current", "delete", "Sign out: revoke the bearer token of this request",

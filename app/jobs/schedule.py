@@ -15,6 +15,7 @@ or, without Redis, by a thread in the web process.
 | ledger-verify  | ledger.verify                | daily at 03:15 UTC (a problem is a failed job) |
 | markdown-rerender | markdown.rerender         | every 10 minutes (stored HTML of an older renderer) |
 | purge-sessions | users.purge_sessions         | daily at 04:30 UTC                    |
+| exports-expire | rights.expire_exports        | hourly, at 40 past (expired data exports' files) |
 
 Every periodic job is idempotent, so two schedulers (two beats, two web processes) running the
 same entry do no harm: expiry and trending take row locks and converge, the sweep leases each
@@ -53,6 +54,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "ledger-verify": ("ledger.verify", crontab(minute=15, hour=3), {}),
         "markdown-rerender": ("markdown.rerender", crontab(minute="*/10"), {}),
         "purge-sessions": ("users.purge_sessions", crontab(minute=30, hour=4), {}),
+        "exports-expire": ("rights.expire_exports", crontab(minute=40), {}),
     }
 
 

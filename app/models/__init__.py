@@ -18,7 +18,8 @@ from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
-from app.models.users import ApiToken, SignInThrottle, User, UserRole, UserSession
+from app.models.users import (ApiToken, DataExport, RecoveryCode, SignInThrottle, User, UserRole,
+                              UserSession)
 
 __all__ = [
     "AuditLog", "Notification", "NotificationPreference",
@@ -41,4 +42,5 @@ __all__ = [
     "SiteStat",
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",
     "Segment",
+    "DataExport", "RecoveryCode",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: A deleted member's is stored as DELETED_MEMBER and read in the reader's language (see
+    #: _deleted_name below).
     display_name: Mapped[str] = mapped_column(String(80))
     bio: Mapped[str] = mapped_column(Text, default="")
     # Unique and indexed: /avatars/<key> finds its member (and only a current avatar is served).
@@ -42,10 +44,25 @@ class User(UserMixin, db.Model):
     #: mail (announcements, nudges, re-engagement); service mail always goes.
     personalisation: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     marketing_mail: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    #: When the member deleted their account (app.services.deletion): the row stays, pseudonymous,
+    #: so what others see (comments, ledger entries, co-created ideas) keeps its author.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Staff two-factor sign-in (app.services.two_factor): the TOTP secret (base32), and when
+    #: its first code was checked (None: not enrolled, or enrolment not finished).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -73,11 +90,40 @@ class User(UserMixin, db.Model):
         return self.blocked_at is not None
 
     @property
-    def is_active(self) -> bool:  # Flask-Login: blocked accounts cannot sign in
-        return self.blocked_at is None
+    def is_active(self) -> bool:  # Flask-Login: blocked and deleted accounts cannot sign in
+        return self.blocked_at is None and self.deleted_at is None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.security_stamp}"
+
+
+#: What a deleted member's name is stored as (and, translated, read as).
+DELETED_MEMBER = "Deleted member"
+
+
+def deleted_member_name() -> str:
+    """ "Deleted member" in the current reader's language (English outside a request)."""
+    from flask_babel import gettext
+
+    try:
+        return gettext(DELETED_MEMBER)
+    except (RuntimeError, KeyError, AttributeError):
+        return DELETED_MEMBER
+
+
+@event.listens_for(User, "load")
+def _deleted_name(user: User, _context) -> None:
+    """A deleted member's name reads "Deleted member" in the language of whoever loads it (a
+    request loads its own rows): set as if loaded, so it is never written back."""
+    if user.__dict__.get("deleted_at") is not None and "display_name" in user.__dict__:
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        set_committed_value(user, "display_name", deleted_member_name())
+
+
+@event.listens_for(User, "refresh")
+def _deleted_name_refreshed(user: User, _context, _attrs) -> None:
+    _deleted_name(user, _context)
 
 
 class UserRole(db.Model):
@@ -137,3 +183,36 @@ class SignInThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class RecoveryCode(db.Model):
+    """One single-use recovery code of a staff member's two-factor sign-in (only its hash)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+#: queued -> building -> ready (downloadable until expires_at) | failed; ready -> expired.
+EXPORT_STATUSES = ("queued", "building", "ready", "failed", "expired")
+
+
+class DataExport(db.Model):
+    """A member's archive of their own data (app.services.exports): built by a job, stored
+    through app.storage, downloadable by its owner until it expires."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    storage_key: Mapped[str | None] = mapped_column(String(200))
+    size_bytes: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -135,7 +135,22 @@ def display_name_problem(name: str) -> str | None:
         return _("Use at most %(n)s characters.", n=DISPLAY_NAME_MAX_LENGTH)
     if any(unicodedata.category(ch).startswith("C") for ch in name):
         return _("The name contains characters that cannot be shown.")
+    if name.casefold() in _reserved_names():
+        return _("This name is reserved: please choose another.")
     return None
+
+
+def _reserved_names() -> set[str]:
+    """What deleted accounts are called (app.services.deletion), in every language."""
+    from flask_babel import force_locale
+
+    from app.models.users import DELETED_MEMBER
+
+    names = {DELETED_MEMBER.casefold()}
+    for locale in LOCALES:
+        with force_locale(locale):
+            names.add(_(DELETED_MEMBER).casefold())
+    return names
 
 
 def _raise_if(fields: dict[str, str | None]) -> None:

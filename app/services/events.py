@@ -72,6 +72,8 @@ def notify(users: Iterable[User | None], kind: str, params: dict[str, Any], *,
     for user in users:
         if user is None or user.id in recipients or (exclude is not None and user.id == exclude.id):
             continue
+        if user.deleted_at is not None:  # a deleted account hears of nothing
+            continue
         recipients[user.id] = user
     chosen = notifications.deliveries(recipients, spec.category)
     rows = []

@@ -79,7 +79,7 @@ def _people(fanout: NotificationFanout, size: int):
         .join(ids, ids.c.user_id == User.id)
         .outerjoin(chosen, (chosen.user_id == User.id)
                    & (chosen.category == kinds.category_of(fanout.kind)))
-        .where(User.blocked_at.is_(None), User.id.not_in(creators))
+        .where(User.blocked_at.is_(None), User.deleted_at.is_(None), User.id.not_in(creators))
         .order_by(User.id).limit(size)).all()
 
 

@@ -170,12 +170,30 @@ def withdraw_support(user: User, idea_id: int) -> None:
     if not idea.is_gathering:
         raise Conflict("not_gathering", _("This idea no longer gathers support; "
                                           "its supporter list is final."))
-    removed = db.session.execute(delete(Support).where(Support.idea_id == idea.id,
-                                                       Support.user_id == user.id))
-    if not removed.rowcount:
+    if not _remove_support(idea, user.id):
         raise Conflict("not_supporting", _("You do not support this idea."))
-    integrity.remember_former_supporter(idea.id, user.id)  # still a conflict of interest
+
+
+def _remove_support(idea: Idea, user_id: int) -> bool:
+    """Delete the support and count it off exactly (the idea's row locked); False if none."""
+    removed = db.session.execute(delete(Support).where(Support.idea_id == idea.id,
+                                                       Support.user_id == user_id))
+    if not removed.rowcount:
+        return False
+    integrity.remember_former_supporter(idea.id, user_id)  # still a conflict of interest
     counters.bump(idea, -1, milestones.trending_score_for(idea.id))
+    return True
+
+
+def withdraw_for_deleted_account(user_id: int, idea_id: int) -> bool:
+    """An account being deleted (app.services.deletion) takes its support back where the idea
+    still gathers support: the same withdrawal, counted exactly, without the permission checks
+    of a member acting. False (nothing done) where the supporter list is frozen: there the
+    support stays as an anonymous count."""
+    idea = lock_idea(idea_id)
+    if idea is None or not idea.is_gathering:
+        return False
+    return _remove_support(idea, user_id)
 
 
 #: The kinds of "someone supports your idea": one unread row per idea and creator.
