@@ -59,6 +59,7 @@ DYNAMIC_MESSAGES = (
     _l("Only finance staff may do this."), _l("Only staff may do this."), _l("Not allowed."),
     _l("Only product managers and admins may do this."),
     _l("Only community managers and admins may do this."),
+    _l("Only analysts and admins may do this."),
     _l("Scoring is blind: submit your own scores to see the others'."),
     _l("This idea can only be changed while it is a draft or needs changes."),
     _l("Co-creators can only be changed while the idea is a draft."),

@@ -204,6 +204,7 @@ REFUSALS: dict[str, Refusal] = {
     "community_staff_only": Refusal("Only community managers and admins may do this."),
     "staff_cannot_delete": Refusal("You hold a staff role: an admin must remove it before you can "
                                    "delete your account.", translate=True),
+    "analysts_only": Refusal("Only analysts and admins may do this."),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
@@ -398,7 +399,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.MANAGE_USERS: (_admins,),
     A.PUBLISH_AGREEMENT: (_admins,),
     A.VIEW_AUDIT: (_admins,),
-    A.VIEW_ANALYTICS: (_staff,),
+    A.VIEW_ANALYTICS: (_role("admin", "analyst", refusal="analysts_only"),),
     A.MANAGE_PROGRAMME: (_admins,),
     A.RECORD_SALE: (_finance,),
     A.RECORD_PAYOUT: (_finance,),

@@ -7,6 +7,7 @@ bp = Blueprint("admin", __name__)
 from app.admin import views  # noqa: E402,F401
 from app.admin import agreements  # noqa: E402,F401
 from app.admin import programme  # noqa: E402,F401
+from app.admin import analytics_views  # noqa: E402,F401
 from app.admin.cli import agreements_bp, categories_bp  # noqa: E402
 
 bp.register_blueprint(categories_bp)

@@ -35,7 +35,8 @@ class Comment(db.Model):
     author: Mapped[User] = relationship()
     replies: Mapped[list[Comment]] = relationship(order_by="Comment.id")
 
-    __table_args__ = (Index("ix_comments_idea_created", "idea_id", "created_at"),)
+    __table_args__ = (Index("ix_comments_idea_created", "idea_id", "created_at"),
+                      Index("ix_comments_created_author", "created_at", "author_id"))  # KPIs
 
     @validates("body")
     def _render_body(self, _key: str, value: str | None) -> str | None:

@@ -141,6 +141,7 @@ class Idea(db.Model):
         CheckConstraint(lifecycle.check_constraint_sql("status"), name="status_known"),
         Index("ix_ideas_status_hidden", "status", "hidden"),
         Index("ix_ideas_published_at", "published_at"),
+        Index("ix_ideas_submitted_at", "submitted_at"),  # the KPI dashboard
         Index("ix_ideas_deadline", "deadline"),
         Index("ix_ideas_owner_status", "owner_id", "status"),  # a member's drafts (quotas)
         # Listings (app.services.discovery): one partial index per sort, on the listed ideas only,
@@ -295,5 +296,6 @@ class Support(db.Model):
     __table_args__ = (
         UniqueConstraint("idea_id", "user_id"),
         Index("ix_supports_idea_created", "idea_id", "created_at"),
+        Index("ix_supports_created_user", "created_at", "user_id"),  # the KPI dashboard
         CheckConstraint("price_minor IS NULL OR price_minor >= 0", name="price_non_negative"),
     )

@@ -60,7 +60,9 @@ UNSTATABLE_RULES = {("POST", "/programme/review-calendar"): {"closes_on"},
                     # an idea the caller may see: a matter of rows, not of the document
                     ("POST", "/segments/preview"): {"supporters_of", "followers_of"},
                     ("POST", "/segments"): {"spec.supporters_of", "spec.followers_of"},
-                    ("PATCH", "/segments/{id}"): {"spec.supporters_of", "spec.followers_of"}}
+                    ("PATCH", "/segments/{id}"): {"spec.supporters_of", "spec.followers_of"},
+                    # from <= to, at most MAX_PERIOD_DAYS, a category or campaign that exists
+                    ("GET", "/analytics/kpis"): {"from", "category", "campaign"}}
 SETTINGS = hypothesis.settings(max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "4")), derandomize=True, deadline=None, database=None,
                                suppress_health_check=list(HealthCheck))
 

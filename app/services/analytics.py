@@ -1,0 +1,386 @@
+"""The co-creation KPI dashboard (issue 16): every figure is a SQL aggregate a reviewer can
+recompute by hand from the rows it names.
+
+Periods are whole UTC days, `from` and `to` inclusive; the previous period is the one of the
+same length just before. A rate is an exact fraction `{numerator, denominator}` (0/0 when there
+is nothing to divide). Money is summed per currency in integer minor units.
+
+| figure | definition |
+|---|---|
+| active_members | distinct members who supported, commented or created an idea in the period |
+| supporters / commenters / creators | distinct members who supported / commented / created an idea |
+| returning_members | active in the period and in the previous period |
+| ideas_submitted / ideas_published | ideas whose submitted_at / published_at is in the period |
+| unique_idea_rate | of the ideas published in the period, those not merged into another |
+| qualified | ideas whose qualified_at is in the period |
+| approved / in_production / on_sale | ideas that entered that status in the period (idea events) |
+| commercialisation_rate | ideas on sale by the period's end / ideas published by its end |
+| net_sales / royalties | sales recorded in the period, not reversed, per currency |
+| payouts | payouts recorded in the period, per currency |
+| funnel | of the ideas submitted in the period: how many reached each step (ever), and the median days from the previous step |
+| cohorts | members by sign-up month (the six months up to the period's end): the share active in each month since |
+
+Filters: `category` (slug) and `campaign` (id) restrict every idea-related figure to the ideas
+of that category / campaign (members: activity on those ideas). Queries use the indexes on
+supports (created_at, user_id), comments (created_at, author_id), ideas (submitted_at,
+published_at) and idea_events (to_status, created_at) of migration 0040_analytics.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, and_, distinct, exists, func, literal_column, select, union
+
+from app.errors import Invalid
+from app.extensions import db
+from app.i18n import _
+from app.models import Category, Comment, Idea, IdeaEvent, Support, User
+from app.models.ledger import LedgerTransaction, Payout, Sale
+from app.models.products import Product
+
+#: The funnel's steps, in order.
+FUNNEL_STEPS = ("submitted", "published", "first_milestone", "qualified", "approved", "on_sale")
+#: The longest period the dashboard answers for (days).
+MAX_PERIOD_DAYS = 3660
+COHORT_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: datetime  # inclusive, UTC
+    end: datetime  # exclusive, UTC
+    category_id: int | None = None
+    campaign_id: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def previous(self) -> Scope:
+        return Scope(self.start - (self.end - self.start), self.start, self.category_id, self.campaign_id)
+
+
+def _day(value: str | date | None, name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        raise Invalid({name: _("A date as YYYY-MM-DD.")}) from None
+
+
+def scope(from_: str | date | None, to: str | date | None, category: str | None = None,
+          campaign: str | int | None = None, *, today: date | None = None) -> Scope:
+    """The period and filters of a request, validated (422 with field errors)."""
+    today = today or datetime.now(UTC).date()
+    to_day = _day(to, "to") if to not in (None, "") else today
+    from_day = _day(from_, "from") if from_ not in (None, "") else to_day - timedelta(days=29)
+    errors = {}
+    if from_day > to_day:
+        errors["from"] = _("The period starts after it ends.")
+    elif (to_day - from_day).days + 1 > MAX_PERIOD_DAYS:
+        errors["from"] = _("At most %(days)s days.", days=MAX_PERIOD_DAYS)
+    category_id = campaign_id = None
+    if category not in (None, ""):
+        category_id = db.session.scalar(select(Category.id).where(Category.slug == category))
+        if category_id is None:
+            errors["category"] = _("No such category.")
+    if campaign not in (None, ""):
+        from app.models.campaigns import Campaign
+
+        try:
+            campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.id == int(campaign)))
+        except (TypeError, ValueError, OverflowError):
+            campaign_id = None
+        if campaign_id is None:
+            errors["campaign"] = _("No such campaign.")
+    if errors:
+        raise Invalid(errors)
+    start = datetime.combine(from_day, time(), tzinfo=UTC)
+    end = datetime.combine(to_day + timedelta(days=1), time(), tzinfo=UTC)
+    return Scope(start, end, category_id, campaign_id)
+
+
+def rate(numerator: int, denominator: int) -> dict:
+    return {"numerator": int(numerator), "denominator": int(denominator)}
+
+
+def _ideas_filter(s: Scope, idea_id_column=None):
+    """The condition restricting to the scope's ideas (on Idea, or on a column holding an idea id)."""
+    conditions = []
+    if s.category_id is not None:
+        conditions.append(Idea.category_id == s.category_id)
+    if s.campaign_id is not None:
+        conditions.append(Idea.campaign_id == s.campaign_id)
+    if not conditions:
+        return None
+    if idea_id_column is None:
+        return and_(*conditions)
+    return idea_id_column.in_(select(Idea.id).where(*conditions))
+
+
+def _within(column, s: Scope):
+    return and_(column >= s.start, column < s.end)
+
+
+def _scoped(stmt: Select, s: Scope, idea_id_column=None) -> Select:
+    condition = _ideas_filter(s, idea_id_column)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def _supporters(s: Scope) -> Select:
+    return _scoped(select(Support.user_id.label("user_id")).where(_within(Support.created_at, s)),
+                   s, Support.idea_id)
+
+
+def _commenters(s: Scope) -> Select:
+    return _scoped(select(Comment.author_id.label("user_id")).where(_within(Comment.created_at, s)),
+                   s, Comment.idea_id)
+
+
+def _creators(s: Scope) -> Select:
+    return _scoped(select(Idea.owner_id.label("user_id")).where(_within(Idea.created_at, s)), s)
+
+
+def _active(s: Scope):
+    return union(_supporters(s), _commenters(s), _creators(s)).subquery()
+
+
+def _count_distinct(stmt: Select) -> int:
+    sub = stmt.subquery()
+    return db.session.scalar(select(func.count(distinct(sub.c.user_id)))) or 0
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(stmt) or 0
+
+
+def _entered(status: str, s: Scope) -> int:
+    stmt = select(func.count(distinct(IdeaEvent.idea_id))).where(
+        IdeaEvent.to_status == status, _within(IdeaEvent.created_at, s))
+    return _count(_scoped(stmt, s, IdeaEvent.idea_id))
+
+
+def participation(s: Scope) -> dict:
+    active = _active(s)
+    return {
+        "active_members": _count(select(func.count()).select_from(active)),
+        "supporters": _count_distinct(_supporters(s)),
+        "commenters": _count_distinct(_commenters(s)),
+        "creators": _count_distinct(_creators(s)),
+        "session_participation_rate": rate(0, 0),
+    }
+
+
+def creativity(s: Scope) -> dict:
+    published = _scoped(select(func.count()).select_from(Idea).where(_within(Idea.published_at, s)), s)
+    unique = _scoped(select(func.count()).select_from(Idea).where(
+        _within(Idea.published_at, s), Idea.merged_into_id.is_(None)), s)
+    published_count = _count(published)
+    return {
+        "ideas_submitted": _count(_scoped(select(func.count()).select_from(Idea)
+                                          .where(_within(Idea.submitted_at, s)), s)),
+        "ideas_published": published_count,
+        "unique_idea_rate": rate(_count(unique), published_count),
+    }
+
+
+def relationship(s: Scope) -> dict:
+    now, before = _active(s), _active(s.previous())
+    returning = select(func.count()).select_from(now).where(
+        now.c.user_id.in_(select(before.c.user_id)))
+    return {"returning_members": _count(returning), "satisfaction": {"mean": None, "count": 0}}
+
+
+def _money(rows) -> list[dict]:
+    return [{"amount": int(amount), "currency": currency} for currency, amount in sorted(rows)]
+
+
+def outcomes(s: Scope) -> dict:
+    reversed_ = exists().where(LedgerTransaction.reverses_id == Sale.transaction_id)
+    sales = select(Sale.currency, func.sum(Sale.net_sales_minor), func.sum(Sale.royalty_minor)) \
+        .where(_within(Sale.created_at, s), ~reversed_).group_by(Sale.currency)
+    condition = _ideas_filter(s)
+    if condition is not None:
+        sales = sales.where(Sale.product_id.in_(select(Product.id).join(Idea, Idea.id == Product.idea_id)
+                                                .where(condition)))
+    sale_rows = db.session.execute(sales).all()
+    payout_reversed = exists().where(LedgerTransaction.reverses_id == Payout.transaction_id)
+    payouts = db.session.execute(select(Payout.currency, func.sum(Payout.amount_minor)).where(
+        _within(Payout.created_at, s), ~payout_reversed).group_by(Payout.currency)).all()
+    on_sale_by_end = _scoped(select(func.count(distinct(IdeaEvent.idea_id))).where(
+        IdeaEvent.to_status == "on_sale", IdeaEvent.created_at < s.end), s, IdeaEvent.idea_id)
+    published_by_end = _scoped(select(func.count()).select_from(Idea).where(
+        Idea.published_at < s.end), s)
+    return {
+        "qualified": _count(_scoped(select(func.count()).select_from(Idea)
+                                    .where(_within(Idea.qualified_at, s)), s)),
+        "approved": _entered("approved", s),
+        "in_production": _entered("in_production", s),
+        "on_sale": _entered("on_sale", s),
+        "commercialisation_rate": rate(_count(on_sale_by_end), _count(published_by_end)),
+        "net_sales": _money((c, net) for c, net, _r in sale_rows),
+        "royalties": _money((c, royalty) for c, _n, royalty in sale_rows),
+        "payouts": _money(payouts),
+    }
+
+
+def reach(s: Scope) -> dict:
+    return {"share_visits": 0, "referred_signups": 0, "referred_supports": 0}
+
+
+def _first_event(condition):
+    return select(func.min(IdeaEvent.created_at)).where(IdeaEvent.idea_id == Idea.id, condition) \
+        .correlate(Idea).scalar_subquery()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def funnel(s: Scope) -> list[dict]:
+    """Of the ideas submitted in the period, how many reached each step, and the median days
+    (one decimal) from the previous step among those that reached it."""
+    stmt = _scoped(select(
+        Idea.submitted_at, Idea.published_at,
+        _first_event(IdeaEvent.kind == "milestone_reached"), Idea.qualified_at,
+        _first_event(IdeaEvent.to_status == "approved"), _first_event(IdeaEvent.to_status == "on_sale"),
+    ).where(_within(Idea.submitted_at, s)), s)
+    rows = [[_aware(v) for v in row] for row in db.session.execute(stmt)]
+    steps = []
+    previous_count = None
+    for i, step in enumerate(FUNNEL_STEPS):
+        reached = [row for row in rows if all(row[j] is not None for j in range(i + 1))] if i else \
+            [row for row in rows if row[0] is not None]
+        gaps = [(row[i] - row[i - 1]).total_seconds() / 86400 for row in reached] if i else []
+        steps.append({
+            "step": step, "count": len(reached),
+            "conversion": rate(len(reached), previous_count) if previous_count is not None else None,
+            "median_days_from_previous": round(statistics.median(gaps), 1) if gaps else None,
+        })
+        previous_count = len(reached)
+    return steps
+
+
+def _month(column):
+    """YYYY-MM of a UTC timestamp, written out literally so that GROUP BY matches the SELECT."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), column)
+
+
+def _months_back(end: datetime, n: int) -> list[str]:
+    year, month = (end - timedelta(microseconds=1)).year, (end - timedelta(microseconds=1)).month
+    months = []
+    for _i in range(n):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(months))
+
+
+def cohorts(s: Scope) -> list[dict]:
+    """Members by sign-up month (the COHORT_MONTHS months up to the period's end) and how many
+    of them were active in each month since (counts; the share is count / size)."""
+    months = _months_back(s.end, COHORT_MONTHS)
+    first = datetime.fromisoformat(months[0] + "-01").replace(tzinfo=UTC)
+    window = Scope(first, s.end, s.category_id, s.campaign_id)
+    activity = union(
+        _scoped(select(Support.user_id.label("user_id"), _month(Support.created_at).label("month"))
+                .where(_within(Support.created_at, window)), window, Support.idea_id),
+        _scoped(select(Comment.author_id.label("user_id"), _month(Comment.created_at).label("month"))
+                .where(_within(Comment.created_at, window)), window, Comment.idea_id),
+        _scoped(select(Idea.owner_id.label("user_id"), _month(Idea.created_at).label("month"))
+                .where(_within(Idea.created_at, window)), window),
+    ).subquery()
+    signup = _month(User.created_at).label("cohort")
+    sizes = dict(db.session.execute(select(signup, func.count()).where(
+        _within(User.created_at, window)).group_by(signup)).all())
+    active = db.session.execute(
+        select(_month(User.created_at), activity.c.month, func.count(distinct(activity.c.user_id)))
+        .join(activity, activity.c.user_id == User.id).where(_within(User.created_at, window))
+        .group_by(_month(User.created_at), activity.c.month)).all()
+    counts = {(cohort, month): n for cohort, month, n in active}
+    table = []
+    for i, cohort in enumerate(months):
+        table.append({"cohort": cohort, "size": int(sizes.get(cohort, 0)),
+                      "active": [int(counts.get((cohort, month), 0)) for month in months[i:]]})
+    return table
+
+
+def series(s: Scope) -> list[dict]:
+    """Per calendar month of the period: supports given, distinct supporters, ideas submitted."""
+    month = _month(Support.created_at)
+    supports = {m: (n, people) for m, n, people in db.session.execute(_scoped(
+        select(month, func.count(), func.count(distinct(Support.user_id)))
+        .where(_within(Support.created_at, s)).group_by(month), s, Support.idea_id))}
+    submitted_month = _month(Idea.submitted_at)
+    ideas = dict(db.session.execute(_scoped(select(submitted_month, func.count())
+                                            .where(_within(Idea.submitted_at, s))
+                                            .group_by(submitted_month), s)).all())
+    months = []
+    year, mon = s.start.year, s.start.month
+    while (year, mon) <= ((s.end - timedelta(microseconds=1)).year, (s.end - timedelta(microseconds=1)).month):
+        months.append(f"{year:04d}-{mon:02d}")
+        year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return [{"month": m, "supports": int(supports.get(m, (0, 0))[0]),
+             "supporters": int(supports.get(m, (0, 0))[1]), "ideas_submitted": int(ideas.get(m, 0))}
+            for m in months]
+
+
+def kpis(s: Scope) -> dict:
+    """Every figure of the dashboard for the scope, and the previous period's for comparison."""
+    def figures(sc: Scope) -> dict:
+        return {"participation": participation(sc), "creativity": creativity(sc),
+                "relationship": relationship(sc), "outcomes": outcomes(sc), "reach": reach(sc)}
+
+    current = figures(s)
+    last = s.end - timedelta(days=1)
+    previous = s.previous()
+    return {
+        "period": {"from": s.start.date().isoformat(), "to": last.date().isoformat(),
+                   "previous": {"from": previous.start.date().isoformat(),
+                                "to": (previous.end - timedelta(days=1)).date().isoformat()}},
+        **current,
+        "funnel": funnel(s),
+        "cohorts": cohorts(s),
+        "series": series(s),
+        "previous": figures(previous),
+    }
+
+
+def tables(result: dict) -> dict[str, tuple[list[str], list[list]]]:
+    """The dashboard's tables (header, rows) for the CSV export and the page."""
+    figures = []
+    for section in ("participation", "creativity", "relationship", "outcomes", "reach"):
+        for name, value in result[section].items():
+            before = result["previous"][section][name]
+            figures.append([section, name, _cell(value), _cell(before)])
+    funnel_rows = [[row["step"], row["count"], _cell(row["conversion"]),
+                    "" if row["median_days_from_previous"] is None else row["median_days_from_previous"]]
+                   for row in result["funnel"]]
+    cohort_rows = [[row["cohort"], row["size"], *row["active"]] for row in result["cohorts"]]
+    series_rows = [[row["month"], row["supports"], row["supporters"], row["ideas_submitted"]]
+                   for row in result["series"]]
+    return {
+        "figures": (["section", "figure", "value", "previous_period"], figures),
+        "series": (["month", "supports", "supporters", "ideas_submitted"], series_rows),
+        "funnel": (["step", "ideas", "conversion", "median_days_from_previous"], funnel_rows),
+        "cohorts": (["cohort", "members", *[f"month_{i}" for i in range(COHORT_MONTHS)]], cohort_rows),
+    }
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict) and "numerator" in value:
+        return f"{value['numerator']}/{value['denominator']}"
+    if isinstance(value, dict) and "mean" in value:
+        return "" if value["mean"] is None else f"{value['mean']} (n={value['count']})"
+    if isinstance(value, list):
+        return "; ".join(f"{m['amount']} {m['currency']}" for m in value)
+    return str(value)
+

@@ -1,0 +1,196 @@
+"""The co-creation KPI dashboard (issue 16): a known history, and every figure asserted exactly."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from app.extensions import db
+from app.models import Comment, IdeaEvent, Support
+from app.services import analytics
+from tests import factories as f
+from tests import ledger_factories as lf
+from tests.helpers import login
+
+
+def at(day: str, hour: int = 12) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00").replace(tzinfo=UTC)
+
+
+def _idea(owner, title, created, published=None, **fields):
+    idea = f.idea(owner, title=title, status="published")
+    idea.created_at = idea.submitted_at = at(created)
+    idea.published_at = at(published) if published else None
+    for name, value in fields.items():
+        setattr(idea, name, value)
+    db.session.commit()
+    return idea
+
+
+def _support(idea, user, day):
+    support = f.support(idea, user)
+    db.session.get(Support, support.id).created_at = at(day)
+    db.session.commit()
+
+
+def _event(idea, day, *, kind="status_changed", to_status=None):
+    db.session.add(IdeaEvent(idea_id=idea.id, kind=kind, to_status=to_status, created_at=at(day)))
+    db.session.commit()
+
+
+@pytest.fixture
+def history(app):
+    """March 2026 (the previous period: 29 January - 28 February):
+
+    - Aiko posts X on 2 March (published 4 March, first milestone 10th, qualified 20th,
+      approved 25th, in production 27th, on sale 30th);
+    - Ben posted Y on 10 February (published 12 February) and supports X on 5 March;
+    - Chie posts Z on 5 March (published 6 March, then merged into Y) and supports X on 6 March;
+    - Dai supported Y on 15 February, supports X on 7 March and comments on X on 8 March.
+    """
+    aiko, ben, chie, dai = (f.user(name=n) for n in ("Aiko", "Ben", "Chie", "Dai"))
+    for person, day in ((aiko, "2026-02-01"), (ben, "2026-02-01"), (chie, "2026-03-01"), (dai, "2026-03-02")):
+        person.created_at = at(day)
+    db.session.commit()
+    x = _idea(aiko, "X", "2026-03-02", "2026-03-04", qualified_at=at("2026-03-20"))
+    y = _idea(ben, "Y", "2026-02-10", "2026-02-12")
+    z = _idea(chie, "Z", "2026-03-05", "2026-03-06")
+    z.merged_into_id = y.id
+    db.session.commit()
+    _event(x, "2026-03-10", kind="milestone_reached")
+    _event(x, "2026-03-25", to_status="approved")
+    _event(x, "2026-03-27", to_status="in_production")
+    _event(x, "2026-03-30", to_status="on_sale")
+    _support(x, ben, "2026-03-05")
+    _support(x, chie, "2026-03-06")
+    _support(y, dai, "2026-02-15")
+    _support(x, dai, "2026-03-07")
+    db.session.add(Comment(idea_id=x.id, author_id=dai.id, body="I need this.", created_at=at("2026-03-08")))
+    db.session.commit()
+    return {"x": x, "y": y, "z": z}
+
+
+def march():
+    return analytics.kpis(analytics.scope("2026-03-01", "2026-03-31"))
+
+
+def test_every_figure_of_a_known_history(history):
+    k = march()
+    assert k["period"] == {"from": "2026-03-01", "to": "2026-03-31",
+                           "previous": {"from": "2026-01-29", "to": "2026-02-28"}}
+    assert k["participation"] == {"active_members": 4, "supporters": 3, "commenters": 1, "creators": 2,
+                                  "session_participation_rate": {"numerator": 0, "denominator": 0}}
+    assert k["creativity"] == {"ideas_submitted": 2, "ideas_published": 2,
+                               "unique_idea_rate": {"numerator": 1, "denominator": 2}}
+    assert k["relationship"]["returning_members"] == 2  # Ben and Dai were active in February too
+    outcomes = k["outcomes"]
+    assert (outcomes["qualified"], outcomes["approved"], outcomes["in_production"], outcomes["on_sale"]) == (1, 1, 1, 1)
+    # On sale by 31 March: X; published by then: X, Y, Z.
+    assert outcomes["commercialisation_rate"] == {"numerator": 1, "denominator": 3}
+    assert outcomes["net_sales"] == outcomes["royalties"] == outcomes["payouts"] == []
+    assert k["previous"]["participation"]["active_members"] == 2  # Ben (posted Y), Dai (supported Y)
+    assert k["previous"]["creativity"]["ideas_published"] == 1
+
+
+def test_the_funnel_counts_the_periods_submissions_and_the_median_days_between_steps(history):
+    steps = {row["step"]: row for row in march()["funnel"]}
+    assert [(s, steps[s]["count"]) for s in analytics.FUNNEL_STEPS] == [
+        ("submitted", 2), ("published", 2), ("first_milestone", 1), ("qualified", 1), ("approved", 1),
+        ("on_sale", 1)]
+    assert steps["published"]["median_days_from_previous"] == 1.5  # X 2 days, Z 1 day
+    assert steps["first_milestone"]["median_days_from_previous"] == 6.0
+    assert steps["qualified"]["median_days_from_previous"] == 10.0
+    assert steps["approved"]["median_days_from_previous"] == 5.0
+    assert steps["on_sale"]["median_days_from_previous"] == 5.0
+    assert steps["first_milestone"]["conversion"] == {"numerator": 1, "denominator": 2}
+
+
+def test_cohorts_count_the_members_of_each_sign_up_month_active_in_each_month_since(history):
+    cohorts = {row["cohort"]: row for row in march()["cohorts"]}
+    assert list(cohorts) == ["2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
+    # Aiko and Ben signed up in February: Ben was active in February (posted Y), both in March.
+    assert cohorts["2026-02"] == {"cohort": "2026-02", "size": 2, "active": [1, 2]}
+    assert cohorts["2026-03"] == {"cohort": "2026-03", "size": 2, "active": [2]}
+
+
+def test_a_category_filter_keeps_that_categorys_ideas(history):
+    history["z"].category_id = f.category("kids").id
+    db.session.commit()
+    k = analytics.kpis(analytics.scope("2026-03-01", "2026-03-31", category="kids"))
+    assert k["creativity"]["ideas_submitted"] == 1
+    assert k["participation"]["creators"] == 1 and k["participation"]["supporters"] == 0
+
+
+def test_money_is_summed_per_currency_for_the_day_it_was_recorded(app):
+    finance = f.user("finance")
+    creator = f.user()
+    item = lf.product(creator, rate_bps=1000)
+    lf.sale(finance, item, 10_000, "JPY")
+    lf.sale(finance, item, 2_500, "USD")
+    lf.sale(finance, item, 5_000, "JPY")
+    lf.payout(finance, creator, 900, "JPY")
+    today = datetime.now(UTC).date().isoformat()
+    outcomes = analytics.kpis(analytics.scope(today, today))["outcomes"]
+    assert outcomes["net_sales"] == [{"amount": 15_000, "currency": "JPY"}, {"amount": 2_500, "currency": "USD"}]
+    assert outcomes["royalties"] == [{"amount": 1_500, "currency": "JPY"}, {"amount": 250, "currency": "USD"}]
+    assert outcomes["payouts"] == [{"amount": 900, "currency": "JPY"}]
+
+
+def test_the_api_answers_admins_and_analysts_and_refuses_members_and_reviewers(client, history):
+    from tests.helpers import bearer
+
+    for role in ("admin", "analyst"):
+        body = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31",
+                          headers=bearer(f.user(role))).get_json()
+        assert body["participation"]["active_members"] == 4
+        assert body["creativity"]["unique_idea_rate"] == {"numerator": 1, "denominator": 2}
+    for role in ("member", "reviewer", "moderator", "finance"):
+        answer = client.get("/api/v1/analytics/kpis", headers=bearer(f.user(role)))
+        assert answer.status_code == 403
+    assert client.get("/api/v1/analytics/kpis").status_code == 401
+    bad = client.get("/api/v1/analytics/kpis?from=2026-04-01&to=2026-03-01", headers=bearer(f.user("admin")))
+    assert bad.status_code == 422 and "from" in bad.get_json()["error"]["fields"]
+    assert client.get("/api/v1/analytics/kpis?from=yesterday",
+                      headers=bearer(f.user("admin"))).status_code == 422
+    assert client.get("/api/v1/analytics/kpis?category=nope",
+                      headers=bearer(f.user("admin"))).status_code == 422
+
+
+def test_the_dashboard_page_and_its_csv_tables(client, history):
+    analyst = f.user("analyst")
+    login(client, analyst)
+    page = client.get("/admin/analytics?from=2026-03-01&to=2026-03-31&lang=ja")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "プログラムのKPI" in html and "<svg" in html and 'data-figure="active_members"' in html
+    answer = client.get("/admin/analytics.csv?from=2026-03-01&to=2026-03-31&table=funnel")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows[0] == ["step", "ideas", "conversion", "median_days_from_previous"]
+    assert rows[1:3] == [["submitted", "2", "", ""], ["published", "2", "2/2", "1.5"]]
+    figures = list(csv.reader(io.StringIO(client.get(
+        "/admin/analytics.csv?from=2026-03-01&to=2026-03-31&table=figures").get_data(as_text=True))))
+    assert ["participation", "active_members", "4", "2"] in figures
+    assert client.get("/admin/analytics.csv?table=nope").status_code == 404
+
+
+def test_members_and_reviewers_may_not_open_the_dashboard(client):
+    for role in ("member", "reviewer"):
+        login(client, f.user(role))
+        assert client.get("/admin/analytics").status_code == 403
+        assert client.get("/admin/analytics.csv").status_code == 403
+        client.get("/logout")
+
+
+def test_the_dashboards_query_count_does_not_grow_with_the_data(client, history, count_queries):
+    login(client, f.user("admin"))
+    with count_queries() as few:
+        client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
+    for n in range(5):
+        idea = _idea(f.user(), f"More {n}", "2026-03-10", "2026-03-11")
+        _support(idea, f.user(), "2026-03-12")
+    with count_queries() as more:
+        client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
+    assert more.count == few.count
