@@ -2,12 +2,12 @@
 and member, ideas by submission time).
 
 Revision ID: 0040_analytics
-Revises: 0033_segments
+Revises: 0034_rights
 """
 from alembic import op
 
 revision = '0040_analytics'
-down_revision = '0033_segments'
+down_revision = '0034_rights'
 branch_labels = None
 depends_on = None
 
