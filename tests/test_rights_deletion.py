@@ -205,6 +205,19 @@ def _world(db):
     consents.set_consents(member, marketing_mail=True, ip_address="203.0.113.9",
                           user_agent="Zebedee's browser")
     db.session.commit()
+    # A vote in a campaign (the entry's kept vote count stays: an anonymous count).
+    from datetime import date
+
+    from app.models.campaigns import Campaign, CampaignEntry, CampaignVote
+
+    campaign = Campaign(title="Lamps of the year", starts_on=date(2026, 1, 1),
+                        ends_on=date(2026, 12, 31))
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.add(CampaignEntry(idea_id=frozen.id, campaign_id=campaign.id,
+                                 vote_count=1))
+    db.session.add(CampaignVote(campaign_id=campaign.id, user_id=member.id, idea_id=frozen.id))
+    db.session.commit()
     # An export of their own, and sessions and tokens.
     exports.request_export(member)
     db.session.commit()
@@ -241,7 +254,10 @@ def test_deletion_handles_every_kind_of_row(client, db):
     assert not gone.check_password(f.PASSWORD)
     assert client.get("/api/v1/me", headers=w["headers"]).status_code == 401
     assert client.get("/account/data").status_code in (302, 401)  # the browser session ended
-    for model in (UserSession, ApiToken, IdeaFollow, Notification, DataExport, ConsentEvent):
+    from app.models.campaigns import CampaignVote
+
+    for model in (UserSession, ApiToken, IdeaFollow, Notification, DataExport, ConsentEvent,
+                  CampaignVote):
         assert db.session.scalar(select(func.count()).select_from(model).where(
             model.user_id == member.id)) == 0, model
     # Every purely personal row (ON DELETE CASCADE to users), whichever area's table, is gone.

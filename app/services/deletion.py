@@ -28,7 +28,8 @@ contributions others see keep an author and the royalty ledger keeps its account
   else's unpublished idea goes back to its owner; pending invitations from or to them are revoked;
 - every row referencing the account with ON DELETE CASCADE (purely personal rows, whichever
   area's table: follows, notifications and preferences, recommendations, consent events, upload
-  counts, idempotency keys ...) deleted, exports with their files; creator-agreement consents
+  counts, idempotency keys, campaign votes ...) deleted, exports with their files (a campaign
+  entry's kept vote count stays as it was: an anonymous count); creator-agreement consents
   keep version and digest but lose address, IP and user agent;
 - other members' notifications (and pending fan-outs) that named them now say "Deleted member";
   mails not yet sent to them are dropped, and pending mails to others naming them are reworded;
