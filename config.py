@@ -130,6 +130,7 @@ class Config:
         self.MAIL_SWEEP_AFTER = _int("MAIL_SWEEP_AFTER", 60)
         # Followers told per batch by the job notifications.fan_out (one mail job per batch).
         self.NOTIFY_FANOUT_BATCH = _int("NOTIFY_FANOUT_BATCH", 500)
+        self.ANNOUNCEMENT_BATCH = _int("ANNOUNCEMENT_BATCH", 1000)
         # "For you": members whose shelves the scheduled job recomputes per run, and how often.
         self.FOR_YOU_REFRESH_BATCH = _int("FOR_YOU_REFRESH_BATCH", 500)
         self.FOR_YOU_REFRESH_MINUTES = _int("FOR_YOU_REFRESH_MINUTES", 10)

@@ -17,6 +17,7 @@ BLUEPRINTS = (
     ("app.campaigns", None),  # /campaigns, staff picks
     ("app.ledger", None),
     ("app.admin", None),
+    ("app.outreach", None),  # /outreach: announcements and segments; /announcements/<id>
     ("app.notifications", None),  # /unsubscribe/<token>
     ("app.rights", None),  # /account/data (export, deletion), /account/two-factor
     ("app.api", "/api/v1"),

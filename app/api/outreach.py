@@ -1,15 +1,18 @@
-"""API endpoints: segments (saved filters over members, previews). Thin: each endpoint calls one
-function of app.services.segments."""
+"""API endpoints: segments (saved filters over members, previews) and announcements to them.
+Thin: each endpoint calls one function of app.services.segments or app.services.announcements."""
 from __future__ import annotations
 
 from typing import Any
 
+from app import permissions
 from app.api import bp
-from app.api.core import json_body, listing, require_caller
+from app.api.core import json_body, listing, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation, written
 from app.idempotency import idempotent
 from app.models import Category, Segment
 from app.models.base import ID_MAX
+from app.permissions import Action
+from app.services import announcements as announcement_service
 from app.services import segments as segment_service
 from app.transaction import transaction
 
@@ -150,3 +153,101 @@ def delete_segment(segment_id: int):
     with transaction():
         segment_service.delete_segment(require_caller(), segment_id)
     return "", 204
+
+
+# --- announcements ---------------------------------------------------------------------------------
+
+def _texts_schema(most: int) -> dict:
+    return {"type": "object", "required": ["en"], "additionalProperties": False, "properties": {
+        "en": written(most), "ja": {"type": "string", "maxLength": most,
+                                     "description": "optional; '' = none (English is shown)"}}}
+
+
+SCHEMAS["Announcement"] = {"type": "object", "properties": {
+    "id": {"type": "integer"},
+    "status": {"type": "string", "enum": ["draft", "sending", "sent"]},
+    "title": {"type": "object", "properties": {"en": {"type": "string"},
+                                               "ja": {"type": "string"}}},
+    "body": {"type": "object", "properties": {"en": {"type": "string"}, "ja": {"type": "string"}}},
+    "body_html": {"type": "object", "properties": {"en": {"type": "string"},
+                                                   "ja": {"type": "string"}}},
+    "segment": {"$ref": "#/components/schemas/SegmentSpec"},
+    "segment_id": {"type": "integer", "nullable": True},
+    "recipients_count": {"type": "integer"}, "delivered_count": {"type": "integer"},
+    "mailed_count": {"type": "integer"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "sending_at": {"type": "string", "format": "date-time", "nullable": True},
+    "sent_at": {"type": "string", "format": "date-time", "nullable": True}}}
+
+
+def _moment(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def announcement_json(row) -> dict[str, Any]:
+    return {"id": row.id, "status": row.status,
+            "title": {"en": row.title_en, "ja": row.title_ja},
+            "body": {"en": row.body_en, "ja": row.body_ja},
+            "body_html": {"en": row.body_en_html, "ja": row.body_ja_html},
+            "segment": row.segment_spec, "segment_id": row.segment_id,
+            "recipients_count": row.recipients_count, "delivered_count": row.delivered_count,
+            "mailed_count": row.mailed_count, "created_at": row.created_at.isoformat(),
+            "sending_at": _moment(row.sending_at), "sent_at": _moment(row.sent_at)}
+
+
+operation("/announcements", "post", "Write an announcement to a segment (a draft; admin, "
+          "community_manager)",
+          body={"type": "object", "required": ["title", "body", "segment"], "properties": {
+              "title": _texts_schema(announcement_service.TITLE_MAX),
+              "body": _texts_schema(announcement_service.BODY_MAX),
+              "segment": SEGMENT_SPEC}},
+          responses={"201": "{id, status: draft, recipients_count} and the rest of Announcement",
+                     "403": "not a community manager or admin",
+                     "422": "bad title, body or segment"})
+
+
+@bp.post("/announcements")
+@idempotent
+def create_announcement():
+    user = require_caller()
+    data = json_body()
+    with transaction():
+        row = announcement_service.create_announcement(user, data.get("title"), data.get("body"),
+                                                       data.get("segment"))
+    return announcement_json(row), 201
+
+
+operation("/announcements", "get", "Announcements, newest first (admin, community_manager)",
+          responses={"200": "list of Announcement", "403": "not a community manager or admin"})
+
+
+@bp.get("/announcements")
+def announcements():
+    user = require_caller()
+    permissions.require(user, Action.MANAGE_ANNOUNCEMENTS)
+    return paginated(announcement_service.listing_query(user), announcement_json)
+
+
+operation("/announcements/{id}", "get", "An announcement and how far its sending got",
+          responses={"200": "Announcement", "403": "not a community manager or admin",
+                     "404": "no such announcement"})
+
+
+@bp.get("/announcements/<int:announcement_id>")
+def announcement(announcement_id: int):
+    return announcement_json(announcement_service.get_announcement(require_caller(),
+                                                                   announcement_id))
+
+
+operation("/announcements/{id}/send", "post", "Send the announcement: queued, each recipient "
+          "told once in the app and by mail as they chose (again while sending: nothing more)",
+          responses={"202": "{id, status: sending, recipients_count}",
+                     "403": "not a community manager or admin",
+                     "404": "no such announcement", "409": "already_sent"})
+
+
+@bp.post("/announcements/<int:announcement_id>/send")
+def send_announcement(announcement_id: int):
+    with transaction():
+        row = announcement_service.send_announcement(require_caller(), announcement_id)
+    return {"id": row.id, "status": row.status, "recipients_count": row.recipients_count}, 202

@@ -183,6 +183,7 @@ def init_app(app: Flask) -> None:
     from app.services import counters, fan_out, for_you  # noqa: F401  (the rollup, fan-out, batch mail, For you jobs)
     from app.jobs import engine, periodic, schedule  # noqa: F401  (registers the periodic jobs)
     from app.services import products  # noqa: F401  (registers products.tell_audience)
+    from app.services import announcements  # noqa: F401  (announcements.send and its sweep)
     from app.services import campaigns  # noqa: F401  (registers campaigns.announce_winners)
 
     engine.init_app(app)

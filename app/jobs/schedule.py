@@ -16,6 +16,7 @@ or, without Redis, by a thread in the web process.
 | markdown-rerender | markdown.rerender         | every 10 minutes (stored HTML of an older renderer) |
 | purge-sessions | users.purge_sessions         | daily at 04:30 UTC                    |
 | exports-expire | rights.expire_exports        | hourly, at 40 past (expired data exports' files) |
+| announcements-sweep | announcements.send_sweep | every minute (sends whose job was lost) |
 
 Every periodic job is idempotent, so two schedulers (two beats, two web processes) running the
 same entry do no harm: expiry and trending take row locks and converge, the sweep leases each
@@ -55,6 +56,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "markdown-rerender": ("markdown.rerender", crontab(minute="*/10"), {}),
         "purge-sessions": ("users.purge_sessions", crontab(minute=30, hour=4), {}),
         "exports-expire": ("rights.expire_exports", crontab(minute=40), {}),
+        "announcements-sweep": ("announcements.send_sweep", schedule(timedelta(seconds=60)), {}),
     }
 
 

@@ -10,7 +10,7 @@ from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow
                               Support, Tag, idea_tags)
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
 from app.models.ledger_imports import SalesImport, SalesImportRow
-from app.models.outreach import Segment
+from app.models.outreach import Announcement, AnnouncementDelivery, Segment
 from app.models.privacy import ConsentEvent
 from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
@@ -41,6 +41,6 @@ __all__ = [
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",
-    "Segment",
+    "Announcement", "AnnouncementDelivery", "Segment",
     "DataExport", "RecoveryCode",
 ]

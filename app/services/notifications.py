@@ -20,7 +20,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from app.errors import Invalid, NotFound
 from app.extensions import db
@@ -236,6 +236,13 @@ def _digest_body(user: User, mode: str, items: list[Notification], link: str) ->
     return subject, body
 
 
+def _mail_allowed():
+    """Announcements are marketing: mailed (in a digest too) only with marketing consent."""
+    from app.services.announcements import CATEGORY, marketing_condition
+
+    return or_(Notification.category != CATEGORY, marketing_condition())
+
+
 def send_digests(mode: str) -> int:
     """Mail each member one digest of their unread notifications, in the categories they get
     in the `mode` digest, that no mail told of yet. Returns the number of mails queued (sent
@@ -249,7 +256,8 @@ def send_digests(mode: str) -> int:
               & (NotificationPreference.category == Notification.category))
         .where(NotificationPreference.delivery == mode, User.email_confirmed_at.is_not(None),
                User.blocked_at.is_(None), Notification.emailed_at.is_(None),
-               Notification.mail_id.is_(None), Notification.read_at.is_(None))
+               Notification.mail_id.is_(None), Notification.read_at.is_(None),
+               _mail_allowed())
         .order_by(User.id, Notification.created_at, Notification.id)).all()
     grouped: dict[int, list[Notification]] = defaultdict(list)
     users: dict[int, User] = {}

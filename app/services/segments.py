@@ -38,6 +38,7 @@ from app import permissions
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.i18n import _
+from flask_babel import lazy_gettext as _l
 from app.models import (Category, Comment, Idea, IdeaCreator, IdeaFollow, Segment, Support, User,
                         UserRole)
 from app.models.base import is_row_id, utcnow
@@ -58,6 +59,17 @@ CATEGORIES_MAX = 50
 ENGAGEMENT_WINDOW_DAYS = 90
 ENGAGEMENT_LEVELS: dict[str, tuple[int, int | None]] = {
     "none": (0, 0), "low": (1, 2), "medium": (3, 9), "high": (10, None)}
+#: How the filters' values read on the staff pages.
+ROLE_LABELS: dict[str, Any] = {
+    "creator": _l("creators"), "supporter": _l("supporters"), "follower": _l("followers"),
+    "commenter": _l("commenters"), "moderator": _l("moderators"), "reviewer": _l("reviewers"),
+    "finance": _l("finance staff"), "product_manager": _l("product managers"),
+    "community_manager": _l("community managers"), "analyst": _l("analysts"),
+    "admin": _l("admins")}
+ENGAGEMENT_LABELS: dict[str, Any] = {
+    "none": _l("none (no contributions)"), "low": _l("low (1–2)"),
+    "medium": _l("medium (3–9)"), "high": _l("high (10 or more)")}
+LOCALE_LABELS = {"en": "English", "ja": "日本語"}
 SAMPLE_SIZE = 10
 NAME_MAX = 80
 BATCH_SIZE = 1000
@@ -293,7 +305,7 @@ def get_segment(actor: User, segment_id: Any) -> Segment:
 
 def _name(value: Any) -> str:
     name = value.strip() if isinstance(value, str) else ""
-    if not name or len(name) > NAME_MAX:
+    if not name or len(value) > NAME_MAX:
         raise Invalid({"name": _("A name of 1 to %(max)s characters.", max=NAME_MAX)})
     return name
 
@@ -381,10 +393,16 @@ def describe(spec: dict[str, Any]) -> list[tuple[str, str]]:
         "supporters_of": _("Supporters of idea"), "followers_of": _("Followers of idea"),
         "categories": _("Categories"), "engagement": _("Engagement"),
     }
+    words = {"locale": LOCALE_LABELS, "roles": ROLE_LABELS, "engagement": ENGAGEMENT_LABELS}
     shown = []
     for key in KEYS:
-        if key in spec:
-            value = spec[key]
-            text = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
-            shown.append((labels[key], text))
+        if key not in spec:
+            continue
+        value = spec[key]
+        values = value if isinstance(value, list) else [value]
+        named = words.get(key, {})
+        text = ", ".join(str(named.get(item, item)) for item in values)
+        if key in ("supporters_of", "followers_of"):
+            text = f"#{value}"
+        shown.append((labels[key], text))
     return shown

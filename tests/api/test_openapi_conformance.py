@@ -62,7 +62,8 @@ UNSTATABLE_RULES = {("POST", "/programme/review-calendar"): {"closes_on"},
                     ("POST", "/segments"): {"spec.supporters_of", "spec.followers_of"},
                     ("PATCH", "/segments/{id}"): {"spec.supporters_of", "spec.followers_of"},
                     # from <= to, at most MAX_PERIOD_DAYS, a category or campaign that exists
-                    ("GET", "/analytics/kpis"): {"from", "category", "campaign"}}
+                    ("GET", "/analytics/kpis"): {"from", "category", "campaign"},
+                    ("POST", "/announcements"): {"segment.supporters_of", "segment.followers_of"}}
 SETTINGS = hypothesis.settings(max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "4")), derandomize=True, deadline=None, database=None,
                                suppress_health_check=list(HealthCheck))
 
