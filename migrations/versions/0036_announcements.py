@@ -1,13 +1,13 @@
 """Announcements to a segment of members, and one delivery row per recipient.
 
 Revision ID: 0036_announcements
-Revises: 0034_rights
+Revises: 0040_analytics
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0036_announcements'
-down_revision = '0034_rights'
+down_revision = '0040_analytics'
 branch_labels = None
 depends_on = None
 
