@@ -134,6 +134,18 @@ class Config:
         # "For you": members whose shelves the scheduled job recomputes per run, and how often.
         self.FOR_YOU_REFRESH_BATCH = _int("FOR_YOU_REFRESH_BATCH", 500)
         self.FOR_YOU_REFRESH_MINUTES = _int("FOR_YOU_REFRESH_MINUTES", 10)
+        # Share links (app.services.referrals): how long a visit through a member's link
+        # attributes the session's sign-up and supports to them.
+        self.REFERRAL_WINDOW_HOURS = _int("REFERRAL_WINDOW_HOURS", 24)
+        # Nudges (app.services.nudges): supporters of an idea whose deadline is within
+        # NUDGE_DEADLINE_DAYS, or whose next milestone is within NUDGE_MILESTONE_PERCENT of its
+        # count, are asked to share it: once per idea per NUDGE_INTERVAL_DAYS at most, by the
+        # daily job at NUDGE_HOUR (UTC), NUDGE_BATCH supporters at a time.
+        self.NUDGE_DEADLINE_DAYS = _int("NUDGE_DEADLINE_DAYS", 3)
+        self.NUDGE_MILESTONE_PERCENT = _int("NUDGE_MILESTONE_PERCENT", 10)
+        self.NUDGE_INTERVAL_DAYS = max(1, _int("NUDGE_INTERVAL_DAYS", 7))
+        self.NUDGE_HOUR = _int("NUDGE_HOUR", 10)
+        self.NUDGE_BATCH = max(1, _int("NUDGE_BATCH", 500))
 
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
         # (client IPs feed rate limits and consent records).

@@ -72,6 +72,7 @@ DYNAMIC_MESSAGES = (
     _l("You hold a staff role: an admin must remove it before you can delete your account."),
     # app.models.users.DELETED_MEMBER (a deleted account's name, read in the reader's language):
     _l("Deleted member"),
+    _l("You cannot follow yourself."),
 )
 
 #: What the HTML error page says for Werkzeug's stock errors (their descriptions are English).

@@ -62,6 +62,8 @@ CATEGORIES: dict[str, Any] = {
     "review": _l("Review results"),
     "royalties": _l("Royalties and payouts"),
     "announcements": _l("Announcements"),
+    "following": _l("New ideas and updates from members I follow"),
+    "nudges": _l("Reminders to share ideas I support when they near a goal or deadline"),
 }
 
 #: Words chosen at render time: label(group, value).
@@ -331,3 +333,15 @@ register("campaign_winners", "status",
 register("account_deleted_balance", "royalties",
          N_("A member deleted their account (ledger account of member %(account)s) with a "
             "remaining balance of %(amount)s."))
+
+# New ideas and updates from members I follow (app.services.people)
+register("member_new_idea", "following",
+         N_("%(name)s, whom you follow, published a new idea: “%(title)s”."))
+register("member_update", "following",
+         N_("%(name)s, whom you follow, posted an update on “%(title)s”."))
+
+# Reminders to share ideas I support (app.services.nudges; marketing: only with consent)
+register("support_nudge", "nudges",
+         N_("“%(title)s” needs %(count)s more supporters by %(date)s: share it!"))
+register("support_nudge_one", "nudges",
+         N_("“%(title)s” needs one more supporter by %(date)s: share it!"))

@@ -89,6 +89,8 @@ class Action(StrEnum):
     EXPORT_DATA = "export_data"
     DELETE_ACCOUNT = "delete_account"
     USE_TWO_FACTOR = "use_two_factor"
+    # people (app.services.people)
+    FOLLOW_MEMBER = "follow_member"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -227,6 +229,8 @@ REFUSALS: dict[str, Refusal] = {
     "not_in_review": Refusal("This idea is not in a review batch.", Conflict, translate=True),
     "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
                              "change.", Conflict, translate=True),
+    "self_follow": Refusal("You cannot follow yourself.", code="cannot_follow_self",
+                           translate=True),
 }
 #: The message of each reason, in English (app.labels lists them for the catalogue).
 MESSAGES = {reason: refusal.message for reason, refusal in REFUSALS.items()}
@@ -254,6 +258,10 @@ def _a_creator(user: Any, idea: Idea) -> str | None:
 
 def _the_owner(user: Any, idea: Idea) -> str | None:
     return None if is_owner(user, idea) else "not_the_owner"
+
+
+def _not_themselves(user: Any, other: Any) -> str | None:
+    return "self_follow" if isinstance(other, User) and other.id == user.id else None
 
 
 def _not_a_creator(user: Any, idea: Idea) -> str | None:
@@ -416,6 +424,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.EXPORT_DATA: (),
     A.DELETE_ACCOUNT: (_not_staff,),
     A.USE_TWO_FACTOR: (_staff,),
+    A.FOLLOW_MEMBER: (_email_confirmed, _not_themselves),  # with the member to follow
 }
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from app import permissions, ratelimits, security, storage
+from app import permissions, ratelimits, security, sharing, storage
 from app.accounts import bp
 from app.accounts.forms import (ChangePasswordForm, EmailForm, EmptyForm, PrivacyForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
@@ -22,7 +22,7 @@ from app.queries import visible_ideas
 from app.services import accounts as account_service
 from app.services import consents as consent_service
 from app.services import notifications as notification_service
-from app.services import sign_ins
+from app.services import people, referrals, sign_ins
 from app.transaction import perform, transaction
 
 NOTIFICATIONS_PER_PAGE = 30
@@ -59,7 +59,9 @@ def _sign_in(user: User, remember: bool = False) -> None:
     with transaction():
         started = sign_ins.start_session(user, user_agent=request.user_agent.string,
                                          ip=request.remote_addr or "", remember=remember)
+    kept = sharing.carried()  # a share link's attribution survives signing in
     session.clear()
+    session.update(kept)
     login_user(user)
     session[security.SESSION_ID_KEY] = started.row.id
     if started.remember_token:
@@ -87,6 +89,10 @@ def signup():
             marketing_mail=bool(form.marketing_mail.data), **_origin()), form=form)
         if registered:
             user = registered.value
+            sharer_id = sharing.session_sharer()
+            if sharer_id is not None:  # a share link brought them
+                with transaction():
+                    referrals.record_signup(sharer_id, user)
             _sign_in(user)
             flash(_("Welcome to Kyoso! We sent a confirmation link to %(email)s. Open it to "
                     "support, comment on and post ideas.", email=user.email), "success")
@@ -338,7 +344,8 @@ def dashboard():
         "followed": _count(followed_stmt),
     }
     return render_template("accounts/dashboard.html", user=user, my_ideas=my_ideas,
-                           supported=supported, followed=followed, counts=counts)
+                           supported=supported, followed=followed, counts=counts,
+                           numbers=people.numbers(user), brought=referrals.recent(user))
 
 
 def _count(stmt) -> int:
@@ -395,4 +402,31 @@ def profile(user_id: int):
         .order_by(Idea.published_at.desc(), Idea.id.desc()).limit(PROFILE_IDEAS_LIMIT)).unique().all()
     return render_template("accounts/profile.html", user=user, ideas=ideas,
                            badges=account_service.badges_for(user),
-                           activity=account_service.recent_activity(viewer, user))
+                           activity=account_service.recent_activity(viewer, user),
+                           numbers=people.numbers(user),
+                           is_following=people.is_following(viewer, user.id))
+
+
+@bp.post("/users/<int:user_id>/follow")
+def follow_member(user_id: int):
+    if not current_user.is_authenticated:
+        return _sign_in_to_follow(user_id)
+    perform(lambda: people.follow_member(current_user._get_current_object(), user_id),
+            validate=EmptyForm(),
+            done=_("You follow this member: you will hear of the ideas they publish and the "
+                   "updates they post."))
+    return redirect(url_for("accounts.profile", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/unfollow")
+def unfollow_member(user_id: int):
+    if not current_user.is_authenticated:
+        return _sign_in_to_follow(user_id)
+    perform(lambda: people.unfollow_member(current_user._get_current_object(), user_id),
+            validate=EmptyForm(), done=_("You no longer follow this member."))
+    return redirect(url_for("accounts.profile", user_id=user_id))
+
+
+def _sign_in_to_follow(user_id: int):
+    flash(_("Please sign in first."), "info")
+    return redirect(url_for("accounts.login", next=url_for("accounts.profile", user_id=user_id)))

@@ -8,14 +8,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import lifecycle, permissions, ratelimits
+from app import lifecycle, permissions, ratelimits, sharing
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db, limiter
 from app.ideas import bp
 from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
                                         SupportForm, UpdateForm)
 from app.models import Comment, Idea
-from app.services import comments, follows, milestones, supports
+from app.services import comments, follows, milestones, referrals, supports
 from app.transaction import perform
 from app.web import page_arg
 
@@ -81,8 +81,14 @@ def support(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = SupportForm()
-    perform(lambda: supports.support_idea(current_user, idea_id, form.answers()),
-            validate=form, done=_("Thank you for supporting this idea!"))
+    sharer_id = sharing.session_sharer()  # a share link brought this session
+
+    def support_and_attribute():
+        support = supports.support_idea(current_user, idea_id, form.answers())
+        referrals.record_support(sharer_id, current_user, idea_id)
+        return support
+
+    perform(support_and_attribute, validate=form, done=_("Thank you for supporting this idea!"))
     return _back(idea_id)
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import lifecycle, permissions, ratelimits, storage
+from app import lifecycle, permissions, ratelimits, sharing, storage
 from app.errors import Conflict, Forbidden
 from app.extensions import db, limiter
 from app.ideas import bp
@@ -25,7 +25,7 @@ from app.models.base import is_row_id
 from app.services import campaigns as campaign_service
 from app.services import ideas as idea_service
 from app.services import review as review_service
-from app.transaction import perform
+from app.transaction import perform, transaction
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
 SIMILAR_LIMIT = 5
@@ -300,6 +300,7 @@ def submit(idea_id: int):
 def detail(idea_id: int):
     viewer = _viewer()
     idea = idea_service.get_visible(viewer, idea_id)
+    shareable = idea.status in lifecycle.PUBLIC and not idea.hidden
     is_creator = permissions.is_creator(viewer, idea)
     is_staff = permissions.has_role(viewer, "moderator") or permissions.has_role(viewer, "admin")
     history = idea_service.events_of(idea)
@@ -318,7 +319,7 @@ def detail(idea_id: int):
         target = db.session.scalar(select(Idea).where(Idea.id == idea.merged_into_id)
                                    .options(selectinload(Idea.creators)))
         merged_into = target if target and permissions.may_view_idea(viewer, target) else None
-    return render_template(
+    page = render_template(
         "ideas/detail.html", idea=idea, **idea_page_parts(idea, is_creator),
         review_result=review_service.published_result_for(viewer, idea),
         history=history, event_labels=EVENT_LABELS, public_reason_kinds=PUBLIC_REASON_KINDS,
@@ -329,4 +330,10 @@ def detail(idea_id: int):
         format_share=idea_service.format_share,
         staff_pick=campaign_service.staff_pick_of(idea),
         campaign=campaign_service.campaign_of(idea),
+        share=sharing.share_links(idea, viewer) if shareable else None,
+        meta=sharing.page_meta(idea) if shareable else None,
         permissions_is_creator=lambda item: permissions.is_creator(current_user, item))
+    if shareable and request.args.get("ref"):  # after rendering: the commit expires the idea
+        with transaction():
+            sharing.note_visit(request.args.get("ref"), idea, viewer)
+    return page

@@ -49,6 +49,18 @@ def send_digests(mode: str) -> int:
     return count
 
 
+@jobs.job("nudges.send")
+def send_nudges() -> int:
+    """Ask supporters of ideas near their deadline or next milestone to share them (at most
+    once per idea per NUDGE_INTERVAL_DAYS; app.services.nudges)."""
+    from app.services import nudges
+
+    with _as_site():
+        count = nudges.send_nudges()
+        db.session.commit()
+    return count
+
+
 @jobs.job("users.purge_sessions")
 def purge_sessions(days: int = 30) -> int:
     """Delete browser sessions ended or expired over `days` days ago, and spent sign-in counts."""

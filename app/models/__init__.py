@@ -12,6 +12,7 @@ from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Pay
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.outreach import Announcement, AnnouncementDelivery, Segment
 from app.models.privacy import ConsentEvent
+from app.models.people import IdeaNudge, MemberCounter, ReferralEvent, UserFollow
 from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
@@ -33,6 +34,7 @@ __all__ = [
     "IdempotencyKey",
     "LedgerAccount", "LedgerEntry", "LedgerTransaction", "Payout", "Sale",
     "SalesImport", "SalesImportRow",
+    "IdeaNudge", "MemberCounter", "ReferralEvent", "UserFollow",
     "Product", "ProductPost", "ProductSplit",
     "ConsentEvent",
     "UploadCount",

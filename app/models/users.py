@@ -1,6 +1,7 @@
 """Accounts: users, their roles and API tokens."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -16,6 +17,10 @@ from app.models.base import UTCDateTime, utcnow
 ROLES = ("member", "moderator", "reviewer", "finance", "product_manager", "community_manager", "analyst",
          "admin")
 STAFF_ROLES = ("moderator", "reviewer", "finance", "product_manager", "community_manager", "analyst", "admin")
+
+
+def new_ref_code() -> str:
+    return secrets.token_urlsafe(9)  # 12 characters of [A-Za-z0-9_-]
 
 
 class User(UserMixin, db.Model):
@@ -51,6 +56,8 @@ class User(UserMixin, db.Model):
     #: its first code was checked (None: not enrolled, or enrolment not finished).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The member's personal share code (`?ref=<code>`): stable, random, not their id.
+    ref_code: Mapped[str | None] = mapped_column(String(16), unique=True, default=new_ref_code)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

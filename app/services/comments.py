@@ -98,6 +98,10 @@ def post_update(user: User, idea_id: int, body: str) -> Comment:
     audience = [u for u in follows.audience_of(idea) if u.id not in creator_ids]
     events.notify(audience, "idea_update", {"title": idea.title, "name": user.display_name},
                   idea=idea, url=comment_url(idea, comment))
+    if permissions.is_creator(user, idea):
+        from app.services import people
+
+        people.tell_of_update(idea, user, comment, comment_url(idea, comment))
     return comment
 
 

@@ -29,14 +29,16 @@ from app import jobs, mail
 from app import notification_kinds as kinds
 from app.extensions import db
 from app.models import (Idea, IdeaCreator, IdeaFollow, Notification, NotificationFanout,
-                        NotificationPreference, OutboundMail, Support, User)
+                        NotificationPreference, OutboundMail, Support, User, UserFollow)
 from app.models.activity import DEFAULT_DELIVERY
 from app.models.base import utcnow
 from app.services import events, notifications
 
 log = logging.getLogger(__name__)
 
-AUDIENCES = ("followers", "followers_and_supporters")
+#: creators_followers: the members who follow any of the idea's creators (app.services.people),
+#: except the idea's own followers and supporters (they hear of it as the idea's audience).
+AUDIENCES = ("followers", "followers_and_supporters", "creators_followers")
 
 
 def tell_followers(idea: Idea, kind: str, params: dict[str, Any], *, url: str = "",
@@ -64,13 +66,18 @@ def _people(fanout: NotificationFanout, size: int):
     """The next `size` people to tell (id, email, display_name, locale, time_zone, confirmed,
     delivery for the kind's category), by user id, from the (idea_id, user_id) unique
     indexes."""
+    creators = select(IdeaCreator.user_id).where(IdeaCreator.idea_id == fanout.idea_id)
+    if fanout.audience == "creators_followers":
+        return _creators_followers(fanout, size, creators)
     ids = select(IdeaFollow.user_id.label("user_id")).where(
         IdeaFollow.idea_id == fanout.idea_id, IdeaFollow.user_id > fanout.after_user_id)
     if fanout.audience == "followers_and_supporters":
         ids = union(ids, select(Support.user_id.label("user_id")).where(
             Support.idea_id == fanout.idea_id, Support.user_id > fanout.after_user_id))
-    ids = ids.subquery()
-    creators = select(IdeaCreator.user_id).where(IdeaCreator.idea_id == fanout.idea_id)
+    return _people_of(fanout, size, ids.subquery(), creators)
+
+
+def _people_of(fanout: NotificationFanout, size: int, ids, creators, *conditions):
     chosen = aliased(NotificationPreference)
     return db.session.execute(
         select(User.id, User.email, User.display_name, User.locale, User.time_zone,
@@ -79,8 +86,21 @@ def _people(fanout: NotificationFanout, size: int):
         .join(ids, ids.c.user_id == User.id)
         .outerjoin(chosen, (chosen.user_id == User.id)
                    & (chosen.category == kinds.category_of(fanout.kind)))
-        .where(User.blocked_at.is_(None), User.deleted_at.is_(None), User.id.not_in(creators))
+        .where(User.blocked_at.is_(None), User.deleted_at.is_(None), User.id.not_in(creators),
+               *conditions)
         .order_by(User.id).limit(size)).all()
+
+
+def _creators_followers(fanout: NotificationFanout, size: int, creators):
+    """The next followers of the idea's creators, by follower id (the (followed_id,
+    follower_id) index per creator), without the idea's own followers and supporters."""
+    ids = select(UserFollow.follower_id.label("user_id")).where(
+        UserFollow.followed_id.in_(creators), UserFollow.follower_id > fanout.after_user_id
+    ).distinct().subquery()
+    idea_followers = select(IdeaFollow.user_id).where(IdeaFollow.idea_id == fanout.idea_id)
+    supporters = select(Support.user_id).where(Support.idea_id == fanout.idea_id)
+    return _people_of(fanout, size, ids, creators, User.id.not_in(idea_followers),
+                      User.id.not_in(supporters))
 
 
 def _lock(fanout_id: int) -> NotificationFanout | None:

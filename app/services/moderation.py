@@ -80,6 +80,10 @@ def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> 
             "needs_changes": "idea_needs_changes", "reject": "idea_rejected"}[decision]
     events.notify(events.creators_of(idea), kind, {"title": idea.title, "reason": reason or ""},
                   idea=idea)
+    if decision == "publish":
+        from app.services import people
+
+        people.tell_of_new_idea(idea)  # the creators' followers, in batches by a job
     return idea
 
 
