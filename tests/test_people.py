@@ -247,3 +247,17 @@ def test_many_followers_are_told_in_batches(db, client, app):
     moderation.decide(moderator, idea.id, "publish")
     db.session.commit()
     assert _told(db, "member_new_idea", idea) == set(ids)
+
+
+def test_deleting_an_account_lowers_the_kept_numbers_and_drops_its_follows(db, client):
+    from app.services import deletion
+
+    leaving, creator, fan = f.user(), f.user(), f.user()
+    _follow_api(client, leaving, creator)
+    _follow_api(client, fan, leaving)
+    deletion.delete_account(leaving)
+    db.session.commit()
+    assert people.numbers(creator).followers == 0
+    assert people.numbers(fan).following == 0
+    assert db.session.scalar(select(func.count()).select_from(UserFollow)) == 0
+    assert _follow_api(client, fan, leaving).status_code == 404  # gone: cannot be followed

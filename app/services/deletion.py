@@ -57,7 +57,7 @@ from app.models import (ApiToken, Comment, Consent, CreatorInvitation, DataExpor
 from app.models.base import utcnow
 from app.models.users import DELETED_MEMBER, deleted_member_name
 from app.permissions import Action
-from app.services import events, sign_ins
+from app.services import events, people, sign_ins
 
 DELETE_SALT = "kyoso.rights.delete-account"
 #: Rows read per batch (supports, notifications): never all of a large account's rows at once.
@@ -181,6 +181,7 @@ def delete_account(user: User) -> None:
     _revoke_invitations(user_id, old_email)
 
     _delete_exports(user_id)
+    people.forget_member(user_id)  # kept follower numbers of the members they followed
     _delete_personal_rows(user_id)
     db.session.execute(update(Consent).where(Consent.user_id == user_id).values(
         email="", ip_address="", user_agent=""))

@@ -62,7 +62,8 @@ def _next_supporters(idea: Idea, after_user_id: int, today: date, size: int) -> 
     creators = select(IdeaCreator.user_id).where(IdeaCreator.idea_id == idea.id)
     return list(db.session.scalars(
         select(User.id).join(Support, and_(Support.user_id == User.id, Support.idea_id == idea.id))
-        .where(User.id > after_user_id, User.blocked_at.is_(None), User.id.not_in(creators),
+        .where(User.id > after_user_id, User.blocked_at.is_(None), User.deleted_at.is_(None),
+               User.id.not_in(creators),
                consents.marketing_condition(), ~nudged)
         .order_by(User.id).limit(size)))
 

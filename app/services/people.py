@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -83,7 +83,7 @@ def follow_member(follower: User, user_id: int) -> bool:
     or without a confirmed e-mail address."""
     followed = member(follower, user_id)
     permissions.require(follower, Action.FOLLOW_MEMBER, followed)
-    if followed.is_blocked:
+    if followed.is_blocked or followed.deleted_at is not None:
         raise NotFound("user_not_found", _("No such member."))
     added = db.session.execute(
         _insert(UserFollow).values(follower_id=follower.id, followed_id=followed.id,
@@ -108,6 +108,18 @@ def unfollow_member(follower: User, user_id: int) -> bool:
     bump(user_id, follower_count=-1)
     bump(follower.id, following_count=-1)
     return True
+
+
+def forget_member(user_id: int) -> None:
+    """Before a member's account is deleted (app.services.deletion): lower the kept numbers of
+    the members they followed and of those who followed them; the follow rows themselves go
+    with the account's personal rows."""
+    followed = select(UserFollow.followed_id).where(UserFollow.follower_id == user_id)
+    followers = select(UserFollow.follower_id).where(UserFollow.followed_id == user_id)
+    db.session.execute(update(MemberCounter).where(MemberCounter.user_id.in_(followed))
+                       .values(follower_count=MemberCounter.follower_count - 1))
+    db.session.execute(update(MemberCounter).where(MemberCounter.user_id.in_(followers))
+                       .values(following_count=MemberCounter.following_count - 1))
 
 
 # --- telling the followers ----------------------------------------------------------------

@@ -54,7 +54,7 @@ def sharer_for(code: object) -> User | None:
     if not isinstance(code, str) or not CODE_PATTERN.match(code):
         return None
     sharer = db.session.scalar(select(User).where(User.ref_code == code))
-    if sharer is None or sharer.is_blocked:
+    if sharer is None or sharer.is_blocked or sharer.deleted_at is not None:
         return None
     return sharer
 
@@ -84,7 +84,7 @@ def _attribute(sharer_id: int | None, user: User, kind: str, idea_id: int | None
     if not isinstance(sharer_id, int) or sharer_id == user.id:
         return False
     sharer = db.session.get(User, sharer_id)
-    if sharer is None or sharer.is_blocked:
+    if sharer is None or sharer.is_blocked or sharer.deleted_at is not None:
         return False
     first = not _brought_before(sharer_id, user.id)
     db.session.add(ReferralEvent(sharer_id=sharer_id, kind=kind, user_id=user.id,
@@ -125,7 +125,8 @@ def recent(user: User, limit: int = RECENT_LIMIT) -> list[Brought]:
     rows = db.session.execute(
         select(ReferralEvent.kind, ReferralEvent.user_id, User.display_name, ReferralEvent.idea_id,
                Idea.title, ReferralEvent.created_at)
-        .outerjoin(User, and_(User.id == ReferralEvent.user_id, User.blocked_at.is_(None)))
+        .outerjoin(User, and_(User.id == ReferralEvent.user_id, User.blocked_at.is_(None),
+                              User.deleted_at.is_(None)))
         .outerjoin(Idea, and_(Idea.id == ReferralEvent.idea_id, idea_visibility(user)))
         .where(ReferralEvent.sharer_id == user.id, ReferralEvent.kind.in_(("signup", "support")))
         .order_by(ReferralEvent.id.desc()).limit(limit)).all()

@@ -2,13 +2,13 @@
 users.ref_code (a personal share code, filled for existing members).
 
 Revision ID: 0030_follow
-Revises: 0033_segments
+Revises: 0034_rights
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0030_follow'
-down_revision = '0033_segments'
+down_revision = '0034_rights'
 branch_labels = None
 depends_on = None
 
