@@ -2,13 +2,13 @@
 users.ref_code (a personal share code, filled for existing members).
 
 Revision ID: 0030_follow
-Revises: 0034_rights
+Revises: 0040_analytics
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0030_follow'
-down_revision = '0034_rights'
+down_revision = '0040_analytics'
 branch_labels = None
 depends_on = None
 
