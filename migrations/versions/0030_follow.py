@@ -2,13 +2,13 @@
 users.ref_code (a personal share code, filled for existing members).
 
 Revision ID: 0030_follow
-Revises: 0040_analytics
+Revises: 0036_announcements
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0030_follow'
-down_revision = '0040_analytics'
+down_revision = '0036_announcements'
 branch_labels = None
 depends_on = None
 
