@@ -194,3 +194,18 @@ def test_the_dashboards_query_count_does_not_grow_with_the_data(client, history,
     with count_queries() as more:
         client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
     assert more.count == few.count
+
+
+def test_reach_counts_what_share_links_brought_in_the_period(history):
+    from app.models.people import ReferralEvent
+
+    sharer, brought = f.user(), f.user()
+    for kind, day in (("visit", "2026-03-03"), ("visit", "2026-03-04"), ("signup", "2026-03-04"),
+                      ("support", "2026-03-05"), ("visit", "2026-02-20")):
+        db.session.add(ReferralEvent(sharer_id=sharer.id, kind=kind, created_at=at(day),
+                                     user_id=None if kind == "visit" else brought.id,
+                                     idea_id=None if kind == "signup" else history["x"].id))
+    db.session.commit()
+    k = march()
+    assert k["reach"] == {"share_visits": 2, "referred_signups": 1, "referred_supports": 1}
+    assert k["previous"]["reach"]["share_visits"] == 1

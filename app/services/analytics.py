@@ -17,6 +17,7 @@ is nothing to divide). Money is summed per currency in integer minor units.
 | commercialisation_rate | ideas on sale by the period's end / ideas published by its end |
 | net_sales / royalties | sales recorded in the period, not reversed, per currency |
 | payouts | payouts recorded in the period, per currency |
+| share_visits / referred_signups / referred_supports | referral_events of kind visit / signup / support in the period |
 | funnel | of the ideas submitted in the period: how many reached each step (ever), and the median days from the previous step |
 | cohorts | members by sign-up month (the six months up to the period's end): the share active in each month since |
 
@@ -228,7 +229,17 @@ def outcomes(s: Scope) -> dict:
 
 
 def reach(s: Scope) -> dict:
-    return {"share_visits": 0, "referred_signups": 0, "referred_supports": 0}
+    """What members' share links brought in the period (referral_events by kind; a sign-up
+    has no idea, so the idea filters leave sign-ups out)."""
+    from app.models.people import ReferralEvent
+
+    stmt = select(ReferralEvent.kind, func.count()).where(_within(ReferralEvent.created_at, s))
+    condition = _ideas_filter(s, ReferralEvent.idea_id)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    counts = dict(db.session.execute(stmt.group_by(ReferralEvent.kind)).all())
+    return {"share_visits": int(counts.get("visit", 0)), "referred_signups": int(counts.get("signup", 0)),
+            "referred_supports": int(counts.get("support", 0))}
 
 
 def _first_event(condition):
