@@ -146,6 +146,14 @@ class Config:
         self.NUDGE_INTERVAL_DAYS = max(1, _int("NUDGE_INTERVAL_DAYS", 7))
         self.NUDGE_HOUR = _int("NUDGE_HOUR", 10)
         self.NUDGE_BATCH = max(1, _int("NUDGE_BATCH", 500))
+        # The member's home page: supported ideas this close to their deadline are shown.
+        self.HOME_DEADLINE_DAYS = _int("HOME_DEADLINE_DAYS", 7)
+        # Re-engagement: members inactive this many days get one "since your last visit" mail
+        # (app.services.reengagement), walked in batches of REENGAGE_BATCH, daily at
+        # REENGAGE_HOUR (UTC).
+        self.REENGAGE_AFTER_DAYS = _int("REENGAGE_AFTER_DAYS", 30)
+        self.REENGAGE_BATCH = _int("REENGAGE_BATCH", 500)
+        self.REENGAGE_HOUR = _int("REENGAGE_HOUR", 9)
 
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
         # (client IPs feed rate limits and consent records).

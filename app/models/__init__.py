@@ -19,6 +19,7 @@ from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
+from app.models.home import ReengagementMail
 from app.models.users import (ApiToken, DataExport, RecoveryCode, SignInThrottle, User, UserRole,
                               UserSession)
 
@@ -45,4 +46,5 @@ __all__ = [
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",
     "Announcement", "AnnouncementDelivery", "Segment",
     "DataExport", "RecoveryCode",
+    "ReengagementMail",
 ]

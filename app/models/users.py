@@ -58,6 +58,10 @@ class User(UserMixin, db.Model):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The member's personal share code (`?ref=<code>`): stable, random, not their id.
     ref_code: Mapped[str | None] = mapped_column(String(16), unique=True, default=new_ref_code)
+    #: When the member's previous visit ended (app.services.visits): the "since your last
+    #: visit" panel shows what happened after it. Kept when a new visit starts, before
+    #: last_seen_at moves on.
+    previous_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -32,7 +32,7 @@ from app.models.base import utcnow
 from app.i18n import browser_time_zone, speaking_to
 from app.models.users import ROLES, STAFF_ROLES
 from app.security import hash_token, issue_token
-from app.services import events, media, sign_ins
+from app.services import events, media, sign_ins, visits
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200
@@ -343,7 +343,7 @@ def attempt_sign_in(email: str, password: str) -> SignInAttempt:
     if user.is_blocked:
         return SignInAttempt(refusal=Unauthorized("account_blocked", _("This account is blocked.")))
     sign_ins.clear_failures(email)
-    user.last_seen_at = utcnow()
+    visits.seen(user, utcnow())
     return SignInAttempt(user=user)
 
 

@@ -188,7 +188,7 @@ def user_for_session(session_id: int, user_id: int) -> tuple[User, UserSession] 
     if found is None:
         return None
     user, row = found
-    _touch(row, now)
+    _touch(row, now, user)
     return user, row
 
 
@@ -202,18 +202,23 @@ def user_for_remember_token(token: str) -> tuple[User, UserSession] | None:
         .where(UserSession.remember_hash == hash_token(token), *_live(now))).first()
     if found is None:
         return None
-    _touch(found[1], now)
+    _touch(found[1], now, found[0])
     return found[0], found[1]
 
 
-def _touch(row: UserSession, now: datetime) -> None:
-    """Keep last_seen_at roughly current (at most one write per LAST_SEEN_EVERY), on a
-    connection of its own: most requests commit nothing."""
+def _touch(row: UserSession, now: datetime, user: User | None = None) -> None:
+    """Keep last_seen_at roughly current (at most one write per LAST_SEEN_EVERY), the session's
+    and the member's (app.services.visits), on a connection of its own: most requests commit
+    nothing."""
+    from app.services import visits
+
     if row.last_seen_at is not None and now - row.last_seen_at < LAST_SEEN_EVERY:
         return
     with db.engine.begin() as connection:
         connection.execute(update(UserSession).where(UserSession.id == row.id)
                            .values(last_seen_at=now))
+        if user is not None:
+            visits.touch(connection, user, now)
     set_committed_value(row, "last_seen_at", now)
 
 
