@@ -64,6 +64,7 @@ CATEGORIES: dict[str, Any] = {
     "announcements": _l("Announcements"),
     "following": _l("New ideas and updates from members I follow"),
     "nudges": _l("Reminders to share ideas I support when they near a goal or deadline"),
+    "reengagement": _l("“Since your last visit” mails when I have been away"),
 }
 
 #: Words chosen at render time: label(group, value).

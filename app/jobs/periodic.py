@@ -71,6 +71,15 @@ def purge_sessions(days: int = 30) -> int:
     return count
 
 
+@jobs.job("users.reengage")
+def reengage() -> dict[str, int]:
+    """One "since your last visit" mail to each member away REENGAGE_AFTER_DAYS (once a lapse)."""
+    from app.services import reengagement
+
+    with _as_site():
+        return reengagement.run()
+
+
 class LedgerProblems(Exception):
     """`ledger.verify` found problems: the failed job (with the problems) is the alert."""
 
