@@ -21,10 +21,9 @@ def config_overrides():
 
 
 def consenting(member: User) -> User:
-    """Marketing mail allowed (the `policy` area's column, once it is on main)."""
-    if hasattr(User, "marketing_mail"):
-        member.marketing_mail = True
-        db.session.commit()
+    """Marketing mail allowed (app.services.consents; off by default)."""
+    member.marketing_mail = True
+    db.session.commit()
     return member
 
 
@@ -123,7 +122,6 @@ def test_unconfirmed_blocked_and_members_with_nothing_new_get_no_mail(app):
     assert mails_to(unconfirmed) == mails_to(blocked) == mails_to(quiet) == []
 
 
-@pytest.mark.skipif(not hasattr(User, "marketing_mail"), reason="consents not on main yet")
 def test_members_without_marketing_consent_get_none(app):
     member = away(31)
     member.marketing_mail = False

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select, true
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -32,20 +32,11 @@ from app.mail import send_mail
 from app.models import ReengagementMail, User
 from app.models.base import utcnow
 from app.notification_kinds import CATEGORIES
-from app.services import notifications, since_last_visit
+from app.services import consents, notifications, since_last_visit
 
 #: The preference category of these mails (app.notification_kinds.CATEGORIES).
 CATEGORY = "reengagement"
 MAIL_DELIVERIES = ("immediately", "daily", "weekly")
-
-
-def _marketing_condition():
-    """Members who allow marketing mail, in SQL."""
-    try:  # the `policy` area's contract (AREAS.md); until it is on main, everyone
-        from app.services.consents import marketing_condition
-    except ImportError:  # TODO consents: remove once app/services/consents.py is on main
-        return true()
-    return marketing_condition()
 
 
 def _lapse():
@@ -60,7 +51,7 @@ def due_batch(after_id: int, cutoff: datetime, size: int) -> list[User]:
     return list(db.session.scalars(
         select(User).where(User.id > after_id, _lapse() < cutoff,
                            User.email_confirmed_at.is_not(None), User.blocked_at.is_(None),
-                           _marketing_condition(), ~told)
+                           consents.marketing_condition(), ~told)
         .order_by(User.id).limit(size)))
 
 

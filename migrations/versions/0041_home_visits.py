@@ -2,13 +2,13 @@
 reengagement_mails (one mail per lapse).
 
 Revision ID: 0041_home_visits
-Revises: 0019_roles
+Revises: 0031_policy
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0041_home_visits'
-down_revision = '0019_roles'
+down_revision = '0031_policy'
 branch_labels = None
 depends_on = None
 
