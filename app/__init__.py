@@ -20,6 +20,7 @@ BLUEPRINTS = (
     ("app.outreach", None),  # /outreach: announcements and segments; /announcements/<id>
     ("app.notifications", None),  # /unsubscribe/<token>
     ("app.rights", None),  # /account/data (export, deletion), /account/two-factor
+    ("app.surveys", None),  # /surveys/<id>: answer, results (charts, CSV)
     ("app.api", "/api/v1"),
     ("app.observability", None),  # GET /metrics
     # CLI-only blueprints: each owns its commands (`flask i18n ...`, `flask seed-demo`,

@@ -73,6 +73,8 @@ DYNAMIC_MESSAGES = (
     # app.models.users.DELETED_MEMBER (a deleted account's name, read in the reader's language):
     _l("Deleted member"),
     _l("You cannot follow yourself."),
+    _l("Only admins and community managers may do this."),
+    _l("Only admins, community managers and analysts may see these results."),
 )
 
 #: What the HTML error page says for Werkzeug's stock errors (their descriptions are English).

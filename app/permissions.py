@@ -91,6 +91,10 @@ class Action(StrEnum):
     USE_TWO_FACTOR = "use_two_factor"
     # people (app.services.people)
     FOLLOW_MEMBER = "follow_member"
+    # surveys
+    MANAGE_SURVEYS = "manage_surveys"
+    VIEW_SURVEY_RESULTS = "view_survey_results"
+    ANSWER_SURVEY = "answer_survey"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -207,6 +211,9 @@ REFUSALS: dict[str, Refusal] = {
     "staff_cannot_delete": Refusal("You hold a staff role: an admin must remove it before you can "
                                    "delete your account.", translate=True),
     "analysts_only": Refusal("Only analysts and admins may do this."),
+    "survey_staff_only": Refusal("Only admins and community managers may do this."),
+    "survey_results_staff_only": Refusal("Only admins, community managers and analysts may see "
+                                         "these results."),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
@@ -425,6 +432,10 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.DELETE_ACCOUNT: (_not_staff,),
     A.USE_TWO_FACTOR: (_staff,),
     A.FOLLOW_MEMBER: (_email_confirmed, _not_themselves),  # with the member to follow
+    A.MANAGE_SURVEYS: (_role("admin", "community_manager", refusal="survey_staff_only"),),
+    A.VIEW_SURVEY_RESULTS: (_role("admin", "community_manager", "analyst",
+                                  refusal="survey_results_staff_only"),),
+    A.ANSWER_SURVEY: (_email_confirmed,),  # and sent to them (app.services.surveys)
 }
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.main import bp
 from app.models import User
-from app.services import discovery, member_home, since_last_visit
+from app.services import discovery, member_home, since_last_visit, surveys
 
 ROW_SIZE = 4
 FOR_YOU_SIZE = 8
@@ -30,6 +30,11 @@ def _closing_soon(member: User) -> dict[str, Any] | None:
     return {"ideas": ideas} if ideas else None
 
 
+def _surveys(member: User) -> dict[str, Any] | None:
+    open_surveys = surveys.open_for(member)
+    return {"surveys": open_surveys} if open_surveys else None
+
+
 def _for_you(member: User) -> dict[str, Any] | None:
     return {"for_you": discovery.recommended_for(member, limit=FOR_YOU_SIZE)}
 
@@ -40,6 +45,7 @@ def _for_you(member: User) -> dict[str, Any] | None:
 #: To add one: a small template under templates/main/panels/ and a line here.
 MEMBER_PANELS: list[tuple[str, Callable[[User], dict[str, Any] | None]]] = [
     ("main/panels/since_last_visit.html", _since_last_visit),
+    ("main/panels/surveys.html", _surveys),
     ("main/panels/my_ideas.html", _my_ideas),
     ("main/panels/closing_soon.html", _closing_soon),
     ("main/panels/for_you.html", _for_you),

@@ -20,6 +20,7 @@ from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
 from app.models.home import ReengagementMail
+from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
 from app.models.users import (ApiToken, DataExport, RecoveryCode, SignInThrottle, User, UserRole,
                               UserSession)
 
@@ -47,4 +48,5 @@ __all__ = [
     "Announcement", "AnnouncementDelivery", "Segment",
     "DataExport", "RecoveryCode",
     "ReengagementMail",
+    "Survey", "SurveyRecipient", "SurveyResponse",
 ]

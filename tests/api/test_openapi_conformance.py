@@ -63,7 +63,10 @@ UNSTATABLE_RULES = {("POST", "/programme/review-calendar"): {"closes_on"},
                     ("PATCH", "/segments/{id}"): {"spec.supporters_of", "spec.followers_of"},
                     # from <= to, at most MAX_PERIOD_DAYS, a category or campaign that exists
                     ("GET", "/analytics/kpis"): {"from", "category", "campaign"},
-                    ("POST", "/announcements"): {"segment.supporters_of", "segment.followers_of"}}
+                    ("POST", "/announcements"): {"segment.supporters_of", "segment.followers_of"},
+                    # rules across a survey's questions: unique keys, show_if naming an
+                    # earlier question and one of its answers (app.services.surveys)
+                    ("POST", "/surveys"): {"questions"}}
 SETTINGS = hypothesis.settings(max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "4")), derandomize=True, deadline=None, database=None,
                                suppress_health_check=list(HealthCheck))
 
