@@ -195,10 +195,12 @@ def programme():
 operation("/programme", "patch", "Change the programme page (admin): name, texts (empty: the "
           "default text), payout_minimums (a list of money replacing them all)",
           body={"type": "object", "properties": {
-              "name": {"type": "string"}, "purpose": {"type": "string"},
-              "promises": {"type": "string"}, "not_promised": {"type": "string"},
-              "outlook": {"type": "string"}, "timeline": {"type": "string"},
-              "who_decides": {"type": "string"},
+              "name": {"type": "string"},
+              # The texts: empty or null is the default text.
+              **{name: {"type": "string", "nullable": True,
+                        "maxLength": programme_service.PROGRAMME_TEXT_MAX}
+                 for name in ("purpose", "promises", "not_promised", "outlook", "timeline",
+                              "who_decides")},
               "payout_minimums": {"type": "array",
                                   "items": {"$ref": "#/components/schemas/PositiveMoney"}}}},
           responses={"200": "Programme", "400": "not a JSON object", "403": "admins only",
