@@ -2,13 +2,13 @@
 reengagement_mails (one mail per lapse).
 
 Revision ID: 0041_home_visits
-Revises: 0031_policy
+Revises: 0027_campaigns
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0041_home_visits'
-down_revision = '0031_policy'
+down_revision = '0027_campaigns'
 branch_labels = None
 depends_on = None
 
