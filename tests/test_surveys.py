@@ -398,3 +398,50 @@ def test_analysts_see_the_list_but_not_the_form_and_members_neither(client, worl
     assert client.post("/surveys", data={"csrf_token": csrf_token(client, "/")}).status_code == 403
     login(client, world["supporter"])
     assert client.get("/surveys").status_code == 403
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+def _campaign_with_people(world):
+    from datetime import date
+
+    from app.models import Campaign, CampaignEntry, CampaignVote
+
+    campaign = Campaign(title="Rainy season", starts_on=date(2026, 1, 1), ends_on=date(2030, 1, 1))
+    db.session.add(campaign)
+    db.session.flush()
+    entrant, voter = f.user(), f.user()
+    entry = f.idea(entrant, title="Entry")
+    db.session.add(CampaignEntry(idea_id=entry.id, campaign_id=campaign.id, answers={}))
+    db.session.add(CampaignVote(campaign_id=campaign.id, user_id=voter.id, idea_id=entry.id))
+    db.session.commit()
+    return campaign, entrant, voter
+
+
+def test_a_campaign_survey_is_answered_by_its_entrants_and_voters(world):
+    campaign, entrant, voter = _campaign_with_people(world)
+    survey = surveys.create_survey(world["staff"], {"title": "How was it?",
+                                                    "questions": QUESTIONS,
+                                                    "campaign_id": campaign.id})
+    db.session.commit()
+    assert survey.campaign_id == campaign.id and survey.idea_id is None
+    for member in (entrant, voter):
+        assert surveys.open_for(member) == [survey]
+        surveys.answer_survey(member, survey.id, {"use": "Yes"})
+    db.session.commit()
+    with pytest.raises(Forbidden):
+        surveys.answer_survey(world["supporter"], survey.id, {"use": "Yes"})
+
+
+def test_a_survey_for_no_such_campaign_is_404(world):
+    with pytest.raises(NotFound) as error:
+        surveys.create_survey(world["staff"], {"title": "T", "questions": QUESTIONS,
+                                               "campaign_id": 999_999})
+    assert error.value.code == "campaign_not_found"
+
+
+def test_api_creates_a_campaign_survey(client, world):
+    campaign, _entrant, _voter = _campaign_with_people(world)
+    response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
+        "title": "How was it?", "questions": QUESTIONS[:1], "campaign_id": campaign.id})
+    assert response.status_code == 201 and response.get_json()["campaign_id"] == campaign.id

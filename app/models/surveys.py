@@ -9,14 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.campaigns import Campaign
 from app.models.ideas import Idea
 from app.models.users import User
 
 
 class Survey(db.Model):
     """A survey: its questions (a JSON list, validated by app.services.surveys) and whom it
-    asks: the supporters and followers of `idea_id`, or the members listed in
-    survey_recipients (sent to a segment)."""
+    asks: the supporters and followers of `idea_id`, the entrants and voters of `campaign_id`,
+    and the members listed in survey_recipients (sent to a segment)."""
 
     __tablename__ = "surveys"
 
@@ -25,6 +26,10 @@ class Survey(db.Model):
     questions: Mapped[list] = mapped_column(JSON, default=list)
     idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"),
                                                 index=True)
+    #: A campaign's survey: its entrants (the creators of its entries) and voters answer.
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE", name="fk_surveys_campaign_id_campaigns"),
+        index=True)
     segment: Mapped[dict | None] = mapped_column(JSON)
     #: Results shown to members too (counts only, never the written answers).
     public: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -35,6 +40,7 @@ class Survey(db.Model):
     response_count: Mapped[int] = mapped_column(Integer, default=0)
 
     idea: Mapped[Idea | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
     created_by: Mapped[User | None] = relationship()
 
 

@@ -8,9 +8,10 @@ A survey has questions, each {key, kind, label, options?, long?, required?, show
   `equals` (for a `multiple` question: includes it);
 - `required: true`: a question that is asked must be answered.
 
-Whom it asks: the supporters and followers of its idea (`idea_id`), or the members of a segment
+Whom it asks: the supporters and followers of its idea (`idea_id`), the entrants (creators of
+its entries) and voters of its campaign (`campaign_id`), or the members of a segment
 (app.services.segments, owned by the `announce` area: survey_recipients filled in batches when
-it is on main). Each of them answers once (409 answered_already); answers are checked against
+it is on main; sessions likewise once their tables are). Each of them answers once (409 answered_already); answers are checked against
 the kinds and the conditions (422 with a field error per question). Results, aggregated per
 question, are for admin, community_manager and analyst, and for everyone when the survey is
 public, then without the written answers, which are personal data.
@@ -31,7 +32,8 @@ from sqlalchemy import exists, or_, select, update
 from app import permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Idea, IdeaFollow, Support, User
+from app.models import (Campaign, CampaignEntry, CampaignVote, Idea, IdeaCreator, IdeaFollow,
+                        Support, User)
 from app.models.base import is_row_id
 from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
 from app.permissions import Action
@@ -156,14 +158,17 @@ def create_survey(staff: User, data: dict[str, Any]) -> Survey:
     public = data.get("public", False)
     if not isinstance(public, bool):
         fields["public"] = _("true or false.")
-    for name in ("segment", "campaign_id", "session_id"):
+    for name in ("segment", "session_id"):
         if data.get(name) is not None:
-            fields[name] = _("Not available yet: attach the survey to an idea.")
-    idea_id = data.get("idea_id")
-    if idea_id is None:
-        fields.setdefault("idea_id", _("Choose the idea whose supporters and followers answer."))
-    elif not is_row_id(idea_id):
+            fields[name] = _("Not available yet: attach the survey to an idea or a campaign.")
+    idea_id, campaign_id = data.get("idea_id"), data.get("campaign_id")
+    if idea_id is None and campaign_id is None:
+        fields.setdefault("idea_id", _("Choose the idea whose supporters and followers answer "
+                                       "(or a campaign)."))
+    if idea_id is not None and not is_row_id(idea_id):
         fields["idea_id"] = _("An idea's id.")
+    if campaign_id is not None and not is_row_id(campaign_id):
+        fields["campaign_id"] = _("A campaign's id.")
     try:
         questions = clean_questions(data.get("questions"))
     except Invalid as error:
@@ -171,15 +176,17 @@ def create_survey(staff: User, data: dict[str, Any]) -> Survey:
         questions = []
     if fields:
         raise Invalid(fields)
-    idea = db.session.get(Idea, idea_id)
-    if idea is None:
+    if idea_id is not None and db.session.get(Idea, idea_id) is None:
         raise NotFound("idea_not_found", _("No such idea."))
-    survey = Survey(title=title.strip(), questions=questions, idea_id=idea.id, public=public,
-                    created_by_id=staff.id)
+    if campaign_id is not None and db.session.get(Campaign, campaign_id) is None:
+        raise NotFound("campaign_not_found", _("No such campaign."))
+    survey = Survey(title=title.strip(), questions=questions, idea_id=idea_id,
+                    campaign_id=campaign_id, public=public, created_by_id=staff.id)
     db.session.add(survey)
     db.session.flush()
     events.audit(staff, "survey.create", survey, after={"title": survey.title,
-                                                         "idea_id": idea.id,
+                                                         "idea_id": idea_id,
+                                                         "campaign_id": campaign_id,
                                                          "questions": len(questions)})
     return survey
 
@@ -195,17 +202,24 @@ def get_survey(survey_id: int) -> Survey:
 
 
 def is_recipient(user: User | None, survey: Survey) -> bool:
-    """The survey was sent to this member: they support or follow its idea, or are one of its
-    recipients (one query)."""
+    """The survey was sent to this member: they support or follow its idea, entered or voted in
+    its campaign, or are one of its recipients (one query)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    conditions = [exists().where(SurveyRecipient.survey_id == survey.id,
-                                 SurveyRecipient.user_id == user.id)]
-    if survey.idea_id is not None:
-        conditions += [exists().where(Support.idea_id == survey.idea_id, Support.user_id == user.id),
-                       exists().where(IdeaFollow.idea_id == survey.idea_id,
-                                      IdeaFollow.user_id == user.id)]
-    return bool(db.session.scalar(select(or_(*conditions))))
+    return bool(db.session.scalar(select(_audience(user.id, survey.id, survey.idea_id,
+                                                   survey.campaign_id))))
+
+
+def _audience(user_id: int, survey_id, idea_id, campaign_id):
+    """Whether the member is in the survey's audience (SQL; the arguments may be columns)."""
+    entrant = select(CampaignEntry.idea_id).join(IdeaCreator, IdeaCreator.idea_id == CampaignEntry.idea_id) \
+        .where(CampaignEntry.campaign_id == campaign_id, IdeaCreator.user_id == user_id)
+    return or_(
+        exists().where(SurveyRecipient.survey_id == survey_id, SurveyRecipient.user_id == user_id),
+        exists().where(Support.idea_id == idea_id, Support.user_id == user_id),
+        exists().where(IdeaFollow.idea_id == idea_id, IdeaFollow.user_id == user_id),
+        entrant.exists(),
+        exists().where(CampaignVote.campaign_id == campaign_id, CampaignVote.user_id == user_id))
 
 
 def has_answered(user: User, survey: Survey) -> bool:
@@ -303,10 +317,7 @@ def answer_survey(user: User, survey_id: int, raw: Any, *, strict: bool = True) 
 def open_for(user: User, limit: int = 3) -> list[Survey]:
     """Open surveys sent to the member that they have not answered, newest first (one
     query)."""
-    mine = or_(
-        exists().where(SurveyRecipient.survey_id == Survey.id, SurveyRecipient.user_id == user.id),
-        exists().where(Support.idea_id == Survey.idea_id, Support.user_id == user.id),
-        exists().where(IdeaFollow.idea_id == Survey.idea_id, IdeaFollow.user_id == user.id))
+    mine = _audience(user.id, Survey.id, Survey.idea_id, Survey.campaign_id)
     answered = exists().where(SurveyResponse.survey_id == Survey.id,
                               SurveyResponse.user_id == user.id)
     return list(db.session.scalars(select(Survey).where(Survey.closed_at.is_(None), mine,
@@ -316,10 +327,11 @@ def open_for(user: User, limit: int = 3) -> list[Survey]:
 
 
 def latest(limit: int = 50) -> list[Survey]:
-    """The newest surveys, for the staff list (their ideas joined in)."""
+    """The newest surveys, for the staff list (their ideas and campaigns joined in)."""
     from sqlalchemy.orm import joinedload
 
-    return list(db.session.scalars(select(Survey).options(joinedload(Survey.idea))
+    return list(db.session.scalars(select(Survey).options(joinedload(Survey.idea),
+                                                          joinedload(Survey.campaign))
                                    .order_by(Survey.created_at.desc(), Survey.id.desc())
                                    .limit(limit)))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-WIDTH = 560
+WIDTH = 440
 ROW = 30         # pixels per answer
-LABEL = 170      # room for the answer labels on the left
-COUNT = 70       # room for "12 (40%)" on the right
+LABEL = 130      # room for the answer labels on the left
+COUNT = 80       # room for "12 (40%)" on the right
 BAR_HEIGHT = 18
-LABEL_CHARS = 26
+LABEL_CHARS = 18
 
 
 @dataclass

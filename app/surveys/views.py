@@ -147,18 +147,21 @@ def staff_list():
     may_create = permissions.can(staff, Action.MANAGE_SURVEYS)
     form = EmptyForm()
     errors: dict[str, str] = {}
-    values = {"title": "", "idea_id": request.args.get("idea_id", ""), "questions": "",
-              "public": False}
+    values = {"title": "", "idea_id": request.args.get("idea_id", ""),
+              "campaign_id": request.args.get("campaign_id", ""), "questions": "", "public": False}
     if request.method == "POST":
         permissions.require(staff, Action.MANAGE_SURVEYS)
         if not form.validate_on_submit():
             abort(400)
         values = {"title": request.form.get("title", ""), "idea_id": request.form.get("idea_id", ""),
+                  "campaign_id": request.form.get("campaign_id", ""),
                   "questions": request.form.get("questions", ""),
                   "public": request.form.get("public") == "y"}
         idea_id = values["idea_id"].strip().lstrip("#")
+        campaign_id = values["campaign_id"].strip().lstrip("#")
         data = {"title": values["title"], "questions": parse_questions(values["questions"]),
                 "idea_id": int(idea_id) if idea_id.isdigit() else None,
+                "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
                 "public": values["public"]}
         try:
             with transaction():
@@ -168,7 +171,8 @@ def staff_list():
             errors = {("questions" if key.startswith("questions") else key): message
                       for key, message in reversed(list(error.fields.items()))}
         except NotFound as error:
-            errors = {"idea_id": error.message}
+            errors = {"campaign_id" if error.code == "campaign_not_found" else "idea_id":
+                      error.message}
         else:
             flash(_("Survey created: its idea's supporters and followers see it on their home "
                     "page."), "success")
