@@ -2,13 +2,13 @@
 reengagement_mails (one mail per lapse).
 
 Revision ID: 0041_home_visits
-Revises: 0027_campaigns
+Revises: 0033_segments
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0041_home_visits'
-down_revision = '0027_campaigns'
+down_revision = '0033_segments'
 branch_labels = None
 depends_on = None
 
