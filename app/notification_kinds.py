@@ -322,6 +322,8 @@ register("payout_request", "royalties",  # to finance staff
 
 # Announcements (staff write the text in each language: params {"title": localized(...)})
 register("announcement", "announcements", N_("Announcement: %(title)s"))
+register("survey_invitation", "announcements",  # app.services.surveys, sent to a segment
+         N_("A survey for you: “%(title)s”. A few questions, once."))
 
 # Campaigns and staff picks (app.services.campaigns): to the creators, entrants and voters
 register("staff_pick", "status", N_("Staff picked your idea “%(title)s”: %(reason)s"))

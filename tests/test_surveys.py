@@ -263,8 +263,8 @@ def test_api_refuses_members_and_bad_surveys(client, world):
     assert response.status_code == 422
     assert "questions.0.options" in response.get_json()["error"]["fields"]
     response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
-        "title": "X", "questions": QUESTIONS, "idea_id": world["idea"].id, "segment": {}})
-    assert response.status_code == 422 and "segment" in response.get_json()["error"]["fields"]
+        "title": "X", "questions": QUESTIONS, "idea_id": world["idea"].id, "session_id": 1})
+    assert response.status_code == 422 and "session_id" in response.get_json()["error"]["fields"]
 
 
 def test_api_answers_once_then_409_and_422_with_field_errors(client, world):
@@ -445,3 +445,38 @@ def test_api_creates_a_campaign_survey(client, world):
     response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
         "title": "How was it?", "questions": QUESTIONS[:1], "campaign_id": campaign.id})
     assert response.status_code == 201 and response.get_json()["campaign_id"] == campaign.id
+
+
+# --- segments ------------------------------------------------------------------------------
+
+def test_a_segment_survey_is_sent_to_its_members_once_each(world):
+    from app.models import Notification
+    from app.models.surveys import SurveyRecipient
+
+    readers = [f.user(locale="ja") for _ in range(3)]
+    survey = surveys.create_survey(world["staff"], {"title": "日本のみなさんへ",
+                                                    "questions": QUESTIONS,
+                                                    "segment": {"locale": "ja"}})
+    db.session.commit()  # the job runs after the commit (JOBS_SYNC in the tests)
+    recipients = {row.user_id for row in db.session.query(SurveyRecipient).filter_by(
+        survey_id=survey.id)}
+    assert recipients == {reader.id for reader in readers}
+    assert surveys.send(survey.id, batch=2) == 0  # run again: nobody twice
+    told = db.session.query(Notification).filter_by(kind="survey_invitation").all()
+    assert sorted(n.user_id for n in told) == sorted(recipients)
+    surveys.answer_survey(readers[0], survey.id, {"use": "Yes"})
+    with pytest.raises(Forbidden):
+        surveys.answer_survey(world["stranger"], survey.id, {"use": "Yes"})
+
+
+def test_a_bad_segment_is_refused_with_its_field(world):
+    fields = _fields(lambda: surveys.create_survey(world["staff"], {
+        "title": "T", "questions": QUESTIONS, "segment": {"locale": "fr"}}))
+    assert "segment.locale" in fields
+
+
+def test_api_creates_a_segment_survey(client, world):
+    f.user(locale="ja")
+    response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
+        "title": "Segment", "questions": QUESTIONS[:1], "segment": {"locale": "ja"}})
+    assert response.status_code == 201 and response.get_json()["segment"] == {"locale": "ja"}

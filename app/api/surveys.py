@@ -39,7 +39,8 @@ SCHEMAS["Survey"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "title": {"type": "string"},
     "questions": {"type": "array", "items": {"type": "object"}},
     "idea_id": {"type": "integer", "nullable": True},
-    "campaign_id": {"type": "integer", "nullable": True}, "public": {"type": "boolean"},
+    "campaign_id": {"type": "integer", "nullable": True},
+    "segment": {"type": "object", "nullable": True}, "public": {"type": "boolean"},
     "response_count": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
     "closed_at": {"type": "string", "format": "date-time", "nullable": True}}}
 SCHEMAS["SurveyResults"] = {"type": "object", "properties": {
@@ -56,17 +57,20 @@ SCHEMAS["SurveyResults"] = {"type": "object", "properties": {
 
 def survey_json(survey: Survey) -> dict[str, Any]:
     return {"id": survey.id, "title": survey.title, "questions": survey.questions,
-            "idea_id": survey.idea_id, "campaign_id": survey.campaign_id, "public": survey.public,
+            "idea_id": survey.idea_id, "campaign_id": survey.campaign_id,
+            "segment": survey.segment, "public": survey.public,
             "response_count": survey.response_count, "created_at": survey.created_at.isoformat(),
             "closed_at": survey.closed_at.isoformat() if survey.closed_at else None}
 
 
 operation("/surveys", "post", "Create a survey for the supporters and followers of an idea, "
-          "or the entrants and voters of a campaign (admin, community_manager). Keys unique, `show_if` naming an earlier question and "
-          "one of its possible answers (refused on the `questions` field). Sending to a "
-          "segment or a session: not yet available (422 on that field).",
+          "the entrants and voters of a campaign, or the members of a segment (sent by a job, "
+          "each told once) (admin, community_manager). Keys unique, `show_if` naming an "
+          "earlier question and one of its possible answers (refused on the `questions` "
+          "field). Sessions: not yet available (422 on `session_id`).",
           body={"type": "object", "required": ["title", "questions"],
-                "anyOf": [{"required": ["idea_id"]}, {"required": ["campaign_id"]}],
+                "anyOf": [{"required": ["idea_id"]}, {"required": ["campaign_id"]},
+                          {"required": ["segment"]}],
                 "properties": {
               "title": written(surveys.TITLE_MAX),
               "questions": {"type": "array", "minItems": 1, "maxItems": surveys.QUESTIONS_MAX,
@@ -75,6 +79,9 @@ operation("/surveys", "post", "Create a survey for the supporters and followers 
                           "description": "its supporters and followers answer"},
               "campaign_id": {"type": "integer", "minimum": 1, "maximum": ID_MAX,
                               "description": "its entrants and voters answer"},
+              "segment": {"allOf": [{"$ref": "#/components/schemas/SegmentSpec"}],
+                          "description": "its members answer (told in the app and by mail per "
+                                         "their preferences, by a job in batches)"},
               "public": {"type": "boolean", "description": "results (counts only) shown to "
                                                            "everyone"}}},
           responses={"201": "the survey", "400": "not a JSON object", "401": "no or bad token",
@@ -94,7 +101,8 @@ def create_survey():
 
 
 operation("/surveys/{id}/responses", "post", "Answer a survey, once (a member it was sent to: "
-          "a supporter or follower of its idea, an entrant or voter of its campaign)",
+          "a supporter or follower of its idea, an entrant or voter of its campaign, a member of its "
+          "segment)",
           body={"type": "object", "required": ["answers"], "properties": {
               "answers": {"type": "object", "minProperties": 1, "additionalProperties": {
                   "anyOf": [{"type": "string", "maxLength": surveys.LONG_TEXT_MAX},

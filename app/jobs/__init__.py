@@ -185,6 +185,7 @@ def init_app(app: Flask) -> None:
     from app.services import products  # noqa: F401  (registers products.tell_audience)
     from app.services import announcements  # noqa: F401  (announcements.send and its sweep)
     from app.services import campaigns  # noqa: F401  (registers campaigns.announce_winners)
+    from app.services import surveys  # noqa: F401  (registers surveys.send)
 
     engine.init_app(app)
     if not app.config.get("REDIS_URL") and app.config.get("JOBS_EMBEDDED_SCHEDULER"):

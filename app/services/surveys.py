@@ -10,8 +10,9 @@ A survey has questions, each {key, kind, label, options?, long?, required?, show
 
 Whom it asks: the supporters and followers of its idea (`idea_id`), the entrants (creators of
 its entries) and voters of its campaign (`campaign_id`), or the members of a segment
-(app.services.segments, owned by the `announce` area: survey_recipients filled in batches when
-it is on main; sessions likewise once their tables are). Each of them answers once (409 answered_already); answers are checked against
+(app.services.segments: the job `surveys.send` writes survey_recipients in keyset batches and
+tells each new recipient once, in the app and by mail per their preferences; sessions once
+their tables are on main). Each of them answers once (409 answered_already); answers are checked against
 the kinds and the conditions (422 with a field error per question). Results, aggregated per
 question, are for admin, community_manager and analyst, and for everyone when the survey is
 public, then without the written answers, which are personal data.
@@ -29,7 +30,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select, update
 
-from app import permissions
+from app import jobs, permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import (Campaign, CampaignEntry, CampaignVote, Idea, IdeaCreator, IdeaFollow,
@@ -37,7 +38,7 @@ from app.models import (Campaign, CampaignEntry, CampaignVote, Idea, IdeaCreator
 from app.models.base import is_row_id
 from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
 from app.permissions import Action
-from app.services import events
+from app.services import events, segments
 
 KINDS = ("single", "multiple", "scale", "text")
 KEY_PATTERN = "^[a-z][a-z0-9_]{0,31}$"
@@ -158,13 +159,17 @@ def create_survey(staff: User, data: dict[str, Any]) -> Survey:
     public = data.get("public", False)
     if not isinstance(public, bool):
         fields["public"] = _("true or false.")
-    for name in ("segment", "session_id"):
-        if data.get(name) is not None:
-            fields[name] = _("Not available yet: attach the survey to an idea or a campaign.")
-    idea_id, campaign_id = data.get("idea_id"), data.get("campaign_id")
-    if idea_id is None and campaign_id is None:
+    if data.get("session_id") is not None:
+        fields["session_id"] = _("Not available yet: attach the survey to an idea or a campaign.")
+    idea_id, campaign_id, spec = data.get("idea_id"), data.get("campaign_id"), data.get("segment")
+    if idea_id is None and campaign_id is None and spec is None:
         fields.setdefault("idea_id", _("Choose the idea whose supporters and followers answer "
-                                       "(or a campaign)."))
+                                       "(or a campaign, or a segment)."))
+    if spec is not None:
+        try:
+            spec = segments.validate_segment(spec, staff, prefix="segment.")
+        except Invalid as error:
+            fields.update(error.fields)
     if idea_id is not None and not is_row_id(idea_id):
         fields["idea_id"] = _("An idea's id.")
     if campaign_id is not None and not is_row_id(campaign_id):
@@ -181,12 +186,15 @@ def create_survey(staff: User, data: dict[str, Any]) -> Survey:
     if campaign_id is not None and db.session.get(Campaign, campaign_id) is None:
         raise NotFound("campaign_not_found", _("No such campaign."))
     survey = Survey(title=title.strip(), questions=questions, idea_id=idea_id,
-                    campaign_id=campaign_id, public=public, created_by_id=staff.id)
+                    campaign_id=campaign_id, segment=spec, public=public, created_by_id=staff.id)
     db.session.add(survey)
     db.session.flush()
+    if spec is not None:
+        jobs.enqueue("surveys.send", survey_id=survey.id)
     events.audit(staff, "survey.create", survey, after={"title": survey.title,
                                                          "idea_id": idea_id,
                                                          "campaign_id": campaign_id,
+                                                         "segment": spec,
                                                          "questions": len(questions)})
     return survey
 
@@ -334,6 +342,47 @@ def latest(limit: int = 50) -> list[Survey]:
                                                           joinedload(Survey.campaign))
                                    .order_by(Survey.created_at.desc(), Survey.id.desc())
                                    .limit(limit)))
+
+
+# --- sending to a segment --------------------------------------------------------------------
+
+
+def _add_recipients(survey_id: int, user_ids: list[int]) -> list[int]:
+    """Write the recipients not written yet; returns those that are new (one statement)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SurveyRecipient)
+    rows = [{"survey_id": survey_id, "user_id": user_id} for user_id in user_ids]
+    return list(db.session.scalars(insert.values(rows).on_conflict_do_nothing(
+        index_elements=["survey_id", "user_id"]).returning(SurveyRecipient.user_id)))
+
+
+def send(survey_id: int, batch: int = segments.BATCH_SIZE) -> int:
+    """Send a segment survey: each member of the segment becomes a recipient and is told once
+    (kind `survey_invitation`), batch by batch with a commit each, so a job that runs again
+    tells nobody twice. Returns how many were told by this run."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None or survey.segment is None:
+        return 0
+    title, url = survey.title, f"/surveys/{survey.id}"
+    told = 0
+    for user_ids in segments.iter_member_batches(survey.segment, size=batch):
+        new = _add_recipients(survey_id, user_ids)
+        if new:
+            members = db.session.scalars(select(User).where(User.id.in_(new))).all()
+            events.notify(members, "survey_invitation", {"title": title}, url=url)
+            told += len(new)
+        db.session.commit()
+    return told
+
+
+@jobs.job("surveys.send")
+def send_job(survey_id: int) -> int:
+    from app.jobs.periodic import _as_site
+
+    with _as_site():
+        return send(survey_id)
 
 
 # --- results -------------------------------------------------------------------------------
