@@ -66,7 +66,7 @@ def test_the_mail_is_in_the_members_language(app):
     reengagement.run()
     [mail] = mails_to(member)
     assert mail.subject == "Kyoso：前回の訪問以降の出来事"
-    assert "「Rain shelf」が100人の支援者に到達" in mail.body
+    assert "「Rain shelf」が100人のサポーターに到達" in mail.body
 
 
 def test_a_member_seen_recently_gets_nothing(app):

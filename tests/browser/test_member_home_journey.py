@@ -53,7 +53,7 @@ def test_returning_member_sees_their_home_page(app, live_server, new_page, lang,
     text = since.inner_text()
     assert "Quiet kettle" in text
     if lang == "ja":
-        assert "前回の訪問以降" in text and "100人の支援者に到達" in text
+        assert "前回の訪問以降" in text and "100人のサポーターに到達" in text
         assert "おかえりなさい" in page.locator('[data-testid="member-home"]').inner_text()
     else:
         assert "reached 100 supporters" in text and "update from Kenji" in text

@@ -143,7 +143,7 @@ def test_since_last_visit_in_japanese(client):
     login(client, member)
     html = home(client, "?lang=ja")
     panel = section(html, "since-last-visit")
-    assert "前回の訪問以降" in panel and "100人の支援者に到達" in panel
+    assert "前回の訪問以降" in panel and "100人のサポーターに到達" in panel
     assert "おかえりなさい" in html
 
 
