@@ -2,13 +2,13 @@
 reengagement_mails (one mail per lapse).
 
 Revision ID: 0041_home_visits
-Revises: 0040_analytics
+Revises: 0036_announcements
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0041_home_visits'
-down_revision = '0040_analytics'
+down_revision = '0036_announcements'
 branch_labels = None
 depends_on = None
 
