@@ -2,13 +2,13 @@
 reengagement_mails (one mail per lapse).
 
 Revision ID: 0041_home_visits
-Revises: 0036_announcements
+Revises: 0030_follow
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0041_home_visits'
-down_revision = '0036_announcements'
+down_revision = '0030_follow'
 branch_labels = None
 depends_on = None
 
