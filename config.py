@@ -85,6 +85,8 @@ class Config:
         self.REVIEW_PRIORITY_TOTAL = _int("REVIEW_PRIORITY_TOTAL", 8)
         self.ROYALTY_RATE_BPS = _int("ROYALTY_RATE_BPS", 100)
         self.COMMENT_REPORT_THRESHOLD = _int("COMMENT_REPORT_THRESHOLD", 3)
+        # Recognition (app.services.recognition): the standing score halves in this many days.
+        self.RECOGNITION_HALF_LIFE_DAYS = _int("RECOGNITION_HALF_LIFE_DAYS", 90)
         # The programme page's defaults until an admin saves it (app.services.programme).
         self.PROGRAMME_NAME = _env("PROGRAMME_NAME", "Kyoso")
         self.PAYOUT_MINIMUMS = _env("PAYOUT_MINIMUMS", "JPY:5000,USD:5000,EUR:5000")

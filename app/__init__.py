@@ -15,6 +15,8 @@ BLUEPRINTS = (
     ("app.review", None),
     ("app.products", None),  # /products: made with the community
     ("app.campaigns", None),  # /campaigns, staff picks
+    ("app.forum", None),  # /forum: discussion per category
+    ("app.recognition", None),  # /leaderboard, /me/recognition, rewards
     ("app.ledger", None),
     ("app.admin", None),
     ("app.outreach", None),  # /outreach: announcements and segments; /announcements/<id>

@@ -348,3 +348,9 @@ register("support_nudge", "nudges",
          N_("“%(title)s” needs %(count)s more supporters by %(date)s: share it!"))
 register("support_nudge_one", "nudges",
          N_("“%(title)s” needs one more supporter by %(date)s: share it!"))
+# Forum and recognition (app.services.forum, app.services.recognition)
+register("forum_reply", "replies", N_("%(name)s replied to your forum thread “%(title)s”."))
+register("forum_post_removed", "status", N_("A moderator removed your forum post."))
+register("thanked", "supports", N_("%(name)s thanked you: %(message)s"))
+register("reward_granted", "status", N_("You have a reward: %(description)s."))
+register("reward_delivered", "status", N_("Your reward is on its way: %(description)s."))

@@ -95,6 +95,10 @@ class Action(StrEnum):
     MANAGE_SURVEYS = "manage_surveys"
     VIEW_SURVEY_RESULTS = "view_survey_results"
     ANSWER_SURVEY = "answer_survey"
+    # forum and recognition (app.services.forum, app.services.recognition)
+    POST_IN_FORUM = "post_in_forum"  # threads, replies, reports
+    THANK = "thank"  # staff, or an idea's creators (the service checks the idea)
+    MANAGE_REWARDS = "manage_rewards"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -436,6 +440,9 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VIEW_SURVEY_RESULTS: (_role("admin", "community_manager", "analyst",
                                   refusal="survey_results_staff_only"),),
     A.ANSWER_SURVEY: (_email_confirmed,),  # and sent to them (app.services.surveys)
+    A.POST_IN_FORUM: (_email_confirmed,),
+    A.THANK: (_email_confirmed,),
+    A.MANAGE_REWARDS: (_community_staff,),
 }
 
 

@@ -16,3 +16,4 @@ from app.api import cli  # noqa: E402,F401
 from app.api import campaigns  # noqa: E402,F401
 from app.api import outreach  # noqa: E402,F401
 from app.api import analytics  # noqa: E402,F401
+from app.api import forum, recognition  # noqa: E402,F401

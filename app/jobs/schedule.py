@@ -19,6 +19,7 @@ or, without Redis, by a thread in the web process.
 | announcements-sweep | announcements.send_sweep | every minute (sends whose job was lost) |
 | nudges         | nudges.send                  | daily at NUDGE_HOUR:20 UTC (10:20)    |
 | reengage       | users.reengage               | daily at REENGAGE_HOUR (UTC, 9)       |
+| recognition    | recognition.rollup           | every 5 minutes (points, badges, leaderboard) |
 
 Every periodic job is idempotent, so two schedulers (two beats, two web processes) running the
 same entry do no harm: expiry and trending take row locks and converge, the sweep leases each
@@ -61,6 +62,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "announcements-sweep": ("announcements.send_sweep", schedule(timedelta(seconds=60)), {}),
         "nudges": ("nudges.send", crontab(minute=20, hour=app.config["NUDGE_HOUR"]), {}),
         "reengage": ("users.reengage", crontab(minute=0, hour=app.config["REENGAGE_HOUR"]), {}),
+        "recognition": ("recognition.rollup", crontab(minute="*/5"), {}),
     }
 
 

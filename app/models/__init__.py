@@ -2,6 +2,9 @@
 from app.models.activity import AuditLog, Notification, NotificationPreference
 from app.models.agreements import Agreement, Consent
 from app.models.campaigns import Campaign, CampaignEntry, CampaignVote, StaffPick
+from app.models.forum import ForumReply, ForumReport, ForumThread
+from app.models.recognition import (MemberStats, MonthlyPoints, PointEvent, RecognitionCursor,
+                                    Reward, Thanks)
 from app.models.comments import Comment, CommentRevision, Report
 from app.models.community import CreatorInvitation, FormerSupporter
 from app.models.jobs import FailedJob, OutboundMail
@@ -28,6 +31,8 @@ __all__ = [
     "AuditLog", "Notification", "NotificationPreference",
     "Agreement", "Consent",
     "Campaign", "CampaignEntry", "CampaignVote", "StaffPick",
+    "ForumReply", "ForumReport", "ForumThread",
+    "MemberStats", "MonthlyPoints", "PointEvent", "RecognitionCursor", "Reward", "Thanks",
     "Comment", "CommentRevision", "Report",
     "CreatorInvitation", "FormerSupporter",
     "FailedJob", "OutboundMail",

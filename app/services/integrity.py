@@ -69,6 +69,12 @@ def reports_hide(comment: Comment) -> bool:
         return False
     weights = db.session.scalars(select(Report.weight_pct).where(
         Report.comment_id == comment.id, Report.resolved_at.is_(None)))
+    return weights_hide(weights)
+
+
+def weights_hide(weights) -> bool:
+    """Whether these open reports' weights (percent) reach COMMENT_REPORT_THRESHOLD: the one
+    threshold of comments and forum posts (app.services.forum)."""
     return sum(weights) >= current_app.config["COMMENT_REPORT_THRESHOLD"] * 100
 
 
