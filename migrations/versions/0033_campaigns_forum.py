@@ -2,7 +2,7 @@
 monthly_points, recognition_cursors, thanks, rewards).
 
 Revision ID: 0033_campaigns_forum
-Revises: 0030_follow
+Revises: 0043_home_survey_campaigns
 Create Date: 2026-12-03 13:26:20.915589
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0033_campaigns_forum'
-down_revision = '0030_follow'
+down_revision = '0043_home_survey_campaigns'
 branch_labels = None
 depends_on = None
 
