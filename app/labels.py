@@ -60,6 +60,10 @@ DYNAMIC_MESSAGES = (
     _l("Only product managers and admins may do this."),
     _l("Only community managers and admins may do this."),
     _l("Only analysts and admins may do this."),
+    _l("Only an idea that is gathering support can be refined: once it qualified its "
+       "description and insight are final, so reviewers judge what its supporters supported."),
+    _l("Polls can be pinned only while the idea gathers support."),
+    _l("Only the idea's creators, reviewers and admins see its evidence."),
     _l("Scoring is blind: submit your own scores to see the others'."),
     _l("This idea can only be changed while it is a draft or needs changes."),
     _l("Co-creators can only be changed while the idea is a draft."),

@@ -280,6 +280,10 @@ register("product_stage", "status",
 register("product_in_production", "status", N_("“%(title)s” is now in production."))
 register("product_on_sale", "status", N_("“%(title)s” is on sale now."))
 register("product_update", "status", N_("Official update on “%(title)s”."))
+register("idea_refined", "status",
+         N_("“%(title)s” was refined by %(name)s: see what changed after listening."))
+register("idea_revision_reverted", "status",
+         N_("A moderator reverted the last change to “%(title)s”: %(reason)s"))
 register("comment_removed", "status",
          N_("A moderator removed your comment on “%(title)s”."))
 # (an invitee does not see the idea's title before accepting)

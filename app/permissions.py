@@ -99,6 +99,11 @@ class Action(StrEnum):
     POST_IN_FORUM = "post_in_forum"  # threads, replies, reports
     THANK = "thank"  # staff, or an idea's creators (the service checks the idea)
     MANAGE_REWARDS = "manage_rewards"
+    # insight (issue 14)
+    REFINE_IDEA = "refine_idea"
+    VIEW_EVIDENCE = "view_evidence"
+    PIN_POLL = "pin_poll"
+    ANSWER_POLL = "answer_poll"
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -238,6 +243,14 @@ REFUSALS: dict[str, Refusal] = {
                            translate=True),
     "not_pending": Refusal("This idea is not waiting for moderation.", Conflict, translate=True),
     "not_in_review": Refusal("This idea is not in a review batch.", Conflict, translate=True),
+    "idea_not_refinable": Refusal("Only an idea that is gathering support can be refined: once "
+                                  "it qualified its description and insight are final, so "
+                                  "reviewers judge what its supporters supported.", Conflict,
+                                  translate=True),
+    "polls_not_open": Refusal("Polls can be pinned only while the idea gathers support.",
+                              Conflict, translate=True),
+    "evidence_private": Refusal("Only the idea's creators, reviewers and admins see its "
+                                "evidence."),
     "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
                              "change.", Conflict, translate=True),
     "self_follow": Refusal("You cannot follow yourself.", code="cannot_follow_self",
@@ -371,6 +384,13 @@ def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
         else "scores_hidden"
 
 
+def _creator_reviewer_or_admin(user: Any, idea: Any) -> str | None:
+    """An idea's evidence: its creators, reviewers and admins (with no idea: reviewers, admins)."""
+    if has_role(user, "reviewer") or has_role(user, "admin"):
+        return None
+    return None if isinstance(idea, Idea) and is_creator(user, idea) else "evidence_private"
+
+
 _moderators = _role("moderator", "admin", refusal="moderators_only")
 _admins = _role("admin", refusal="admins_only")
 _reviewers = _role("reviewer", refusal="reviewers_only")
@@ -443,6 +463,10 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.POST_IN_FORUM: (_email_confirmed,),
     A.THANK: (_email_confirmed,),
     A.MANAGE_REWARDS: (_community_staff,),
+    A.REFINE_IDEA: (_a_creator, _gathering("idea_not_refinable")),
+    A.VIEW_EVIDENCE: (_creator_reviewer_or_admin,),
+    A.PIN_POLL: (_a_creator, _gathering("polls_not_open")),
+    A.ANSWER_POLL: (_email_confirmed,),
 }
 
 

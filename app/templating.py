@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -49,6 +50,15 @@ def _can(action: str, obj: Any = None) -> bool:
     return permissions.can(current_user, action, obj)
 
 
+def _field_label(name: str) -> str:
+    """An idea field's or insight part's label (checklists, missing fields)."""
+    from app.services import insight
+
+    labels = {"title": _l("Title"), "pitch": _l("One-line pitch"), "category": _l("Category"),
+              **insight.LABELS}
+    return str(labels.get(name, name))
+
+
 FILTERS = {
     "markdown": render_markdown,
     "money": format_money,
@@ -57,6 +67,7 @@ FILTERS = {
     "date": _date,
     "datetime": _datetime,
     "number": _number,
+    "field_label": _field_label,
 }
 
 #: Globals rather than context variables, so that imported macros see them too.

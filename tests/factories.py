@@ -61,6 +61,32 @@ def user(*roles: str, email: str | None = None, name: str | None = None, confirm
     return account
 
 
+#: A complete guided insight (app.services.insight), as a submitted idea has it.
+GUIDED_INSIGHT = dict(
+    insight_scene="A parent on a crowded morning train with a toddler and a folded buggy",
+    insight_conflict="Worried about disturbing others when the child cries",
+    insight_own_words="I just want to get there without apologising.",
+    insight_success="Arriving calm, the child content, nobody bothered",
+    insight_judged_by="Holding the child and the bag with one arm for a whole ride",
+    insight_why_1="Because the ride sets the mood for the whole day",
+    insight_why_2="Because a bad start makes her feel she fails at home and at work",
+    insight_why_3="Because she wants to belong in the city with a child",
+    insight_core="For parents commuting with a toddler, when the train is packed, who want to "
+                 "belong, this carrier makes the ride calm.",
+)
+#: The same as the service's and the form's fields (part -> text).
+GUIDED_FORM = {column[len("insight_"):]: text for column, text in GUIDED_INSIGHT.items()}
+#: The same as the API's `insight` body.
+GUIDED_INSIGHT_JSON = {
+    "scene": GUIDED_INSIGHT["insight_scene"], "conflict": GUIDED_INSIGHT["insight_conflict"],
+    "own_words": GUIDED_INSIGHT["insight_own_words"],
+    "success": GUIDED_INSIGHT["insight_success"],
+    "judged_by": GUIDED_INSIGHT["insight_judged_by"],
+    "whys": [GUIDED_INSIGHT[f"insight_why_{n}"] for n in (1, 2, 3)],
+    "core": GUIDED_INSIGHT["insight_core"],
+}
+
+
 def idea(owner: User | None = None, *, status: str = "published", title: str | None = None,
          supports: int = 0, hidden: bool = False, co_creators: tuple[User, ...] = (),
          category_slug: str = "home", **fields) -> Idea:
@@ -73,8 +99,7 @@ def idea(owner: User | None = None, *, status: str = "published", title: str | N
     values = dict(
         owner_id=owner.id, title=title or f"Idea number {n}", pitch=f"A pitch for idea {n}",
         description=f"Description of idea {n}.", category_id=category(category_slug).id,
-        insight_situation="A parent on a crowded morning train with a toddler",
-        insight_emotion="Worried about disturbing others", insight_purpose="Travel calmly",
+        **GUIDED_INSIGHT,
         status=status, hidden=hidden,
     )
     if status not in lifecycle.UNPUBLISHED:

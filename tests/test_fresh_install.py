@@ -10,14 +10,13 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import Agreement, AuditLog, Category, Idea
 from app.services import accounts
+from tests import factories
 from tests.helpers import bearer, csrf_token, login
 
 IDEA = {"title": "Quiet stroller wheels", "pitch": "No noise on trains", "category": "kitchen",
-        "insight": {"situation": "A parent on a crowded train", "emotion": "Worried",
-                    "purpose": "Travel calmly"}}
+        "insight": dict(factories.GUIDED_INSIGHT_JSON)}
 FORM = {"title": "Rain cover for bike seats", "pitch": "Keep the child seat dry",
-        "category": "kitchen", "situation": "A parent cycling to nursery in June",
-        "emotion": "Annoyed by wet seats", "purpose": "Arrive dry"}
+        "category": "kitchen", **factories.GUIDED_FORM}
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ def test_a_pending_invitation_blocks_submission_and_reserves_its_share(client):
     assert _invite(client, owner, idea, "x@example.com", 6000).status_code == 201
     too_much = _invite(client, owner, idea, "y@example.com", 4000)
     assert too_much.status_code == 422  # whoever the addresses belong to
-    idea.pitch, idea.insight_situation = "A pitch", "A situation"
+    idea.pitch = "A pitch"
     db.session.commit()
     blocked = client.post(f"/api/v1/ideas/{idea.id}/submit", headers=bearer(owner),
                           json={"agreement_version": f.current_agreement().version})

@@ -172,8 +172,7 @@ def test_a_new_agreement_version_does_not_relabel_co_creators_of_submitted_ideas
     owner, partner = f.user(), f.user()
     draft = idea_service.create_draft(owner, {
         "title": "Quiet stroller wheels", "pitch": "Wheels that do not rattle.",
-        "category": "home", "situation": "A parent at dawn", "emotion": "Tired",
-        "purpose": "Sleep"})
+        "category": "home", **f.GUIDED_FORM})
     db.session.commit()
     idea_service.invite_co_creator(owner, draft.id, partner.email, 2000)
     db.session.commit()

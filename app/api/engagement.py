@@ -23,7 +23,12 @@ SCHEMAS["SupportAnswers"] = {"type": "object", "properties": {
         "amount": {"type": "integer", "minimum": 0, "maximum": supports.MAX_PRICE_MINOR,
                    "description": "integer minor units"},
         "currency": {"$ref": "#/components/schemas/Money/properties/currency"}}},
-    "reason": {"type": "string", "maxLength": supports.REASON_MAX_LENGTH}}}
+    "reason": {"type": "string", "maxLength": supports.REASON_MAX_LENGTH},
+    "resonance": {"type": "string", "enum": ["me_too", "someone_i_know", "not_me"],
+                  "description": "does the idea's core fit the supporter's own life"},
+    "my_situation": {"type": "string", "maxLength": 300,
+                     "description": "the supporter's own situation, in a sentence (shown "
+                                    "grouped by similarity, never with their name)"}}}
 SCHEMAS["Comment"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "idea_id": {"type": "integer"},
     "parent_id": {"type": "integer", "nullable": True},
@@ -48,6 +53,7 @@ def support_json(support: Support, idea: Idea) -> dict[str, Any]:
         price = {"amount": support.price_minor, "currency": support.price_currency}
     return {"id": support.id, "idea_id": support.idea_id, "user_id": support.user_id,
             "would_buy": support.would_buy, "price": price, "reason": support.reason,
+            "resonance": support.resonance, "my_situation": support.my_situation,
             "created_at": _iso(support.created_at),
             "idea": {"id": idea.id, "status": idea.effective_status,
                      "support_count": idea.support_count,

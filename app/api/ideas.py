@@ -20,6 +20,7 @@ from app.extensions import db, limiter
 from app.idempotency import idempotent
 from app.models import Category, Consent, CreatorInvitation, Idea, IdeaCreator, IdeaImage
 from app.services import ideas as idea_service
+from app.services import insight as insight_rules
 from app.services import moderation as moderation_service
 from app.transaction import transaction
 
@@ -93,17 +94,28 @@ def _idea_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         if insight is None:
             insight = {}
         if not isinstance(insight, dict):
-            raise Invalid({"insight": "Must be an object {situation, emotion, purpose}."})
-        for name in idea_service.INSIGHT_FIELDS:
-            if name in insight:
-                fields[name] = insight[name]
+            raise Invalid({"insight": "Must be an object {scene, conflict, own_words, success, "
+                                      "judged_by, whys, core} (or {situation, emotion, purpose})."})
+        whys = insight.get("whys")
+        if whys is not None and (not isinstance(whys, list) or len(whys) > len(insight_rules.WHYS)):
+            raise Invalid({"insight.whys": "Must be a list of at most three strings."})
+        fields.update({name: value for name, value in insight.items()
+                       if name in (*insight_rules.PARTS, *insight_rules.LEGACY, "whys")})
     return fields
+
+
+def _api_field(name: str) -> str:
+    """A service field's name in the API: insight.scene, insight.whys.0 ..."""
+    if name in insight_rules.WHYS:
+        return f"insight.whys.{insight_rules.WHYS.index(name)}"
+    if name in insight_rules.PARTS or name in idea_service.INSIGHT_FIELDS:
+        return f"insight.{name}"
+    return name
 
 
 def _api_errors(error: Invalid) -> Invalid:
     """Field errors under the API's names (insight.situation rather than situation)."""
-    renamed = {(f"insight.{k}" if k in idea_service.INSIGHT_FIELDS else k): v
-               for k, v in error.fields.items()}
+    renamed = {_api_field(k): v for k, v in error.fields.items()}
     return Invalid(renamed, error.message, error.code)
 
 
@@ -124,8 +136,12 @@ SCHEMAS["Idea"] = {"type": "object", "properties": {
     "category": {"type": "string", "nullable": True, "description": "category slug"},
     "tags": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 40}},
     "insight": {"type": "object", "properties": {
-        "situation": {"type": "string"}, "emotion": {"type": "string"},
-        "purpose": {"type": "string"}}},
+        **{part: {"type": "string"} for part in ("scene", "conflict", "own_words", "success",
+                                                 "judged_by", "core")},
+        "whys": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "string"}},
+        "situation": {"type": "string", "description": "the scene (first version's name)"},
+        "emotion": {"type": "string", "description": "the conflict (first version's name)"},
+        "purpose": {"type": "string", "description": "success (first version's name)"}}},
     "status": {"type": "string"}, "support_count": {"type": "integer"},
     "next_milestone": {"type": "integer", "nullable": True},
     "deadline": {"type": "string", "format": "date-time", "nullable": True},
@@ -155,7 +171,16 @@ _IDEA_BODY = {"type": "object", "properties": {
                  "nullable": True, "enum": lambda: [*_category_slugs(), None]},
     "tags": {"type": "array", "maxItems": idea_service.TAGS_MAX, "nullable": True,
              "items": {"type": "string", "maxLength": idea_service.TAG_MAX}},
-    "insight": {"type": "object", "nullable": True, "properties": {
+    "insight": {"type": "object", "nullable": True, "description": (
+        "The guided N=1 insight. While drafting every part is optional but may not be "
+        "placeholder text; submitting needs scene, conflict, success, the three whys and the "
+        "core (minimum lengths in README, 'The guided insight'). situation, emotion and purpose "
+        "are the first version's names of scene, conflict and success."), "properties": {
+        **{part: {"type": "string", "maxLength": insight_rules.PART_MAX, "nullable": True}
+           for part in ("scene", "conflict", "own_words", "success", "judged_by")},
+        "whys": {"type": "array", "maxItems": 3, "nullable": True, "items": {
+            "type": "string", "maxLength": insight_rules.PART_MAX, "nullable": True}},
+        "core": {"type": "string", "maxLength": insight_rules.CORE_MAX, "nullable": True},
         "situation": {"type": "string", "maxLength": 2000, "nullable": True},
         "emotion": {"type": "string", "maxLength": 2000, "nullable": True},
         "purpose": {"type": "string", "maxLength": 2000, "nullable": True}}}}}

@@ -828,3 +828,28 @@ accepted.
 
 5.3 This agreement is governed by the laws of Japan. 日本語の要約は Kyoso のヘルプページに掲載します。
 """
+
+
+#: The rest of the guided insight for some demo ideas (by title): own words, how a prototype is
+#: judged, three whys and the core in one line (app.services.insight).
+GUIDED = {
+    "Umbrella sleeve for crowded trains": {
+        "own_words": "“I spend the whole ride apologising to the man next to me.”",
+        "judged_by": "If she can put the umbrella away with one hand while holding the strap, and "
+                     "nobody's trousers get wet, she would say yes.",
+        "why_1": "Because the drips make her the person everybody avoids on the train.",
+        "why_2": "Because she starts every rainy workday feeling guilty before she arrives.",
+        "why_3": "Because she wants to be a considerate commuter without it costing her calm.",
+        "core": "For commuters on packed trains, when it rains, who want to arrive calm "
+                "without bothering anyone, this sleeve swallows a wet umbrella in one move.",
+    },
+    "玄関に置ける傘の水切りスタンド": {
+        "own_words": "「雨の日は玄関を見られたくないんです」",
+        "judged_by": "狭い玄関に置いても邪魔にならず、一晩で床が乾いていれば「これだ」と言うはず。",
+        "why_1": "玄関が濡れていると、家に帰ってもほっとできないから。",
+        "why_2": "狭い家だからこそ、玄関の印象が暮らし全体の気分を左右するから。",
+        "why_3": "小さな家でも、ちゃんと整った暮らしをしていると感じたいから。",
+        "core": "雨の日に、狭い玄関でも気持ちよく出入りしたい都会の共働き夫婦にとって、"
+                "このスリムなスタンドは玄関を乾いたまま整えてくれる。",
+    },
+}

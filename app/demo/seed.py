@@ -27,7 +27,7 @@ from app.models.agreements import sha256_text
 from app.models.base import utcnow
 from app.notification_kinds import CATEGORIES as NOTIFICATION_CATEGORIES
 from app.demo import bp
-from app.demo.ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_JA,
+from app.demo.ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_JA, GUIDED,
                             DECISION_MESSAGES, DECISION_SCORES, FIRST_NAMES, IDEAS, LAST_NAMES,
                             OFFICIAL, RATIONALES, REPLIES, SUPPORT_REASONS, UPDATES, IdeaSpec,
                             agreement_text)
@@ -373,6 +373,8 @@ def _idea(spec: IdeaSpec, status: str, hidden: bool, owner: User,
                 description=_description(spec), category_id=categories[spec.category].id,
                 insight_situation=spec.situation, insight_emotion=spec.emotion,
                 insight_purpose=spec.purpose, status="draft", hidden=hidden, trending_score=0)
+    for part, text in GUIDED.get(spec.title, {}).items():
+        setattr(idea, f"insight_{part}", text)
     idea.tags = [tags[name] for name in spec.tags]
     if status in PRE_PUBLICATION:
         created = now - timedelta(days=rng.uniform(1, 20))

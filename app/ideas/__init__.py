@@ -9,3 +9,4 @@ from app.ideas import browse  # noqa: E402,F401
 from app.ideas import engagement  # noqa: E402,F401
 from app.ideas import cli  # noqa: E402,F401
 from app.ideas import invitations  # noqa: E402,F401
+from app.ideas import insight_views  # noqa: E402,F401

@@ -15,7 +15,8 @@ from app.ideas import bp
 from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
                                         SupportForm, UpdateForm)
 from app.models import Comment, Idea
-from app.services import comments, follows, milestones, referrals, supports
+from app.services import (comments, follows, milestones, polls, referrals, resonance,
+                          revisions, supports)
 from app.transaction import perform
 from app.web import page_arg
 
@@ -41,7 +42,15 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
     the discussion asked for (none when the discussion is not shown)."""
     viewer_support, following = supports.viewer_state(current_user, idea.id)
     discussion_open = idea.status in lifecycle.PUBLIC and not idea.hidden
+    latest = revisions.revisions_of(idea, limit=revisions.CORE_HISTORY)
+    pinned, my_answers = polls.polls_with_answers(idea.id, current_user)
     return {
+        "resonance": resonance.summary(idea.resonance_row),
+        "core_history": revisions.core_history(idea, latest),
+        "revision_count": latest[0].number if latest else 0,
+        "polls": pinned, "my_answers": my_answers,
+        "max_polls": polls.MAX_POLLS,
+        "may_see_evidence": permissions.can(current_user, "view_evidence", idea),
         "viewer_support": viewer_support,
         "support_block": _support_block(idea) if viewer_support is None else None,
         "is_following": current_user.is_authenticated and not is_creator and following,

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.money import is_currency, parse_amount
 from app.services.comments import BODY_MAX_LENGTH, REPORT_REASON_MAX_LENGTH
+from app.services.resonance import SITUATION_MAX
 from app.services.supports import REASON_MAX_LENGTH, SupportAnswers
 
 #: Currencies offered in the support form (any ISO 4217 code works through the API).
@@ -29,6 +30,12 @@ class SupportForm(FlaskForm):
                                  choices=[SelectChoice(c, c) for c in SUPPORT_CURRENCIES])
     reason = TextAreaField(_l("Why do you support it?"),
                            validators=[Optional(), Length(max=REASON_MAX_LENGTH)])
+    resonance = RadioField(_l("Does the core fit your own life?"), validators=[Optional()],
+                           choices=[SelectChoice("me_too", _l("This is me too")),
+                                    SelectChoice("someone_i_know", _l("Someone I know")),
+                                    SelectChoice("not_me", _l("Not me, but I like it"))])
+    my_situation = StringField(_l("Your own situation, in a sentence"),
+                               validators=[Optional(), Length(max=SITUATION_MAX)])
 
     def validate_price_currency(self, field) -> None:
         if self.price_amount.data and not is_currency(field.data or ""):
@@ -51,7 +58,10 @@ class SupportForm(FlaskForm):
             price_minor = parse_amount(self.price_amount.data, price_currency)
         return SupportAnswers(would_buy=self.would_buy.data or None, price_minor=price_minor,
                               price_currency=price_currency,
-                              reason=(self.reason.data or "").strip() or None)
+                              reason=(self.reason.data or "").strip() or None,
+                              resonance=self.resonance.data or None,
+                              my_situation=" ".join((self.my_situation.data or "").split())
+                              or None)
 
 
 class CommentForm(FlaskForm):

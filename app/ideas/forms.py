@@ -10,10 +10,19 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectF
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 
-from app.services.ideas import (DESCRIPTION_MAX, INSIGHT_MAX, PITCH_MAX, TAG_MAX, TAGS_MAX,
+from app.services import insight
+from app.services.ideas import (DESCRIPTION_MAX, PITCH_MAX, TAG_MAX, TAGS_MAX,
                                 TITLE_MAX, TOTAL_SHARE_BPS)
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/gif,image/webp"
+
+
+def _part(part: str, rows: int) -> dict:
+    limit = insight.CORE_MAX if part == "core" else insight.PART_MAX
+    return {"validators": [Optional(), Length(max=limit)],
+            "render_kw": {"rows": rows, "maxlength": limit, "data-part": part,
+                          "data-min": insight.minimum(part),
+                          "data-required": "1" if part in insight.REQUIRED else "0"}}
 
 
 class IdeaForm(FlaskForm):
@@ -27,12 +36,16 @@ class IdeaForm(FlaskForm):
     description = TextAreaField(_l("Description"),
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX)],
                                 render_kw={"rows": 10, "maxlength": DESCRIPTION_MAX})
-    situation = TextAreaField(_l("Situation"), validators=[Optional(), Length(max=INSIGHT_MAX)],
-                              render_kw={"rows": 4, "maxlength": INSIGHT_MAX})
-    emotion = TextAreaField(_l("Emotion"), validators=[Optional(), Length(max=INSIGHT_MAX)],
-                            render_kw={"rows": 4, "maxlength": INSIGHT_MAX})
-    purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=INSIGHT_MAX)],
-                            render_kw={"rows": 4, "maxlength": INSIGHT_MAX})
+    # The guided insight, in the order the form walks through it (app.services.insight).
+    scene = TextAreaField(insight.LABELS["scene"], **_part("scene", 4))
+    conflict = TextAreaField(insight.LABELS["conflict"], **_part("conflict", 3))
+    own_words = TextAreaField(insight.LABELS["own_words"], **_part("own_words", 2))
+    success = TextAreaField(insight.LABELS["success"], **_part("success", 3))
+    judged_by = TextAreaField(insight.LABELS["judged_by"], **_part("judged_by", 3))
+    why_1 = TextAreaField(insight.LABELS["why_1"], **_part("why_1", 2))
+    why_2 = TextAreaField(insight.LABELS["why_2"], **_part("why_2", 2))
+    why_3 = TextAreaField(insight.LABELS["why_3"], **_part("why_3", 2))
+    core = TextAreaField(insight.LABELS["core"], **_part("core", 2))
 
     def set_categories(self, categories) -> None:
         from flask_babel import get_locale
@@ -44,8 +57,11 @@ class IdeaForm(FlaskForm):
     def values(self) -> dict[str, str]:
         """The fields as the service takes them."""
         return {name: getattr(self, name).data or "" for name in (
-            "title", "pitch", "description", "category", "tags", "situation", "emotion",
-            "purpose")}
+            "title", "pitch", "description", "category", "tags", *insight.PARTS)}
+
+    def fill_insight(self, idea) -> None:
+        for part, text in insight.read(idea).items():
+            getattr(self, part).data = text
 
 
 class ImageForm(FlaskForm):

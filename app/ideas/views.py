@@ -24,6 +24,7 @@ from app.models import Idea
 from app.models.base import is_row_id
 from app.services import campaigns as campaign_service
 from app.services import ideas as idea_service
+from app.services import insight
 from app.services import review as review_service
 from app.transaction import perform, transaction
 
@@ -45,6 +46,26 @@ EVENT_LABELS = {
     "split_changed": _l("Revenue split changed"), "consented": _l("Creator agreement accepted"),
     "resubmitted": _l("Submitted again as a new idea"),
 }
+
+
+def insight_guide() -> dict:
+    """What templates/ideas/_insight_steps.html shows: each part's question and example, and
+    the rules for the live hints, translated."""
+    return {
+        "parts": insight.PARTS, "required": tuple(insight.REQUIRED),
+        "minimum": {part: insight.minimum(part) for part in insight.PARTS},
+        "questions": insight.QUESTIONS, "examples": insight.EXAMPLES,
+        "core_template": str(insight.CORE_TEMPLATE),
+        "rules": {**insight.hints(), "messages": {
+            "minimum": _("At least %(n)s characters (a Japanese character counts two)."),
+            "short": _("%(n)s more characters needed."),
+            "placeholder": _("This looks like placeholder text. Write what is true for the "
+                             "person, in a sentence."),
+            "ok": _("Looks good."),
+            "previous": _("Your last answer:"),
+            "progress": _("%(done)s of %(total)s required parts done."),
+        }},
+    }
 
 
 def _viewer():
@@ -77,6 +98,8 @@ def _editing_context(idea: Idea) -> dict:
         "invitations": idea_service.pending_invitations(idea),
         "agreement": agreement,
         "missing": idea_service.missing_for_submission(idea),
+        "insight_checks": insight.checklist(insight.read(idea)),
+        "guide": insight_guide(),
         "is_owner": permissions.is_owner(current_user, idea),
         "format_share": idea_service.format_share,
     }
@@ -110,7 +133,8 @@ def new():
             return _to_edit(created.value.id)
     status = 422 if request.method == "POST" else 200
     return render_template("ideas/new.html", form=form, similar=None,
-                           open_campaigns=open_campaigns, chosen_campaign=chosen), status
+                           open_campaigns=open_campaigns, chosen_campaign=chosen,
+                           guide=insight_guide()), status
 
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
@@ -129,9 +153,7 @@ def edit(idea_id: int):
         form.description.data = idea.description
         form.category.data = idea.category.slug if idea.category else ""
         form.tags.data = ", ".join(tag.name for tag in idea.tags)
-        form.situation.data = idea.insight_situation
-        form.emotion.data = idea.insight_emotion
-        form.purpose.data = idea.insight_purpose
+        form.fill_insight(idea)
     elif form.validate_on_submit():
         if perform(lambda: idea_service.update_idea(current_user, idea_id, form.values()),
                    form=form, done=_("Your changes are saved.")):

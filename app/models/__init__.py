@@ -7,6 +7,8 @@ from app.models.recognition import (MemberStats, MonthlyPoints, PointEvent, Reco
                                     Reward, Thanks)
 from app.models.comments import Comment, CommentRevision, Report
 from app.models.community import CreatorInvitation, FormerSupporter
+from app.models.insight import (IdeaPoll, IdeaResonance, IdeaRevision, PollAnswer,
+                                PollOption)
 from app.models.jobs import FailedJob, OutboundMail
 from app.models.idempotency import IdempotencyKey
 from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow, IdeaImage,
@@ -49,6 +51,7 @@ __all__ = [
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
+    "IdeaPoll", "IdeaResonance", "IdeaRevision", "PollAnswer", "PollOption",
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",
     "Announcement", "AnnouncementDelivery", "Segment",
     "DataExport", "RecoveryCode",

@@ -20,6 +20,11 @@ PUBLIC_STATUSES = lifecycle.PUBLIC
 WOULD_BUY = ("yes", "maybe", "no")
 
 
+_INSIGHT_TWINS = {"insight_scene": "insight_situation", "insight_conflict": "insight_emotion",
+                  "insight_success": "insight_purpose"}
+_INSIGHT_TWINS.update({legacy: part for part, legacy in list(_INSIGHT_TWINS.items())})
+
+
 def _statuses_sql(statuses) -> str:
     return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
 
@@ -100,6 +105,18 @@ class Idea(db.Model):
     insight_situation: Mapped[str] = mapped_column(Text, default="")
     insight_emotion: Mapped[str] = mapped_column(Text, default="")
     insight_purpose: Mapped[str] = mapped_column(Text, default="")
+    # The guided insight (app.services.insight): scene, conflict, own words, success, how a
+    # prototype is judged, three whys and the core in one line. The three columns above are the
+    # first version's names of the scene, the conflict and success, kept equal to them.
+    insight_scene: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_conflict: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_own_words: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_success: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_judged_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_why_1: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_why_2: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_why_3: Mapped[str] = mapped_column(Text, default="", server_default="")
+    insight_core: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     status: Mapped[str] = mapped_column(String(24), default=lifecycle.IdeaStatus.DRAFT.value)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -135,6 +152,8 @@ class Idea(db.Model):
     creators: Mapped[list[IdeaCreator]] = relationship(
         back_populates="idea", order_by="IdeaCreator.id", cascade="all, delete-orphan"
     )
+    # The supporters' kept resonance (app.services.resonance), read with the idea's page.
+    resonance_row = relationship("IdeaResonance", uselist=False, viewonly=True)
 
     __table_args__ = (
         CheckConstraint("support_count >= 0", name="support_count_non_negative"),
@@ -174,6 +193,19 @@ class Idea(db.Model):
         self.description_html, self.description_html_version = markdown.render_stored(value)
         return value
 
+    @validates("insight_scene", "insight_conflict", "insight_success", "insight_situation",
+               "insight_emotion", "insight_purpose")
+    def _keep_first_version(self, key: str, value: str | None) -> str | None:
+        """The first version's columns stay equal to the parts that hold them now, whichever
+        name is written (older code and data write situation, emotion, purpose)."""
+        if not self.__dict__.get("_syncing_insight"):
+            self.__dict__["_syncing_insight"] = True
+            try:
+                setattr(self, _INSIGHT_TWINS[key], value or "")
+            finally:
+                self.__dict__["_syncing_insight"] = False
+        return value
+
     @property
     def cover(self) -> IdeaImage | None:
         return self.images[0] if self.images else None
@@ -203,9 +235,11 @@ class Idea(db.Model):
         return self.status_reason if self.status in lifecycle.SENT_BACK else None
 
     @property
-    def insight(self) -> dict[str, str]:
-        return {"situation": self.insight_situation, "emotion": self.insight_emotion,
-                "purpose": self.insight_purpose}
+    def insight(self) -> dict:
+        """The guided parts (whys as a list) and the first version's names (the API's shape)."""
+        from app.services import insight
+
+        return insight.as_json(self)
 
 
 class IdeaCreator(db.Model):
@@ -286,6 +320,9 @@ class Support(db.Model):
     price_minor: Mapped[int | None] = mapped_column(Integer)
     price_currency: Mapped[str | None] = mapped_column(String(3))
     reason: Mapped[str | None] = mapped_column(Text)
+    # Does the core fit their own life (app.models.insight.RESONANCES), and their situation.
+    resonance: Mapped[str | None] = mapped_column(String(16))
+    my_situation: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The keyed hash of the supporter's network (app.origin), for moderators' burst view.
     network_hash: Mapped[str | None] = mapped_column(String(32), default=current_network_hash)

@@ -119,6 +119,9 @@ class Review(db.Model):
     marketability_rationale: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The idea's revision the reviewer saw when they scored (None: the idea as published).
+    revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("idea_revisions.id", ondelete="SET NULL"))
 
     item: Mapped[ReviewItem] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship()

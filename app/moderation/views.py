@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import AuditLog, Idea, User
 from app.moderation import bp
 from app.moderation.forms import DecisionForm, MergeForm, OptionalReasonForm, ReasonForm
+from app.services import insight
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
 from app.transaction import perform
@@ -50,6 +51,7 @@ def idea(idea_id: int):
         merged_into=merged_into, decision_form=DecisionForm(), hide_form=ReasonForm(),
         unhide_form=OptionalReasonForm(), merge_form=MergeForm(), block_form=ReasonForm(),
         unblock_form=OptionalReasonForm(),
+        insight_checks=insight.checklist(insight.read(item)),
         similar=idea_service.similar_ideas(current_user, item.title, item.pitch, 5,
                                            exclude_id=item.id),
         tab="queue", **_tabs())

@@ -14,6 +14,7 @@ from app.models import Idea, IdeaCreator
 from app.models.review import AXES
 from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
+from app.services import resonance, revisions
 from app.services import review as review_service
 from app.services import review_results
 from app.transaction import perform
@@ -85,6 +86,9 @@ def _scoring_page(idea: Idea, score_form: ScoreForm | None = None,
         can_score=can_score, sees_scores=sees_scores, is_admin=is_admin, assigned=assigned,
         aggregate=review_service.aggregate(list(item.reviews)) if item and sees_scores else None,
         evidence=review_service.evidence(idea),
+        resonance=resonance.summary(resonance.kept(idea.id)),
+        current_revision=revisions.latest_revision(idea.id),
+        scored_revision=revisions.revision_number(own.revision_id) if own else None,
         score_form=score_form or _score_form_for(own), decision_form=decision_form,
         action_form=ActionForm(), min_reviewers=review_service.min_reviewers(),
         priority_total=review_service.priority_total()), status

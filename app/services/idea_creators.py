@@ -12,9 +12,9 @@ from app.extensions import db
 from app.models import Agreement, Consent, CreatorInvitation, Idea, IdeaCreator, User
 from app.models.base import is_row_id, utcnow
 from app import notification_kinds as kinds
-from app.services import events, invitations
+from app.services import events, insight, invitations
 from app.i18n import _
-from app.services.ideas import (INSIGHT_FIELDS, TOTAL_SHARE_BPS, current_agreement, lock_idea,
+from app.services.ideas import (TOTAL_SHARE_BPS, current_agreement, lock_idea,
                                require_editing)
 
 
@@ -247,16 +247,16 @@ def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str
     return row
 
 
-SUBMIT_REQUIRED = ("title", "pitch", "category", *INSIGHT_FIELDS)
+SUBMIT_REQUIRED = ("title", "pitch", "category", *insight.REQUIRED)
 
 
 def missing_for_submission(idea: Idea) -> dict[str, str]:
-    """The fields that must be filled before the idea can be submitted."""
-    values = {"title": idea.title, "pitch": idea.pitch, "category": idea.category_id,
-              "situation": idea.insight_situation, "emotion": idea.insight_emotion,
-              "purpose": idea.insight_purpose}
-    return {name: _("This field is required.") for name in SUBMIT_REQUIRED
-            if not values[name]}
+    """The fields that must be filled before the idea can be submitted: title, pitch, category,
+    and the insight's required parts, long enough and not placeholders (insight.problems)."""
+    values = {"title": idea.title, "pitch": idea.pitch, "category": idea.category_id}
+    missing = {name: _("This field is required.") for name in values if not values[name]}
+    missing.update(insight.problems(insight.read(idea)))
+    return missing
 
 
 @dataclass

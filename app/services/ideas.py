@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import images as image_files
@@ -22,10 +22,10 @@ from app.permissions import Action, idea_visibility
 from app.errors import Conflict, Invalid, NotFound, TooLarge
 from app.extensions import db
 from app.models import (Agreement, Category, Idea, IdeaCounter, IdeaCreator, IdeaEvent, IdeaImage,
-                        Product, Tag, User)
+                        IdeaResonance, Product, Tag, User)
 from app.models.base import utcnow
 from app.queries import visible_ideas, visible_image
-from app.services import events, media, quotas
+from app.services import events, insight, media, quotas
 from app.i18n import _
 
 # Limits of an idea's fields (characters).
@@ -39,10 +39,9 @@ TAGS_MAX = 10
 TOTAL_SHARE_BPS = 10_000
 
 EDITABLE_STATUSES = lifecycle.EDITABLE  # kept for older imports
-INSIGHT_FIELDS = ("situation", "emotion", "purpose")
-TEXT_FIELDS = {"title": TITLE_MAX, "pitch": PITCH_MAX, "description": DESCRIPTION_MAX,
-               "situation": INSIGHT_MAX, "emotion": INSIGHT_MAX, "purpose": INSIGHT_MAX}
-IDEA_FIELDS = (*TEXT_FIELDS, "category", "tags")
+INSIGHT_FIELDS = ("situation", "emotion", "purpose")  # the first version's names (insight.LEGACY)
+TEXT_FIELDS = {"title": TITLE_MAX, "pitch": PITCH_MAX, "description": DESCRIPTION_MAX}
+IDEA_FIELDS = (*TEXT_FIELDS, *insight.PARTS, *INSIGHT_FIELDS, "category", "tags")
 SINGLE_LINE_FIELDS = ("title", "pitch")
 #: Display sizes of idea images: name -> longest edge in pixels.
 IMAGE_SIZES = {"thumb": 320, "card": 640, "large": 1600}
@@ -67,8 +66,11 @@ def get_visible(viewer: Any, idea_id: int) -> Idea:
     filter is in that query, so a missing id and an idea hidden from the viewer cost the same
     one query and give the same 404 (as queries.visible_idea)."""
     row = db.session.execute(
-        select(Idea, IdeaCounter.support_count).outerjoin(IdeaCounter, IdeaCounter.idea_id == Idea.id)
-        .where(Idea.id == idea_id, idea_visibility(viewer)).options(*page_options())
+        select(Idea, IdeaCounter.support_count)
+        .outerjoin(IdeaCounter, IdeaCounter.idea_id == Idea.id)
+        .outerjoin(IdeaResonance, IdeaResonance.idea_id == Idea.id)
+        .where(Idea.id == idea_id, idea_visibility(viewer))
+        .options(*page_options(), contains_eager(Idea.resonance_row))
     ).unique().first()
     idea, exact = row if row is not None else (None, None)
     if exact is not None:
@@ -166,12 +168,27 @@ def _clean_category(slug: Any, keep_id: int | None = None) -> tuple[Category | N
     return category, None
 
 
+def _clean_insight(data: Mapping[str, Any], values: dict[str, Any],
+                   errors: dict[str, str]) -> None:
+    # An error is given under the name the part was sent with (situation, or scene).
+    named = {new: old for old, new in insight.LEGACY.items()
+             if data.get(old) is not None and data.get(new) is None}
+    for part, raw in insight.parts_from(data).items():
+        value, error = insight.clean_text(part, raw)
+        if error:
+            errors[named.get(part, part)] = error
+        else:
+            values[part] = value
+
+
 def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = (),
                  keep_category_id: int | None = None) -> dict[str, Any]:
     """Check the idea fields present in `data` (types and lengths) and return them cleaned:
     text stripped, `category` resolved to a Category, `tags` normalised. Raises Invalid listing
-    every bad field. Keys: title, pitch, description, situation, emotion, purpose, category,
-    tags."""
+    every bad field. Keys: title, pitch, description, the insight's parts (app.services.insight:
+    scene ... core, or the first version's situation, emotion, purpose), category, tags.
+    Insight parts are checked against their maximum and the placeholder rule (their minimums
+    apply on submission)."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     for name, limit in TEXT_FIELDS.items():
@@ -190,6 +207,7 @@ def clean_fields(data: Mapping[str, Any], *, required: Iterable[str] = (),
             errors[name] = _("At most %(n)s characters.", n=limit)
         else:
             values[name] = value
+    _clean_insight(data, values, errors)
     if "category" in data and data["category"] is not None:
         category, error = _clean_category(data["category"], keep_category_id)
         if error:
@@ -231,8 +249,7 @@ def _apply(idea: Idea, values: Mapping[str, Any]) -> list[str]:
     """Write cleaned values onto the idea; returns the names of the fields that changed."""
     changed = []
     columns = {"title": "title", "pitch": "pitch", "description": "description",
-               "situation": "insight_situation", "emotion": "insight_emotion",
-               "purpose": "insight_purpose"}
+               **{part: insight.column(part) for part in insight.PARTS}}
     for name, column in columns.items():
         if name in values and getattr(idea, column) != values[name]:
             setattr(idea, column, values[name])

@@ -155,8 +155,8 @@ def resubmit_expired(owner: User, idea_id: int) -> Idea:
                          .where(Idea.resubmitted_from_id == old.id)):
         raise Conflict("already_resubmitted", _("This idea has already been submitted again."))
     new = Idea(owner_id=owner.id, title=old.title, pitch=old.pitch, description=old.description,
-               category_id=old.category_id, insight_situation=old.insight_situation,
-               insight_emotion=old.insight_emotion, insight_purpose=old.insight_purpose,
+               category_id=old.category_id,
+               **{column: getattr(old, column) for column in _INSIGHT_COLUMNS},
                status=IdeaStatus.DRAFT, resubmitted_from_id=old.id)
     new.tags = list(old.tags)
     db.session.add(new)
@@ -165,6 +165,10 @@ def resubmit_expired(owner: User, idea_id: int) -> Idea:
     events.record(owner, "created", new, to_status=IdeaStatus.DRAFT, reason=f"Resubmitted from idea #{old.id}")
     events.record(owner, "resubmitted", old, reason=f"Submitted again as idea #{new.id}")
     return new
+
+
+_INSIGHT_COLUMNS = tuple(f"insight_{part}" for part in (
+    "scene", "conflict", "own_words", "success", "judged_by", "why_1", "why_2", "why_3", "core"))
 
 
 # --- trending -------------------------------------------------------------------------------

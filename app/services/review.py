@@ -331,6 +331,9 @@ def score_idea(reviewer: User, idea_id: int, scores: Any, rationale: Any) -> Rev
         setattr(review, axis, clean_scores[axis])
         setattr(review, f"{axis}_rationale", clean_rationale[axis])
     review.updated_at = now
+    from app.services.revisions import latest_revision_id
+
+    review.revision_id = latest_revision_id(idea.id)  # the version of the idea they saw
     db.session.flush()
     events.audit(reviewer, "review.scored" if before is None else "review.score_revised", item,
                  before=before, after={"idea_id": idea.id, **_review_snapshot(review)})

@@ -19,7 +19,9 @@ from app.models.base import utcnow
 from app.models.ideas import WOULD_BUY
 from app.money import is_currency
 from app.origin import current_network_hash
+from app.models.insight import RESONANCES
 from app.services import counters, events, follows, integrity, milestones
+from app.services import resonance as resonance_service
 from app.i18n import _
 
 
@@ -35,6 +37,9 @@ class SupportAnswers:
     price_minor: int | None = None
     price_currency: str | None = None
     reason: str | None = None
+    # Does the core fit their life (app.models.insight.RESONANCES), and their own situation.
+    resonance: str | None = None
+    my_situation: str | None = None
 
     def errors(self) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -51,6 +56,10 @@ class SupportAnswers:
                 errors["price"] = _("Unknown currency (use an ISO 4217 code such as JPY).")
         if self.reason is not None and len(self.reason) > REASON_MAX_LENGTH:
             errors["reason"] = _("At most %(n)s characters.", n=REASON_MAX_LENGTH)
+        if self.resonance is not None and self.resonance not in RESONANCES:
+            errors["resonance"] = _("Choose me_too, someone_i_know or not_me.")
+        if self.my_situation is not None and len(self.my_situation) > resonance_service.SITUATION_MAX:
+            errors["my_situation"] = _("At most %(n)s characters.", n=resonance_service.SITUATION_MAX)
         return errors
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,8 +90,16 @@ class SupportAnswers:
         if reason is not None and not isinstance(reason, str):
             errors["reason"] = _("The reason must be text.")
             reason = None
+        texts = {}
+        for name in ("resonance", "my_situation"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                errors[name] = _("Must be a string.")
+                value = None
+            texts[name] = " ".join((value or "").split()) or None
         answers = cls(would_buy=would_buy or None, price_minor=price_minor,
-                      price_currency=price_currency, reason=(reason or "").strip() or None)
+                      price_currency=price_currency, reason=(reason or "").strip() or None,
+                      **texts)
         errors = {**answers.errors(), **errors}
         if errors:
             raise Invalid(errors)
@@ -155,6 +172,7 @@ def support_idea(user: User, idea_id: int,
     if support_id is None:
         raise Conflict("already_supporting", _("You already support this idea."))
     count, _score = counters.bump(idea, 1, milestones.FRESH_SUPPORT_WEIGHT)
+    resonance_service.count(idea.id, answers.resonance, answers.my_situation, 1)
     follows.add_follow(user, idea)
     milestones.advance(idea, support_count=count)
     _tell_creators(idea, user, count)
@@ -175,11 +193,14 @@ def withdraw_support(user: User, idea_id: int) -> None:
 
 
 def _remove_support(idea: Idea, user_id: int) -> bool:
-    """Delete the support and count it off exactly (the idea's row locked); False if none."""
+    """Delete the support and count it off exactly (the idea's row locked), its resonance
+    answers too; False if none."""
     removed = db.session.execute(delete(Support).where(Support.idea_id == idea.id,
-                                                       Support.user_id == user_id))
-    if not removed.rowcount:
+                                                       Support.user_id == user_id)
+                                 .returning(Support.resonance, Support.my_situation)).first()
+    if removed is None:
         return False
+    resonance_service.count(idea.id, removed.resonance, removed.my_situation, -1)
     integrity.remember_former_supporter(idea.id, user_id)  # still a conflict of interest
     counters.bump(idea, -1, milestones.trending_score_for(idea.id))
     return True

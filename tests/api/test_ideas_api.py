@@ -14,8 +14,7 @@ from tests.helpers import bearer, csrf_token, login
 
 IDEA = {"title": "Quiet stroller wheels", "pitch": "No noise on trains",
         "description": "It **rolls**.", "category": "kids", "tags": ["Travel", "kids"],
-        "insight": {"situation": "A parent on a crowded train", "emotion": "Worried",
-                    "purpose": "Travel calmly"}}
+        "insight": dict(factories.GUIDED_INSIGHT_JSON)}
 IDEA_FIELDS = {"id", "title", "pitch", "description", "category", "tags", "insight", "status",
                "support_count", "next_milestone", "deadline", "creators", "images", "product_id",
                "campaign_id", "staff_picked_at"}
@@ -52,7 +51,9 @@ def test_member_creates_a_draft(client):
     assert set(body) == IDEA_FIELDS
     assert body["status"] == "draft"
     assert body["category"] == "kids" and body["tags"] == ["kids", "travel"]
-    assert body["insight"] == IDEA["insight"]
+    assert body["insight"] == {**IDEA["insight"], "situation": IDEA["insight"]["scene"],
+                               "emotion": IDEA["insight"]["conflict"],
+                               "purpose": IDEA["insight"]["success"]}
     assert body["creators"] == [{"user_id": owner.id, "display_name": owner.display_name,
                                  "share_bps": 10_000, "is_owner": True, "consented": False}]
     assert body["images"] == [] and body["product_id"] is None and body["deadline"] is None
@@ -82,6 +83,9 @@ def test_non_json_body_is_400(client):
     ({"title": "ok", "category": "nope"}, "category"),
     ({"title": "ok", "insight": {"situation": 3}}, "insight.situation"),
     ({"title": "ok", "insight": "text"}, "insight"),
+    ({"title": "ok", "insight": {"scene": "test"}}, "insight.scene"),
+    ({"title": "ok", "insight": {"whys": ["Because it matters", "asdf"]}}, "insight.whys.1"),
+    ({"title": "ok", "insight": {"whys": "because"}}, "insight.whys"),
 ])
 def test_invalid_fields_are_422_with_fields(client, body, field):
     error = create(client, factories.user(), body, status=422)["error"]
@@ -137,8 +141,8 @@ def test_patch_changes_some_fields(client):
     assert response.status_code == 200
     updated = response.get_json()
     assert updated["pitch"] == "Better" and updated["title"] == IDEA["title"]
-    assert updated["insight"]["emotion"] == "Calm"
-    assert updated["insight"]["situation"] == IDEA["insight"]["situation"]
+    assert updated["insight"]["emotion"] == "Calm" == updated["insight"]["conflict"]
+    assert updated["insight"]["situation"] == IDEA["insight"]["scene"]
 
 
 def test_patch_by_someone_else_is_403_or_404(client):
@@ -315,7 +319,8 @@ def test_submit_missing_insight_is_422(client):
     response = client.post(f"/api/v1/ideas/{body['id']}/submit", headers=bearer(owner),
                            json={"agreement_version": version()})
     assert response.status_code == 422
-    assert {"insight.situation", "pitch", "category"} <= set(response.get_json()["error"]["fields"])
+    assert {"insight.scene", "insight.whys.0", "insight.core", "pitch", "category"} <= set(
+        response.get_json()["error"]["fields"])
 
 
 def test_invite_validation(client):

@@ -102,9 +102,14 @@ def test_visitor_signs_up_posts_an_idea_and_a_member_supports_it(
     creator.fill("input[name=tags]", "umbrella, small flats")
     creator.fill("textarea[name=description]",
                  "A slim stand with a **drip tray**.\n\n- fits 30 cm\n- holds four umbrellas")
-    creator.fill("textarea[name=situation]", "A commuter in a tiny Tokyo flat on a rainy evening")
-    creator.fill("textarea[name=emotion]", "Annoyed by puddles in the entrance")
-    creator.fill("textarea[name=purpose]", "Keep the entrance dry and tidy")
+    creator.fill("textarea[name=scene]", "A commuter in a tiny Tokyo flat on a rainy evening")
+    creator.fill("textarea[name=conflict]", "Annoyed by puddles in the entrance")
+    creator.fill("textarea[name=success]", "Keep the entrance dry and tidy")
+    creator.fill("textarea[name=why_1]", "Because the entrance is the first thing guests see")
+    creator.fill("textarea[name=why_2]", "Because a wet floor makes the whole flat feel messy")
+    creator.fill("textarea[name=why_3]", "Because home should feel calm after a long commute")
+    creator.fill("textarea[name=core]", "For commuters in tiny flats, when it rains, who want a "
+                 "calm home, this slim stand keeps the entrance dry.")
     screenshot(creator, "journey-03-new-idea")
     creator.click("form.idea-form button[type=submit]")
     creator.wait_for_load_state()

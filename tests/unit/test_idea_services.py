@@ -27,8 +27,7 @@ def png_bytes(size=(64, 48), colour=(200, 80, 40)) -> bytes:
 
 FULL = {"title": "Quiet stroller wheels", "pitch": "Wheels that make no noise on trains",
         "description": "Some **Markdown**.", "category": "kids", "tags": "Travel, kids, Travel",
-        "situation": "A parent on a crowded morning train", "emotion": "Worried about noise",
-        "purpose": "Travel calmly"}
+        **factories.GUIDED_FORM}
 
 
 def draft(owner=None, **changes):
@@ -72,7 +71,7 @@ def test_visitor_cannot_create_an_idea(db):
 
 @pytest.mark.parametrize("field,value", [
     ("title", "x" * 121), ("pitch", "x" * 201), ("description", "x" * 20_001),
-    ("situation", "x" * 2001), ("title", 5), ("category", "no-such-category"),
+    ("scene", "x" * 2001), ("core", "a sentence " * 30), ("why_1", "asdf"), ("title", 5), ("category", "no-such-category"),
     ("tags", ",".join(f"t{i}" for i in range(11))), ("tags", "x" * 41), ("tags", [1, 2]),
 ])
 def test_invalid_fields_are_refused_with_their_name(db, field, value):
@@ -342,10 +341,10 @@ def test_wrong_agreement_version_is_refused(db):
 
 def test_submit_requires_the_insight(db):
     owner = factories.user()
-    idea = draft(owner, situation="", purpose="")
+    idea = draft(owner, scene="", success="")
     with pytest.raises(Invalid) as error:
         idea_service.submit_idea(owner, idea.id, version())
-    assert set(error.value.fields) == {"situation", "purpose"}
+    assert set(error.value.fields) == {"scene", "success"}
 
 
 def test_only_the_owner_submits(db):

@@ -21,8 +21,7 @@ def png(colour=(30, 160, 90)) -> bytes:
 
 FORM = {"title": "Rain cover for bike seats", "pitch": "Keep the child seat dry",
         "category": "outdoor", "tags": "Rain, bike", "description": "It *folds*.",
-        "situation": "A parent cycling to nursery in June", "emotion": "Annoyed by wet seats",
-        "purpose": "Arrive dry"}
+        **factories.GUIDED_FORM}
 
 
 def post(client, path, data=None, **kwargs):
@@ -58,7 +57,7 @@ def test_member_posts_a_draft_and_lands_on_the_edit_page(client, db):
     owner = factories.user()
     login(client, owner)
     page = client.get("/ideas/new").get_data(as_text=True)
-    assert 'name="situation"' in page and "Check for similar ideas" in page
+    assert 'name="scene"' in page and "Check for similar ideas" in page
     idea = new_draft(client, owner)
     assert idea.title == FORM["title"] and idea.status == "draft"
     assert idea.category.slug == "outdoor"
