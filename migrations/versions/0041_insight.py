@@ -4,13 +4,13 @@ The first version's three parts are carried over: situation -> scene, emotion ->
 purpose -> success (the old columns stay, kept equal to those parts by the model).
 
 Revision ID: 0041_insight
-Revises: 0030_follow
+Revises: 0033_campaigns_forum
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0041_insight'
-down_revision = '0030_follow'
+down_revision = '0033_campaigns_forum'
 branch_labels = None
 depends_on = None
 
