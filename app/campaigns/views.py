@@ -95,7 +95,7 @@ def detail(campaign_id: int):
         sort=sort, sorts={key: discovery.SORT_LABELS[key] for key in ENTRY_SORTS},
         sort_url=lambda key: url_for("campaigns.detail", campaign_id=campaign.id,
                                      sort=key if key != "trending" else None),
-        prev_url=prev_url, next_url=next_url, state=campaign.state(service.today()),
+        prev_url=prev_url, next_url=next_url, entry_state=campaign.state(service.today()),
         vote_state=vote_state, shortlist=service.shortlist_of(campaign),
         show_counts=service.results_visible(campaign, now), my_vote=ballot,
         winners=service.winners_of(campaign), count=service.entry_counts([campaign.id]).get(
