@@ -156,6 +156,9 @@ class Config:
         self.REENGAGE_AFTER_DAYS = _int("REENGAGE_AFTER_DAYS", 30)
         self.REENGAGE_BATCH = _int("REENGAGE_BATCH", 500)
         self.REENGAGE_HOUR = _int("REENGAGE_HOUR", 9)
+        # Co-creation sessions: the longest online session (minutes); partner pool job batch.
+        self.SESSION_ONLINE_MAX_MINUTES = _int("SESSION_ONLINE_MAX_MINUTES", 90)
+        self.PARTNER_REFRESH_BATCH = _int("PARTNER_REFRESH_BATCH", 1000)
 
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
         # (client IPs feed rate limits and consent records).

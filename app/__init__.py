@@ -17,6 +17,7 @@ BLUEPRINTS = (
     ("app.campaigns", None),  # /campaigns, staff picks
     ("app.forum", None),  # /forum: discussion per category
     ("app.recognition", None),  # /leaderboard, /me/recognition, rewards
+    ("app.cocreation", None),  # sessions, partner pool, product tests (issue 15)
     ("app.ledger", None),
     ("app.admin", None),
     ("app.outreach", None),  # /outreach: announcements and segments; /announcements/<id>

@@ -65,6 +65,7 @@ CATEGORIES: dict[str, Any] = {
     "following": _l("New ideas and updates from members I follow"),
     "nudges": _l("Reminders to share ideas I support when they near a goal or deadline"),
     "reengagement": _l("“Since your last visit” mails when I have been away"),
+    "sessions": _l("Co-creation sessions and product tests"),
 }
 
 #: Words chosen at render time: label(group, value).
@@ -358,3 +359,25 @@ register("forum_post_removed", "status", N_("A moderator removed your forum post
 register("thanked", "supports", N_("%(name)s thanked you: %(message)s"))
 register("reward_granted", "status", N_("You have a reward: %(description)s."))
 register("reward_delivered", "status", N_("Your reward is on its way: %(description)s."))
+
+# Co-creation sessions and product tests (issue 15)
+def _my_sessions_url(params: dict) -> str:
+    return "/co-creation/sessions"
+
+
+def _product_test_url(params: dict) -> str:
+    return f"/product-tests/{params.get('test_id', '')}"
+
+
+register("session_invite", "sessions",
+         N_("You are invited to the co-creation session “%(title)s” on %(when)s. Open My sessions "
+            "to accept or decline."), url=_my_sessions_url)
+register("session_place", "sessions",
+         N_("A place became free: you now have a place in the co-creation session “%(title)s” "
+            "on %(when)s."), url=_my_sessions_url)
+register("session_reminder", "sessions",
+         N_("Reminder: the co-creation session “%(title)s” starts %(when)s (%(where)s)."),
+         url=_my_sessions_url)
+register("product_test_selected", "sessions",
+         N_("You were selected to test “%(title)s”. Please send your report by %(date)s."),
+         url=_product_test_url)

@@ -104,6 +104,11 @@ class Action(StrEnum):
     VIEW_EVIDENCE = "view_evidence"
     PIN_POLL = "pin_poll"
     ANSWER_POLL = "answer_poll"
+    # co-creation (issue 15): sessions, product tests, the partner pool
+    MANAGE_SESSIONS = "manage_sessions"
+    MANAGE_PRODUCT_TESTS = "manage_product_tests"
+    VIEW_PARTNERS = "view_partners"
+    TAKE_PART = "take_part"  # answer an invitation, apply to a product test, give feedback
 
 
 # --- who someone is -------------------------------------------------------------------------
@@ -467,6 +472,10 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VIEW_EVIDENCE: (_creator_reviewer_or_admin,),
     A.PIN_POLL: (_a_creator, _gathering("polls_not_open")),
     A.ANSWER_POLL: (_email_confirmed,),
+    A.MANAGE_SESSIONS: (_community_staff,),
+    A.MANAGE_PRODUCT_TESTS: (_community_staff,),
+    A.VIEW_PARTNERS: (_community_staff,),
+    A.TAKE_PART: (_email_confirmed,),
 }
 
 

@@ -187,6 +187,7 @@ def init_app(app: Flask) -> None:
     from app.services import campaigns  # noqa: F401  (registers campaigns.announce_winners)
     from app.services import surveys  # noqa: F401  (registers surveys.send)
     from app.services import recognition  # noqa: F401  (registers recognition.rollup)
+    from app.services import partners, sessions  # noqa: F401  (partners.refresh, sessions.remind)
 
     engine.init_app(app)
     if not app.config.get("REDIS_URL") and app.config.get("JOBS_EMBEDDED_SCHEDULER"):

@@ -20,6 +20,8 @@ or, without Redis, by a thread in the web process.
 | nudges         | nudges.send                  | daily at NUDGE_HOUR:20 UTC (10:20)    |
 | reengage       | users.reengage               | daily at REENGAGE_HOUR (UTC, 9)       |
 | recognition    | recognition.rollup           | every 5 minutes (points, badges, leaderboard) |
+| session-reminders | sessions.remind           | every 15 minutes (once per invitee, the day before) |
+| partner-scores | partners.refresh             | hourly, at 45 minutes past            |
 
 Every periodic job is idempotent, so two schedulers (two beats, two web processes) running the
 same entry do no harm: expiry and trending take row locks and converge, the sweep leases each
@@ -63,6 +65,8 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "nudges": ("nudges.send", crontab(minute=20, hour=app.config["NUDGE_HOUR"]), {}),
         "reengage": ("users.reengage", crontab(minute=0, hour=app.config["REENGAGE_HOUR"]), {}),
         "recognition": ("recognition.rollup", crontab(minute="*/5"), {}),
+        "session-reminders": ("sessions.remind", crontab(minute="*/15"), {}),
+        "partner-scores": ("partners.refresh", crontab(minute=45), {}),
     }
 
 

@@ -28,6 +28,9 @@ from app.models.home import ReengagementMail
 from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
 from app.models.users import (ApiToken, DataExport, RecoveryCode, SignInThrottle, User, UserRole,
                               UserSession)
+from app.models.cocreation import (CoSession, PartnerCategory, PartnerScore, ProductTest,  # noqa: E402
+                                  ProductTester, ProductTestReport, SessionFeedback,
+                                  SessionIdea, SessionInvitation, SessionPhoto, SessionSeries)
 
 __all__ = [
     "AuditLog", "Notification", "NotificationPreference",
@@ -57,4 +60,7 @@ __all__ = [
     "DataExport", "RecoveryCode",
     "ReengagementMail",
     "Survey", "SurveyRecipient", "SurveyResponse",
+    "CoSession", "PartnerCategory", "PartnerScore", "ProductTest", "ProductTester",
+    "ProductTestReport", "SessionFeedback", "SessionIdea", "SessionInvitation", "SessionPhoto",
+    "SessionSeries",
 ]

@@ -15,6 +15,7 @@ from app.models.review import AXES
 from app.review import bp
 from app.review.forms import ActionForm, DecisionForm, ScoreForm
 from app.services import resonance, revisions
+from app.services import product_tests
 from app.services import review as review_service
 from app.services import review_results
 from app.transaction import perform
@@ -89,6 +90,7 @@ def _scoring_page(idea: Idea, score_form: ScoreForm | None = None,
         resonance=resonance.summary(resonance.kept(idea.id)),
         current_revision=revisions.latest_revision(idea.id),
         scored_revision=revisions.revision_number(own.revision_id) if own else None,
+        tester_results=product_tests.results_for_idea(idea.id) if sees_scores else None,
         score_form=score_form or _score_form_for(own), decision_form=decision_form,
         action_form=ActionForm(), min_reviewers=review_service.min_reviewers(),
         priority_total=review_service.priority_total()), status

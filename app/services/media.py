@@ -68,8 +68,8 @@ class Family:
 
 
 def families() -> tuple[Family, ...]:
-    from app.models import IdeaImage, User
-    from app.services import accounts, ideas
+    from app.models import IdeaImage, SessionPhoto, User
+    from app.services import accounts, ideas, sessions
 
     def pattern(folder: str, prefix: str, sizes: Iterable[str]) -> re.Pattern[str]:
         sizes_alt = "|".join(re.escape(size) for size in sizes)
@@ -83,6 +83,9 @@ def families() -> tuple[Family, ...]:
         Family("avatar", accounts.AVATAR_SUBFOLDER,
                pattern(accounts.AVATAR_SUBFOLDER, accounts.AVATAR_PREFIX, accounts.AVATAR_SIZES),
                User.avatar_key),
+        Family("session photo", sessions.PHOTO_FOLDER,
+               pattern(sessions.PHOTO_FOLDER, sessions.PHOTO_PREFIX, sessions.PHOTO_SIZES),
+               SessionPhoto.key),
     )
 
 

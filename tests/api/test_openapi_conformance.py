@@ -67,7 +67,11 @@ UNSTATABLE_RULES = {("POST", "/programme/review-calendar"): {"closes_on"},
                     # rules across a survey's questions: unique keys, show_if naming an
                     # earlier question and one of its answers (app.services.surveys)
                     ("POST", "/surveys"): {"questions", "segment.supporters_of",
-                                           "segment.followers_of"}}
+                                           "segment.followers_of"},
+                    # a start in the future; minutes that add up to the duration; dates in order
+                    ("POST", "/sessions"): {"starts_at", "agenda"},
+                    ("PATCH", "/sessions/{id}"): {"agenda", "place_or_url"},
+                    ("POST", "/product-tests"): {"closes_on"}}
 SETTINGS = hypothesis.settings(max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "4")), derandomize=True, deadline=None, database=None,
                                suppress_health_check=list(HealthCheck))
 
@@ -85,6 +89,15 @@ def _world(db):
     staff = f.user("admin", "moderator", "reviewer", "finance", email="staff@example.test")
     idea = f.idea(title="A lamp that remembers")
     f.support(idea)
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.services import sessions
+
+    sessions.create_session(staff, {
+        "title": "Co-creation", "purpose": "Try the API", "mode": "in_person",
+        "place_or_url": "Kyoto", "starts_at": (utcnow() + timedelta(days=30)).isoformat(),
+        "duration_minutes": 60, "capacity": 3})
     db.session.commit()
     return staff
 
