@@ -1,7 +1,7 @@
 """Co-creation: sessions, invitations, feedback, outputs, product tests, partner scores
 
-Revision ID: 0035_sessions
-Revises: 0034_rights
+Revision ID: 0041_sessions
+Revises: 0040_analytics
 Create Date: 2026-12-03 12:19:31.279523
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0035_sessions'
-down_revision = '0034_rights'
+revision = '0041_sessions'
+down_revision = '0040_analytics'
 branch_labels = None
 depends_on = None
 
