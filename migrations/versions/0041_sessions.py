@@ -1,7 +1,7 @@
 """Co-creation: sessions, invitations, feedback, outputs, product tests, partner scores
 
 Revision ID: 0041_sessions
-Revises: 0040_analytics
+Revises: 0036_announcements
 Create Date: 2026-12-03 12:19:31.279523
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0041_sessions'
-down_revision = '0040_analytics'
+down_revision = '0036_announcements'
 branch_labels = None
 depends_on = None
 
