@@ -1,7 +1,7 @@
 """Co-creation: sessions, invitations, feedback, outputs, product tests, partner scores
 
-Revision ID: 0041_sessions
-Revises: 0036_announcements
+Revision ID: 0044_sessions
+Revises: 0043_home_survey_campaigns
 Create Date: 2026-12-03 12:19:31.279523
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0041_sessions'
-down_revision = '0036_announcements'
+revision = '0044_sessions'
+down_revision = '0043_home_survey_campaigns'
 branch_labels = None
 depends_on = None
 
