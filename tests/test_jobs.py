@@ -230,7 +230,8 @@ def test_the_beat_schedule_has_every_periodic_job(app):
         "ledger.verify", "notifications.fan_out_sweep", "markdown.rerender",
         "ideas.roll_up_counters", "users.purge_sessions", "products.tell_audience_sweep",
         "discovery.refresh_for_you", "rights.expire_exports",
-        "users.reengage", "announcements.send_sweep", "recognition.rollup", "nudges.send"}
+        "users.reengage", "announcements.send_sweep", "recognition.rollup", "nudges.send",
+        "sessions.remind", "partners.refresh"}
     assert {entry["kwargs"].get("mode") for entry in beat.values()} >= {"daily", "weekly"}
     assert set(jobs.JOBS) >= {"mail.send", "mail.sweep", "ideas.expire",
                               "ideas.refresh_trending", "notifications.digest"}

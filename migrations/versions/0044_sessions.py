@@ -1,7 +1,7 @@
 """Co-creation: sessions, invitations, feedback, outputs, product tests, partner scores
 
 Revision ID: 0044_sessions
-Revises: 0043_home_survey_campaigns
+Revises: 0042_insight_community
 Create Date: 2026-12-03 12:19:31.279523
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0044_sessions'
-down_revision = '0043_home_survey_campaigns'
+down_revision = '0042_insight_community'
 branch_labels = None
 depends_on = None
 
