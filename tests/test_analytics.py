@@ -209,3 +209,30 @@ def test_reach_counts_what_share_links_brought_in_the_period(history):
     k = march()
     assert k["reach"] == {"share_visits": 2, "referred_signups": 1, "referred_supports": 1}
     assert k["previous"]["reach"]["share_visits"] == 1
+
+
+def test_session_participation_and_satisfaction_of_the_periods_sessions(history):
+    from app.models.cocreation import CoSession, SessionFeedback, SessionInvitation
+
+    staff = f.user("community_manager")
+    march_session = CoSession(title="Rainy mornings", purpose="", mode="online",
+                              place_or_url="https://meet.example.com/a", starts_at=at("2026-03-15"),
+                              duration_minutes=60, capacity=10, agenda=[], created_by_id=staff.id)
+    april_session = CoSession(title="Later", purpose="", mode="online",
+                              place_or_url="https://meet.example.com/b", starts_at=at("2026-04-15"),
+                              duration_minutes=60, capacity=10, agenda=[], created_by_id=staff.id)
+    db.session.add_all([march_session, april_session])
+    db.session.flush()
+    people = [f.user() for _ in range(4)]
+    for n, person in enumerate(people):  # four invited in March, three attended, two answered
+        db.session.add(SessionInvitation(session_id=march_session.id, user_id=person.id, status="accepted",
+                                         attended_at=at("2026-03-15") if n < 3 else None))
+    db.session.add(SessionInvitation(session_id=april_session.id, user_id=people[0].id, status="accepted",
+                                     attended_at=at("2026-04-15")))
+    db.session.add_all([SessionFeedback(session_id=march_session.id, user_id=people[0].id, satisfaction=5),
+                        SessionFeedback(session_id=march_session.id, user_id=people[1].id, satisfaction=4),
+                        SessionFeedback(session_id=april_session.id, user_id=people[0].id, satisfaction=1)])
+    db.session.commit()
+    k = march()
+    assert k["participation"]["session_participation_rate"] == {"numerator": 3, "denominator": 4}
+    assert k["relationship"]["satisfaction"] == {"mean": 4.5, "count": 2}

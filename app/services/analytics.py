@@ -10,6 +10,8 @@ is nothing to divide). Money is summed per currency in integer minor units.
 | active_members | distinct members who supported, commented or created an idea in the period |
 | supporters / commenters / creators | distinct members who supported / commented / created an idea |
 | returning_members | active in the period and in the previous period |
+| session_participation_rate | invitations to sessions that started in the period whose invitee attended / all of them |
+| satisfaction | the 1-5 answers about those sessions: mean (two decimals) and count |
 | ideas_submitted / ideas_published | ideas whose submitted_at / published_at is in the period |
 | unique_idea_rate | of the ideas published in the period, those not merged into another |
 | qualified | ideas whose qualified_at is in the period |
@@ -29,10 +31,11 @@ published_at) and idea_events (to_status, created_at) of migration 0040_analytic
 from __future__ import annotations
 
 import statistics
+from decimal import Decimal
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, distinct, exists, func, literal_column, select, union
+from sqlalchemy import Select, and_, distinct, exists, func, literal_column, or_, select, union
 
 from app.errors import Invalid
 from app.extensions import db
@@ -171,8 +174,42 @@ def participation(s: Scope) -> dict:
         "supporters": _count_distinct(_supporters(s)),
         "commenters": _count_distinct(_commenters(s)),
         "creators": _count_distinct(_creators(s)),
-        "session_participation_rate": rate(0, 0),
+        "session_participation_rate": _session_participation(s),
     }
+
+
+def _sessions_in(s: Scope):
+    """Co-creation sessions that started in the period (of the scope's idea or campaign)."""
+    from app.models.cocreation import CoSession
+
+    stmt = select(CoSession.id).where(_within(CoSession.starts_at, s))
+    if s.category_id is not None or s.campaign_id is not None:
+        conditions = [CoSession.idea_id.in_(select(Idea.id).where(_ideas_filter(s)))]
+        if s.campaign_id is not None:
+            conditions.append(CoSession.campaign_id == s.campaign_id)
+        stmt = stmt.where(or_(*conditions))
+    return stmt
+
+
+def _session_participation(s: Scope) -> dict:
+    """Of the invitations to sessions that started in the period, those whose invitee attended."""
+    from app.models.cocreation import SessionInvitation
+
+    invited = select(func.count()).select_from(SessionInvitation).where(
+        SessionInvitation.session_id.in_(_sessions_in(s)))
+    attended = invited.where(SessionInvitation.attended_at.is_not(None))
+    return rate(_count(attended), _count(invited))
+
+
+def _satisfaction(s: Scope) -> dict:
+    """The mean (two decimals) and count of the 5-point answers about sessions of the period."""
+    from app.models.cocreation import SessionFeedback
+
+    total, count = db.session.execute(select(func.sum(SessionFeedback.satisfaction), func.count())
+                                      .where(SessionFeedback.session_id.in_(_sessions_in(s)))).one()
+    count = int(count or 0)
+    mean = None if not count else float(round(Decimal(int(total)) / count, 2))
+    return {"mean": mean, "count": count}
 
 
 def creativity(s: Scope) -> dict:
@@ -192,7 +229,7 @@ def relationship(s: Scope) -> dict:
     now, before = _active(s), _active(s.previous())
     returning = select(func.count()).select_from(now).where(
         now.c.user_id.in_(select(before.c.user_id)))
-    return {"returning_members": _count(returning), "satisfaction": {"mean": None, "count": 0}}
+    return {"returning_members": _count(returning), "satisfaction": _satisfaction(s)}
 
 
 def _money(rows) -> list[dict]:
