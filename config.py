@@ -196,6 +196,14 @@ class Config:
         self.METRICS_TOKEN = _env("METRICS_TOKEN")
         # One JSON line per request on stderr (app.observability).
         self.REQUEST_LOG = _bool("REQUEST_LOG", True)
+        # Retention (`flask privacy purge`, daily): IP addresses and user agents of sign-in
+        # sessions (ended sessions are deleted); IP addresses and user agents of consent and
+        # acceptance records (the records themselves are kept as proof); sign-in throttle rows;
+        # the network hashes of supports and reports. In days.
+        self.RETENTION_SESSION_DAYS = _int("RETENTION_SESSION_DAYS", 90)
+        self.RETENTION_CONSENT_DAYS = _int("RETENTION_CONSENT_DAYS", 1095)
+        self.RETENTION_THROTTLE_DAYS = _int("RETENTION_THROTTLE_DAYS", 30)
+        self.RETENTION_NETWORK_HASH_DAYS = _int("RETENTION_NETWORK_HASH_DAYS", 180)
         # Where `flask backup create` writes its archives unless told --output.
         self.BACKUP_DIR = _env("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
         # Members' data rights: how long the link in the "confirm deleting your account" mail

@@ -21,6 +21,7 @@ BLUEPRINTS = (
     ("app.ledger", None),
     ("app.admin", None),
     ("app.outreach", None),  # /outreach: announcements and segments; /announcements/<id>
+    ("app.policies", None),  # /terms, /privacy, /policies/accept
     ("app.notifications", None),  # /unsubscribe/<token>
     ("app.rights", None),  # /account/data (export, deletion), /account/two-factor
     ("app.surveys", None),  # /surveys/<id>: answer, results (charts, CSV)
@@ -31,6 +32,7 @@ BLUEPRINTS = (
     ("app.i18n_cli", None),
     ("app.demo", None),
     ("app.backup_cli", None),  # flask backup ...
+    ("app.privacy_cli", None),  # flask privacy purge
     ("app.media", None),
 )
 

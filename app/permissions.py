@@ -66,6 +66,7 @@ class Action(StrEnum):
     # administration
     MANAGE_USERS = "manage_users"
     PUBLISH_AGREEMENT = "publish_agreement"
+    PUBLISH_POLICY = "publish_policy"  # member terms and privacy policy
     VIEW_AUDIT = "view_audit"
     VIEW_ANALYTICS = "view_analytics"
     MANAGE_PROGRAMME = "manage_programme"  # categories, tags, the programme page
@@ -442,6 +443,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.DECIDE: (_admins, _not_their_own),
     A.MANAGE_USERS: (_admins,),
     A.PUBLISH_AGREEMENT: (_admins,),
+    A.PUBLISH_POLICY: (_admins,),
     A.VIEW_AUDIT: (_admins,),
     A.VIEW_ANALYTICS: (_role("admin", "analyst", refusal="analysts_only"),),
     A.MANAGE_PROGRAMME: (_admins,),

@@ -231,7 +231,8 @@ def test_the_beat_schedule_has_every_periodic_job(app):
         "ideas.roll_up_counters", "users.purge_sessions", "products.tell_audience_sweep",
         "discovery.refresh_for_you", "rights.expire_exports",
         "users.reengage", "announcements.send_sweep", "recognition.rollup", "nudges.send",
-        "sessions.remind", "partners.refresh"}
+        "sessions.remind", "partners.refresh",
+        "privacy.purge"}
     assert {entry["kwargs"].get("mode") for entry in beat.values()} >= {"daily", "weekly"}
     assert set(jobs.JOBS) >= {"mail.send", "mail.sweep", "ideas.expire",
                               "ideas.refresh_trending", "notifications.digest"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, \
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, \
     StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -33,6 +33,15 @@ class SignUpForm(FlaskForm):
     #: Opt-in, unticked: marketing mail only with the member's explicit yes.
     marketing_mail = BooleanField(_l("Send me news and announcements from Kyoso by mail"),
                                   default=False)
+    #: The versions in force when the form was shown (app.services.policies).
+    accept_terms = BooleanField(_l("I accept the terms of use"))
+    terms_version = HiddenField()
+    accept_privacy = BooleanField(_l("I have read and accept the privacy policy"))
+    privacy_version = HiddenField()
+
+    def accepted(self) -> dict[str, str]:
+        return {kind: self[f"{kind}_version"].data for kind in ("terms", "privacy")
+                if self[f"accept_{kind}"].data and self[f"{kind}_version"].data}
 
 
 class SignInForm(FlaskForm):
@@ -126,3 +135,13 @@ class PrivacyForm(FlaskForm):
 
     personalisation = BooleanField(_l("Personalise “For you” from the ideas I support and create"))
     marketing_mail = BooleanField(_l("Send me news and announcements from Kyoso by mail"))
+
+
+class ChangeEmailForm(FlaskForm):
+    """A new e-mail address, confirmed by a link mailed to it."""
+
+    email = EmailField(_l("New email address"),
+                       validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})

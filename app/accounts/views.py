@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app import permissions, ratelimits, security, sharing, storage
 from app.accounts import bp
-from app.accounts.forms import (ChangePasswordForm, EmailForm, EmptyForm, PrivacyForm, ProfileForm,
+from app.accounts.forms import (ChangeEmailForm, ChangePasswordForm, EmailForm, EmptyForm, PrivacyForm, ProfileForm,
                                 ResetPasswordForm, SettingsForm, SignInForm, SignUpForm)
-from app.errors import Invalid, Unauthorized
+from app.errors import Conflict, Invalid, Unauthorized
 from app.extensions import db, limiter
 from app.images import OUTPUT_CONTENT_TYPE
 from app.web import page_arg
@@ -21,6 +21,7 @@ from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, Use
 from app.queries import visible_ideas
 from app.services import accounts as account_service
 from app.services import consents as consent_service
+from app.services import policies as policy_service
 from app.services import notifications as notification_service
 from app.services import people, referrals, sign_ins
 from app.transaction import perform, transaction
@@ -82,11 +83,13 @@ def signup():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
     form = SignUpForm()
+    in_force = policy_service.current_policies()
     registered = None
     if form.validate_on_submit():
         registered = perform(lambda: account_service.register(
             form.email.data, form.password.data, form.display_name.data,
-            marketing_mail=bool(form.marketing_mail.data), **_origin()), form=form)
+            marketing_mail=bool(form.marketing_mail.data), accept=form.accepted(), **_origin()),
+            form=form, rename={"accept.terms": "accept_terms", "accept.privacy": "accept_privacy"})
         if registered:
             user = registered.value
             sharer_id = sharing.session_sharer()
@@ -97,7 +100,9 @@ def signup():
             flash(_("Welcome to Kyoso! We sent a confirmation link to %(email)s. Open it to "
                     "support, comment on and post ideas.", email=user.email), "success")
             return redirect(url_for("accounts.dashboard"))
-    return _render("accounts/signup.html", form, refused=registered is not None)
+    for kind, policy in in_force.items():  # shown again: the versions in force now
+        form[f"{kind}_version"].data = policy.version if policy else ""
+    return _render("accounts/signup.html", form, refused=registered is not None, in_force=in_force)
 
 
 @bp.get("/confirm/<token>")
@@ -219,6 +224,40 @@ def change_password():
     return _render("accounts/password.html", form, tab="password")
 
 
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(ratelimits.PASSWORD_RESET, methods=["POST"])
+def change_email():
+    """Ask for a new address: a confirmation link goes to it; the old one is told afterwards."""
+    form = ChangeEmailForm()
+    sent = None
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        sent = perform(lambda: account_service.request_email_change(
+            user, form.email.data, form.password.data), form=form)
+        if sent:
+            flash(_("We sent a confirmation link to %(email)s. Your address changes when you "
+                    "open it (within 24 hours).", email=sent.value), "success")
+            return redirect(url_for("accounts.change_email"))
+    return _render("accounts/email.html", form, refused=sent is not None, tab="email")
+
+
+@bp.get("/account/email/confirm/<token>")
+def confirm_email_change(token: str):
+    try:
+        with transaction():
+            user = account_service.confirm_email_change(token)
+    except (Invalid, Conflict) as error:
+        message = error.fields.get("token", error.message) if isinstance(error, Invalid) \
+            else error.message
+        return render_template("accounts/token_invalid.html", message=message,
+                               purpose="email"), 400
+    flash(_("Your email address is now %(email)s.", email=user.email), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.change_email"))
+    return redirect(url_for("accounts.login"))
+
+
 @bp.get("/account/sessions")
 @login_required
 def sessions():
@@ -306,7 +345,8 @@ def privacy():
             form=form, done=_("Your privacy choices are saved.")):
         return redirect(url_for("accounts.privacy"))
     return _render("accounts/privacy.html", form, tab="privacy",
-                   history=consent_service.history(user)[:20])
+                   history=consent_service.history(user)[:20],
+                   acceptances=policy_service.acceptances(user)[:20])
 
 
 @bp.get("/avatars/<key>/<size>")

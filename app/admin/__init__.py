@@ -8,6 +8,7 @@ from app.admin import views  # noqa: E402,F401
 from app.admin import agreements  # noqa: E402,F401
 from app.admin import programme  # noqa: E402,F401
 from app.admin import analytics_views  # noqa: E402,F401
+from app.admin import policies  # noqa: E402,F401
 from app.admin.cli import agreements_bp, categories_bp  # noqa: E402
 
 bp.register_blueprint(categories_bp)

@@ -14,6 +14,7 @@ from app.api import people  # noqa: E402,F401
 from app.api import surveys  # noqa: E402,F401
 from app.api import insight  # noqa: E402,F401
 from app.api import cocreation  # noqa: E402,F401
+from app.api import policies  # noqa: E402,F401
 from app.api import cli  # noqa: E402,F401
 from app.api import campaigns  # noqa: E402,F401
 from app.api import outreach  # noqa: E402,F401

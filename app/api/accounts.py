@@ -95,9 +95,16 @@ operation("/users", "post", "Sign up: create an account; a confirmation mail is 
               "email": EMAIL, "password": PASSWORD,
               "display_name": DISPLAY_NAME,
               "marketing_mail": {"type": "boolean", "default": False,
-                                 "description": "opt-in to marketing mail (off unless true)"}}},
+                                 "description": "opt-in to marketing mail (off unless true)"},
+              "accept": {"type": "object", "additionalProperties": False,
+                         "description": "the versions in force of the member terms and privacy "
+                                        "policy (GET /policies/current); required once published",
+                         "properties": {"terms": {"type": "string", "maxLength": 20},
+                                        "privacy": {"type": "string", "maxLength": 20}}}}},
           responses={"201": "the new user (email not yet confirmed)", "400": "not a JSON object",
-                     "409": "email_taken", "422": "invalid fields", "429": "rate limited"})
+                     "409": "email_taken", "422": "invalid fields; terms_not_accepted when a "
+                     "version in force is not accepted (error.fields.accept.terms / "
+                     "accept.privacy)", "429": "rate limited"})
 
 
 @bp.post("/users")
@@ -108,9 +115,13 @@ def create_user():
     marketing = body.get("marketing_mail", False)
     if not isinstance(marketing, bool):
         raise Invalid({"marketing_mail": "Must be true or false."})
+    accept = body.get("accept")
+    if accept is not None and not isinstance(accept, dict):
+        raise Invalid({"accept": "Must be an object {terms: version, privacy: version}."})
     with transaction():
         user = account_service.register(values["email"], values["password"], values["display_name"],
-                                        marketing_mail=marketing, **request_origin())
+                                        marketing_mail=marketing, accept=accept or {},
+                                        **request_origin())
     return user_json(user), 201, {"Location": url_for("api.me")}
 
 
@@ -288,6 +299,44 @@ def update_me():
                                         time_zone=values.get("time_zone"),
                                         notification_preferences=preferences)
     return me_json(user)
+
+
+operation("/me/email", "post", "Change the caller's e-mail address: a confirmation link (valid 24 "
+          "hours) is mailed to the new address; the address changes when it is opened (or its "
+          "token sent to POST /email/confirm), and the old address is told then",
+          body={"type": "object", "required": ["email", "password"], "properties": {
+              "email": EMAIL, "password": {"type": "string"}}},
+          responses={"202": "{sent: true, email}: the link is on its way", "400": "not a JSON object",
+                     "401": "no or bad token", "409": "email_taken",
+                     "422": "invalid address, the same address, or the password is wrong",
+                     "429": "rate limited"})
+
+
+@bp.post("/me/email")
+@limiter.limit(ratelimits.PASSWORD_RESET)
+def change_my_email():
+    user = require_caller()
+    values = _strings(json_body(), ("email", "password"))
+    with transaction():
+        email = account_service.request_email_change(user, values["email"], values["password"])
+    return {"sent": True, "email": email}, 202
+
+
+operation("/email/confirm", "post", "Confirm an e-mail change with the token of its link",
+          auth=False,
+          body={"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+          responses={"200": "the user, with the new address", "400": "not a JSON object",
+                     "409": "email_taken (someone took the address meanwhile)",
+                     "422": "invalid_token or token_expired", "429": "rate limited"})
+
+
+@bp.post("/email/confirm")
+@limiter.limit(ratelimits.PASSWORD_RESET)
+def confirm_my_email_change():
+    values = _strings(json_body(), ("token",))
+    with transaction():
+        user = account_service.confirm_email_change(values["token"])
+    return user_json(user)
 
 
 operation("/me/notifications", "get", "The caller's notifications, newest first",

@@ -179,6 +179,7 @@ def seed(*, idea_count: int = len(IDEAS), supporters: int = 150, max_supports: i
     password_hash = generate_password_hash(PASSWORD, method="scrypt")
     seeded.users = _accounts(password_hash, now)
     pool = _supporters(supporters, password_hash, now, rng)
+    _policies(seeded.users, now)
     specs = IDEAS[:idea_count]
     plan = PLAN[:idea_count]
     tags = _tags({tag for spec in specs for tag in spec.tags})
@@ -283,6 +284,38 @@ def _agreement() -> Agreement:
     return agreement
 
 
+def _policies(users: dict[str, User], now: datetime) -> None:
+    """Version 1 of the member terms and the privacy policy (the starting texts), accepted by
+    every demo member when they joined (the named accounts' acceptances recorded)."""
+    from app.models import Policy, PolicyAcceptance
+    from app.policies.defaults import default_text
+    from app.services.policies import sha256_text as policy_digest
+
+    published = {}
+    for kind in ("terms", "privacy"):
+        policy = db.session.scalar(select(Policy).where(Policy.kind == kind)
+                                   .order_by(Policy.published_at.desc()).limit(1))
+        if policy is None:
+            en, ja = default_text(kind, "en"), default_text(kind, "ja")
+            policy = Policy(kind=kind, version="1", text_en=en, text_ja=ja,
+                            sha256_en=policy_digest(en), sha256_ja=policy_digest(ja),
+                            published_at=now - timedelta(days=430))
+            db.session.add(policy)
+            db.session.flush()
+        published[kind] = policy
+    db.session.execute(update(User).values(terms_version=published["terms"].version,
+                                           privacy_version=published["privacy"].version))
+    for user in users.values():
+        db.session.refresh(user, ["terms_version", "privacy_version"])
+        for kind, policy in published.items():
+            locale = user.locale or "en"
+            db.session.add(PolicyAcceptance(
+                user_id=user.id, policy_id=policy.id, kind=kind, version=policy.version,
+                sha256=policy.sha256(locale), locale=locale, created_at=user.created_at,
+                ip_address="192.0.2.10", user_agent="Mozilla/5.0 (demo data)"))
+    db.session.flush()
+
+
 def _accounts(password_hash: str, now: datetime) -> dict[str, User]:
     users = {}
     for index, (local, name, roles, _hint) in enumerate(ACCOUNTS):
@@ -314,7 +347,10 @@ def _supporters(count: int, password_hash: str, now: datetime, rng: random.Rando
         rows.append({"email": f"supporter{n:03d}@{DOMAIN}",
                      "display_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                      "password_hash": password_hash, "bio": "", "email_confirmed_at": joined,
-                     "created_at": joined, "security_stamp": 0})
+                     "created_at": joined, "security_stamp": 0,
+                     # Two in five opted in to marketing mail; one in ten said no to
+                     # personalisation (without drawing on rng: the rest of the data stays).
+                     "marketing_mail": n % 5 < 2, "personalisation": n % 10 != 7})
     db.session.execute(insert(User), rows)
     supporters = list(db.session.scalars(select(User).where(User.email.like(
         f"supporter%@{DOMAIN}")).order_by(User.id)))

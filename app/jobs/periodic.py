@@ -80,6 +80,16 @@ def reengage() -> dict[str, int]:
         return reengagement.run()
 
 
+@jobs.job("privacy.purge")
+def purge_privacy() -> dict:
+    """Apply the retention periods (IP addresses, user agents, throttles, network hashes)."""
+    from app.services import privacy
+
+    done = privacy.purge()
+    db.session.commit()
+    return done
+
+
 class LedgerProblems(Exception):
     """`ledger.verify` found problems: the failed job (with the problems) is the alert."""
 

@@ -22,6 +22,7 @@ or, without Redis, by a thread in the web process.
 | recognition    | recognition.rollup           | every 5 minutes (points, badges, leaderboard) |
 | session-reminders | sessions.remind           | every 15 minutes (once per invitee, the day before) |
 | partner-scores | partners.refresh             | hourly, at 45 minutes past            |
+| privacy-purge  | privacy.purge                | daily at 04:45 UTC (RETENTION_* settings) |
 
 Every periodic job is idempotent, so two schedulers (two beats, two web processes) running the
 same entry do no harm: expiry and trending take row locks and converge, the sweep leases each
@@ -67,6 +68,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "recognition": ("recognition.rollup", crontab(minute="*/5"), {}),
         "session-reminders": ("sessions.remind", crontab(minute="*/15"), {}),
         "partner-scores": ("partners.refresh", crontab(minute=45), {}),
+        "privacy-purge": ("privacy.purge", crontab(minute=45, hour=4), {}),
     }
 
 

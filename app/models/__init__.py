@@ -16,7 +16,7 @@ from app.models.ideas import (Category, Idea, IdeaCreator, IdeaEvent, IdeaFollow
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction, Payout, Sale
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.models.outreach import Announcement, AnnouncementDelivery, Segment
-from app.models.privacy import ConsentEvent
+from app.models.privacy import ConsentEvent, Policy, PolicyAcceptance
 from app.models.people import IdeaNudge, MemberCounter, ReferralEvent, UserFollow
 from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
@@ -48,7 +48,7 @@ __all__ = [
     "SalesImport", "SalesImportRow",
     "IdeaNudge", "MemberCounter", "ReferralEvent", "UserFollow",
     "Product", "ProductPost", "ProductSplit",
-    "ConsentEvent",
+    "ConsentEvent", "Policy", "PolicyAcceptance",
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",

@@ -62,6 +62,10 @@ class User(UserMixin, db.Model):
     #: visit" panel shows what happened after it. Kept when a new visit starts, before
     #: last_seen_at moves on.
     previous_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The versions of the member terms and privacy policy the member last accepted (the full
+    #: record is in policy_acceptances); compared with the versions in force on every request.
+    terms_version: Mapped[str | None] = mapped_column(String(20))
+    privacy_version: Mapped[str | None] = mapped_column(String(20))
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -43,7 +43,9 @@ LOCALES = ("en", "ja")
 
 CONFIRM_SALT = "kyoso.accounts.confirm-email"
 RESET_SALT = "kyoso.accounts.reset-password"
+EMAIL_CHANGE_SALT = "kyoso.accounts.change-email"
 CONFIRM_MAX_AGE = 48 * 3600
+EMAIL_CHANGE_MAX_AGE = 24 * 3600
 RESET_MAX_AGE = 2 * 3600
 
 AVATAR_SIZES = {"avatar": 256, "small": 64}
@@ -237,18 +239,28 @@ def _signup_locale() -> str | None:
 
 
 def register(email: str, password: str, display_name: str, *, marketing_mail: Any = False,
-             ip_address: str = "", user_agent: str = "") -> User:
-    """Create an unconfirmed member account and mail the confirmation link. The consents given
-    at sign-up are recorded (personalisation on by default, marketing mail only if ticked)."""
-    from app.services import consents
+             accept: Any = None, ip_address: str = "", user_agent: str = "") -> User:
+    """Create an unconfirmed member account and mail the confirmation link. `accept`
+    ({terms: version, privacy: version}) must name the versions in force of the member terms
+    and privacy policy (none is asked while none is published); the acceptances and the
+    consents given at sign-up are recorded (personalisation on by default, marketing mail only
+    if ticked)."""
+    from app.services import consents, policies
 
-    if not isinstance(marketing_mail, bool):
-        raise Invalid({"marketing_mail": _("Must be true or false.")})
     email = normalise_email(email)
     display_name = clean_display_name(display_name)
-    _raise_if({"email": email_problem(email),
-               "password": password_problem(password, email, display_name),
-               "display_name": display_name_problem(display_name)})
+    fields = {"email": email_problem(email),
+              "password": password_problem(password, email, display_name),
+              "display_name": display_name_problem(display_name),
+              "marketing_mail": None if isinstance(marketing_mail, bool)
+              else _("Must be true or false.")}
+    try:
+        policies.check_accepted(accept if isinstance(accept, dict) else {})
+    except Invalid as refused:
+        if not any(fields.values()):  # only the acceptance is missing
+            raise
+        fields.update(refused.fields)
+    _raise_if(fields)
     if _email_taken(email):
         raise Conflict("email_taken", _("An account with this email address already exists."))
     user = User(email=email, display_name=display_name, bio="", locale=_signup_locale(),
@@ -259,6 +271,8 @@ def register(email: str, password: str, display_name: str, *, marketing_mail: An
     for kind in ("personalisation", "marketing_mail"):
         consents.record(user, kind, getattr(user, kind), ip_address=ip_address,
                         user_agent=user_agent)
+    policies.accept(user, accept if isinstance(accept, dict) else {}, required=policies.POLICY_KINDS,
+                    locale=user.locale, ip_address=ip_address, user_agent=user_agent)
     send_confirmation(user)
     return user
 
@@ -430,6 +444,70 @@ def change_password(user: User, current_password: str, new_password: str,
         raise Invalid({"current_password": _("Your current password is not correct.")})
     _raise_if({"new_password": password_problem(new_password, user.email, user.display_name)})
     _set_password(user, new_password, keep_session)
+
+
+# --------------------------------------------------------------------------- e-mail address
+
+
+def make_email_change_token(user: User, new_email: str) -> str:
+    return _serializer(EMAIL_CHANGE_SALT).dumps({"u": user.id, "old": user.email, "new": new_email})
+
+
+def request_email_change(user: User, new_email: str, password: str) -> str:
+    """Mail a confirmation link to the new address (valid EMAIL_CHANGE_MAX_AGE); the address
+    changes only when it is opened. The current password is asked (a borrowed session cannot
+    take the account over). Returns the normalised new address."""
+    new_email = normalise_email(new_email if isinstance(new_email, str) else "")
+    if not isinstance(password, str) or not user.check_password(password):
+        raise Invalid({"password": _("Your current password is not correct.")})
+    problem = email_problem(new_email)
+    if problem is None and new_email == user.email:
+        problem = _("This is already your email address.")
+    _raise_if({"email": problem})
+    if _email_taken(new_email):
+        raise Conflict("email_taken", _("An account with this email address already exists."))
+    link = _link("accounts.confirm_email_change", token=make_email_change_token(user, new_email))
+    with speaking_to(user, own_request=True):
+        subject = _("Kyoso: confirm your new email address")
+        body = _("Hello %(name)s,\n\nYou asked to use this address for your Kyoso account. Open "
+                 "this link within 24 hours to confirm it:\n\n%(link)s\n\nUntil then your "
+                 "account keeps its current address. If you did not ask for this, ignore this "
+                 "mail.", name=user.display_name, link=link)
+    send_mail(new_email, subject, body)
+    return new_email
+
+
+def confirm_email_change(token: str) -> User:
+    """Change the address a change link was sent to (once: the link names the old address too),
+    and tell the old address."""
+    data = _load(token, EMAIL_CHANGE_SALT, EMAIL_CHANGE_MAX_AGE)
+    user = db.session.get(User, data["u"])
+    new_email = data.get("new")
+    if user is None or user.is_blocked or not isinstance(new_email, str):
+        raise Invalid({"token": _("This link is invalid.")}, code="invalid_token")
+    if user.email == new_email:  # opened twice
+        return user
+    if user.email != data.get("old"):
+        raise Invalid({"token": _("This link is invalid or has already been used.")},
+                      code="invalid_token")
+    if _email_taken(new_email):
+        raise Conflict("email_taken", _("An account with this email address already exists."))
+    old_email = user.email
+    try:
+        with db.session.begin_nested():  # a sign-up at the same moment may take the address
+            user.email = new_email
+    except IntegrityError:
+        raise Conflict("email_taken", _("An account with this email address already exists.")) from None
+    user.email_confirmed_at = utcnow()  # whoever holds the new inbox has proved it
+    sign_ins.clear_failures(old_email)
+    with speaking_to(user, own_request=True):
+        subject = _("Kyoso: your email address was changed")
+        body = _("Hello %(name)s,\n\nThe email address of your Kyoso account was changed from "
+                 "this address to %(new)s. From now on mails go there and you sign in with it."
+                 "\n\nIf you did not do this, reset your password at once: %(link)s",
+                 name=user.display_name, new=new_email, link=_link("accounts.forgot_password"))
+    send_mail(old_email, subject, body)
+    return user
 
 
 # --------------------------------------------------------------------------- profile, settings

@@ -534,7 +534,9 @@ def first_run_checklist() -> list[ChecklistItem]:
                                    "admin.programme", "mail"))
     privacy = _privacy_policy_missing()
     if privacy:
-        items.append(ChecklistItem("privacy", _("Publish the privacy policy."), privacy))
+        items.append(ChecklistItem("privacy", _("Publish the member terms and the privacy "
+                                                "policy: until both are, sign-up asks nobody to "
+                                                "accept them."), privacy))
     if settings_row() is None:
         items.append(ChecklistItem("programme", _("Describe the programme: its purpose, what you "
                                                   "promise and what you do not."),
@@ -554,7 +556,8 @@ def _privacy_policy_missing() -> str | None:
     if policy is None or "admin.policies" not in current_app.view_functions:
         return None
     kind = getattr(policy, "kind", None)
-    stmt = select(policy.id).limit(1)
-    if kind is not None:
-        stmt = stmt.where(kind == "privacy")
-    return "admin.policies" if db.session.scalar(stmt) is None else None
+    if kind is None:
+        return "admin.policies" if db.session.scalar(select(policy.id).limit(1)) is None else None
+    published = set(db.session.scalars(select(kind).where(kind.in_(("terms", "privacy")))
+                                       .distinct()))
+    return None if published == {"terms", "privacy"} else "admin.policies"
