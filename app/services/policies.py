@@ -10,9 +10,9 @@ the SHA-256 of each exact text kept), and members' acceptances of them.
   interstitial page (app.policies) and API writes answer 403 `terms_not_accepted` (app.api.policies)
   until they accept.
 
-The versions in force are cached for CACHE_SECONDS (app.cache: shared through Redis when it is
-configured) and the cache is dropped on publishing, so the check on every request costs no query;
-each member's accepted versions are on their row (users.terms_version, users.privacy_version).
+The versions in force are read once per request (one query of at most two rows: the latest id
+of each kind, so versions are published in id order); each member's accepted versions are on
+their row (users.terms_version, users.privacy_version), so the check costs nothing more.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from flask import has_request_context, request
+from sqlalchemy import func, select
 
 from app import permissions
-from app.cache import cache
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.i18n import _
@@ -36,8 +36,7 @@ from app.services import events
 
 VERSION_MAX = 20
 TEXT_MAX = 200_000
-CACHE_KEY = "policies:current"
-CACHE_SECONDS = 60
+_MEMO = "kyoso.policy_versions"
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
 
@@ -58,9 +57,10 @@ def kind_label(kind: str) -> str:
 
 
 def current(kind: str) -> Policy | None:
-    """The version of this kind in force: the latest published."""
+    """The version of this kind in force: the latest published (publishing refuses a clock
+    running behind, so the latest id is the latest date)."""
     return db.session.scalar(select(Policy).where(Policy.kind == kind)
-                             .order_by(Policy.published_at.desc(), Policy.id.desc()).limit(1))
+                             .order_by(Policy.id.desc()).limit(1))
 
 
 def current_policies() -> dict[str, Policy | None]:
@@ -68,19 +68,28 @@ def current_policies() -> dict[str, Policy | None]:
 
 
 def current_versions() -> dict[str, str | None]:
-    """{kind: version in force or None}, cached (no query on most requests)."""
-    cached = cache().get(CACHE_KEY)
-    if isinstance(cached, dict) and set(cached) == set(POLICY_KINDS):
-        return cached
-    versions = {kind: (policy.version if policy else None)
-                for kind, policy in current_policies().items()}
-    cache().set(CACHE_KEY, versions, CACHE_SECONDS)
+    """{kind: version in force or None}: one query of at most two rows, once per request (kept
+    in the request's environ), whatever the number of versions."""
+    memo = request.environ.get(_MEMO) if has_request_context() else None
+    if memo is not None:
+        return memo
+    latest = select(func.max(Policy.id)).group_by(Policy.kind)
+    versions: dict[str, str | None] = dict.fromkeys(POLICY_KINDS)
+    versions.update(db.session.execute(select(Policy.kind, Policy.version)
+                                       .where(Policy.id.in_(latest))).tuples().all())
+    if has_request_context():
+        request.environ[_MEMO] = versions
     return versions
+
+
+def _forget_versions() -> None:
+    if has_request_context():
+        request.environ.pop(_MEMO, None)
 
 
 def all_versions(kind: str) -> list[Policy]:
     return list(db.session.scalars(select(Policy).where(Policy.kind == kind)
-                                   .order_by(Policy.published_at.desc(), Policy.id.desc())))
+                                   .order_by(Policy.id.desc())))
 
 
 def get_version(kind: str, version: str) -> Policy:
@@ -129,7 +138,7 @@ def publish(admin: User | None, kind: Any, version: Any, text_en: Any, text_ja: 
                  before={"version": previous.version} if previous else None,
                  after={"version": version, "sha256_en": policy.sha256_en,
                         "sha256_ja": policy.sha256_ja})
-    cache().delete(CACHE_KEY)
+    _forget_versions()
     return policy
 
 
