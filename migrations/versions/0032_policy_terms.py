@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0031_policy
+Revises: 0027_campaigns
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0031_policy'
+down_revision = '0027_campaigns'
 branch_labels = None
 depends_on = None
 
