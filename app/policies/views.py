@@ -18,7 +18,7 @@ from app.transaction import perform
 
 #: Endpoints a member with a version to accept may still reach (besides the prefixes below).
 ALLOWED_WHILE_PENDING = {"accounts.logout", "accounts.confirm", "accounts.avatar", "static"}
-ALLOWED_PREFIXES = ("policies.", "api.", "static", "observability.", "health", "notifications.",
+ALLOWED_PREFIXES = ("policies.", "api.", "static", "observability.", "health", "notifications.", "rights.",
                     "media.")
 
 

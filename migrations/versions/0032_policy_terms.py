@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0033_segments
+Revises: 0034_rights
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0033_segments'
+down_revision = '0034_rights'
 branch_labels = None
 depends_on = None
 
