@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0034_rights
+Revises: 0040_analytics
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0034_rights'
+down_revision = '0040_analytics'
 branch_labels = None
 depends_on = None
 
