@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0040_analytics
+Revises: 0036_announcements
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0040_analytics'
+down_revision = '0036_announcements'
 branch_labels = None
 depends_on = None
 
