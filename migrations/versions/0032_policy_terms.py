@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0036_announcements
+Revises: 0043_home_survey_campaigns
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0036_announcements'
+down_revision = '0043_home_survey_campaigns'
 branch_labels = None
 depends_on = None
 
