@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0043_home_survey_campaigns
+Revises: 0033_campaigns_forum
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0043_home_survey_campaigns'
+down_revision = '0033_campaigns_forum'
 branch_labels = None
 depends_on = None
 
