@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0033_campaigns_forum
+Revises: 0042_insight_community
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0033_campaigns_forum'
+down_revision = '0042_insight_community'
 branch_labels = None
 depends_on = None
 
