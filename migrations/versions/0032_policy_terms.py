@@ -3,13 +3,13 @@
 users.privacy_version).
 
 Revision ID: 0032_policy_terms
-Revises: 0042_insight_community
+Revises: 0044_sessions
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0032_policy_terms'
-down_revision = '0042_insight_community'
+down_revision = '0044_sessions'
 branch_labels = None
 depends_on = None
 
