@@ -16,11 +16,17 @@ from tests.helpers import login
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def _part(match: re.Match, value: str) -> str:
+    converter, name = match.group(1) or "", match.group(2)
+    if converter.startswith("any("):  # <any(restore, remove):decision>: the first choice
+        return converter[4:].split(",")[0].strip(" )'\"")
+    if name == "move":
+        return "cover"
+    return "abc" if name in ("token", "version", "key", "size") else value
+
+
 def _url(rule, value: str) -> str:
-    return re.sub(r"<(?:[^:>]+:)?(\w+)>",
-                  lambda m: "cover" if m.group(1) == "move" else
-                  ("abc" if m.group(1) in ("token", "version", "key", "size") else value),
-                  rule.rule)
+    return re.sub(r"<(?:([^:>]+):)?(\w+)>", lambda m: _part(m, value), rule.rule)
 
 
 def _state() -> tuple:

@@ -145,6 +145,20 @@ def test_programme_page_is_saved_and_shown_on_the_criteria_page(client, admin, a
     assert "Acme Ideas" in japanese
 
 
+def _publish_policies(client):
+    """Publishes both policies through the admin page, accepting each as the admin is asked to."""
+    for kind in ("terms", "privacy"):
+        token = csrf_token(client, "/admin/policies")
+        response = client.post("/admin/policies", data={
+            "csrf_token": token, "kind": kind, "version": "1", "text_en": f"# {kind}",
+            "text_ja": f"# {kind}（日本語）"})
+        assert response.status_code == 302
+        token = csrf_token(client, "/policies/accept")
+        response = client.post("/policies/accept", data={
+            "csrf_token": token, f"accept_{kind}": "y", f"{kind}_version": "1"})
+        assert response.status_code == 302
+
+
 def test_first_run_checklist_lists_what_is_missing_with_links(client, admin):
     db.session.execute(delete(Category))
     db.session.execute(delete(Agreement))
@@ -157,6 +171,7 @@ def test_first_run_checklist_lists_what_is_missing_with_links(client, admin):
     assert items["mail"] == "/admin/programme#mail"
     assert items["programme"] == "/admin/programme"
     assert items["calendar"] == "/admin/programme#calendar"
+    assert items["privacy"] == "/admin/policies"
     for href in set(items.values()):
         assert client.get(href.split("#")[0]).status_code == 200
 
@@ -165,6 +180,7 @@ def test_first_run_checklist_lists_what_is_missing_with_links(client, admin):
     post(client, "/admin/programme", {"name": "Acme"})
     post(client, "/admin/programme/calendar",
          {"closes_on": (utcnow() + timedelta(days=5)).date().isoformat()})
+    _publish_policies(client)
     page = client.get("/admin").get_data(as_text=True)
     assert set(re.findall(r'data-item="(\w+)"', page)) == {"mail"}
 
@@ -175,4 +191,5 @@ def test_checklist_disappears_when_everything_is_set(client, app):
     post(client, "/admin/programme", {"name": "Acme"})
     post(client, "/admin/programme/calendar",
          {"closes_on": (utcnow() + timedelta(days=5)).date().isoformat()})
+    _publish_policies(client)
     assert 'first-run-checklist' not in client.get("/admin").get_data(as_text=True)
