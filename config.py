@@ -179,6 +179,9 @@ class Config:
         # idea clears them first; the rolled-up site numbers are recounted inline when older
         # than SITE_STATS_MAX_AGE (the scheduled `flask ideas stats` keeps them younger).
         self.HOME_SHELVES_TTL = _int("HOME_SHELVES_TTL", 60)
+        # Whole pages for visitors not signed in (home, /ideas, idea pages): app.page_cache.
+        self.PAGE_CACHE_TTL = _int("PAGE_CACHE_TTL", 30)
+        self.PAGE_CACHE_ENTRIES = _int("PAGE_CACHE_ENTRIES", 500)  # in-process, without Redis
         self.SITE_STATS_MAX_AGE = _int("SITE_STATS_MAX_AGE", 15 * 60)
         # zxcvbn score (0-4) a new password needs: sign-up, reset, change.
         self.PASSWORD_MIN_SCORE = _int("PASSWORD_MIN_SCORE", 3)
@@ -222,4 +225,5 @@ class TestConfig(Config):
         self.WTF_CSRF_ENABLED = True
         self.RATELIMIT_ENABLED = False
         self.JOBS_SYNC = True  # jobs run right after the commit: tests see their effect at once
+        self.PAGE_CACHE_TTL = 0  # tests see every change at once; tests/test_page_cache.py sets it
         self.JOBS_EMBEDDED_SCHEDULER = False

@@ -100,6 +100,9 @@ def create_app(config: Config | None = None) -> Flask:
     from app.services import discovery
 
     discovery.init_app(app)
+    from app import page_cache
+
+    page_cache.init_app(app)
 
     from app import cli
 

@@ -1,6 +1,8 @@
 """A small key-value cache with expiry: Redis when REDIS_URL is set (shared by every worker),
 else a dict in this process (one per app). Values are JSON. Callers cache what is cheap to
-check again (idea ids, never rendered pages), and delete their key when the data changes.
+check again (idea ids), and delete their key when the data changes. Bytes (the rendered pages
+of app.page_cache) go through get_bytes/set_bytes: in this process at most `max_bytes_entries`
+of them are kept, the least recently used dropped first.
 
     cache().get("home:shelves")            # None when absent or expired
     cache().set("home:shelves", ids, 60)
@@ -12,6 +14,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from flask import Flask, current_app
@@ -21,9 +24,29 @@ PREFIX = "kyoso:cache:"
 
 
 class MemoryCache:
-    def __init__(self) -> None:
+    def __init__(self, max_bytes_entries: int = 500) -> None:
         self._values: dict[str, tuple[float, str]] = {}
+        self._bytes: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max_bytes = max_bytes_entries
         self._lock = threading.Lock()
+
+    def get_bytes(self, key: str) -> bytes | None:
+        with self._lock:
+            entry = self._bytes.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._bytes[key]
+                return None
+            self._bytes.move_to_end(key)
+            return entry[1]
+
+    def set_bytes(self, key: str, value: bytes, ttl: float) -> None:
+        with self._lock:
+            self._bytes[key] = (time.monotonic() + ttl, value)
+            self._bytes.move_to_end(key)
+            while len(self._bytes) > self._max_bytes:
+                self._bytes.popitem(last=False)
 
     def get(self, key: str) -> Any:
         with self._lock:
@@ -63,6 +86,19 @@ class RedisCache:
         except Exception:
             log.warning("cache write failed for %s", key, exc_info=True)
 
+    def get_bytes(self, key: str) -> bytes | None:
+        try:
+            return self._redis.get(PREFIX + key)
+        except Exception:
+            log.warning("cache read failed for %s", key, exc_info=True)
+            return None
+
+    def set_bytes(self, key: str, value: bytes, ttl: float) -> None:
+        try:
+            self._redis.set(PREFIX + key, value, px=max(1, int(ttl * 1000)))
+        except Exception:
+            log.warning("cache write failed for %s", key, exc_info=True)
+
     def delete(self, key: str) -> None:
         try:
             self._redis.delete(PREFIX + key)
@@ -72,7 +108,8 @@ class RedisCache:
 
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
-    app.extensions["kyoso_cache"] = RedisCache(url) if url else MemoryCache()
+    app.extensions["kyoso_cache"] = RedisCache(url) if url else MemoryCache(
+        app.config.get("PAGE_CACHE_ENTRIES", 500))
 
 
 def cache() -> MemoryCache | RedisCache:
