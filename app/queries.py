@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import lifecycle
 from app.lifecycle import IdeaStatus
 from app.extensions import db
-from app.models import Comment, Idea, IdeaImage
+from app.models import Comment, Idea, IdeaImage, User
 from app.models.base import utcnow
 from app.permissions import idea_visibility
 
@@ -66,7 +66,8 @@ def status_condition(status: str, now: datetime | None = None):
 def card_options():
     """Eager loads for idea cards: a list page costs the same queries for 5 items or 50 (the
     category and owner joined into the page's query, images and tags one query each)."""
-    return (selectinload(Idea.images), joinedload(Idea.category), joinedload(Idea.owner),
+    return (selectinload(Idea.images), joinedload(Idea.category),
+            joinedload(Idea.owner).lazyload(User.role_rows),  # a card shows no roles
             selectinload(Idea.tags))
 
 

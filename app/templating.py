@@ -7,9 +7,11 @@ unread-notification count, a single cheap query per page.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -59,6 +61,56 @@ def _field_label(name: str) -> str:
     return str(labels.get(name, name))
 
 
+CARDS_KEPT = 4096  # rendered idea cards kept per process
+
+
+class CardCache:
+    """Rendered idea cards, least recently used dropped first. A card shows the same thing to
+    every reader of a language: the key holds everything it shows (title, pitch, status and
+    badges, counts, days left, owner's name, cover, category), so a change to any of them
+    renders it again and nothing has to be cleared."""
+
+    def __init__(self, size: int = CARDS_KEPT) -> None:
+        self._cards: OrderedDict[tuple, Markup] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Markup | None:
+        with self._lock:
+            card = self._cards.get(key)
+            if card is not None:
+                self._cards.move_to_end(key)
+            return card
+
+    def put(self, key: tuple, card: Markup) -> None:
+        with self._lock:
+            self._cards[key] = card
+            while len(self._cards) > self._size:
+                self._cards.popitem(last=False)
+
+
+def card_key(idea: Any) -> tuple:
+    cover, category, owner = idea.cover, idea.category, idea.owner
+    status = idea.effective_status
+    return (idea.id, str(get_locale()), request.script_root, status, idea.hidden,
+            idea.staff_picked_at, idea.title, idea.pitch, idea.support_count,
+            idea.next_milestone, days_left(idea.deadline) if idea.is_gathering else None,
+            owner.display_name if owner else None, cover.key if cover else None,
+            (category.name, category.name_ja) if category else None)
+
+
+def idea_card(idea: Any) -> Markup:
+    """The card's HTML, from the card cache or rendered by the idea_card_uncached macro."""
+    cards: CardCache = current_app.extensions["kyoso_cards"]
+    key = card_key(idea)
+    card = cards.get(key)
+    if card is None:
+        macros = current_app.jinja_env.get_template("macros/ui.html").module
+        card = Markup(macros.idea_card_uncached(idea))
+        cards.put(key, card)
+    return card
+
+
 FILTERS = {
     "markdown": render_markdown,
     "money": format_money,
@@ -85,6 +137,7 @@ GLOBALS = {
     "matrix_legend": LEGEND,
     "decision_labels": DECISION_LABELS,
     "fraction": format_fraction,
+    "card_html": idea_card,
 }
 
 
@@ -98,6 +151,7 @@ def _unread_notifications() -> dict[str, int]:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["kyoso_cards"] = CardCache()
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(GLOBALS)
     app.context_processor(_unread_notifications)

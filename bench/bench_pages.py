@@ -50,6 +50,10 @@ def main() -> None:  # noqa: C901 (one straight script)
     parser.add_argument("--target", type=float, default=25.0, help="p95 goal in ms")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--only", help="run the cases whose URL contains this")
+    parser.add_argument("--signed-in", action="store_true",
+                        help="also time the pages for the member with the most supports")
+    parser.add_argument("--only-rendered", action="store_true",
+                        help="skip the kept-page (anonymous page cache) cases")
     parser.add_argument("--explain", action="store_true",
                         help="print, per case, the indexes and scans the PostgreSQL plans use")
     args = parser.parse_args()
@@ -89,6 +93,18 @@ def main() -> None:  # noqa: C901 (one straight script)
             return body.get("next")
 
         deep = deep_cursor("trending", 120)  # past the 12,000th idea
+        # Idea pages: the most supported idea, and one near 10,000 supporters.
+        top = db.session.scalar(select(Idea.id).where(Idea.status.in_(("published", "qualified")),
+                                                      Idea.hidden.is_(False))
+                                .order_by(Idea.support_count.desc()).limit(1))
+        near = db.session.scalar(select(Idea.id).where(Idea.status.in_(("published", "qualified")),
+                                                       Idea.hidden.is_(False),
+                                                       Idea.support_count <= 10_000)
+                                 .order_by(Idea.support_count.desc()).limit(1))
+        # The member with the most supports, for the signed-in cases ("For you").
+        heavy = db.session.scalar(select(Support.user_id).group_by(Support.user_id)
+                                  .order_by(func.count().desc()).limit(1)) \
+            if args.signed_in else None
         db.session.remove()
 
         cases = [
@@ -110,6 +126,7 @@ def main() -> None:  # noqa: C901 (one straight script)
         if deep:
             cases.append(f"/api/v1/ideas?sort=trending&per_page=24&after={deep}")
             cases.append(f"/ideas?after={deep}")
+        cases += [f"/ideas/{idea_id}" for idea_id in (top, near) if idea_id]
         if args.only:
             cases = [url for url in cases if args.only in url]
 
@@ -118,7 +135,8 @@ def main() -> None:  # noqa: C901 (one straight script)
         raw = db.engine.raw_connection()
         cursor = raw.cursor()
 
-        def capture(url: str) -> list[tuple[str, object]]:
+        def capture(url: str, who=None) -> list[tuple[str, object]]:
+            who = who or client
             statements: list[tuple[str, object]] = []
 
             def before(_conn, _cursor, statement, parameters, *_rest) -> None:
@@ -126,7 +144,7 @@ def main() -> None:  # noqa: C901 (one straight script)
 
             event.listen(db.engine, "before_cursor_execute", before)
             try:
-                response = client.get(url)
+                response = who.get(url)
             finally:
                 event.remove(db.engine, "before_cursor_execute", before)
             assert response.status_code == 200, (url, response.status_code)
@@ -158,21 +176,52 @@ def main() -> None:  # noqa: C901 (one straight script)
                 raw.rollback()
             raw.close()
             return
-        for url in cases:
-            client.get(url)  # warm up: caches, plans
-            statements = capture(url)
-            samples = timed(lambda url=url: client.get(url), args.repeat)
+        def run(url: str, who) -> None:
+            who.get(url)  # warm up: caches, plans, the kept page
+            statements = capture(url, who)
+            samples = timed(lambda url=url: who.get(url), args.repeat)
             db.session.remove()
             sql_samples = timed(lambda statements=statements: replay(statements), args.repeat)
             p50, p95 = statistics.median(samples), percentile(samples, .95)
-            sql_p50 = statistics.median(sql_samples)
+            sql_p50 = statistics.median(sql_samples) if statements else 0.0
             flag = ""
             if p95 > args.target or len(statements) > MAX_QUERIES:
                 flag = "  MISS"
                 failures.append(url)
             label = url if len(url) <= 58 else url[:55] + "..."
+            x_sql = f"{p50 / sql_p50:6.1f}" if sql_p50 else f"{'-':>6}"
             print(f"{label:<58} {p50:7.1f} {p95:7.1f} {len(statements):3d} {sql_p50:7.2f} "
-                  f"{p50 / hello_p50:8.0f} {p50 / sql_p50:6.1f}{flag}", flush=True)
+                  f"{p50 / hello_p50:8.0f} {x_sql}{flag}", flush=True)
+
+        kept_ttl = app.config["PAGE_CACHE_TTL"]
+        app.config["PAGE_CACHE_TTL"] = 0
+        print("-- rendered (page cache off: what a miss, a search or a member costs)")
+        for url in cases:
+            run(url, client)
+        if kept_ttl and not args.only_rendered:
+            app.config["PAGE_CACHE_TTL"] = kept_ttl
+            print(f"-- kept: anonymous visitor, PAGE_CACHE_TTL={kept_ttl} (after one miss)")
+            html = [url for url in cases if not url.startswith("/api/")]
+            for url in html:
+                response = client.get(url)
+                if response.headers.get("X-Kyoso-Page-Cache") in ("hit", "miss"):
+                    run(url, client)
+            app.config["PAGE_CACHE_TTL"] = 0
+        if heavy:
+            from app.security import SESSION_ID_KEY
+            from app.services import sign_ins
+
+            member = app.test_client()
+            started = sign_ins.start_session(db.session.get(User, heavy), user_agent="bench")
+            db.session.commit()
+            with member.session_transaction() as session:
+                session["_user_id"] = str(heavy)
+                session[SESSION_ID_KEY] = started.row.id
+                session["_fresh"] = True
+            print(f"-- signed in: member {heavy} (the most supports: For you)")
+            for url in ["/", "/ideas", "/ideas?sort=newest"] + \
+                    [f"/ideas/{idea_id}" for idea_id in (top, near) if idea_id]:
+                run(url, member)
         raw.close()
     if failures:
         print(f"\n{len(failures)} case(s) over {args.target} ms p95 or {MAX_QUERIES} queries")
