@@ -378,6 +378,9 @@ register("session_place", "sessions",
 register("session_reminder", "sessions",
          N_("Reminder: the co-creation session “%(title)s” starts %(when)s (%(where)s)."),
          url=_my_sessions_url)
+register("session_cancelled", "sessions",
+         N_("The co-creation session “%(title)s” on %(when)s is cancelled: %(reason)s"),
+         url=_my_sessions_url)
 register("product_test_selected", "sessions",
          N_("You were selected to test “%(title)s”. Please send your report by %(date)s."),
          url=_product_test_url)

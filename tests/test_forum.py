@@ -159,3 +159,85 @@ def test_the_category_page_costs_the_same_queries_for_3_or_20_threads(client, co
     for n in range(17):
         _thread(client, f.user() if n % 2 else author, title=f"U{n}")
     assert queries() == few
+
+
+# --- the moderation queue -------------------------------------------------------------------------
+
+def _reported_reply(client, app, body="BUY CHEAP WATCHES", reason="spam"):
+    """A reply reported by enough established members to be hidden, in its own thread."""
+    thread = _thread(client, f.established(), title="Rain covers")
+    reply = client.post(f"/api/v1/forum/threads/{thread['id']}/replies",
+                        headers=bearer(f.established()), json={"body": body}).get_json()
+    for _ in range(app.config["COMMENT_REPORT_THRESHOLD"]):
+        client.post(f"/api/v1/forum/replies/{reply['id']}/reports",
+                    headers=bearer(f.established()), json={"reason": reason})
+    return thread, reply
+
+
+def test_reported_forum_posts_are_in_the_moderation_queue_beside_comments(client, app, db):
+    thread, reply = _reported_reply(client, app)
+    assert db.session.get(ForumReply, reply["id"]).hidden is True
+    flagged = _thread(client, f.established(), title="Odd thread", body="ODD-THREAD-BODY")
+    client.post(f"/api/v1/forum/threads/{flagged['id']}/reports", headers=bearer(f.user()),
+                json={"reason": "off-topic"})  # one report: listed, not hidden
+    login(client, f.user())
+    assert client.get("/moderation/reports").status_code == 403
+    login(client, f.user("moderator"))
+    page = client.get("/moderation/reports").get_data(as_text=True)
+    assert page.count('data-testid="reported-forum-post"') == 2
+    assert "BUY CHEAP WATCHES" in page and "ODD-THREAD-BODY" in page
+    assert "spam" in page and "off-topic" in page and "Rain covers" in page
+    assert page.index("BUY CHEAP WATCHES") < page.index("ODD-THREAD-BODY")  # hidden first
+    assert f"/moderation/forum/reply/{reply['id']}/restore" in page
+    ja = client.get("/moderation/reports?lang=ja").get_data(as_text=True)
+    assert "フォーラム" in ja
+
+
+def test_moderators_restore_and_remove_forum_posts_from_the_queue(client, app, db):
+    thread, reply = _reported_reply(client, app)
+    flagged = _thread(client, f.established(), title="Odd thread")
+    client.post(f"/api/v1/forum/threads/{flagged['id']}/reports", headers=bearer(f.user()),
+                json={"reason": "off-topic"})
+    login(client, f.user("moderator"))
+    token = csrf_token(client, "/moderation/reports")
+    response = client.post(f"/moderation/forum/reply/{reply['id']}/restore",
+                           data={"csrf_token": token, "reason": "It is a real shop tip"},
+                           follow_redirects=True)
+    assert "The post is visible again; its reports are closed." in response.get_data(as_text=True)
+    row = db.session.get(ForumReply, reply["id"])
+    assert row.hidden is False and row.report_count == 0
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "forum_reply.restore"))
+    assert entry.reason == "It is a real shop tip"
+    client.post(f"/moderation/forum/thread/{flagged['id']}/remove",
+                data={"csrf_token": token, "reason": ""})
+    assert db.session.get(ForumThread, flagged["id"]).deleted_at is not None
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "forum_thread.remove"))
+    assert 'data-testid="no-forum-reports"' in client.get("/moderation/reports").get_data(
+        as_text=True)
+    assert client.post(f"/moderation/forum/poll/{reply['id']}/remove",
+                       data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/moderation/forum/reply/{reply['id']}/remove",
+                       data={"reason": "no token"}).status_code == 400
+    assert db.session.get(ForumReply, reply["id"]).deleted_at is None
+
+
+def test_the_queue_costs_the_same_queries_for_one_or_many_forum_posts(client, app, db,
+                                                                      count_queries):
+    _reported_reply(client, app)
+    moderator = f.user("moderator")
+    login(client, moderator)
+
+    def queries() -> int:
+        client.get("/moderation/reports")
+        with count_queries() as counted:
+            assert client.get("/moderation/reports").status_code == 200
+        return counted.count
+
+    few = queries()
+    for n in range(4):
+        _reported_reply(client, app, body=f"Spam {n}")
+        flagged = _thread(client, f.established(), title=f"Flagged {n}")
+        client.post(f"/api/v1/forum/threads/{flagged['id']}/reports", headers=bearer(f.user()),
+                    json={"reason": "odd"})
+    login(client, moderator)
+    assert queries() == few

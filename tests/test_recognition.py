@@ -167,3 +167,193 @@ def test_the_recognition_pages(client, db):
     assert "20% off" in staff_client.get("/recognition/rewards").get_data(as_text=True)
     ja = client.get("/me/recognition", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "20% off" in ja and "リーダーボード" in ja
+
+
+# --- sessions attended, product tests completed, people brought ---------------------------------
+
+def _planned_session(staff, idea=None):
+    from app.services import sessions
+
+    session = sessions.create_session(staff, {
+        "title": "Quiet mornings", "purpose": "Commutes with toddlers", "mode": "in_person",
+        "place_or_url": "Studio 2", "starts_at": (utcnow() + timedelta(days=3)).isoformat(),
+        "duration_minutes": 60, "capacity": 5, "idea_id": idea.id if idea else None})
+    f.db.session.commit()
+    return session
+
+
+def _badge(client, user, slug) -> dict:
+    body = client.get(f"/api/v1/users/{user.id}/recognition").get_json()
+    return next(b for b in body["badges"] if b["badge"] == slug)
+
+
+def test_sessions_attended_count_once_each_with_points_in_the_ideas_category(client, db):
+    from app.models.recognition import MonthlyPoints
+    from app.services import sessions
+
+    staff, present, absent = f.user("community_manager"), f.user(), f.user()
+    idea = f.idea(category_slug="kids")
+    session = _planned_session(staff, idea)
+    sessions.invite(staff, session.id, [present.id, absent.id])
+    sessions.record_attendance(staff, session.id, [present.id])
+    sessions.record_attendance(staff, session.id, [present.id])  # again: nobody new
+    db.session.commit()
+    _rollup(db)
+    _rollup(db)
+    stats = db.session.get(MemberStats, present.id)
+    assert stats.sessions_attended == 1
+    assert stats.points == service.POINTS["session_attended"]
+    assert db.session.get(MemberStats, absent.id) is None
+    assert (_badge(client, present, "sessions_attended")["level"],
+            _badge(client, present, "sessions_attended")["next_at"]) == (1, 3)
+    kids = idea.category_id
+    assert db.session.scalar(select(MonthlyPoints.points).where(
+        MonthlyPoints.user_id == present.id, MonthlyPoints.category_id == kids)) == \
+        service.POINTS["session_attended"]
+    second = _planned_session(staff)
+    sessions.invite(staff, second.id, [present.id])
+    sessions.record_attendance(staff, second.id, [present.id])
+    db.session.commit()
+    _rollup(db)
+    assert db.session.get(MemberStats, present.id).sessions_attended == 2
+
+
+def test_a_product_test_report_counts_as_a_test_completed(client, db):
+    from app.models import ProductTest, ProductTestReport
+
+    tester = f.user()
+    idea = f.in_review()
+    test = ProductTest(idea_id=idea.id, title="Strap", brief="Try it", testers=2,
+                       opens_on=utcnow().date(), closes_on=utcnow().date())
+    db.session.add(test)
+    db.session.flush()
+    db.session.add(ProductTestReport(test_id=test.id, user_id=tester.id, customer_value=3,
+                                     uniqueness=2, feasibility=2, marketability=1,
+                                     rationale="It folds fast."))
+    db.session.commit()
+    _rollup(db)
+    stats = db.session.get(MemberStats, tester.id)
+    assert (stats.tests_completed, stats.points) == (1, service.POINTS["test_completed"])
+    badge = _badge(client, tester, "tests_completed")
+    assert (badge["level"], badge["count"]) == (1, 1)
+
+
+def test_a_person_brought_counts_once_for_the_sharer(client, db):
+    from app.services import referrals
+
+    sharer, newcomer, other = f.user(), f.user(), f.user()
+    idea, second = f.idea(), f.idea()
+    referrals.record_signup(sharer.id, newcomer, idea.id)
+    referrals.record_support(sharer.id, newcomer, idea.id)  # the same person again
+    db.session.commit()
+    _rollup(db)
+    stats = db.session.get(MemberStats, sharer.id)
+    assert (stats.people_brought, stats.points) == (1, service.POINTS["person_brought"])
+    referrals.record_support(sharer.id, newcomer, second.id)  # still the same person
+    referrals.record_support(sharer.id, other, second.id)
+    db.session.commit()
+    _rollup(db)
+    stats = db.session.get(MemberStats, sharer.id)
+    assert (stats.people_brought, stats.points) == (2, 2 * service.POINTS["person_brought"])
+    assert db.session.get(MemberStats, newcomer.id) is None  # being brought earns nothing
+    badge = _badge(client, sharer, "people_brought")
+    assert (badge["level"], badge["count"], badge["next_at"]) == (1, 2, 5)
+    login(client, sharer)
+    page = client.get("/me/recognition").get_data(as_text=True)
+    assert "Ambassador" in page and "Co-creator" in page and "Tester" in page
+    ja = client.get("/me/recognition", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "アンバサダー" in ja
+
+
+# --- thanking on the pages ----------------------------------------------------------------------
+
+def test_a_creator_thanks_a_commenter_on_the_idea_page(client, db):
+    from app.models.recognition import Thanks
+
+    owner, commenter = f.user(), f.user(name="Helpful Hana")
+    idea = f.idea(owner)
+    comment = _comment(idea, commenter, "Try a magnetic lid")
+    own = _comment(idea, owner, "Thanks all")
+    login(client, owner)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert page.count('data-testid="thank-comment"') == 1  # not on their own comment
+    assert f'name="comment_id" value="{comment.id}"' in page
+    assert f'name="comment_id" value="{own.id}"' not in page
+    response = client.post(f"/users/{commenter.id}/thanks", data={
+        "csrf_token": csrf_token(client, f"/ideas/{idea.id}"), "message": "The lid idea",
+        "comment_id": comment.id, "next": f"/ideas/{idea.id}#comment-{comment.id}"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/ideas/{idea.id}#comment-{comment.id}")
+    row = db.session.scalar(select(Thanks))
+    assert (row.to_user_id, row.comment_id, row.idea_id) == (commenter.id, comment.id, idea.id)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert 'data-testid="thank-comment"' not in page and 'data-testid="thanked"' in page
+    _rollup(db)
+    assert db.session.get(MemberStats, commenter.id).helpful_comments == 1
+    assert "The lid idea" in client.get(f"/users/{commenter.id}").get_data(as_text=True)
+    ja = client.get(f"/ideas/{idea.id}", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "お礼を伝えました" in ja
+
+
+def test_other_members_have_no_thank_action_and_cannot_post_one(client, db):
+    from app.models.recognition import Thanks
+
+    idea = f.idea()
+    commenter, stranger = f.user(), f.user()
+    comment = _comment(idea, commenter)
+    login(client, stranger)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert 'data-testid="thank-comment"' not in page
+    response = client.post(f"/users/{commenter.id}/thanks", data={
+        "csrf_token": csrf_token(client, f"/ideas/{idea.id}"), "message": "Nice",
+        "comment_id": comment.id, "next": "//evil.example/"})
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Thanks)) == 0
+
+
+def test_staff_thank_a_member_on_their_profile(client, db):
+    from app.models.recognition import Thanks
+
+    member, staff = f.user(name="Quiet Kenji"), f.user("community_manager")
+    login(client, f.user())
+    assert f'action="/users/{member.id}/thanks"' not in client.get(
+        f"/users/{member.id}").get_data(as_text=True)
+    login(client, staff)
+    page = client.get(f"/users/{member.id}").get_data(as_text=True)
+    assert f'action="/users/{member.id}/thanks"' in page
+    assert f'action="/users/{staff.id}/thanks"' not in client.get(
+        f"/users/{staff.id}").get_data(as_text=True)
+    token = csrf_token(client, f"/users/{member.id}")
+    response = client.post(f"/users/{member.id}/thanks",
+                           data={"csrf_token": token, "message": "For the test reports",
+                                 "next": "/\\evil.example"}, follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/users/{member.id}")
+    assert db.session.scalar(select(Thanks.message)) == "For the test reports"
+    blank = client.post(f"/users/{member.id}/thanks", data={"csrf_token": token, "message": ""})
+    assert blank.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Thanks)) == 1
+    assert "For the test reports" in client.get(f"/users/{member.id}").get_data(as_text=True)
+
+
+def test_the_creators_idea_page_costs_the_same_with_few_or_many_comments(client, db,
+                                                                         count_queries):
+    owner = f.user()
+    small, big = f.idea(owner), f.idea(owner)
+    _comment(small, f.user())
+    for n in range(12):
+        top = _comment(big, f.user(), f"Comment {n}")
+        db.session.add(Comment(idea_id=big.id, author_id=f.user().id, parent_id=top.id,
+                               body="A reply"))
+    db.session.commit()
+    login(client, owner)
+    counts = []
+    for url in (f"/ideas/{small.id}", f"/ideas/{big.id}"):
+        client.get(url)
+        db.session.expunge_all()
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(queries.count)
+    assert response.get_data(as_text=True).count('data-testid="thank-comment"') == 24
+    assert counts[0] == counts[1]

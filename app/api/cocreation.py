@@ -47,6 +47,8 @@ SCHEMAS["Session"] = {"type": "object", "properties": {
     "product_id": {"type": "integer", "nullable": True},
     "campaign_id": {"type": "integer", "nullable": True},
     "series_id": {"type": "integer", "nullable": True},
+    "cancelled_at": {"type": "string", "format": "date-time", "nullable": True},
+    "cancel_reason": {"type": "string", "nullable": True},
     "my_status": {"type": "string", "nullable": True,
                   "enum": ["invited", "accepted", "waiting", "declined", None]},
     "outputs": {"type": "object"}, "invitations": {"type": "object"}}}
@@ -60,6 +62,8 @@ def session_json(session: CoSession, viewer: Any = None, *, staff: bool = False)
         "capacity": session.capacity, "places_taken": session.accepted_count,
         "agenda": session.agenda, "idea_id": session.idea_id, "product_id": session.product_id,
         "campaign_id": session.campaign_id, "series_id": session.series_id,
+        "cancelled_at": session.cancelled_at.isoformat() if session.cancelled_at else None,
+        "cancel_reason": session.cancel_reason,
         "outputs": {"notes": session.notes, "insights": session.insights,
                     "decisions": session.decisions,
                     "idea_ids": session_service.linked_idea_ids(session.id)},
@@ -163,7 +167,8 @@ operation("/sessions/{id}", "patch", "Change a session's title, purpose, place o
               "purpose": written(session_service.PURPOSE_MAX),
               "place_or_url": written(session_service.PLACE_MAX), "agenda": AGENDA}},
           responses={"200": "Session", "403": "admins and community managers only",
-                     "404": "no such session", "422": "invalid fields; the agenda's minutes do "
+                     "404": "no such session", "409": "session_cancelled",
+                     "422": "invalid fields; the agenda's minutes do "
                      "not add up to the duration; an online session's place is not a link"})
 
 
@@ -173,6 +178,29 @@ def update_session(session_id: int):
     data = json_body()
     with transaction():
         session = session_service.update_session(user, session_id, data)
+        body = session_json(session, user, staff=True)
+    return body
+
+
+operation("/sessions/{id}/cancellation", "post", "Cancel a session that has not started "
+          "(staff), with the reason its invitees read: everyone invited who has not declined is "
+          "told in their language (as their preference for sessions says); audited. Nothing more "
+          "can happen to it: invitations, answers, attendance and edits are refused with 409 "
+          "`session_cancelled`",
+          body={"type": "object", "required": ["reason"], "properties": {
+              "reason": written(session_service.CANCEL_REASON_MAX)}},
+          responses={"200": "Session (cancelled_at, cancel_reason set)",
+                     "403": "admins and community managers only", "404": "no such session",
+                     "409": "session_cancelled (already), session_started",
+                     "422": "reason missing or longer than the limit"})
+
+
+@bp.post("/sessions/<int:session_id>/cancellation")
+def cancel_session(session_id: int):
+    user = require_caller()
+    data = json_body()
+    with transaction():
+        session = session_service.cancel_session(user, session_id, data.get("reason"))
         body = session_json(session, user, staff=True)
     return body
 
@@ -187,7 +215,7 @@ operation("/sessions/{id}/invitations", "post", "Invite members (staff): each is
           responses={"201": "{invited: [ids], already_invited: [ids]}",
                      "403": "admins and community managers only",
                      "404": "no such session; user_not_found: an id of no member",
-                     "409": "session_started"})
+                     "409": "session_started, session_cancelled"})
 
 
 @bp.post("/sessions/<int:session_id>/invitations")
@@ -215,7 +243,7 @@ operation("/sessions/{id}/registration", "post", "Accept an invitation (an invit
                      "202": "{session_id, user_id, status: waiting, waiting_since}",
                      "403": "not invited, or e-mail not confirmed", "404": "no such session",
                      "409": "session_full (send waiting_list: true to wait), "
-                            "already_registered, session_started"})
+                            "already_registered, session_started, session_cancelled"})
 
 
 @bp.post("/sessions/<int:session_id>/registration")
@@ -239,7 +267,7 @@ operation("/sessions/{id}/registration", "delete", "Decline the invitation, give
           "leave the waiting list (an invited member); a place given up goes to the first on the "
           "waiting list",
           responses={"204": "declined", "403": "not invited", "404": "no such session",
-                     "409": "session_started"})
+                     "409": "session_started, session_cancelled"})
 
 
 @bp.delete("/sessions/<int:session_id>/registration")
@@ -254,7 +282,7 @@ operation("/sessions/{id}/attendance", "post", "Record who attended (staff): inv
           body=USER_IDS,
           responses={"200": "{attended: [every attendee's id]}",
                      "403": "admins and community managers only", "404": "no such session",
-                     "409": "not_invited: an id of someone not invited"})
+                     "409": "not_invited: an id of someone not invited; session_cancelled"})
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
@@ -516,7 +544,9 @@ operation("/partners", "get", "The partner pool (admin, community_manager): memb
           "purpose (category slug, idea_id or campaign_id) by engagement (recent ideas, supports, "
           "comments, sessions, with time decay), clarity (0-100: answered insight parts and "
           "support reasons) and influence (supports gathered, followers, people brought), best "
-          "first; members with personalisation off are not listed. `selected` (ids, comma "
+          "first; members with personalisation off or without marketing consent (not to be "
+          "contacted), blocked or deleted, are not listed nor kept in the selection. `selected` "
+          "(ids, comma "
           "separated) is the selection being built: each diversity_note says what the member "
           "would add to its spread of languages, categories and activity levels. Keyset pages: "
           "follow `next` with `after`. Scores are computed by the job partners.refresh.",

@@ -40,7 +40,8 @@ operation("/users/{id}/recognition", "get", "A member's levelled badges, points 
           "decayed standing) and the thanks they received", auth=False,
           responses={"200": "{user_id, points, standing, badges: [{badge, level, count, "
                             "next_at}], thanks: [{from, message, idea_id, comment_id, "
-                            "created_at}]}", "404": "no such member"})
+                            "created_at}]}; badge is one of " + ", ".join(service.BADGES)
+                            + " (levels 1-3, 0 not earned yet)", "404": "no such member"})
 
 
 @bp.get("/users/<int:user_id>/recognition")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, StringField, \
-    TextAreaField
+from wtforms import DateField, DateTimeLocalField, IntegerField, SelectChoice, SelectField, \
+    StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.services.campaigns import (BRIEF_MAX, PRIZE_MAX, QUESTION_LABEL_MAX, QUESTIONS_MAX,
@@ -41,8 +41,8 @@ class CampaignForm(FlaskForm):
         from flask_babel import get_locale
 
         locale = str(get_locale() or "")
-        self.category.choices = [("", _l("Any category"))] + [
-            (c.slug, c.label(locale)) for c in categories]
+        self.category.choices = [SelectChoice("", _l("Any category"))] + [
+            SelectChoice(c.slug, c.label(locale)) for c in categories]
 
     def values(self) -> dict:
         return {"title": self.title.data, "title_ja": self.title_ja.data or "",

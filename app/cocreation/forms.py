@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, RadioField,
-                     StringField, TextAreaField)
+                     SelectChoice, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.services import product_tests as test_service
 from app.services import sessions as session_service
+
+AXIS_CHOICES = [SelectChoice(3, "3"), SelectChoice(2, "2"), SelectChoice(1, "1")]
 
 
 class SessionForm(FlaskForm):
@@ -18,8 +20,8 @@ class SessionForm(FlaskForm):
     purpose = TextAreaField(_l("Purpose"), validators=[DataRequired(),
                                                        Length(max=session_service.PURPOSE_MAX)],
                             render_kw={"rows": 3})
-    mode = RadioField(_l("Where"), choices=[("online", _l("Online")),
-                                            ("in_person", _l("In person"))],
+    mode = RadioField(_l("Where"), choices=[SelectChoice("online", _l("Online")),
+                                            SelectChoice("in_person", _l("In person"))],
                       default="online", validators=[InputRequired()])
     place_or_url = StringField(_l("Meeting link or place"),
                                validators=[DataRequired(), Length(max=session_service.PLACE_MAX)])
@@ -39,6 +41,11 @@ class InviteForm(FlaskForm):
     user_ids = StringField(_l("Member ids (separated by commas)"), validators=[DataRequired()])
 
 
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Why it is cancelled"), validators=[
+        DataRequired(), Length(max=session_service.CANCEL_REASON_MAX)], render_kw={"rows": 2})
+
+
 class OutputsForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=session_service.OUTPUT_MAX)],
                           render_kw={"rows": 4})
@@ -52,8 +59,10 @@ class OutputsForm(FlaskForm):
 
 class FeedbackForm(FlaskForm):
     satisfaction = RadioField(_l("How satisfied are you with this session?"), coerce=int,
-                              choices=[(5, _l("5 · very satisfied")), (4, "4"), (3, "3"),
-                                       (2, "2"), (1, _l("1 · not at all satisfied"))],
+                              choices=[SelectChoice(5, _l("5 · very satisfied")),
+                                       SelectChoice(4, "4"), SelectChoice(3, "3"),
+                                       SelectChoice(2, "2"),
+                                       SelectChoice(1, _l("1 · not at all satisfied"))],
                               validators=[InputRequired()])
     comment = TextAreaField(_l("Comment (optional)"),
                             validators=[Optional(), Length(max=session_service.COMMENT_MAX)],
@@ -86,14 +95,14 @@ class ApplyForm(FlaskForm):
 
 class ReportForm(FlaskForm):
     customer_value = RadioField(_l("Customer value"), coerce=int,
-                                choices=[(3, "3"), (2, "2"), (1, "1")],
+                                choices=AXIS_CHOICES,
                                 validators=[InputRequired()])
-    uniqueness = RadioField(_l("Uniqueness"), coerce=int, choices=[(3, "3"), (2, "2"), (1, "1")],
+    uniqueness = RadioField(_l("Uniqueness"), coerce=int, choices=AXIS_CHOICES,
                             validators=[InputRequired()])
     feasibility = RadioField(_l("Feasibility"), coerce=int,
-                             choices=[(3, "3"), (2, "2"), (1, "1")], validators=[InputRequired()])
+                             choices=AXIS_CHOICES, validators=[InputRequired()])
     marketability = RadioField(_l("Marketability"), coerce=int,
-                               choices=[(3, "3"), (2, "2"), (1, "1")],
+                               choices=AXIS_CHOICES,
                                validators=[InputRequired()])
     rationale = TextAreaField(_l("Why these scores"), validators=[
         DataRequired(), Length(max=test_service.TEXT_MAX)], render_kw={"rows": 3})

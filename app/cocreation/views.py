@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import permissions
 from app.cocreation import bp
-from app.cocreation.forms import (ApplyForm, FeedbackForm, InviteForm, OutputsForm,
+from app.cocreation.forms import (ApplyForm, CancelForm, FeedbackForm, InviteForm, OutputsForm,
                                   ProductTestForm, RegistrationForm, ReportForm, SelectTestersForm,
                                   SessionForm)
 from app.errors import Invalid
@@ -96,8 +96,17 @@ def staff_session(session_id: int):
         invitations=session_service.invitations_of(current_user, session.id),
         counts=session_service.invitation_counts([session.id])[session.id],
         feedback=session_service.feedback_summary(session.id), invite_form=InviteForm(),
-        photos=session_service.photos_of(session.id),
+        photos=session_service.photos_of(session.id), cancel_form=CancelForm(), now=utcnow(),
         outputs_form=outputs, action_form=RegistrationForm(), **_labels())
+
+
+@bp.post("/staff/sessions/<int:session_id>/cancel")
+def cancel(session_id: int):
+    _require(Action.MANAGE_SESSIONS)
+    form = CancelForm()
+    perform(lambda: session_service.cancel_session(current_user, session_id, form.reason.data),
+            validate=form, done=_("The session is cancelled; its invitees are told."))
+    return _back(session_id)
 
 
 @bp.post("/staff/sessions/<int:session_id>/photos")

@@ -15,8 +15,8 @@ from app.ideas import bp
 from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
                                         SupportForm, UpdateForm)
 from app.models import Comment, Idea
-from app.services import (comments, follows, milestones, polls, referrals, resonance,
-                          revisions, supports)
+from app.services import (comments, follows, milestones, polls, recognition, referrals,
+                          resonance, revisions, supports)
 from app.transaction import perform
 from app.web import page_arg
 
@@ -44,6 +44,9 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
     discussion_open = idea.status in lifecycle.PUBLIC and not idea.hidden
     latest = revisions.revisions_of(idea, limit=revisions.CORE_HISTORY)
     pinned, my_answers = polls.polls_with_answers(idea.id, current_user)
+    thread = comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE) \
+        if discussion_open else None
+    may_thank = bool(thread and thread.comments) and recognition.may_thank_for(current_user, idea)
     return {
         "resonance": resonance.summary(idea.resonance_row),
         "core_history": revisions.core_history(idea, latest),
@@ -55,8 +58,11 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
         "support_block": _support_block(idea) if viewer_support is None else None,
         "is_following": current_user.is_authenticated and not is_creator and following,
         "discussion_open": discussion_open,
-        "thread": comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE)
-        if discussion_open else None,
+        "thread": thread,
+        # creators (and staff) thank a commenter: the comment counts as helpful (one query)
+        "may_thank": may_thank,
+        "thanked_comments": recognition.thanked_comment_ids(current_user, [
+            c.id for t in thread.comments for c in (t, *t.replies)]) if may_thank else set(),
     }
 
 

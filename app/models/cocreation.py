@@ -65,8 +65,17 @@ class CoSession(db.Model):
     decisions_html: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Cancelled by staff (with the reason the invitees are told): nothing more can happen.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                   ondelete="SET NULL"))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     idea: Mapped[Idea | None] = relationship()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     __table_args__ = (
         CheckConstraint("mode IN ('online', 'in_person')", name="mode_valid"),

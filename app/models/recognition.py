@@ -26,6 +26,10 @@ class MemberStats(db.Model):
     comments_posted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     helpful_comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     thanks_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sessions_attended: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tests_completed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: People who signed up or supported through the member's share links, each once.
+    people_brought: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Points with decay, as of score_at (halves every RECOGNITION_HALF_LIFE_DAYS).
     score: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")

@@ -1,7 +1,8 @@
-"""HTML views: moderators decide on reported comments (restore or remove)."""
+"""HTML views: moderators decide on reported comments and forum posts (restore or remove), in
+one queue."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,13 +10,15 @@ from app import permissions
 from app.ideas.engagement_forms import ModerationForm
 from app.moderation import bp
 from app.services import comments
+from app.services import forum
 from app.transaction import perform
 
 
 @bp.get("/moderation/reports")
 def reports():
     items = comments.reported_comments(current_user)
-    return render_template("moderation/reports.html", items=items)
+    return render_template("moderation/reports.html", items=items,
+                           forum_items=forum.reported(current_user))
 
 
 def _decide(comment_id: int, decide, done: str):
@@ -39,3 +42,14 @@ def restore_comment(comment_id: int):
 def remove_comment(comment_id: int):
     return _decide(comment_id, comments.remove_comment,
                    _("The comment was removed; its reports are closed."))
+
+
+@bp.post("/moderation/forum/<kind>/<int:target_id>/<any(restore, remove):decision>")
+def decide_forum_post(kind: str, target_id: int, decision: str):
+    if kind not in forum.KINDS:
+        abort(404)
+    decide = forum.restore if decision == "restore" else forum.remove
+    done = (_("The post is visible again; its reports are closed.") if decision == "restore"
+            else _("The post was removed; its reports are closed."))
+    return _decide(target_id, lambda moderator, post_id, reason: decide(moderator, kind, post_id,
+                                                                        reason), done)

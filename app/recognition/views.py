@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app import permissions
@@ -28,7 +28,7 @@ class OptOutForm(FlaskForm):
 
 class RewardForm(FlaskForm):
     user_id = IntegerField(_l("Member number"), validators=[InputRequired()])
-    kind = SelectField(_l("Kind"), choices=[(k, REWARD_LABELS[k]) for k in REWARD_KINDS])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, REWARD_LABELS[k]) for k in REWARD_KINDS])
     description = StringField(_l("What it is"), validators=[DataRequired(),
                                                             Length(max=service.DESCRIPTION_MAX)])
 
@@ -87,9 +87,9 @@ def thank(user_id: int):
                                   idea_id=request.form.get("idea_id", type=int),
                                   comment_id=request.form.get("comment_id", type=int)),
             validate=form, done=_("Your thanks are sent."))
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/")
-                    and not (request.form.get("next") or "").startswith("//")
-                    else url_for("accounts.profile", user_id=user_id))
+    target = request.form.get("next") or ""
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return redirect(target if local else url_for("accounts.profile", user_id=user_id))
 
 
 @bp.route("/recognition/rewards", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ is nothing to divide). Money is summed per currency in integer minor units.
 | active_members | distinct members who supported, commented or created an idea in the period |
 | supporters / commenters / creators | distinct members who supported / commented / created an idea |
 | returning_members | active in the period and in the previous period |
-| session_participation_rate | invitations to sessions that started in the period whose invitee attended / all of them |
+| session_participation_rate | invitations to sessions that started in the period (not cancelled) whose invitee attended / all of them |
 | satisfaction | the 1-5 answers about those sessions: mean (two decimals) and count |
 | ideas_submitted / ideas_published | ideas whose submitted_at / published_at is in the period |
 | unique_idea_rate | of the ideas published in the period, those not merged into another |
@@ -179,10 +179,12 @@ def participation(s: Scope) -> dict:
 
 
 def _sessions_in(s: Scope):
-    """Co-creation sessions that started in the period (of the scope's idea or campaign)."""
+    """Co-creation sessions that started in the period (of the scope's idea or campaign), not
+    those cancelled."""
     from app.models.cocreation import CoSession
 
-    stmt = select(CoSession.id).where(_within(CoSession.starts_at, s))
+    stmt = select(CoSession.id).where(_within(CoSession.starts_at, s),
+                                      CoSession.cancelled_at.is_(None))
     if s.category_id is not None or s.campaign_id is not None:
         conditions = [CoSession.idea_id.in_(select(Idea.id).where(_ideas_filter(s)))]
         if s.campaign_id is not None:

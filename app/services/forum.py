@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app import permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -269,16 +269,57 @@ def remove(moderator: User, kind: str, target_id: Any, reason: str | None = None
     return row
 
 
-def reported(moderator: User, limit: int = 100) -> list[tuple[str, Any]]:
-    """Hidden or reported posts, most reported first (the moderators' list)."""
+@dataclass
+class ReportedPost:
+    """A forum post for the moderation queue: the thread (itself, or the reply's) and the open
+    reports with their reporters."""
+
+    kind: str
+    post: Any
+    thread: ForumThread
+    reports: list[tuple[ForumReport, User | None]] = field(default_factory=list)
+
+
+QUEUE_LIMIT = 100
+
+
+def reported(moderator: User, limit: int = QUEUE_LIMIT) -> list[ReportedPost]:
+    """Forum posts that are hidden or have open reports, hidden ones first, then the most
+    reported (the moderators' queue, beside the reported comments). A fixed number of queries
+    whatever the number of posts: the threads, the replies, the replies' threads, the open
+    reports, their reporters."""
     permissions.require(moderator, Action.MODERATE)
     found: list[tuple[str, Any]] = []
     for kind, model in (("thread", ForumThread), ("reply", ForumReply)):
         found += [(kind, row) for row in db.session.scalars(
             select(model).where(model.deleted_at.is_(None),
                                 (model.hidden.is_(True)) | (model.report_count > 0))
-            .order_by(model.report_count.desc(), model.id).limit(limit))]
-    return sorted(found, key=lambda pair: -pair[1].report_count)[:limit]
+            .options(joinedload(model.author).lazyload(User.role_rows))
+            .order_by(model.hidden.desc(), model.report_count.desc(), model.id).limit(limit))]
+    found.sort(key=lambda pair: (not pair[1].hidden, -pair[1].report_count, pair[1].id))
+    found = found[:limit]
+    if not found:
+        return []
+    threads = {row.id: row for kind, row in found if kind == "thread"}
+    wanted = {row.thread_id for kind, row in found if kind == "reply"} - set(threads)
+    if wanted:
+        threads.update({row.id: row for row in db.session.scalars(
+            select(ForumThread).where(ForumThread.id.in_(wanted)))})
+    reports: dict[tuple[str, int], list[ForumReport]] = {}
+    ids = {kind: [row.id for k, row in found if k == kind] or [-1] for kind in KINDS}
+    for report_row in db.session.scalars(
+            select(ForumReport).where(ForumReport.resolved_at.is_(None), or_(*(
+                (ForumReport.kind == kind) & ForumReport.target_id.in_(ids[kind])
+                for kind in KINDS))).order_by(ForumReport.id)):
+        reports.setdefault((report_row.kind, report_row.target_id), []).append(report_row)
+    reporter_ids = {r.reporter_id for rows in reports.values() for r in rows}
+    reporters = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_(reporter_ids)).options(lazyload(User.role_rows)))} \
+        if reporter_ids else {}
+    return [ReportedPost(kind, row, threads[row.id if kind == "thread" else row.thread_id],
+                         [(r, reporters.get(r.reporter_id)) for r in reports.get((kind, row.id),
+                                                                                  [])])
+            for kind, row in found]
 
 
 __all__ = ["BODY_MAX_LENGTH"]

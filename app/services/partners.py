@@ -4,8 +4,9 @@ by measured dimensions, each explained on the staff page.
 Nothing here scans the members per request: the job `partners.refresh` (scheduled hourly)
 computes every active member's scores in keyset batches of PARTNER_REFRESH_BATCH into
 partner_scores and partner_categories; the pool reads a page of those by keyset
-(score, user_id). Members who turned personalisation off (app.services.consents) are never listed, nor
-blocked ones.
+(score, user_id). Members who turned personalisation off or have no marketing consent (they did
+not agree to be contacted: app.services.consents) are never listed, nor blocked or deleted ones,
+not even in the selection being built.
 
 The formulas (also on the page, FORMULAS):
 - engagement: over the last 180 days, each idea published counts 5, each session attended 4,
@@ -15,7 +16,8 @@ The formulas (also on the page, FORMULAS):
   purpose; a part counts when it has at least 20 characters) and of their support reasons that
   say something (at least 40 characters), over all the parts and reasons they could have written.
 - influence: the supports their ideas gathered, plus 2 per follower of their ideas, plus 5 per
-  person they brought with their share links (referrals, once the `follow` area has them).
+  person they brought with their share links (signed up or supported through them, each person
+  once: member_counters.brought_count).
 - rank: engagement + influence / 5 + clarity / 10 (rounded down).
 - diversity: languages, categories and activity levels of the selection being built; each
   listed member's note says what they would add to it.
@@ -36,8 +38,8 @@ from app import jobs, permissions
 from app.errors import Invalid, Malformed
 from app.extensions import db
 from app.i18n import _
-from app.models import (Campaign, Category, Comment, Idea, IdeaFollow, PartnerCategory,
-                        PartnerScore, SessionInvitation, Support, User)
+from app.models import (Campaign, Category, Comment, Idea, IdeaFollow, MemberCounter,
+                        PartnerCategory, PartnerScore, SessionInvitation, Support, User)
 from app.models.base import is_row_id, utcnow
 from app.permissions import Action
 
@@ -55,24 +57,22 @@ TOTAL_CAP = 10_000
 SELECTION_MAX = 200
 
 
-def _personalisation_condition():
-    """Members whose behaviour may be used (the partner pool skips the others)."""
-    from app.services.consents import personalisation_condition
+def _may_be_listed():
+    """Members the pool may list (SQL over User): not blocked nor deleted, personalisation on
+    (their behaviour may be used) and marketing consent on (they agreed to be contacted).
+    Read per request, so a member who turns either off leaves the pool at once."""
+    from app.services.consents import marketing_condition, personalisation_condition
 
-    return personalisation_condition()
+    return and_(User.blocked_at.is_(None), User.deleted_at.is_(None),
+                personalisation_condition(), marketing_condition())
 
 
 def _brought_counts(user_ids: list[int]) -> dict[int, int]:
-    """People each member brought with their share links (app.services.referrals)."""
-    try:
-        from app.models import ReferralEvent  # type: ignore[attr-defined]
-    except ImportError:  # TODO referrals: until the `follow` area's referral_events is on main
-        return {}
-    rows = db.session.execute(
-        select(ReferralEvent.sharer_id, func.count(func.distinct(ReferralEvent.user_id)))
-        .where(ReferralEvent.sharer_id.in_(user_ids), ReferralEvent.kind == "signup")
-        .group_by(ReferralEvent.sharer_id)).all()
-    return dict(rows)
+    """People each member brought with their share links: signed up or supported through them,
+    each person once (the kept member_counters.brought_count, app.services.referrals)."""
+    return dict(db.session.execute(
+        select(MemberCounter.user_id, MemberCounter.brought_count)
+        .where(MemberCounter.user_id.in_(user_ids), MemberCounter.brought_count > 0)).all())
 
 
 # --- the job -------------------------------------------------------------------------------------
@@ -292,8 +292,7 @@ class PoolPage:
 
 
 def _listable():
-    return and_(User.id == PartnerScore.user_id, User.blocked_at.is_(None),
-                _personalisation_condition())
+    return and_(User.id == PartnerScore.user_id, _may_be_listed())
 
 
 def pool(viewer: User, purpose: Purpose, *, after: str | None = None, per_page: int = 25,
@@ -326,7 +325,8 @@ def pool(viewer: User, purpose: Purpose, *, after: str | None = None, per_page: 
             .order_by(PartnerCategory.user_id, PartnerCategory.activity.desc())).all():
         categories.setdefault(user_id, []).append(category_id)
     people = {uid: (name, locale) for uid, name, locale in db.session.execute(
-        select(User.id, User.display_name, User.locale).where(User.id.in_(everyone or [-1])))}
+        select(User.id, User.display_name, User.locale).where(User.id.in_(everyone or [-1]),
+                                                              _may_be_listed()))}
     levels = dict(db.session.execute(select(PartnerScore.user_id, PartnerScore.activity_level)
                                      .where(PartnerScore.user_id.in_(selected or [-1]))).all())
     selection = _selection(selected, people, categories, levels)

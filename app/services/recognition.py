@@ -2,13 +2,18 @@
 
 Points are kept, never recounted per view: the `recognition.rollup` job (every few minutes)
 reads each source past its cursor (supports given, ideas published, comments posted, thanks
-received) in batches and adds to `member_stats` (counts, points, decayed score) and
+received, sessions attended, product test reports sent, people brought by share links) in batches
+and adds to `member_stats` (counts, points, decayed score) and
 `monthly_points` (per month and category, 0 = all). Each award is a `point_events` row with a
 unique source key, so a rollup that runs twice, or two at once, awards nothing twice.
 
 A comment is *helpful* when an idea's creator (or staff) thanked its author for it (one thanks
 per thanker and comment). The standing score decays: it halves every RECOGNITION_HALF_LIFE_DAYS.
 Members may leave the leaderboard (member_stats.leaderboard_opt_out).
+
+Attendance is set on an invitation that exists already, so its source is the append-only audit
+entry `session.attendance` (the members newly marked present); a person brought counts once per
+sharer and person (the key is the pair), whether they signed up, supported or both.
 """
 from __future__ import annotations
 
@@ -28,7 +33,8 @@ from app import jobs, permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.i18n import _
-from app.models import Comment, Idea, IdeaEvent, Support, User
+from app.models import (AuditLog, Comment, CoSession, Idea, IdeaEvent, ProductTest,
+                        ProductTestReport, ReferralEvent, Support, User)
 from app.models.base import is_row_id, utcnow
 from app.models.recognition import (REWARD_KINDS, MemberStats, MonthlyPoints, PointEvent,
                                     RecognitionCursor, Reward, Thanks)
@@ -43,15 +49,21 @@ DESCRIPTION_MAX = 300
 LEADERBOARD_SIZE = 50
 #: Points per action (RECOGNITION_POINTS overrides any of them).
 POINTS = {"idea_published": 10, "support_given": 1, "comment_posted": 2, "thanked": 3,
-          "helpful_comment": 5}
+          "helpful_comment": 5, "session_attended": 8, "test_completed": 8, "person_brought": 5}
 #: Levelled badges: the kept count each reads, and the counts of levels 1, 2, 3.
 BADGES = {
     "ideas_posted": (1, 5, 20),
     "supports_given": (1, 25, 100),
     "helpful_comments": (1, 10, 50),
+    "sessions_attended": (1, 3, 12),
+    "tests_completed": (1, 3, 10),
+    "people_brought": (1, 5, 25),
 }
 BADGE_LABELS = {"ideas_posted": _l("Idea maker"), "supports_given": _l("Supporter"),
-                "helpful_comments": _l("Helpful voice")}
+                "helpful_comments": _l("Helpful voice"), "sessions_attended": _l("Co-creator"),
+                "tests_completed": _l("Tester"), "people_brought": _l("Ambassador")}
+COUNTERS = ("ideas_posted", "supports_given", "comments_posted", "helpful_comments",
+            "thanks_received", "sessions_attended", "tests_completed", "people_brought")
 
 
 def points_for(action: str) -> int:
@@ -125,6 +137,46 @@ def _thanks_awards(row) -> list[Award]:
     return found
 
 
+def _attendance(after: int, limit: int) -> Select:
+    return (select(AuditLog.id, AuditLog.target_id, AuditLog.after, AuditLog.created_at,
+                   Idea.category_id)
+            .outerjoin(CoSession, CoSession.id == AuditLog.target_id)
+            .outerjoin(Idea, Idea.id == CoSession.idea_id)
+            .where(AuditLog.id > after, AuditLog.action == "session.attendance")
+            .order_by(AuditLog.id).limit(limit))
+
+
+def _attendance_awards(row) -> list[Award]:
+    user_ids = (row.after or {}).get("user_ids") or []
+    return [Award(user_id, "session_attended", row.category_id,
+                  f"attended:{row.target_id}:{user_id}", row.created_at, "sessions_attended")
+            for user_id in user_ids if isinstance(user_id, int)]
+
+
+def _test_reports(after: int, limit: int) -> Select:
+    return (select(ProductTestReport.id, ProductTestReport.user_id, ProductTestReport.created_at,
+                   Idea.category_id)
+            .join(ProductTest, ProductTest.id == ProductTestReport.test_id)
+            .outerjoin(Idea, Idea.id == ProductTest.idea_id)
+            .where(ProductTestReport.id > after)
+            .order_by(ProductTestReport.id).limit(limit))
+
+
+def _brought(after: int, limit: int) -> Select:
+    return (select(ReferralEvent.id, ReferralEvent.sharer_id, ReferralEvent.user_id,
+                   ReferralEvent.created_at, Idea.category_id)
+            .outerjoin(Idea, Idea.id == ReferralEvent.idea_id)
+            .where(ReferralEvent.id > after, ReferralEvent.kind.in_(("signup", "support")))
+            .order_by(ReferralEvent.id).limit(limit))
+
+
+def _brought_awards(row) -> list[Award]:
+    if row.user_id is None:  # the person's account is gone
+        return []
+    return [Award(row.sharer_id, "person_brought", row.category_id,
+                  f"brought:{row.sharer_id}:{row.user_id}", row.created_at, "people_brought")]
+
+
 SOURCES = (
     Source("support", _supports, lambda r: [Award(r.user_id, "support_given", r.category_id,
                                                   f"support:{r.id}", r.created_at,
@@ -135,6 +187,11 @@ SOURCES = (
                                                   f"comment:{r.id}", r.created_at,
                                                   "comments_posted")]),
     Source("thanks", _thanks, _thanks_awards),
+    Source("attendance", _attendance, _attendance_awards),
+    Source("product_test", _test_reports, lambda r: [Award(r.user_id, "test_completed",
+                                                           r.category_id, f"test:{r.id}",
+                                                           r.created_at, "tests_completed")]),
+    Source("referral", _brought, _brought_awards),
 )
 
 
@@ -157,7 +214,12 @@ def _apply(awards: list[Award], now: datetime) -> int:
         return 0
     known = set(db.session.scalars(select(PointEvent.source_key).where(
         PointEvent.source_key.in_([a.key for a in awards]))))
-    fresh = [a for a in awards if a.key not in known and a.user_id is not None]
+    # once per key, also within the batch (a person brought by a sign-up and then a support)
+    fresh: list[Award] = []
+    for award in awards:
+        if award.key not in known and award.user_id is not None:
+            known.add(award.key)
+            fresh.append(award)
     if not fresh:
         return 0
     db.session.add_all([PointEvent(user_id=a.user_id, action=a.action,
@@ -175,9 +237,8 @@ def _apply(awards: list[Award], now: datetime) -> int:
     for user_id, mine in per_user.items():
         row = stats.get(user_id)
         if row is None:
-            row = MemberStats(user_id=user_id, ideas_posted=0, supports_given=0,
-                              comments_posted=0, helpful_comments=0, thanks_received=0, points=0,
-                              score=0.0)
+            row = MemberStats(user_id=user_id, points=0, score=0.0,
+                              **{counter: 0 for counter in COUNTERS})
             db.session.add(row)
         gained = sum(points_for(a.action) for a in mine)
         for award in mine:
@@ -266,6 +327,21 @@ def thanks_for(user_id: int, limit: int = 20) -> list[Thanks]:
         select(Thanks).where(Thanks.to_user_id == user_id)
         .options(joinedload(Thanks.from_user).lazyload(User.role_rows))
         .order_by(Thanks.id.desc()).limit(limit)))
+
+
+def may_thank_for(actor: Any, idea: Idea) -> bool:
+    """Whether the actor may thank members for this idea (and its comments): staff, or its
+    creators (the rule thank() applies)."""
+    return (permissions.can(actor, Action.THANK)
+            and (actor.is_staff or permissions.is_creator(actor, idea)))
+
+
+def thanked_comment_ids(actor: Any, comment_ids: list[int]) -> set[int]:
+    """Which of these comments the actor thanked already (one query; none without comments)."""
+    if not comment_ids or actor is None or not getattr(actor, "is_authenticated", False):
+        return set()
+    return set(db.session.scalars(select(Thanks.comment_id).where(
+        Thanks.from_user_id == actor.id, Thanks.comment_id.in_(comment_ids))))
 
 
 def current_month() -> str:

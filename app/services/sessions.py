@@ -1,7 +1,8 @@
 """Co-creation sessions (issue 15): staff plan a session with an agenda from the five-phase
 template, invite partners, who accept (a place while there is room, else the waiting list) or
 decline (a freed place goes to the first on the waiting list); reminders go out the day before;
-staff record attendance and the outputs; attendees give feedback once.
+staff record attendance and the outputs; attendees give feedback once. Staff may cancel a
+session before it starts (with a reason its invitees are told); nothing more happens to it then.
 
 Capacity is race-safe: every change of who holds a place locks the session's row first
 (`_lock`), and `accepted_count` is kept in that row (a CHECK keeps it within capacity).
@@ -277,10 +278,51 @@ def _lock(session_id: int) -> CoSession:
     return session
 
 
+def _require_open(session: CoSession) -> None:
+    """Nothing more happens to a cancelled session (409 session_cancelled)."""
+    if session.cancelled_at is not None:
+        raise Conflict("session_cancelled", _("This session was cancelled."))
+
+
+CANCEL_REASON_MAX = 500
+
+
+def cancel_session(staff: User, session_id: int, reason: Any) -> CoSession:
+    """Cancel a session that has not started, with a reason (required: the invitees read it).
+    Everyone invited who has not declined (with a place, on the waiting list, or not answered
+    yet) is told in their language, as their preference for sessions says; the invitations
+    stay as they were, for the record. Audited."""
+    permissions.require(staff, Action.MANAGE_SESSIONS)
+    fields: dict[str, str] = {}
+    text_reason = _text({"reason": reason}, "reason", CANCEL_REASON_MAX, fields)
+    if fields:
+        raise Invalid(fields)
+    session = _lock(session_id)
+    _require_open(session)
+    if session.starts_at <= utcnow():
+        raise Conflict("session_started", _("This session has started: it cannot be cancelled "
+                                            "any more."))
+    session.cancelled_at = utcnow()
+    session.cancelled_by_id = staff.id
+    session.cancel_reason = text_reason
+    told = list(db.session.scalars(
+        select(User).join(SessionInvitation, SessionInvitation.user_id == User.id)
+        .where(SessionInvitation.session_id == session.id,
+               SessionInvitation.status != "declined")
+        .order_by(SessionInvitation.id)))
+    events.audit(staff, "session.cancelled", session, before={"cancelled": False},
+                 after={"cancelled": True, "told": len(told)}, reason=text_reason)
+    if told:
+        events.notify(told, "session_cancelled", {"title": session.title, "when": _when(session),
+                                                  "reason": text_reason})
+    return session
+
+
 def update_session(staff: User, session_id: int, data: dict) -> CoSession:
     """Change the title, purpose, place or agenda (edited minutes must still add up)."""
     permissions.require(staff, Action.MANAGE_SESSIONS)
     session = _lock(session_id)
+    _require_open(session)
     fields: dict[str, str] = {}
     before = {"title": session.title, "agenda": session.agenda}
     if "title" in data:
@@ -380,6 +422,7 @@ def invite(staff: User, session_id: int, user_ids: Any) -> dict[str, list[int]]:
     permissions.require(staff, Action.MANAGE_SESSIONS)
     ids = _user_ids(user_ids)
     session = _lock(session_id)
+    _require_open(session)
     if session.starts_at <= utcnow():
         raise Conflict("session_started", _("This session has started: nobody can be invited "
                                             "any more."))
@@ -427,6 +470,7 @@ def register(user: User, session_id: int, *, join_waiting_list: bool = False) ->
     permissions.require(user, Action.TAKE_PART)
     session = _lock(session_id)
     invitation = _own_invitation(user, session, lock=True)
+    _require_open(session)
     if session.starts_at <= utcnow():
         raise Conflict("session_started", _("This session has started."))
     if invitation.status == "accepted":
@@ -455,6 +499,7 @@ def decline(user: User, session_id: int) -> SessionInvitation:
     permissions.require(user, Action.TAKE_PART)
     session = _lock(session_id)
     invitation = _own_invitation(user, session, lock=True)
+    _require_open(session)
     if session.starts_at <= utcnow():
         raise Conflict("session_started", _("This session has started."))
     was = invitation.status
@@ -515,6 +560,7 @@ def record_attendance(staff: User, session_id: int, user_ids: Any) -> list[int]:
     permissions.require(staff, Action.MANAGE_SESSIONS)
     ids = _user_ids(user_ids)
     session = _lock(session_id)
+    _require_open(session)
     invitations = {row.user_id: row for row in db.session.scalars(select(SessionInvitation).where(
         SessionInvitation.session_id == session.id, SessionInvitation.user_id.in_(ids)))}
     missing = [user_id for user_id in ids if user_id not in invitations]
@@ -639,7 +685,8 @@ def send_reminders(batch: int = 500) -> int:
                                               CoSession.id == SessionInvitation.session_id)
             .where(SessionInvitation.status == "accepted",
                    SessionInvitation.reminded_at.is_(None), SessionInvitation.id > last_id,
-                   CoSession.starts_at > now, CoSession.starts_at <= now + REMIND_BEFORE)
+                   CoSession.starts_at > now, CoSession.starts_at <= now + REMIND_BEFORE,
+                   CoSession.cancelled_at.is_(None))
             .order_by(SessionInvitation.id).limit(batch)).scalars().all()
         if not rows:
             break

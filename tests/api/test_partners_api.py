@@ -25,6 +25,7 @@ def _pool(client, staff, **query):
 def _active(db, *, ideas=0, supports=0, comments=0, days_ago=1, locale=None, category="home",
             reason=None):
     member = factories.user(locale=locale)
+    member.marketing_mail = True  # agreed to be contacted: the pool may list them
     when = utcnow() - timedelta(days=days_ago)
     for _ in range(ideas):
         factories.idea(member, category_slug=category, published_at=when)
@@ -140,6 +141,45 @@ def test_members_with_personalisation_off_are_not_listed(client, db):
     db.session.commit()
     listed = {i["user_id"] for i in _pool(client, factories.user("admin"))["items"]}
     assert private.id not in listed
+
+
+def test_members_without_marketing_consent_are_not_listed_nor_selectable(client, db):
+    from app.services import consents
+
+    quiet = _active(db, supports=2)
+    listed_member = _active(db, supports=2)
+    partners.refresh()
+    db.session.commit()
+    staff = factories.user("admin")
+    assert quiet.id in {i["user_id"] for i in _pool(client, staff)["items"]}
+    consents.set_consents(quiet, marketing_mail=False)  # opts out of being contacted
+    db.session.commit()
+    page = _pool(client, staff, selected=f"{quiet.id},{listed_member.id}")
+    assert quiet.id not in {i["user_id"] for i in page["items"]}
+    assert listed_member.id in {i["user_id"] for i in page["items"]}
+    assert quiet.id not in page["selection"]["ids"]
+    never_asked = factories.user()
+    factories.support(factories.idea(), never_asked)
+    partners.refresh()
+    db.session.commit()
+    assert never_asked.id not in {i["user_id"] for i in _pool(client, staff)["items"]}
+
+
+def test_influence_counts_people_brought_by_sign_ups_and_supports(db):
+    from app.services import referrals
+
+    sharer = _active(db, supports=1)
+    idea = factories.idea()
+    referrals.record_signup(sharer.id, factories.user(), idea.id)
+    referrals.record_support(sharer.id, factories.user(), idea.id)
+    supporter_twice = factories.user()
+    referrals.record_signup(sharer.id, supporter_twice, idea.id)
+    referrals.record_support(sharer.id, supporter_twice, idea.id)  # the same person: once
+    db.session.commit()
+    partners.refresh()
+    db.session.commit()
+    row = db.session.get(PartnerScore, sharer.id)
+    assert row.details["brought"] == 3 and row.influence == 5 * 3
 
 
 def test_diversity_notes_say_what_a_member_adds_to_the_selection(client, db):

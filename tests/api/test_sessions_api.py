@@ -389,3 +389,82 @@ def test_staff_add_photos_through_the_image_pipeline(client, db, manager):
                       data={"file": (io.BytesIO(b"not an image"), "x.png")},
                       headers=bearer(manager), content_type="multipart/form-data")
     assert bad.status_code == 422
+
+
+# --- cancelling ---------------------------------------------------------------------------------
+
+def _cancel(client, user, session_id, reason="The studio is flooded."):
+    return client.post(f"/api/v1/sessions/{session_id}/cancellation", json={"reason": reason},
+                       headers=bearer(user))
+
+
+def test_staff_cancel_a_session_and_everyone_who_did_not_decline_is_told(client, db, manager):
+    session_id = _session(client, manager, capacity=1)
+    placed, waiting = factories.user(), factories.user(locale="ja")
+    unanswered, declined = factories.user(), factories.user()
+    quiet = factories.deliver(factories.user(), "off", "sessions")
+    _invite(client, manager, session_id, placed, waiting, unanswered, declined, quiet)
+    assert _register(client, session_id, placed).status_code == 201
+    assert _register(client, session_id, waiting, waiting_list=True).status_code == 202
+    client.delete(f"/api/v1/sessions/{session_id}/registration", headers=bearer(declined))
+    response = _cancel(client, manager, session_id)
+    assert response.status_code == 200, response.json
+    assert response.json["cancelled_at"] and response.json["cancel_reason"] == \
+        "The studio is flooded."
+    told = db.session.scalars(select(Notification).where(
+        Notification.kind == "session_cancelled").order_by(Notification.user_id)).all()
+    assert [n.user_id for n in told] == [placed.id, waiting.id, unanswered.id]
+    mails = {m.to_address: m for m in db.session.scalars(select(OutboundMail))}
+    assert "The studio is flooded." in mails[placed.email].body
+    assert "Quiet mornings" in mails[placed.email].body and "cancelled" in mails[placed.email].body
+    assert "中止" in mails[waiting.email].body
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "session.cancelled"))
+    assert entry.actor_id == manager.id and entry.target_id == session_id
+    assert entry.reason == "The studio is flooded."
+
+
+def test_nothing_more_happens_to_a_cancelled_session(client, db, manager):
+    session_id = _session(client, manager)
+    member, late = factories.user(), factories.user()
+    _invite(client, manager, session_id, member)
+    assert _cancel(client, manager, session_id).status_code == 200
+    again = _cancel(client, manager, session_id)
+    assert again.status_code == 409 and again.json["error"]["code"] == "session_cancelled"
+    refusals = [
+        _register(client, session_id, member),
+        client.delete(f"/api/v1/sessions/{session_id}/registration", headers=bearer(member)),
+        client.post(f"/api/v1/sessions/{session_id}/invitations", json={"user_ids": [late.id]},
+                    headers=bearer(manager)),
+        client.post(f"/api/v1/sessions/{session_id}/attendance", json={"user_ids": [member.id]},
+                    headers=bearer(manager)),
+        client.patch(f"/api/v1/sessions/{session_id}", json={"title": "Other"},
+                     headers=bearer(manager)),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 409, refused.json
+        assert refused.json["error"]["code"] == "session_cancelled"
+    # no reminder the day before a cancelled session
+    session = db.session.get(CoSession, session_id)
+    invitation = db.session.scalar(select(SessionInvitation))
+    invitation.status = "accepted"
+    session.starts_at = utcnow() + timedelta(hours=3)
+    db.session.commit()
+    assert session_service.send_reminders() == 0
+    assert client.get(f"/api/v1/sessions/{session_id}", headers=bearer(member)).json[
+        "cancel_reason"] == "The studio is flooded."
+
+
+def test_a_cancellation_needs_staff_a_reason_and_a_session_not_started(client, db, manager):
+    session_id = _session(client, manager)
+    member = factories.user()
+    _invite(client, manager, session_id, member)
+    assert _cancel(client, member, session_id).status_code == 403
+    blank = _cancel(client, manager, session_id, reason="  ")
+    assert blank.status_code == 422 and "reason" in blank.json["error"]["fields"]
+    assert _cancel(client, manager, session_id, reason="x" * 501).status_code == 422
+    assert _cancel(client, manager, 999_999).status_code == 404
+    db.session.get(CoSession, session_id).starts_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    started = _cancel(client, manager, session_id)
+    assert started.status_code == 409 and started.json["error"]["code"] == "session_started"
+    assert db.session.get(CoSession, session_id).cancelled_at is None

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 def test_a_manager_plans_a_session_and_an_invitee_accepts(live_server, new_page):
     manager = f.user("community_manager", name="Mika Manager")
     member = f.user(name="Ren Partner")
+    member.marketing_mail = True  # agreed to be contacted: the pool lists them
     f.support(f.idea(category_slug="outdoor"), member,
               reason="I carry a stroller up the station stairs every morning, twice.")
     partners.refresh()

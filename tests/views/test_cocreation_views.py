@@ -148,6 +148,7 @@ def test_my_sessions_in_japanese(client, db):
 
 def test_the_partner_pool_page_explains_and_builds_a_selection(client, db):
     member = factories.user(name="Keen Supporter", locale="ja")
+    member.marketing_mail = True  # agreed to be contacted: the pool lists them
     factories.support(factories.idea(), member, reason="x" * 50)
     partners.refresh()
     db.session.commit()
@@ -206,6 +207,7 @@ def test_a_session_is_404_for_a_member_on_the_staff_page(client, db):
 def test_list_pages_cost_the_same_queries_for_few_or_many(client, db, count_queries):
     staff = factories.user("admin")
     member = factories.user()
+    member.marketing_mail = True
     login(client, staff)
     _invited(_planned(staff), member)
     factories.support(factories.idea(), member, reason="x" * 50)
@@ -220,6 +222,7 @@ def test_list_pages_cost_the_same_queries_for_few_or_many(client, db, count_quer
         few[path] = counted.count
     for _ in range(4):
         other = factories.user()
+        other.marketing_mail = True
         _invited(_planned(staff), other)
         factories.support(factories.idea(category_slug="outdoor"), other, reason="y" * 50)
     partners.refresh()
@@ -237,3 +240,43 @@ def test_list_pages_cost_the_same_queries_for_few_or_many(client, db, count_quer
     with count_queries() as mine_many:
         client.get("/co-creation/sessions")
     assert mine_many.count == mine_few.count, mine_many
+
+
+def test_staff_cancel_a_session_on_its_page_and_invitees_see_why(client, db):
+    staff = factories.user("community_manager")
+    session = _planned(staff)
+    member = factories.user(locale="ja")
+    _invited(session, member)
+    login(client, staff)
+    page = client.get(f"/staff/sessions/{session.id}").get_data(as_text=True)
+    assert 'data-testid="cancel-form"' in page
+    token = csrf_token(client, f"/staff/sessions/{session.id}")
+    blank = client.post(f"/staff/sessions/{session.id}/cancel",
+                        data={"csrf_token": token, "reason": ""}, follow_redirects=True)
+    assert db.session.get(CoSession, session.id).cancelled_at is None
+    assert 'data-testid="cancel-form"' in blank.get_data(as_text=True)
+    response = client.post(f"/staff/sessions/{session.id}/cancel",
+                           data={"csrf_token": token, "reason": "The host is ill."},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "The session is cancelled; its invitees are told." in page
+    assert 'data-testid="cancelled"' in page and "The host is ill." in page
+    assert 'data-testid="cancel-form"' not in page and 'data-testid="invite-form"' not in page
+    assert "cancelled" in client.get("/staff/sessions").get_data(as_text=True)
+    login(client, member)
+    mine = client.get("/co-creation/sessions?lang=ja").get_data(as_text=True)
+    assert 'data-testid="my-session-cancelled"' in mine and "The host is ill." in mine
+    assert "中止" in mine and "承諾する" not in mine
+    token = csrf_token(client, "/co-creation/sessions")
+    client.post(f"/co-creation/sessions/{session.id}/registration", data={"csrf_token": token})
+    assert db.session.scalar(select(SessionInvitation.status)) == "invited"
+
+
+def test_only_community_staff_cancel_a_session(client, db):
+    session = _planned()
+    login(client, factories.user())
+    response = client.post(f"/staff/sessions/{session.id}/cancel",
+                           data={"csrf_token": csrf_token(client, "/co-creation/sessions"),
+                                 "reason": "No"})
+    assert response.status_code == 403
+    assert db.session.get(CoSession, session.id).cancelled_at is None
