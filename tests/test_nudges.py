@@ -252,3 +252,46 @@ def test_the_nudge_on_the_page_follows_the_browser_s_time_zone(db, client):
     client.set_cookie("tz", "America/Los_Angeles")
     page = client.get("/notifications").get_data(as_text=True)
     assert f"by {_day(deadline.date())}:" in page
+
+
+# --- on the member's home page ---------------------------------------------------------------
+
+def test_the_member_home_shows_the_nudge_until_it_is_read(db, client):
+    from tests.helpers import login
+
+    idea, deadline = _late_evening_deadline()
+    supporter = _supporter(idea, time_zone="Asia/Tokyo")
+    nudges.send_nudges()
+    login(client, supporter)
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="home-nudges"' in page
+    assert f"“Folding stool” needs 11 more supporters by " \
+           f"{_day(deadline.date() + timedelta(days=1))}: share it!" in page
+    assert f'href="/ideas/{idea.id}#share"' in page
+    row = db.session.scalar(select(Notification).where(Notification.kind == "support_nudge"))
+    row.read_at = utcnow()
+    db.session.commit()
+    assert 'data-testid="home-nudges"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_home_nudge_is_in_japanese_for_a_japanese_member(db, client):
+    from tests.helpers import login
+
+    idea = _near_deadline()
+    supporter = _supporter(idea, locale="ja")
+    nudges.send_nudges()
+    login(client, supporter)
+    page = client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "あと11人のサポーターが必要です" in page
+
+
+def test_a_nudge_for_an_idea_no_longer_gathering_is_not_shown(db, client):
+    from tests.helpers import login
+
+    idea = _near_deadline()
+    supporter = _supporter(idea)
+    nudges.send_nudges()
+    idea.hidden = True
+    db.session.commit()
+    login(client, supporter)
+    assert 'data-testid="home-nudges"' not in client.get("/").get_data(as_text=True)
