@@ -50,7 +50,7 @@ def follow_member(user_id: int):
 
 operation("/users/{id}/follow", "delete", "Stop following a member",
           responses={"204": "not following (any more)", "401": "no or bad token",
-                     "403": "account_blocked"})
+                     "403": "account_blocked", "404": "not a member id"})
 
 
 @bp.delete("/users/<int:user_id>/follow")
