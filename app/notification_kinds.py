@@ -27,6 +27,7 @@ Parameter values are plain JSON, formatted for the reader at render time:
   ``moneys({"JPY": 86036, "USD": 1250})``: several amounts in one phrase.
 - ``month("2026-04")``: a period (April 2026 / 2026年4月).
 - ``day(date)`` / ``moment(datetime)``: a date / date and time, in the reader's time zone.
+- ``local_day(datetime)``: the day a moment falls on in the reader's time zone (a deadline).
 - ``share(bps)``: basis points as a percentage (2500 -> 25%).
 - ``label(group, value)``: a word translated at render time from LABELS (e.g. a decision).
 - ``localized({"en": ..., "ja": ...})``: text written by staff in each language
@@ -136,6 +137,12 @@ def moment(value: datetime) -> dict:
     return {"datetime": value.isoformat()}
 
 
+def local_day(value: datetime) -> dict:
+    """The calendar day a moment falls on for the reader (a deadline: 6 Dec in Tokyo may be
+    5 Dec in UTC), found at render time in the reader's time zone."""
+    return {"day_of": value.isoformat()}
+
+
 def month(period: str) -> dict:
     """A period "YYYY-MM" (April 2026 / 2026年4月)."""
     return {"month": period}
@@ -176,6 +183,8 @@ def _format_dict(value: dict) -> str:
         return format_date(date.fromisoformat(value["date"]), "medium")
     if "datetime" in value:
         return format_datetime(datetime.fromisoformat(value["datetime"]), "medium")
+    if "day_of" in value:  # format_date rebases a datetime to the reader's time zone first
+        return format_date(datetime.fromisoformat(value["day_of"]), "medium")
     if "month" in value:
         from babel.dates import format_skeleton
 

@@ -45,10 +45,12 @@ def current_agreement() -> Agreement:
 
 
 def user(*roles: str, email: str | None = None, name: str | None = None, confirmed: bool = True,
-         password: str = PASSWORD, locale: str | None = None) -> User:
+         password: str = PASSWORD, locale: str | None = None,
+         marketing_mail: bool = False) -> User:
     n = next(_seq)
     account = User(email=email or f"user{n}@example.com", display_name=name or f"User {n}",
-                   bio="", email_confirmed_at=utcnow() if confirmed else None, locale=locale)
+                   bio="", email_confirmed_at=utcnow() if confirmed else None, locale=locale,
+                   marketing_mail=marketing_mail)
     if password not in _HASHES:  # scrypt is slow on purpose; hash each test password once
         account.set_password(password)
         _HASHES[password] = account.password_hash

@@ -57,9 +57,9 @@ def consent(*users):
 # --- writing ---------------------------------------------------------------------------------------
 
 def test_a_draft_keeps_both_languages_rendered_and_counts_its_recipients(app, manager):
-    f.user(locale="ja")
-    f.user(locale="ja")
-    f.user(locale="en")
+    f.user(marketing_mail=True, locale="ja")
+    f.user(marketing_mail=True, locale="ja")
+    f.user(marketing_mail=True, locale="en")
     row = draft(manager)
     assert (row.status, row.title_en, row.title_ja) == ("draft", TITLE["en"], TITLE["ja"])
     assert "<strong>your</strong>" in row.body_en_html
@@ -125,7 +125,7 @@ def test_a_draft_can_be_changed_until_it_is_sent(app, manager, queued):
 # --- who receives it -------------------------------------------------------------------------------
 
 def test_members_who_turned_announcements_off_get_nothing(app, manager):
-    wants, refuses = f.user(locale="ja"), f.user(locale="ja")
+    wants, refuses = f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="ja")
     f.deliver(refuses, "off", "announcements")
     f.deliver(wants, "off", "comments")  # another category: no matter
     row = draft(manager)
@@ -137,7 +137,7 @@ def test_members_who_turned_announcements_off_get_nothing(app, manager):
 
 
 def test_blocked_and_unconfirmed_members_are_never_told(app, manager):
-    blocked, _unconfirmed = f.user(locale="ja"), f.user(locale="ja", confirmed=False)
+    blocked, _unconfirmed = f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="ja", confirmed=False)
     blocked.blocked_at = utcnow()
     db.session.commit()
     row = draft(manager)
@@ -146,14 +146,13 @@ def test_blocked_and_unconfirmed_members_are_never_told(app, manager):
     assert told(row) == []
 
 
-def test_the_audience_preview_says_who_receives_it_and_by_mail(app, manager):
-    a, _b, off = f.user(locale="ja"), f.user(locale="ja"), f.user(locale="ja")
+def test_the_audience_preview_says_who_receives_it_and_who_did_not_agree(app, manager):
+    _a, off = f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="ja")
+    f.user(locale="ja")  # did not agree to marketing
     f.deliver(off, "off", "announcements")
-    consent(a)
     shown = service.audience_preview(manager, {"locale": "ja"})
-    assert shown["count"] == 3 and shown["recipients"] == 2
+    assert shown["count"] == 3 and shown["recipients"] == 1 and shown["no_consent"] == 1
     assert len(shown["sample"]) == 3
-    assert shown["mail_consent"] == (1 if hasattr(User, "marketing_mail") else 2)
     with pytest.raises(Invalid) as caught:
         service.audience_preview(manager, {"supporters_of": 10**6})
     assert set(caught.value.fields) == {"segment.supporters_of"}
@@ -163,7 +162,7 @@ def test_the_audience_preview_says_who_receives_it_and_by_mail(app, manager):
 
 def test_sending_walks_the_segment_in_batches_and_tells_each_member_once(app, manager, queued):
     app.config["ANNOUNCEMENT_BATCH"] = 3
-    members = [f.user(locale="ja") for _ in range(7)]
+    members = [f.user(marketing_mail=True, locale="ja") for _ in range(7)]
     row = draft(manager)
     service.send_announcement(manager, row.id)
     db.session.commit()
@@ -186,7 +185,7 @@ def test_sending_walks_the_segment_in_batches_and_tells_each_member_once(app, ma
 
 def test_pressing_send_twice_while_sending_tells_each_member_once(app, manager, queued):
     app.config["ANNOUNCEMENT_BATCH"] = 2
-    members = [f.user(locale="ja") for _ in range(5)]
+    members = [f.user(marketing_mail=True, locale="ja") for _ in range(5)]
     row = draft(manager)
     service.send_announcement(manager, row.id)
     db.session.commit()
@@ -204,7 +203,7 @@ def test_a_retried_batch_after_its_cursor_was_lost_tells_nobody_twice(app, manag
     """Even if the cursor were behind (a batch committed, the job retried from an older state),
     the delivery rows' primary key keeps each member to one notification and one mail."""
     app.config["ANNOUNCEMENT_BATCH"] = 10
-    members = [f.user(locale="ja") for _ in range(4)]
+    members = [f.user(marketing_mail=True, locale="ja") for _ in range(4)]
     consent(*members)
     row = draft(manager)
     service.send_announcement(manager, row.id)
@@ -219,8 +218,8 @@ def test_a_retried_batch_after_its_cursor_was_lost_tells_nobody_twice(app, manag
 
 
 def test_mail_follows_preferences_and_is_in_the_readers_language(app, manager, queued):
-    japanese, english, in_app, daily = (f.user(locale="ja"), f.user(locale="en"),
-                                        f.user(locale="ja"), f.user(locale="ja"))
+    japanese, english, in_app, daily = (f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="en"),
+                                        f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="ja"))
     consent(japanese, english, in_app, daily)
     f.deliver(in_app, "app", "announcements")
     f.deliver(daily, "daily", "announcements")
@@ -243,25 +242,51 @@ def test_mail_follows_preferences_and_is_in_the_readers_language(app, manager, q
     assert set(told(row)) >= {japanese.id, english.id, in_app.id, daily.id}
 
 
-@pytest.mark.skipif(not hasattr(User, "marketing_mail"), reason="consents not on this branch")
-def test_no_mail_without_marketing_consent_but_the_notification_stays(app, manager, queued):
-    agreed, declined = f.user(locale="ja"), f.user(locale="ja")
-    consent(agreed)
-    f.deliver(declined, "daily", "announcements")
+def test_without_marketing_consent_an_announcement_reaches_nobody(app, manager, queued):
+    """An announcement is marketing: no notification, no mail, no digest line, no page."""
+    agreed, declined = f.user(marketing_mail=True, locale="ja"), f.user(locale="ja")
+    f.deliver(declined, "immediately", "announcements")
     f.deliver(agreed, "daily", "announcements")
     row = draft(manager)
+    assert row.recipients_count == 1
     service.send_announcement(manager, row.id)
     db.session.commit()
     service.send(row.id)
-    assert told(row) == sorted([agreed.id, declined.id])
+    assert told(row) == [agreed.id]
+    assert db.session.get(AnnouncementDelivery, (row.id, declined.id)) is None
+    assert db.session.scalar(select(OutboundMail).where(
+        OutboundMail.to_address == declined.email)) is None
+    with pytest.raises(NotFound):
+        service.for_member(declined, row.id)
     from app.services import notifications
 
-    assert notifications.send_digests("daily") == 1  # the declined member's is not mailed
+    assert notifications.send_digests("daily") == 1
     assert [m.to_address for m in db.session.scalars(select(OutboundMail))] == [agreed.email]
 
 
+def test_service_mail_still_reaches_a_member_without_marketing_consent(app, manager, queued):
+    """Consent governs marketing only: a comment on their idea and a reset link still go."""
+    from app.services import accounts, comments
+
+    owner = f.user(locale="ja")
+    f.deliver(owner, "immediately", "comments")
+    idea = f.idea(owner)
+    draft_row = draft(manager)
+    service.send_announcement(manager, draft_row.id)
+    db.session.commit()
+    service.send(draft_row.id)
+    comments.post_comment(f.user(), idea.id, "Lovely idea, I would buy it.")
+    accounts.request_password_reset(owner.email)
+    db.session.commit()
+    mails = db.session.scalars(select(OutboundMail).where(
+        OutboundMail.to_address == owner.email)).all()
+    assert len(mails) == 2
+    assert not any(TITLE["ja"] in mail.subject for mail in mails)
+    assert told(draft_row) == []
+
+
 def test_the_notification_reads_in_the_members_language(app, manager, queued):
-    japanese, english = f.user(locale="ja"), f.user(locale="en")
+    japanese, english = f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="en")
     row = draft(manager, segment={})
     service.send_announcement(manager, row.id)
     db.session.commit()
@@ -276,18 +301,18 @@ def test_the_notification_reads_in_the_members_language(app, manager, queued):
 
 def test_members_who_join_the_segment_while_it_sends_are_told_too(app, manager, queued):
     app.config["ANNOUNCEMENT_BATCH"] = 2
-    first = [f.user(locale="ja") for _ in range(2)]
+    first = [f.user(marketing_mail=True, locale="ja") for _ in range(2)]
     row = draft(manager)
     service.send_announcement(manager, row.id)
     db.session.commit()
     service.send_next_batch(row.id)
-    late = f.user(locale="ja")
+    late = f.user(marketing_mail=True, locale="ja")
     service.send(row.id)
     assert told(row) == [m.id for m in first] + [late.id]
 
 
 def test_a_recipient_reads_it_and_nobody_else_does(app, manager, queued):
-    recipient, other = f.user(locale="ja"), f.user(locale="en")
+    recipient, other = f.user(marketing_mail=True, locale="ja"), f.user(marketing_mail=True, locale="en")
     row = draft(manager)
     service.send_announcement(manager, row.id)
     db.session.commit()

@@ -22,9 +22,10 @@ def config_overrides():
     return {"NUDGE_DEADLINE_DAYS": 3, "NUDGE_MILESTONE_PERCENT": 10, "NUDGE_INTERVAL_DAYS": 7}
 
 
-def _supporter(idea, *, marketing=True, **fields):
+def _supporter(idea, *, marketing=True, time_zone=None, **fields):
     person = f.user(**fields)
     person.marketing_mail = marketing
+    person.time_zone = time_zone
     f.support(idea, person)
     return person
 
@@ -196,3 +197,101 @@ def test_the_daily_job_is_scheduled_and_runs(db, app):
     _supporter(idea)
     assert jobs.run_now("nudges.send") == 1
     assert db.session.scalar(select(func.count()).select_from(IdeaNudge)) == 1
+
+
+# --- the date in the reader's time zone ------------------------------------------------------
+
+def _late_evening_deadline():
+    """A deadline at 20:00 UTC two days from now: the next morning in Tokyo."""
+    deadline = (utcnow() + timedelta(days=2)).replace(hour=20, minute=0, second=0, microsecond=0)
+    return _near_deadline(deadline=deadline), deadline
+
+
+def _day(value, locale="en"):
+    from babel.dates import format_date
+
+    return format_date(value, "medium", locale=locale)
+
+
+def test_the_nudge_date_is_the_deadline_s_day_in_the_member_s_time_zone(db):
+    idea, deadline = _late_evening_deadline()
+    tokyo = _supporter(idea, time_zone="Asia/Tokyo")
+    london = _supporter(idea, time_zone="UTC")
+    nudges.send_nudges()
+    rows = {row.user_id: row for row in db.session.scalars(
+        select(Notification).where(Notification.kind == "support_nudge"))}
+    with speaking_to(tokyo):
+        assert f"by {_day(deadline.date() + timedelta(days=1))}:" in rows[tokyo.id].message
+    with speaking_to(london):
+        assert f"by {_day(deadline.date())}:" in rows[london.id].message
+
+
+def test_the_nudge_mail_has_the_day_in_the_member_s_time_zone(db):
+    from app.models import OutboundMail
+
+    idea, deadline = _late_evening_deadline()
+    supporter = _supporter(idea, locale="ja", time_zone="Asia/Tokyo")
+    f.deliver(supporter, "immediately", "nudges")
+    nudges.send_nudges()
+    mail = db.session.scalar(select(OutboundMail).where(OutboundMail.to_address == supporter.email))
+    assert _day(deadline.date() + timedelta(days=1), "ja") in mail.body
+    assert _day(deadline.date(), "ja") not in mail.body
+
+
+def test_the_nudge_on_the_page_follows_the_browser_s_time_zone(db, client):
+    """A member who never chose a time zone reads it in their browser's (the tz cookie)."""
+    from tests.helpers import login
+
+    idea, deadline = _late_evening_deadline()
+    supporter = _supporter(idea, time_zone=None)
+    nudges.send_nudges()
+    login(client, supporter)
+    client.set_cookie("tz", "Asia/Tokyo")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f"by {_day(deadline.date() + timedelta(days=1))}:" in page
+    client.set_cookie("tz", "America/Los_Angeles")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f"by {_day(deadline.date())}:" in page
+
+
+# --- on the member's home page ---------------------------------------------------------------
+
+def test_the_member_home_shows_the_nudge_until_it_is_read(db, client):
+    from tests.helpers import login
+
+    idea, deadline = _late_evening_deadline()
+    supporter = _supporter(idea, time_zone="Asia/Tokyo")
+    nudges.send_nudges()
+    login(client, supporter)
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="home-nudges"' in page
+    assert f"“Folding stool” needs 11 more supporters by " \
+           f"{_day(deadline.date() + timedelta(days=1))}: share it!" in page
+    assert f'href="/ideas/{idea.id}#share"' in page
+    row = db.session.scalar(select(Notification).where(Notification.kind == "support_nudge"))
+    row.read_at = utcnow()
+    db.session.commit()
+    assert 'data-testid="home-nudges"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_home_nudge_is_in_japanese_for_a_japanese_member(db, client):
+    from tests.helpers import login
+
+    idea = _near_deadline()
+    supporter = _supporter(idea, locale="ja")
+    nudges.send_nudges()
+    login(client, supporter)
+    page = client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "あと11人のサポーターが必要です" in page
+
+
+def test_a_nudge_for_an_idea_no_longer_gathering_is_not_shown(db, client):
+    from tests.helpers import login
+
+    idea = _near_deadline()
+    supporter = _supporter(idea)
+    nudges.send_nudges()
+    idea.hidden = True
+    db.session.commit()
+    login(client, supporter)
+    assert 'data-testid="home-nudges"' not in client.get("/").get_data(as_text=True)

@@ -1,9 +1,11 @@
 """The member's home page costs the same number of queries for a little or a lot of news: their
-ideas, the ideas they support near a deadline, For you and the "since your last visit" panel."""
+ideas, the ideas they support near a deadline and the nudges to share them, For you and the
+"since your last visit" panel."""
 from __future__ import annotations
 
 from datetime import timedelta
 
+from app import notification_kinds as kinds
 from app.extensions import db
 from app.models import Comment
 from app.models.base import utcnow
@@ -23,6 +25,9 @@ def add_news(member, n):
         closing = factories.idea(creator, title=f"Closing {i}", deadline=now + timedelta(days=2))
         factories.support(closing, member)
         events.record(None, "milestone_reached", closing, reason="100 supporters")
+        events.notify([member], "support_nudge", {"title": closing.title, "count": 5,
+                                                  "date": kinds.local_day(closing.deadline)},
+                      idea=closing)
         db.session.add(Comment(idea_id=closing.id, author_id=creator.id, body=f"Update {i}",
                                is_update=True))
         result = factories.idea(creator, title=f"Result {i}", status="approved")
@@ -45,3 +50,4 @@ def test_member_home_costs_the_same_for_3_or_30_of_everything(client, count_quer
     assert few == many, f"{few} queries for 3 of everything, {many} for 30"
     html = client.get("/").get_data(as_text=True)
     assert 'data-testid="since-last-visit"' in html and 'data-testid="closing-soon"' in html
+    assert 'data-testid="home-nudges"' in html

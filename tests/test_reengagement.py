@@ -167,3 +167,36 @@ def test_the_job_is_scheduled_daily_and_runs(app):
 
     assert jobs.JOBS["users.reengage"].func() == {"sent": 1}
     assert len(mails_to(member)) == 1
+
+
+# --- flask users reengage [--dry-run] --------------------------------------------------------
+
+def _away_with_news(days: int = 31, **kwargs) -> User:
+    member = away(days, **kwargs)
+    news_for(member)
+    return member
+
+
+def test_the_dry_run_says_how_many_would_get_a_mail_and_sends_nothing(app):
+    first, second = _away_with_news(), _away_with_news()
+    quiet = away(40)  # nothing new: no mail
+    f.deliver(_away_with_news(), "app", reengagement.CATEGORY)  # wants none by mail
+    result = app.test_cli_runner().invoke(args=["users", "reengage", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 member(s) would get a mail (1 with nothing new, "
+                                    "1 who want no such mail; nothing was sent).")
+    assert db.session.query(ReengagementMail).count() == 0
+    assert mails_to(first) == [] and mails_to(second) == [] and mails_to(quiet) == []
+
+
+def test_the_command_mails_them_once(app):
+    first, second = _away_with_news(), _away_with_news()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "reengage"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Mailed 2 member(s)")
+    assert len(mails_to(first)) == 1 and len(mails_to(second)) == 1
+    again = runner.invoke(args=["users", "reengage", "--dry-run"])
+    assert again.output.startswith("0 member(s) would get a mail")
+    assert runner.invoke(args=["users", "reengage"]).output.startswith("Mailed 0 member(s)")
+    assert len(mails_to(first)) == 1

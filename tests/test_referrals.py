@@ -308,3 +308,108 @@ def test_share_links_and_meta_add_no_query_per_image_or_visit(db, client, count_
         counts.append(queries.count)
     assert counts[0] == counts[1] == counts[2], counts
     assert db.session.scalar(select(func.count()).select_from(ReferralEvent)) == 1
+
+
+# --- through the API (`ref` in the body) ----------------------------------------------------
+
+def _api_sign_up(client, email="api.fan@example.com", **extra):
+    return client.post("/api/v1/users", json={"email": email, "password": GOOD_PASSWORD,
+                                              "display_name": "Api Fan", **extra})
+
+
+def test_an_api_sign_up_with_a_share_code_is_credited_to_the_sharer_once(db, client):
+    sharer = f.user()
+    answer = _api_sign_up(client, ref=sharer.ref_code)
+    assert answer.status_code == 201
+    newcomer_id = answer.get_json()["id"]
+    assert [(e.kind, e.sharer_id, e.user_id) for e in _events(db)] == [
+        ("signup", sharer.id, newcomer_id)]
+    assert _api_sign_up(client, ref=sharer.ref_code).status_code == 409  # the same address again
+    numbers = people.numbers(sharer)
+    assert (numbers.referred_signups, numbers.brought) == (1, 1)
+    assert len(_events(db)) == 1
+
+
+@pytest.mark.parametrize("code", ["nope-nope-nope", "", "<script>", "x" * 40])
+def test_an_api_sign_up_with_an_unknown_code_signs_up_and_credits_nobody(db, client, code):
+    assert _api_sign_up(client, ref=code).status_code == 201
+    assert _events(db) == []
+
+
+def test_an_api_sign_up_with_a_ref_that_is_not_a_string_is_refused(db, client):
+    sharer = f.user()
+    answer = _api_sign_up(client, ref=sharer.id)
+    assert answer.status_code == 422
+    assert "ref" in answer.get_json()["error"]["fields"]
+    assert db.session.scalar(select(User).where(User.email == "api.fan@example.com")) is None
+    assert _events(db) == []
+
+
+def _api_support(client, member, idea, **body):
+    return client.post(f"/api/v1/ideas/{idea.id}/supports", json=body, headers=bearer(member))
+
+
+def test_an_api_support_with_a_share_code_is_credited_once(db, client):
+    sharer, member, idea = f.user(), f.user(), f.idea()
+    assert _api_support(client, member, idea, ref=sharer.ref_code,
+                        would_buy="yes").status_code == 201
+    assert _api_support(client, member, idea, ref=sharer.ref_code).status_code == 409
+    # withdrawn and given again through the same link: still one support brought
+    assert client.delete(f"/api/v1/ideas/{idea.id}/supports",
+                         headers=bearer(member)).status_code == 204
+    assert _api_support(client, member, idea, ref=sharer.ref_code).status_code == 201
+    assert [(e.kind, e.sharer_id, e.user_id, e.idea_id) for e in _events(db)] == [
+        ("support", sharer.id, member.id, idea.id)]
+    numbers = people.numbers(sharer)
+    assert (numbers.referred_supports, numbers.brought) == (1, 1)
+
+
+def test_an_api_support_replayed_with_its_idempotency_key_is_credited_once(db, client):
+    sharer, member, idea = f.user(), f.user(), f.idea()
+    headers = {**bearer(member), "Idempotency-Key": "support-once-1"}
+    for _ in range(2):
+        answer = client.post(f"/api/v1/ideas/{idea.id}/supports", json={"ref": sharer.ref_code},
+                             headers=headers)
+        assert answer.status_code == 201
+    assert len(_events(db, "support")) == 1
+    assert people.numbers(sharer).referred_supports == 1
+
+
+def test_a_member_signed_up_by_api_and_supporting_is_brought_once(db, client):
+    sharer, idea = f.user(), f.idea()
+    newcomer_id = _api_sign_up(client, ref=sharer.ref_code).get_json()["id"]
+    newcomer = db.session.get(User, newcomer_id)
+    newcomer.email_confirmed_at = utcnow()
+    db.session.commit()
+    assert _api_support(client, newcomer, idea, ref=sharer.ref_code).status_code == 201
+    numbers = people.numbers(sharer)
+    assert (numbers.referred_signups, numbers.referred_supports, numbers.brought) == (1, 1, 1)
+
+
+def test_an_api_support_with_one_s_own_code_or_none_credits_nobody(db, client):
+    member, idea, other = f.user(), f.idea(), f.idea()
+    assert _api_support(client, member, idea, ref=member.ref_code).status_code == 201
+    assert _api_support(client, member, other).status_code == 201
+    assert _events(db) == [] and people.numbers(member).brought == 0
+
+
+def test_an_api_support_with_a_ref_that_is_not_a_string_is_refused(db, client):
+    member, idea = f.user(), f.idea()
+    answer = _api_support(client, member, idea, ref=["x"])
+    assert answer.status_code == 422 and "ref" in answer.get_json()["error"]["fields"]
+    assert db.session.get(type(idea), idea.id).support_count == 0
+
+
+def test_a_refused_api_support_credits_nobody(db, client):
+    sharer, owner = f.user(), f.user()
+    idea = f.idea(owner)
+    assert _api_support(client, owner, idea, ref=sharer.ref_code).status_code == 403
+    assert _events(db) == []
+
+
+def test_the_api_documents_the_share_code(db, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    signup = spec["paths"]["/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "ref" in signup["properties"]
+    support = spec["components"]["schemas"]["SupportRequest"]
+    assert any("ref" in part.get("properties", {}) for part in support["allOf"])

@@ -263,8 +263,12 @@ def test_api_refuses_members_and_bad_surveys(client, world):
     assert response.status_code == 422
     assert "questions.0.options" in response.get_json()["error"]["fields"]
     response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
-        "title": "X", "questions": QUESTIONS, "idea_id": world["idea"].id, "session_id": 1})
+        "title": "X", "questions": QUESTIONS, "idea_id": world["idea"].id, "session_id": "1"})
     assert response.status_code == 422 and "session_id" in response.get_json()["error"]["fields"]
+    response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
+        "title": "X", "questions": QUESTIONS, "session_id": 10**6})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "session_not_found"
 
 
 def test_api_answers_once_then_409_and_422_with_field_errors(client, world):
@@ -453,7 +457,7 @@ def test_a_segment_survey_is_sent_to_its_members_once_each(world):
     from app.models import Notification
     from app.models.surveys import SurveyRecipient
 
-    readers = [f.user(locale="ja") for _ in range(3)]
+    readers = [f.user(locale="ja", marketing_mail=True) for _ in range(3)]
     survey = surveys.create_survey(world["staff"], {"title": "日本のみなさんへ",
                                                     "questions": QUESTIONS,
                                                     "segment": {"locale": "ja"}})
@@ -469,6 +473,23 @@ def test_a_segment_survey_is_sent_to_its_members_once_each(world):
         surveys.answer_survey(world["stranger"], survey.id, {"use": "Yes"})
 
 
+def test_a_segment_survey_does_not_reach_members_without_marketing_consent(world):
+    from app.models import Notification
+    from app.models.surveys import SurveyRecipient
+
+    agreed, refused = f.user(locale="ja", marketing_mail=True), f.user(locale="ja")
+    survey = surveys.create_survey(world["staff"], {"title": "日本のみなさんへ",
+                                                    "questions": QUESTIONS,
+                                                    "segment": {"locale": "ja"}})
+    db.session.commit()
+    assert [row.user_id for row in db.session.query(SurveyRecipient)] == [agreed.id]
+    assert [n.user_id for n in db.session.query(Notification).filter_by(
+        kind="survey_invitation")] == [agreed.id]
+    assert surveys.open_for(refused) == [] and not surveys.is_recipient(refused, survey)
+    with pytest.raises(Forbidden):
+        surveys.answer_survey(refused, survey.id, {"use": "Yes"})
+
+
 def test_a_bad_segment_is_refused_with_its_field(world):
     fields = _fields(lambda: surveys.create_survey(world["staff"], {
         "title": "T", "questions": QUESTIONS, "segment": {"locale": "fr"}}))
@@ -480,3 +501,96 @@ def test_api_creates_a_segment_survey(client, world):
     response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
         "title": "Segment", "questions": QUESTIONS[:1], "segment": {"locale": "ja"}})
     assert response.status_code == 201 and response.get_json()["segment"] == {"locale": "ja"}
+
+
+# --- after a co-creation session -----------------------------------------------------------
+
+def _session_with_people(world):
+    """A session with two attendees, one who accepted and did not come, one who declined."""
+    from app.models import CoSession, SessionInvitation
+    from app.models.base import utcnow
+
+    session = CoSession(title="Rainy mornings", purpose="", mode="online",
+                        place_or_url="https://meet.example.com/a", starts_at=utcnow(),
+                        duration_minutes=60, capacity=10, agenda=[],
+                        created_by_id=world["staff"].id)
+    db.session.add(session)
+    db.session.flush()
+    came = [f.user(), f.user()]
+    absent, declined = f.user(), f.user()
+    for person in came:
+        db.session.add(SessionInvitation(session_id=session.id, user_id=person.id,
+                                         status="accepted", attended_at=utcnow()))
+    db.session.add(SessionInvitation(session_id=session.id, user_id=absent.id, status="accepted"))
+    db.session.add(SessionInvitation(session_id=session.id, user_id=declined.id,
+                                     status="declined"))
+    db.session.commit()
+    return session, came, [absent, declined]
+
+
+def test_a_session_survey_asks_its_attendees_and_tells_them(world):
+    from app.models import Notification
+
+    session, came, others = _session_with_people(world)
+    survey = surveys.create_survey(world["staff"], {"title": "How was the session?",
+                                                    "questions": QUESTIONS[:1],
+                                                    "session_id": session.id})
+    db.session.commit()
+    assert survey.session_id == session.id
+    told = db.session.query(Notification).filter_by(kind="survey_invitation").all()
+    assert sorted(n.user_id for n in told) == sorted(p.id for p in came)
+    assert all(n.url == f"/surveys/{survey.id}" for n in told)
+    for person in came:
+        assert surveys.open_for(person) == [survey]
+    surveys.answer_survey(came[0], survey.id, {"use": "Yes"})
+    db.session.commit()
+    with pytest.raises(Conflict):
+        surveys.answer_survey(came[0], survey.id, {"use": "No"})
+    db.session.rollback()
+    for person in [*others, world["stranger"], world["supporter"]]:
+        assert survey not in surveys.open_for(person)
+        with pytest.raises(Forbidden):
+            surveys.answer_survey(person, survey.id, {"use": "Yes"})
+        db.session.rollback()
+    audit = db.session.query(AuditLog).filter_by(action="survey.create").order_by(
+        AuditLog.id.desc()).first()
+    assert audit.after["session_id"] == session.id
+
+
+def test_a_survey_for_a_session_that_does_not_exist_is_refused(world):
+    with pytest.raises(NotFound) as error:
+        surveys.create_survey(world["staff"], {"title": "T", "questions": QUESTIONS,
+                                               "session_id": 10**6})
+    assert error.value.code == "session_not_found"
+    db.session.rollback()
+    assert "session_id" in _fields(lambda: surveys.create_survey(
+        world["staff"], {"title": "T", "questions": QUESTIONS, "session_id": "one"}))
+
+
+def test_api_creates_a_session_survey(client, world):
+    session, came, _others = _session_with_people(world)
+    response = client.post("/api/v1/surveys", headers=bearer(world["staff"]), json={
+        "title": "How was it?", "questions": QUESTIONS[:1], "session_id": session.id})
+    assert response.status_code == 201 and response.get_json()["session_id"] == session.id
+    survey_id = response.get_json()["id"]
+    answer = client.post(f"/api/v1/surveys/{survey_id}/responses", headers=bearer(came[1]),
+                         json={"answers": {"use": "Yes"}})
+    assert answer.status_code == 201
+
+
+def test_staff_create_a_session_survey_from_the_form_and_attendees_read_it(client, world):
+    session, came, _others = _session_with_people(world)
+    login(client, world["staff"])
+    page = client.get(f"/surveys?session_id={session.id}").get_data(as_text=True)
+    assert f'name="session_id" inputmode="numeric" value="{session.id}"' in page
+    answer = client.post("/surveys", data={
+        "csrf_token": csrf_token(client, "/surveys"), "title": "After the session",
+        "session_id": f"#{session.id}", "questions": "use | single | Would you use it? | Yes; No"})
+    assert answer.status_code == 302
+    survey = db.session.query(Survey).filter_by(title="After the session").one()
+    assert survey.session_id == session.id
+    login(client, came[0])
+    page = client.get(f"/surveys/{survey.id}").get_data(as_text=True)
+    assert 'data-testid="survey-session"' in page and "Rainy mornings" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "After the session" in home

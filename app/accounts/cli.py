@@ -1,4 +1,4 @@
-"""CLI commands: `flask users create|grant|revoke|block|unblock|purge-sessions` and
+"""CLI commands: `flask users create|grant|revoke|block|unblock|purge-sessions|reengage` and
 `flask notifications digest`.
 
 Operators at the console act as nobody in particular: audit entries they cause have no actor.
@@ -152,6 +152,26 @@ def purge_sessions(days: int) -> None:
     deleted = sign_ins.purge(days)
     db.session.commit()
     click.echo(f"Deleted {deleted} old session(s).")
+
+
+@bp.cli.command("reengage")
+@click.option("--dry-run", is_flag=True,
+              help="Only count: write nothing, mail nobody.")
+@_as_request
+def reengage(dry_run: bool) -> None:
+    """Mail "what happened since your last visit" to members away REENGAGE_AFTER_DAYS, once a
+    lapse (also a daily job); --dry-run prints how many would get it."""
+    from app.services import reengagement
+
+    counts = reengagement.run(dry_run=dry_run)
+    mailed = counts.get("sent", 0)
+    rest = f"{counts.get('nothing_new', 0)} with nothing new, " \
+        f"{counts.get('turned_off', 0)} who want no such mail"
+    if dry_run:
+        click.echo(f"{mailed} member(s) would get a mail ({rest}; nothing was sent).")
+    else:
+        db.session.commit()
+        click.echo(f"Mailed {mailed} member(s) ({rest}).")
 
 
 @notifications_bp.cli.command("digest")

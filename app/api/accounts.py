@@ -18,6 +18,7 @@ from app.security import current_session_id
 from app.services import accounts as account_service
 from app.services import consents as consent_service
 from app.services import notifications as notification_service
+from app.services import referrals
 from app.services import sign_ins
 from app.transaction import transaction
 
@@ -56,6 +57,14 @@ def notification_json(row: Notification) -> dict[str, Any]:
             "read_at": row.read_at.isoformat() if row.read_at else None}
 
 
+def ref_of(body: dict) -> str | None:
+    """The body's optional share code (`ref`); 422 when it is there and not a string."""
+    ref = body.get("ref")
+    if ref is not None and not isinstance(ref, str):
+        raise Invalid({"ref": "Must be a string: the share code of the link."})
+    return ref
+
+
 def _strings(data: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, str]:
     """The named string fields of a JSON body; 422 listing every missing or mistyped one."""
     fields: dict[str, str] = {}
@@ -86,6 +95,13 @@ PASSWORD = {"type": "string", "format": "password",
             "minLength": account_service.PASSWORD_MIN_LENGTH,
             "maxLength": account_service.PASSWORD_MAX_LENGTH}
 
+#: A member's share code, as a share link carries it (`?ref=<code>`): what the link brought is
+#: credited to that member once (app.services.referrals). An unknown code, a blocked or
+#: deleted sharer, or the caller's own code credits nobody and is not an error.
+REF = {"type": "string", "description": "the share code of the link that brought the caller "
+       "(`?ref=` of an idea's share link): credited to its member once; an unknown code, or "
+       "the caller's own, credits nobody (not an error)"}
+
 SCHEMAS["User"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"},
     "roles": {"type": "array", "items": {"type": "string"}}, "email_confirmed": {"type": "boolean"}}}
@@ -96,6 +112,7 @@ operation("/users", "post", "Sign up: create an account; a confirmation mail is 
               "display_name": DISPLAY_NAME,
               "marketing_mail": {"type": "boolean", "default": False,
                                  "description": "opt-in to marketing mail (off unless true)"},
+              "ref": REF,
               "accept": {"type": "object", "additionalProperties": False,
                          "description": "the versions in force of the member terms and privacy "
                                         "policy (GET /policies/current); required once published",
@@ -118,10 +135,13 @@ def create_user():
     accept = body.get("accept")
     if accept is not None and not isinstance(accept, dict):
         raise Invalid({"accept": "Must be an object {terms: version, privacy: version}."})
+    ref = ref_of(body)
     with transaction():
         user = account_service.register(values["email"], values["password"], values["display_name"],
                                         marketing_mail=marketing, accept=accept or {},
                                         **request_origin())
+        if ref is not None:  # a share link brought them (app.services.referrals)
+            referrals.credit_signup(ref, user)
     return user_json(user), 201, {"Location": url_for("api.me")}
 
 

@@ -7,6 +7,7 @@ from flask import request
 
 from app import permissions, ratelimits
 from app.api import bp
+from app.api.accounts import REF, ref_of
 from app.api.core import caller, json_body, paginated, require_caller
 from app.api.openapi import SCHEMAS, operation, written
 from app.errors import Invalid
@@ -14,7 +15,7 @@ from app.extensions import limiter
 from app.idempotency import idempotent
 from app.models import Comment, Idea, Support
 from app.queries import visible_idea
-from app.services import comments, follows, milestones, supports
+from app.services import comments, follows, milestones, referrals, supports
 from app.transaction import transaction
 
 SCHEMAS["SupportAnswers"] = {"type": "object", "properties": {
@@ -96,9 +97,14 @@ def _int_or_none(data: dict, name: str) -> int | None:
 
 # --- supports ------------------------------------------------------------------------------
 
+SCHEMAS["SupportRequest"] = {"allOf": [{"$ref": "#/components/schemas/SupportAnswers"}, {
+    "type": "object", "properties": {"ref": REF}}]}
+
 operation("/ideas/{id}/supports", "post", "Support an idea (confirmed members; once; not one's "
-          "own; only while it gathers support). Optional answers for the reviewers.",
-          body={"$ref": "#/components/schemas/SupportAnswers"},
+          "own; only while it gathers support). Optional answers for the reviewers; `ref`: the "
+          "share code of the link that brought the supporter (credited once per support of "
+          "this idea).",
+          body={"$ref": "#/components/schemas/SupportRequest"},
           responses={"201": "the support, with the idea's new support_count",
                      "400": "not a JSON object", "401": "no or bad token",
                      "403": "own_idea, email_not_confirmed", "404": "no such visible idea",
@@ -111,8 +117,12 @@ operation("/ideas/{id}/supports", "post", "Support an idea (confirmed members; o
 @idempotent
 def create_support(idea_id: int):
     user = require_caller()
+    answers = dict(_json_or_empty())
+    ref = ref_of(answers)
+    answers.pop("ref", None)
     with transaction():
-        support = supports.support_idea(user, idea_id, _json_or_empty())
+        support = supports.support_idea(user, idea_id, answers)
+        referrals.credit_support(ref, user, idea_id)  # a share link brought them
         body = support_json(support, support.idea)  # the exact count, before the commit
     return body, 201
 

@@ -40,6 +40,7 @@ SCHEMAS["Survey"] = {"type": "object", "properties": {
     "questions": {"type": "array", "items": {"type": "object"}},
     "idea_id": {"type": "integer", "nullable": True},
     "campaign_id": {"type": "integer", "nullable": True},
+    "session_id": {"type": "integer", "nullable": True},
     "segment": {"type": "object", "nullable": True}, "public": {"type": "boolean"},
     "response_count": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
     "closed_at": {"type": "string", "format": "date-time", "nullable": True}}}
@@ -58,19 +59,19 @@ SCHEMAS["SurveyResults"] = {"type": "object", "properties": {
 def survey_json(survey: Survey) -> dict[str, Any]:
     return {"id": survey.id, "title": survey.title, "questions": survey.questions,
             "idea_id": survey.idea_id, "campaign_id": survey.campaign_id,
-            "segment": survey.segment, "public": survey.public,
+            "session_id": survey.session_id, "segment": survey.segment, "public": survey.public,
             "response_count": survey.response_count, "created_at": survey.created_at.isoformat(),
             "closed_at": survey.closed_at.isoformat() if survey.closed_at else None}
 
 
 operation("/surveys", "post", "Create a survey for the supporters and followers of an idea, "
-          "the entrants and voters of a campaign, or the members of a segment (sent by a job, "
-          "each told once) (admin, community_manager). Keys unique, `show_if` naming an "
-          "earlier question and one of its possible answers (refused on the `questions` "
-          "field). Sessions: not yet available (422 on `session_id`).",
+          "the entrants and voters of a campaign, the attendees of a co-creation session (told "
+          "at once), or the members of a segment who agreed to marketing (sent by a job, each "
+          "told once) (admin, community_manager). Keys unique, `show_if` naming an earlier "
+          "question and one of its possible answers (refused on the `questions` field).",
           body={"type": "object", "required": ["title", "questions"],
                 "anyOf": [{"required": ["idea_id"]}, {"required": ["campaign_id"]},
-                          {"required": ["segment"]}],
+                          {"required": ["session_id"]}, {"required": ["segment"]}],
                 "properties": {
               "title": written(surveys.TITLE_MAX),
               "questions": {"type": "array", "minItems": 1, "maxItems": surveys.QUESTIONS_MAX,
@@ -79,6 +80,8 @@ operation("/surveys", "post", "Create a survey for the supporters and followers 
                           "description": "its supporters and followers answer"},
               "campaign_id": {"type": "integer", "minimum": 1, "maximum": ID_MAX,
                               "description": "its entrants and voters answer"},
+              "session_id": {"type": "integer", "minimum": 1, "maximum": ID_MAX,
+                             "description": "a co-creation session: its attendees answer"},
               "segment": {"allOf": [{"$ref": "#/components/schemas/SegmentSpec"}],
                           "description": "its members answer (told in the app and by mail per "
                                          "their preferences, by a job in batches)"},
@@ -86,7 +89,7 @@ operation("/surveys", "post", "Create a survey for the supporters and followers 
                                                            "everyone"}}},
           responses={"201": "the survey", "400": "not a JSON object", "401": "no or bad token",
                      "403": "not admin or community_manager",
-                     "404": "no such idea or campaign",
+                     "404": "no such idea, campaign or session",
                      "422": "invalid survey (field errors)"})
 
 
@@ -101,8 +104,8 @@ def create_survey():
 
 
 operation("/surveys/{id}/responses", "post", "Answer a survey, once (a member it was sent to: "
-          "a supporter or follower of its idea, an entrant or voter of its campaign, a member of its "
-          "segment)",
+          "a supporter or follower of its idea, an entrant or voter of its campaign, an attendee "
+          "of its session, a member of its segment)",
           body={"type": "object", "required": ["answers"], "properties": {
               "answers": {"type": "object", "minProperties": 1, "additionalProperties": {
                   "anyOf": [{"type": "string", "maxLength": surveys.LONG_TEXT_MAX},

@@ -30,6 +30,11 @@ def _closing_soon(member: User) -> dict[str, Any] | None:
     return {"ideas": ideas} if ideas else None
 
 
+def _nudges(member: User) -> dict[str, Any] | None:
+    rows = member_home.nudges(member)
+    return {"nudges": rows} if rows else None
+
+
 def _surveys(member: User) -> dict[str, Any] | None:
     open_surveys = surveys.open_for(member)
     return {"surveys": open_surveys} if open_surveys else None
@@ -45,6 +50,7 @@ def _for_you(member: User) -> dict[str, Any] | None:
 #: To add one: a small template under templates/main/panels/ and a line here.
 MEMBER_PANELS: list[tuple[str, Callable[[User], dict[str, Any] | None]]] = [
     ("main/panels/since_last_visit.html", _since_last_visit),
+    ("main/panels/nudges.html", _nudges),
     ("main/panels/surveys.html", _surveys),
     ("main/panels/my_ideas.html", _my_ideas),
     ("main/panels/closing_soon.html", _closing_soon),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.campaigns import Campaign
+from app.models.cocreation import CoSession
 from app.models.ideas import Idea
 from app.models.users import User
 
@@ -17,7 +18,8 @@ from app.models.users import User
 class Survey(db.Model):
     """A survey: its questions (a JSON list, validated by app.services.surveys) and whom it
     asks: the supporters and followers of `idea_id`, the entrants and voters of `campaign_id`,
-    and the members listed in survey_recipients (sent to a segment)."""
+    the attendees of `session_id`, and the members listed in survey_recipients (sent to a
+    segment)."""
 
     __tablename__ = "surveys"
 
@@ -30,6 +32,10 @@ class Survey(db.Model):
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE", name="fk_surveys_campaign_id_campaigns"),
         index=True)
+    #: A survey after a co-creation session: the members who attended it answer.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cocreation_sessions.id", ondelete="CASCADE",
+                   name="fk_surveys_session_id_cocreation_sessions"), index=True)
     segment: Mapped[dict | None] = mapped_column(JSON)
     #: Results shown to members too (counts only, never the written answers).
     public: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -41,6 +47,7 @@ class Survey(db.Model):
 
     idea: Mapped[Idea | None] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
+    session: Mapped[CoSession | None] = relationship()
     created_by: Mapped[User | None] = relationship()
 
 

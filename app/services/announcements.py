@@ -7,23 +7,29 @@ optionally Japanese, and send it in the app and by mail.
 and how many members would receive it. `send_announcement` moves a draft to `sending` and queues
 the job `announcements.send`, which walks the segment in keyset batches of ANNOUNCEMENT_BATCH
 members (by user id; the announcement's `after_user_id` is the cursor). Per batch, in one
-transaction under the announcement's row lock: one query for the people (with their language and
-their delivery for the "announcements" category), one multi-row insert of the delivery rows
-(primary key (announcement_id, user_id): ON CONFLICT DO NOTHING, so a member already told is
-never told again, whatever runs twice), one of the mails of the new recipients who want them, one
-of their notifications, then the cursor and the counts. A member who turned announcements off
-gets nothing; mail goes only to members who agreed to marketing mail (app.services.consents),
-in their language, with the unsubscribe link; the others see it in the app. The sweep
+transaction under the announcement's row lock, a fixed number of statements, none per
+recipient: one keyset query for the batch's bound (its count and last user id), one INSERT ...
+SELECT of the delivery rows straight from the segment's query (primary key (announcement_id,
+user_id): ON CONFLICT DO NOTHING, so a member already told is never told again, whatever runs
+twice), one query for the new recipients who want a mail and one insert of their mails (each
+composed in its reader's language: the only rows built in Python), one INSERT ... SELECT of the
+notifications from the new delivery rows, then the cursor and the counts. An announcement is marketing: a member
+who did not agree to marketing (app.services.consents) or turned announcements off gets
+nothing, neither in the app nor by mail; the others see it in the app, and by mail in their
+language with the unsubscribe link when they want announcements mailed at once. The sweep
 `announcements.send_sweep` (every minute) finishes a send whose job was lost.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, func, insert, not_, or_, select, text
+from flask_babel import force_locale
+from sqlalchemy import (JSON, ColumnElement, Select, String, and_, case, cast, func, insert,
+                        literal, not_, null, select, text)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, joinedload
 
@@ -31,12 +37,12 @@ from app import jobs, permissions
 from app import notification_kinds as kinds
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.i18n import _, speaking_to
+from app.i18n import _, locale_of
 from app.markdown import MAX_SOURCE_CHARS, render_stored
 from app.models import (Announcement, AnnouncementDelivery, Notification, NotificationPreference,
                         OutboundMail, User)
 from app.models.activity import DEFAULT_DELIVERY
-from app.models.base import is_row_id, utcnow
+from app.models.base import UTCDateTime, is_row_id, utcnow
 from app.permissions import Action
 from app.services import events, notifications, segments
 
@@ -116,9 +122,10 @@ def _not_off() -> ColumnElement[bool]:
 
 
 def recipients_query(spec: dict[str, Any]) -> Select:
-    """SELECT User.id of the members an announcement to this segment reaches: the segment's,
-    without those who turned announcements off."""
-    return segments.segment_query(spec).where(_not_off())
+    """SELECT User.id of the members an announcement to this segment reaches: the segment's
+    who agreed to marketing (an announcement is marketing: without consent, nothing, not even
+    in the app), without those who turned announcements off."""
+    return segments.segment_query(spec).where(marketing_condition(), _not_off())
 
 
 def recipients_count(spec: dict[str, Any]) -> int:
@@ -127,13 +134,14 @@ def recipients_count(spec: dict[str, Any]) -> int:
 
 
 def audience(spec: dict[str, Any]) -> dict[str, Any]:
-    """The segment's size and a sample, how many of them an announcement reaches (those who
-    turned announcements off it does not) and how many of those agreed to marketing mail."""
+    """The segment's size and a sample, how many of them an announcement reaches, and how many
+    it does not reach because they did not agree to marketing (those who turned announcements
+    off are the rest)."""
     count, sample = segments.preview(spec)
-    mailed = db.session.scalar(select(func.count()).select_from(
-        recipients_query(spec).where(marketing_condition()).subquery())) or 0
+    refused = db.session.scalar(select(func.count()).select_from(
+        segments.segment_query(spec).where(not_(marketing_condition())).subquery())) or 0
     return {"count": count, "sample": sample, "recipients": recipients_count(spec),
-            "mail_consent": mailed}
+            "no_consent": refused}
 
 
 def audience_preview(actor: User, spec: Any) -> dict[str, Any]:
@@ -260,45 +268,92 @@ def _lock(announcement_id: int) -> Announcement | None:
         .with_for_update().execution_options(populate_existing=True))
 
 
-def _people(announcement: Announcement, size: int):
-    """The next `size` recipients after the cursor: id, e-mail, name, language, time zone,
-    delivery for announcements and marketing consent."""
+def _batch_bound(announcement: Announcement, size: int) -> tuple[int, int]:
+    """(how many recipients the next batch holds, the id of its last one): the next `size`
+    recipients after the cursor, counted in one keyset query over the users' primary key."""
+    ids = recipients_query(announcement.segment_spec).where(
+        User.id > announcement.after_user_id).order_by(User.id).limit(size).subquery()
+    count, last = db.session.execute(select(func.count(), func.max(ids.c.id))).one()
+    return count or 0, last or announcement.after_user_id
+
+
+def _in_batch(announcement: Announcement, last_id: int) -> list[ColumnElement[bool]]:
+    """The recipients of the batch (after the cursor, up to `last_id`) as WHERE conditions."""
+    return [*segments.conditions(announcement.segment_spec), marketing_condition(), _not_off(),
+            User.id > announcement.after_user_id, User.id <= last_id]
+
+
+def _insert_deliveries(announcement: Announcement, last_id: int, now) -> int:
+    """One INSERT ... SELECT of the batch's delivery rows, `mailed` for those who get
+    announcements by mail at once; ON CONFLICT DO NOTHING skips the members already told.
+    Returns how many rows it wrote (the new recipients)."""
     chosen = aliased(NotificationPreference)
     delivery = func.coalesce(chosen.delivery, DEFAULT_DELIVERY)
-    return db.session.execute(
-        select(User.id, User.email, User.display_name, User.locale, User.time_zone,
-               delivery.label("delivery"), marketing_condition().label("marketing"))
+    people = (
+        select(literal(announcement.id), User.id, delivery == "immediately",
+               literal(now, UTCDateTime))
         .outerjoin(chosen, and_(chosen.user_id == User.id, chosen.category == CATEGORY))
-        .where(*segments.conditions(announcement.segment_spec),
-               User.id > announcement.after_user_id, or_(chosen.delivery.is_(None),
-                                                         chosen.delivery != "off"))
-        .order_by(User.id).limit(size)).all()
-
-
-def _insert_deliveries(announcement_id: int, rows: list[dict]) -> set[int]:
-    """Insert the delivery rows that do not exist yet; the user ids inserted."""
+        .where(*_in_batch(announcement, last_id)))
     dialect = db.session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = make(AnnouncementDelivery).values(rows).on_conflict_do_nothing(
-        index_elements=["announcement_id", "user_id"]).returning(AnnouncementDelivery.user_id)
-    return set(db.session.execute(statement).scalars())
+    statement = make(AnnouncementDelivery).from_select(
+        ["announcement_id", "user_id", "mailed", "created_at"], people
+    ).on_conflict_do_nothing(index_elements=["announcement_id", "user_id"]
+                             ).returning(AnnouncementDelivery.user_id)
+    return len(db.session.execute(statement).scalars().all())  # rowcount: -1 on psycopg
 
 
-def compose_mail(person: Any, announcement: Announcement, url: str) -> tuple[str, str, dict]:
-    """(subject, body, headers) of the announcement's mail to one member, in their language."""
+def _written_now(announcement: Announcement, last_id: int, now) -> list[ColumnElement[bool]]:
+    """This batch's new delivery rows: the ones written at this batch's moment (the row lock on
+    the announcement lets one batch write at a time, so no other batch shares it)."""
+    return [AnnouncementDelivery.announcement_id == announcement.id,
+            AnnouncementDelivery.user_id > announcement.after_user_id,
+            AnnouncementDelivery.user_id <= last_id, AnnouncementDelivery.created_at == now]
+
+
+def _mail_dedupe_key(announcement_id: int, user_id: Any) -> Any:
+    return literal(f"announcement:{announcement_id}:") + cast(user_id, String)
+
+
+@dataclass(frozen=True)
+class MailTemplate:
+    """An announcement's mail in one language, translated once: only the greeting's name and
+    the unsubscribe link differ from one reader to the next (patterns with %(name)s, %(url)s)."""
+
+    subject: str
+    greeting: str
+    middle: list[str]
+    stop: str
+    kind: str
+
+
+def mail_template(announcement: Announcement, locale: str, url: str) -> MailTemplate:
     base = notifications._base_url()
-    link = notifications.unsubscribe_url(person, CATEGORY)
-    with speaking_to(person) as locale:
+    with force_locale(locale):
         title = announcement.title_for(locale)
-        subject = _("Kyoso: %(title)s", title=title[:120])
-        lines = [_("Hello %(name)s,", name=person.display_name), "", title, "",
-                 announcement.body_for(locale), "", f"{base}{url}", "",
-                 _("Change how you are told: %(url)s", url=f"{base}/account/settings"),
-                 _("Stop these mails (%(kind)s): %(url)s", kind=kinds.CATEGORIES[CATEGORY],
-                   url=link)]
+        return MailTemplate(
+            subject=_("Kyoso: %(title)s", title=title[:120]), greeting=_("Hello %(name)s,"),
+            middle=["", title, "", announcement.body_for(locale), "", f"{base}{url}", "",
+                    _("Change how you are told: %(url)s", url=f"{base}/account/settings")],
+            stop=_("Stop these mails (%(kind)s): %(url)s"),
+            kind=str(kinds.CATEGORIES[CATEGORY]))
+
+
+def compose_mail(person: Any, announcement: Announcement, url: str,
+                 templates: dict[str, MailTemplate] | None = None) -> tuple[str, str, dict]:
+    """(subject, body, headers) of the announcement's mail to one member, in their language.
+    `templates` keeps each language's translated parts across a batch's mails."""
+    templates = {} if templates is None else templates
+    locale = locale_of(person)
+    if locale not in templates:
+        templates[locale] = mail_template(announcement, locale, url)
+    template = templates[locale]
+    link = notifications.unsubscribe_url(person, CATEGORY)
+    lines = [template.greeting % {"name": person.display_name}, *template.middle,
+             template.stop % {"kind": template.kind, "url": link}]
     headers = {"List-Unsubscribe": f"<{link}>",
                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return subject, "\n".join(lines), headers
+    return template.subject, "\n".join(lines), headers
 
 
 def member_url(announcement_id: int) -> str:
@@ -312,55 +367,70 @@ def params_of(announcement: Announcement) -> dict[str, Any]:
     return {"title": kinds.localized(titles), "announcement_id": announcement.id}
 
 
+def _queue_mails(announcement: Announcement, last_id: int, now, url: str) -> list[int]:
+    """Write the mails of the batch's new recipients who want one (each in its reader's
+    language, with their unsubscribe link: composed one by one, for them only); their ids."""
+    mailing = db.session.execute(
+        select(User.id, User.email, User.display_name, User.locale, User.time_zone)
+        .join(AnnouncementDelivery, AnnouncementDelivery.user_id == User.id)
+        .where(*_written_now(announcement, last_id, now), AnnouncementDelivery.mailed.is_(True))
+        .order_by(User.id)).all()
+    if not mailing:
+        return []
+    rows, templates = [], {}
+    for person in mailing:
+        subject, body, headers = compose_mail(person, announcement, url, templates)
+        rows.append({"to_address": person.email, "subject": subject, "body": body,
+                     "headers": headers, "status": "pending", "attempts": 0,
+                     "created_at": now, "next_attempt_at": now,
+                     "dedupe_key": f"announcement:{announcement.id}:{person.id}"})
+    return list(db.session.execute(insert(OutboundMail).returning(OutboundMail.id), rows)
+                .scalars())
+
+
+def _insert_notifications(announcement: Announcement, last_id: int, now, url: str) -> None:
+    """One INSERT ... SELECT of the batch's notifications from its new delivery rows, each
+    linked to its mail (found by the mail's unique dedupe key) when it has one."""
+    mail_id = select(OutboundMail.id).where(OutboundMail.dedupe_key == _mail_dedupe_key(
+        announcement.id, AnnouncementDelivery.user_id)).scalar_subquery()
+    rows = select(AnnouncementDelivery.user_id, literal(KIND), literal(CATEGORY),
+                  literal(params_of(announcement), JSON), literal(url), literal(now, UTCDateTime),
+                  case((AnnouncementDelivery.mailed.is_(True), mail_id), else_=null())
+                  ).where(*_written_now(announcement, last_id, now))
+    db.session.execute(insert(Notification).from_select(
+        ["user_id", "kind", "category", "params", "url", "created_at", "mail_id"], rows))
+
+
 def send_next_batch(announcement_id: int) -> int | None:
     """Tell the next batch and commit; how many members were looked at, or None when there is
-    nothing left to send (sent, or not sending)."""
+    nothing left to send (sent, or not sending).
+
+    Set-based: whatever the batch's size, a fixed number of statements (the bound of the batch,
+    one INSERT ... SELECT of the delivery rows, one of the notifications, the mails of those who
+    want one and the announcement's counts); only the mails are built row by row in Python."""
     announcement = _lock(announcement_id)
     if announcement is None:
         db.session.rollback()
         return None
     size = _batch_size()
-    people = _people(announcement, size)
-    now = utcnow()
-    wants_mail = {person.id for person in people
-                  if person.delivery == "immediately" and person.marketing}
-    new = _insert_deliveries(announcement.id, [
-        {"announcement_id": announcement.id, "user_id": person.id,
-         "mailed": person.id in wants_mail, "created_at": now} for person in people]) \
-        if people else set()
-    told = [person for person in people if person.id in new]
-    url = member_url(announcement.id)
-    mailing = [person for person in told if person.id in wants_mail]
-    mail_ids: dict[int, int] = {}
-    if mailing:
-        rows = []
-        for person in mailing:
-            subject, body, headers = compose_mail(person, announcement, url)
-            rows.append({"to_address": person.email, "subject": subject, "body": body,
-                         "headers": headers, "status": "pending", "attempts": 0,
-                         "created_at": now, "next_attempt_at": now,
-                         "dedupe_key": f"announcement:{announcement.id}:{person.id}"})
-        returned = db.session.execute(
-            insert(OutboundMail).returning(OutboundMail.id, sort_by_parameter_order=True),
-            rows).scalars().all()
-        mail_ids = {person.id: mail_id for person, mail_id in zip(mailing, returned)}
+    looked, last_id = _batch_bound(announcement, size)
+    now, url = utcnow(), member_url(announcement.id)
+    told, mail_ids = 0, []
+    if looked:
+        told = _insert_deliveries(announcement, last_id, now)
     if told:
-        params = params_of(announcement)
-        db.session.execute(insert(Notification), [
-            {"user_id": person.id, "kind": KIND, "category": CATEGORY, "params": params,
-             "url": url, "created_at": now, "mail_id": mail_ids.get(person.id)}
-            for person in told])
-    if people:
-        announcement.after_user_id = people[-1].id
-    announcement.delivered_count = Announcement.delivered_count + len(told)
+        mail_ids = _queue_mails(announcement, last_id, now, url)
+        _insert_notifications(announcement, last_id, now, url)
+    announcement.after_user_id = last_id
+    announcement.delivered_count = Announcement.delivered_count + told
     announcement.mailed_count = Announcement.mailed_count + len(mail_ids)
-    if len(people) < size:
+    if looked < size:
         announcement.status = "sent"
         announcement.sent_at = utcnow()
     if mail_ids:
-        jobs.enqueue("mail.send_batch", mail_ids=sorted(mail_ids.values()))
+        jobs.enqueue("mail.send_batch", mail_ids=sorted(mail_ids))
     db.session.commit()
-    return len(people)
+    return looked
 
 
 @jobs.job(JOB_NAME)

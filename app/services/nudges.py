@@ -9,7 +9,9 @@ NUDGE_INTERVAL_DAYS: each nudge is a row of idea_nudges whose unique (idea_id, u
 sent_on) key is inserted before the notification, in the batch's transaction, so a retried or
 doubled job sends nothing twice. Nudges are marketing: only members who allow marketing mail
 get them (app.services.consents), and their preference for the `nudges` category decides how
-(off: nothing).
+(off: nothing). The date in the nudge is the deadline's day in the reader's time zone (their
+setting, else their browser's, else their language's), found when it is shown or mailed; the
+once-a-week key (`sent_on`) is the UTC day the job ran.
 """
 from __future__ import annotations
 
@@ -75,7 +77,8 @@ def nudge_idea(idea: Idea, today: date) -> int:
     if remaining <= 0:
         return 0
     kind = "support_nudge_one" if remaining == 1 else "support_nudge"
-    params = {"title": idea.title, "count": remaining, "date": kinds.day(idea.deadline.date())}
+    # the deadline's day as each reader's calendar has it (their time zone), not UTC's
+    params = {"title": idea.title, "count": remaining, "date": kinds.local_day(idea.deadline)}
     idea_id, size, after, told = idea.id, _setting("NUDGE_BATCH", 500), 0, 0
     while True:
         ids = _next_supporters(idea, after, today, size)

@@ -117,13 +117,21 @@ def compose(user: User, digest: since_last_visit.Digest) -> tuple[str, str, dict
     return subject, body, notifications._unsubscribe_headers(link)
 
 
-def _tell(user: User, delivery: str) -> str:
+def _outcome(delivery: str, digest: since_last_visit.Digest) -> str:
+    """What the member's current lapse comes to: sent, nothing_new or turned_off."""
+    if digest.empty:
+        return "nothing_new"
+    return "sent" if delivery in MAIL_DELIVERIES else "turned_off"
+
+
+def _tell(user: User, delivery: str, *, dry_run: bool = False) -> str:
     """Handle one member's current lapse; returns the outcome (or "taken" when another run
-    handled it)."""
+    handled it). A dry run only says what the outcome would be: it writes and mails nothing."""
     lapsed_since = user.last_seen_at or user.created_at
     digest = since_last_visit.digest(user, lapsed_since)
-    outcome = "sent" if delivery in MAIL_DELIVERIES and not digest.empty else (
-        "nothing_new" if digest.empty else "turned_off")
+    outcome = _outcome(delivery, digest)
+    if dry_run:
+        return outcome
     row_id = _claim(user, lapsed_since, outcome)
     if row_id is None:
         return "taken"
@@ -135,8 +143,11 @@ def _tell(user: User, delivery: str) -> str:
     return outcome
 
 
-def run(now: datetime | None = None, batch: int | None = None) -> dict[str, int]:
-    """Mail every member due (see the module); returns how many of each outcome."""
+def run(now: datetime | None = None, batch: int | None = None, *,
+        dry_run: bool = False) -> dict[str, int]:
+    """Mail every member due (see the module); returns how many of each outcome ("sent": got
+    the mail). With `dry_run`, nothing is written or mailed: the counts say what a run now
+    would do (`flask users reengage --dry-run`)."""
     now = now or utcnow()
     size = batch or current_app.config["REENGAGE_BATCH"]
     cutoff = now - timedelta(days=current_app.config["REENGAGE_AFTER_DAYS"])
@@ -148,8 +159,11 @@ def run(now: datetime | None = None, batch: int | None = None) -> dict[str, int]
             break
         chosen = notifications.deliveries([member.id for member in members], CATEGORY)
         for member in members:
-            outcome = _tell(member, chosen[member.id])
+            outcome = _tell(member, chosen[member.id], dry_run=dry_run)
             counts[outcome] = counts.get(outcome, 0) + 1
         after_id = members[-1].id
-        db.session.commit()  # the session holds committed rows weakly: memory stays flat
+        if dry_run:
+            db.session.rollback()  # nothing was written; the session lets the batch go
+        else:
+            db.session.commit()  # the session holds committed rows weakly: memory stays flat
     return counts

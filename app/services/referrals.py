@@ -112,6 +112,24 @@ def record_support(sharer_id: int | None, user: User, idea_id: int) -> bool:
     return _attribute(sharer_id, user, "support", idea_id)
 
 
+def credit_signup(code: object, user: User) -> bool:
+    """A sign-up that carried a share code itself (the API's `ref`, from a `?ref=` link the
+    client opened): attributed to the code's sharer by the rules of record_signup. An unknown
+    code or a blocked sharer credits nobody, and costs one query."""
+    sharer = sharer_for(code)
+    return record_signup(sharer.id if sharer else None, user)
+
+
+def credit_support(code: object, user: User, idea_id: int) -> bool:
+    """A support that carried a share code itself (the API's `ref`): attributed to the code's
+    sharer by the rules of record_support (once per support of one idea, never one's own code).
+    No query without a code."""
+    if code is None:
+        return False
+    sharer = sharer_for(code)
+    return record_support(sharer.id if sharer else None, user, idea_id)
+
+
 def brought_count(user: User) -> int:
     """How many people the member brought (signed up or supported through their links), each
     once: a kept counter, one primary key read."""

@@ -269,9 +269,11 @@ def next_batch(spec: dict[str, Any], after_user_id: int, size: int = BATCH_SIZE)
                                    .order_by(User.id).limit(size)))
 
 
-def iter_member_batches(spec: dict[str, Any], size: int = BATCH_SIZE) -> Iterator[list[int]]:
-    """The segment's member ids in keyset batches of `size` (never all of them in memory)."""
-    stmt = segment_query(spec)
+def iter_member_batches(spec: dict[str, Any], size: int = BATCH_SIZE,
+                        *where: ColumnElement[bool]) -> Iterator[list[int]]:
+    """The segment's member ids in keyset batches of `size` (never all of them in memory), with
+    the extra conditions `where` over User (marketing consent, for instance)."""
+    stmt = segment_query(spec).where(*where)
     after = 0
     while True:
         ids = list(db.session.scalars(stmt.where(User.id > after).order_by(User.id).limit(size)))

@@ -11,8 +11,10 @@ A survey has questions, each {key, kind, label, options?, long?, required?, show
 Whom it asks: the supporters and followers of its idea (`idea_id`), the entrants (creators of
 its entries) and voters of its campaign (`campaign_id`), or the members of a segment
 (app.services.segments: the job `surveys.send` writes survey_recipients in keyset batches and
-tells each new recipient once, in the app and by mail per their preferences; sessions once
-their tables are on main). Each of them answers once (409 answered_already); answers are checked against
+tells each new recipient once, in the app and by mail per their preferences; a segment survey
+is marketing, so only members who agreed to it are asked, app.services.consents), or the
+attendees of a co-creation session (`session_id`: those whose attendance is recorded; told when
+the survey is created). Each of them answers once (409 answered_already); answers are checked against
 the kinds and the conditions (422 with a field error per question). Results, aggregated per
 question, are for admin, community_manager and analyst, and for everyone when the survey is
 public, then without the written answers, which are personal data.
@@ -33,12 +35,12 @@ from sqlalchemy import exists, or_, select, update
 from app import jobs, permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import (Campaign, CampaignEntry, CampaignVote, Idea, IdeaCreator, IdeaFollow,
-                        Support, User)
+from app.models import (Campaign, CampaignEntry, CampaignVote, CoSession, Idea, IdeaCreator,
+                        IdeaFollow, SessionInvitation, Support, User)
 from app.models.base import is_row_id
 from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
 from app.permissions import Action
-from app.services import events, segments
+from app.services import consents, events, segments
 
 KINDS = ("single", "multiple", "scale", "text")
 KEY_PATTERN = "^[a-z][a-z0-9_]{0,31}$"
@@ -148,9 +150,54 @@ def clean_questions(raw: Any) -> list[dict]:
     return [q for q in questions if q is not None]
 
 
+def _attended(session_id: Any, user_id: Any):
+    """Whether the member attended the session (SQL; the arguments may be columns)."""
+    return exists().where(SessionInvitation.session_id == session_id,
+                          SessionInvitation.user_id == user_id,
+                          SessionInvitation.attended_at.is_not(None))
+
+
+def _tell_attendees(survey: Survey) -> None:
+    """Ask the session's attendees (a session holds its capacity at most: one query, one
+    notification each). Attendance recorded later: they find it on their home page."""
+    attendees = db.session.scalars(
+        select(User).join(SessionInvitation, SessionInvitation.user_id == User.id)
+        .where(SessionInvitation.session_id == survey.session_id,
+               SessionInvitation.attended_at.is_not(None), User.blocked_at.is_(None),
+               User.deleted_at.is_(None))
+        .order_by(User.id)).all()
+    if attendees:
+        events.notify(attendees, "survey_invitation", {"title": survey.title},
+                      url=f"/surveys/{survey.id}")
+
+
+#: What a survey may be attached to: (model, the error code when missing).
+_TARGETS = {"idea_id": (Idea, "idea_not_found"), "campaign_id": (Campaign, "campaign_not_found"),
+            "session_id": (CoSession, "session_not_found")}
+
+
+def _id_errors(**ids: Any) -> dict[str, str]:
+    """A field error for each given id that is not a row id."""
+    messages = {"idea_id": _("An idea's id."), "campaign_id": _("A campaign's id."),
+                "session_id": _("A session's id.")}
+    return {name: messages[name] for name, value in ids.items()
+            if value is not None and not is_row_id(value)}
+
+
+def _require_found(**ids: Any) -> None:
+    """NotFound (idea_not_found, campaign_not_found, session_not_found) for a missing row."""
+    messages = {"idea_id": _("No such idea."), "campaign_id": _("No such campaign."),
+                "session_id": _("No such session.")}
+    for name, value in ids.items():
+        model, code = _TARGETS[name]
+        if value is not None and db.session.get(model, value) is None:
+            raise NotFound(code, messages[name])
+
+
 def create_survey(staff: User, data: dict[str, Any]) -> Survey:
-    """A survey attached to an idea (its supporters and followers answer). Segments, campaigns
-    and sessions: see the module docstring."""
+    """A survey attached to an idea (its supporters and followers answer), a campaign (its
+    entrants and voters), a co-creation session (its attendees, told at once) or sent to a
+    segment (see the module docstring)."""
     permissions.require(staff, Action.MANAGE_SURVEYS)
     fields: dict[str, str] = {}
     title = data.get("title")
@@ -159,21 +206,17 @@ def create_survey(staff: User, data: dict[str, Any]) -> Survey:
     public = data.get("public", False)
     if not isinstance(public, bool):
         fields["public"] = _("true or false.")
-    if data.get("session_id") is not None:
-        fields["session_id"] = _("Not available yet: attach the survey to an idea or a campaign.")
     idea_id, campaign_id, spec = data.get("idea_id"), data.get("campaign_id"), data.get("segment")
-    if idea_id is None and campaign_id is None and spec is None:
+    session_id = data.get("session_id")
+    if idea_id is None and campaign_id is None and spec is None and session_id is None:
         fields.setdefault("idea_id", _("Choose the idea whose supporters and followers answer "
-                                       "(or a campaign, or a segment)."))
+                                       "(or a campaign, a session, or a segment)."))
     if spec is not None:
         try:
             spec = segments.validate_segment(spec, staff, prefix="segment.")
         except Invalid as error:
             fields.update(error.fields)
-    if idea_id is not None and not is_row_id(idea_id):
-        fields["idea_id"] = _("An idea's id.")
-    if campaign_id is not None and not is_row_id(campaign_id):
-        fields["campaign_id"] = _("A campaign's id.")
+    fields.update(_id_errors(idea_id=idea_id, campaign_id=campaign_id, session_id=session_id))
     try:
         questions = clean_questions(data.get("questions"))
     except Invalid as error:
@@ -181,19 +224,20 @@ def create_survey(staff: User, data: dict[str, Any]) -> Survey:
         questions = []
     if fields:
         raise Invalid(fields)
-    if idea_id is not None and db.session.get(Idea, idea_id) is None:
-        raise NotFound("idea_not_found", _("No such idea."))
-    if campaign_id is not None and db.session.get(Campaign, campaign_id) is None:
-        raise NotFound("campaign_not_found", _("No such campaign."))
+    _require_found(idea_id=idea_id, campaign_id=campaign_id, session_id=session_id)
     survey = Survey(title=title.strip(), questions=questions, idea_id=idea_id,
-                    campaign_id=campaign_id, segment=spec, public=public, created_by_id=staff.id)
+                    campaign_id=campaign_id, session_id=session_id, segment=spec, public=public,
+                    created_by_id=staff.id)
     db.session.add(survey)
     db.session.flush()
     if spec is not None:
         jobs.enqueue("surveys.send", survey_id=survey.id)
+    if session_id is not None:
+        _tell_attendees(survey)
     events.audit(staff, "survey.create", survey, after={"title": survey.title,
                                                          "idea_id": idea_id,
                                                          "campaign_id": campaign_id,
+                                                         "session_id": session_id,
                                                          "segment": spec,
                                                          "questions": len(questions)})
     return survey
@@ -215,10 +259,10 @@ def is_recipient(user: User | None, survey: Survey) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(db.session.scalar(select(_audience(user.id, survey.id, survey.idea_id,
-                                                   survey.campaign_id))))
+                                                   survey.campaign_id, survey.session_id))))
 
 
-def _audience(user_id: int, survey_id, idea_id, campaign_id):
+def _audience(user_id: int, survey_id, idea_id, campaign_id, session_id):
     """Whether the member is in the survey's audience (SQL; the arguments may be columns)."""
     entrant = select(CampaignEntry.idea_id).join(IdeaCreator, IdeaCreator.idea_id == CampaignEntry.idea_id) \
         .where(CampaignEntry.campaign_id == campaign_id, IdeaCreator.user_id == user_id)
@@ -227,7 +271,8 @@ def _audience(user_id: int, survey_id, idea_id, campaign_id):
         exists().where(Support.idea_id == idea_id, Support.user_id == user_id),
         exists().where(IdeaFollow.idea_id == idea_id, IdeaFollow.user_id == user_id),
         entrant.exists(),
-        exists().where(CampaignVote.campaign_id == campaign_id, CampaignVote.user_id == user_id))
+        exists().where(CampaignVote.campaign_id == campaign_id, CampaignVote.user_id == user_id),
+        _attended(session_id, user_id))
 
 
 def has_answered(user: User, survey: Survey) -> bool:
@@ -325,7 +370,7 @@ def answer_survey(user: User, survey_id: int, raw: Any, *, strict: bool = True) 
 def open_for(user: User, limit: int = 3) -> list[Survey]:
     """Open surveys sent to the member that they have not answered, newest first (one
     query)."""
-    mine = _audience(user.id, Survey.id, Survey.idea_id, Survey.campaign_id)
+    mine = _audience(user.id, Survey.id, Survey.idea_id, Survey.campaign_id, Survey.session_id)
     answered = exists().where(SurveyResponse.survey_id == Survey.id,
                               SurveyResponse.user_id == user.id)
     return list(db.session.scalars(select(Survey).where(Survey.closed_at.is_(None), mine,
@@ -359,7 +404,8 @@ def _add_recipients(survey_id: int, user_ids: list[int]) -> list[int]:
 
 
 def send(survey_id: int, batch: int = segments.BATCH_SIZE) -> int:
-    """Send a segment survey: each member of the segment becomes a recipient and is told once
+    """Send a segment survey: each member of the segment who agreed to marketing (consents;
+    the others get nothing) becomes a recipient and is told once
     (kind `survey_invitation`), batch by batch with a commit each, so a job that runs again
     tells nobody twice. Returns how many were told by this run."""
     survey = db.session.get(Survey, survey_id)
@@ -367,7 +413,9 @@ def send(survey_id: int, batch: int = segments.BATCH_SIZE) -> int:
         return 0
     title, url = survey.title, f"/surveys/{survey.id}"
     told = 0
-    for user_ids in segments.iter_member_batches(survey.segment, size=batch):
+    # a survey sent to a segment is marketing: only members who agreed to it (consents)
+    for user_ids in segments.iter_member_batches(survey.segment, batch,
+                                                 consents.marketing_condition()):
         new = _add_recipients(survey_id, user_ids)
         if new:
             members = db.session.scalars(select(User).where(User.id.in_(new))).all()

@@ -148,20 +148,24 @@ def staff_list():
     form = EmptyForm()
     errors: dict[str, str] = {}
     values = {"title": "", "idea_id": request.args.get("idea_id", ""),
-              "campaign_id": request.args.get("campaign_id", ""), "questions": "", "public": False}
+              "campaign_id": request.args.get("campaign_id", ""),
+              "session_id": request.args.get("session_id", ""), "questions": "", "public": False}
     if request.method == "POST":
         permissions.require(staff, Action.MANAGE_SURVEYS)
         if not form.validate_on_submit():
             abort(400)
         values = {"title": request.form.get("title", ""), "idea_id": request.form.get("idea_id", ""),
                   "campaign_id": request.form.get("campaign_id", ""),
+                  "session_id": request.form.get("session_id", ""),
                   "questions": request.form.get("questions", ""),
                   "public": request.form.get("public") == "y"}
         idea_id = values["idea_id"].strip().lstrip("#")
         campaign_id = values["campaign_id"].strip().lstrip("#")
+        session_id = values["session_id"].strip().lstrip("#")
         data = {"title": values["title"], "questions": parse_questions(values["questions"]),
                 "idea_id": int(idea_id) if idea_id.isdigit() else None,
                 "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
+                "session_id": int(session_id) if session_id.isdigit() else None,
                 "public": values["public"]}
         try:
             with transaction():
@@ -171,11 +175,11 @@ def staff_list():
             errors = {("questions" if key.startswith("questions") else key): message
                       for key, message in reversed(list(error.fields.items()))}
         except NotFound as error:
-            errors = {"campaign_id" if error.code == "campaign_not_found" else "idea_id":
-                      error.message}
+            field = {"campaign_not_found": "campaign_id",
+                     "session_not_found": "session_id"}.get(error.code, "idea_id")
+            errors = {field: error.message}
         else:
-            flash(_("Survey created: its idea's supporters and followers see it on their home "
-                    "page."), "success")
+            flash(_("Survey created: the members it asks see it on their home page."), "success")
             return redirect(url_for("surveys.results", survey_id=survey_id))
     status = 422 if errors else 200
     return render_template("surveys/staff.html", surveys=survey_service.latest(), form=form,

@@ -19,8 +19,8 @@ def manager(app):
 
 
 def test_write_then_send_an_announcement(client, manager, db):
-    members = [f.user(locale="ja") for _ in range(3)]
-    f.user(locale="en")
+    members = [f.user(marketing_mail=True, locale="ja") for _ in range(3)]
+    f.user(marketing_mail=True, locale="en")
     made = client.post("/api/v1/announcements", headers=bearer(manager), json=BODY)
     assert made.status_code == 201, made.get_data(as_text=True)
     body = made.get_json()

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.browser
 
 def test_compose_preview_send_and_read(live_server, new_page):
     manager = f.user("community_manager", name="Mika Manager")
-    hana = f.user(locale="ja", name="Hana")
-    f.user(locale="ja", name="Ken")
-    f.user(locale="en", name="Bob")
+    hana = f.user(marketing_mail=True, locale="ja", name="Hana")
+    f.user(marketing_mail=True, locale="ja", name="Ken")
+    f.user(marketing_mail=True, locale="en", name="Bob")
     page = new_page()
     sign_in(page, live_server, manager)
     page.goto(live_server + "/")

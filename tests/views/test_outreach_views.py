@@ -47,9 +47,9 @@ def test_members_and_other_staff_get_403(client):
 
 
 def test_compose_preview_save_and_send(client, manager):
-    hana = f.user(locale="ja", name="Hana")
-    f.user(locale="ja", name="Ken")
-    f.user(locale="en", name="Bob")
+    hana = f.user(marketing_mail=True, locale="ja", name="Hana")
+    f.user(marketing_mail=True, locale="ja", name="Ken")
+    f.user(marketing_mail=True, locale="en", name="Bob")
     shown = post(client, "/outreach/announcements/new", {**FORM, "preview": "1"})
     assert shown.status_code == 200
     html = shown.get_data(as_text=True)
@@ -91,7 +91,7 @@ def test_a_field_error_shows_on_its_field(client, manager):
 
 def test_a_saved_segment_can_be_chosen(client, manager):
     idea = f.idea()
-    fans = [f.user(name=f"Fan {n}") for n in range(2)]
+    fans = [f.user(marketing_mail=True, name=f"Fan {n}") for n in range(2)]
     for fan in fans:
         f.support(idea, fan)
     from app.services import segments
@@ -107,19 +107,19 @@ def test_a_saved_segment_can_be_chosen(client, manager):
 
 
 def test_a_member_may_not_read_an_announcement_not_sent_to_them(client, manager):
-    f.user(locale="ja")
+    f.user(marketing_mail=True, locale="ja")
     row = announcement_service.create_announcement(manager, {"en": "Hi"}, {"en": "There"},
                                                    {"locale": "ja"})
     db.session.commit()
     announcement_service.send_announcement(manager, row.id)
     db.session.commit()
-    login(client, f.user(locale="en"))
+    login(client, f.user(marketing_mail=True, locale="en"))
     assert client.get(f"/announcements/{row.id}").status_code == 404
     assert client.get(f"/announcements/{row.id + 1}").status_code == 404
 
 
 def test_saved_segments_page_previews_saves_changes_and_deletes(client, manager):
-    f.user(locale="ja", name="Yui")
+    f.user(marketing_mail=True, locale="ja", name="Yui")
     preview = post(client, "/outreach/segments",
                    {"name": "Japanese", "locale": "ja", "preview": "1"})
     assert preview.status_code == 200 and "Yui" in preview.get_data(as_text=True)
