@@ -1,13 +1,13 @@
 """Surveys after a co-creation session: surveys.session_id (its attendees answer).
 
 Revision ID: 0047_outreach_gaps
-Revises: 0032_policy_terms
+Revises: 0045_cocreation_gaps
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0047_outreach_gaps'
-down_revision = '0032_policy_terms'
+down_revision = '0045_cocreation_gaps'
 branch_labels = None
 depends_on = None
 
