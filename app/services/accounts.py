@@ -313,7 +313,8 @@ def confirm_email(token: str) -> User:
 def resend_confirmation(email: str) -> None:
     """Send a new confirmation link if an unconfirmed account has this address (says nothing)."""
     user = get_by_email(email)
-    if user is not None and not user.email_confirmed and not user.is_blocked:
+    if user is not None and not user.email_confirmed and not user.is_blocked and \
+            not user.is_deleted:
         send_confirmation(user)
 
 
@@ -356,6 +357,10 @@ def attempt_sign_in(email: str, password: str) -> SignInAttempt:
         return SignInAttempt(refusal=wrong)
     if user.is_blocked:
         return SignInAttempt(refusal=Unauthorized("account_blocked", _("This account is blocked.")))
+    if user.is_deleted:  # the erasure job has not taken the address and password yet
+        return SignInAttempt(refusal=Unauthorized("account_deleted", _(
+            "This account is being deleted: it can no longer be used, and its data is being "
+            "erased now.")))
     sign_ins.clear_failures(email)
     visits.seen(user, utcnow())
     return SignInAttempt(user=user)
@@ -387,7 +392,7 @@ def revoke_api_token(token: str) -> None:
 def request_password_reset(email: str) -> None:
     """Mail a reset link if an active account has this address. Says nothing either way."""
     user = get_by_email(email or "")
-    if user is None or user.is_blocked:
+    if user is None or user.is_blocked or user.is_deleted:
         return
     link = _link("accounts.reset_password", token=make_reset_token(user))
     with speaking_to(user, own_request=True):
@@ -403,7 +408,8 @@ def user_for_reset_token(token: str) -> User:
     """The account a reset link is for, if the link is still good."""
     data = _load(token, RESET_SALT, RESET_MAX_AGE)
     user = db.session.get(User, data["u"])
-    if user is None or user.security_stamp != data.get("s") or user.is_blocked:
+    if user is None or user.security_stamp != data.get("s") or user.is_blocked or \
+            user.is_deleted:
         raise Invalid({"token": _("This link is invalid or has already been used.")},
                       code="invalid_token")
     return user
