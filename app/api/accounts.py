@@ -303,7 +303,8 @@ def update_me():
 
 operation("/me/email", "post", "Change the caller's e-mail address: a confirmation link (valid 24 "
           "hours) is mailed to the new address; the address changes when it is opened (or its "
-          "token sent to POST /email/confirm), and the old address is told then",
+          "token sent to POST /email/confirm). The old address is told at once (a password change "
+          "or reset cancels the change) and again when it changed",
           body={"type": "object", "required": ["email", "password"], "properties": {
               "email": EMAIL, "password": {"type": "string"}}},
           responses={"202": "{sent: true, email}: the link is on its way", "400": "not a JSON object",
