@@ -131,8 +131,9 @@ operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
               "code": {"type": "string", "description": "for an account with two-factor "
                        "sign-in on: a code from the authenticator app, or a recovery code"}}},
           responses={"201": "{token, user}", "400": "not a JSON object",
-                     "401": "bad credentials or blocked account; two_factor_required (the "
-                            "account has two-factor sign-in on: send `code`)",
+                     "401": "bad credentials or blocked account; account_deleted (being "
+                            "deleted); two_factor_required (the account has two-factor sign-in "
+                            "on: send `code`)",
                      "422": "invalid fields; wrong_code",
                      "429": "rate limited, or too_many_attempts: too many failed sign-ins for "
                             "this address (from anywhere), locked for a while (Retry-After)"})
