@@ -213,6 +213,9 @@ class Config:
         # works, and how long a data export can be downloaded (seconds).
         self.ACCOUNT_DELETION_LINK_MAX_AGE = _int("ACCOUNT_DELETION_LINK_MAX_AGE", 24 * 3600)
         self.DATA_EXPORT_MAX_AGE = _int("DATA_EXPORT_MAX_AGE", 7 * 24 * 3600)
+        # Where the export job builds its zip before storing it (unset: the system's temporary
+        # folder); it needs room for the largest account's archive.
+        self.DATA_EXPORT_TMP_DIR = _env("DATA_EXPORT_TMP_DIR", "")
         # Staff two-factor sign-in: admins and finance must enrol (and give a code at sign-in)
         # when true. Set it true in production.
         self.STAFF_2FA_REQUIRED = _bool("STAFF_2FA_REQUIRED", False)

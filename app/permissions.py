@@ -90,6 +90,7 @@ class Action(StrEnum):
     EXPORT_DATA = "export_data"
     DELETE_ACCOUNT = "delete_account"
     USE_TWO_FACTOR = "use_two_factor"
+    RESET_TWO_FACTOR = "reset_two_factor"  # someone else's, who lost device and recovery codes
     # people (app.services.people)
     FOLLOW_MEMBER = "follow_member"
     # surveys
@@ -462,6 +463,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.EXPORT_DATA: (),
     A.DELETE_ACCOUNT: (_not_staff,),
     A.USE_TWO_FACTOR: (_staff,),
+    A.RESET_TWO_FACTOR: (_admins,),
     A.FOLLOW_MEMBER: (_email_confirmed, _not_themselves),  # with the member to follow
     A.MANAGE_SURVEYS: (_role("admin", "community_manager", refusal="survey_staff_only"),),
     A.VIEW_SURVEY_RESULTS: (_role("admin", "community_manager", "analyst",

@@ -4,6 +4,7 @@ One interface, two backends, chosen by ``STORAGE_URL``:
 
     store = storage.get()                     # the app's backend
     store.put(key, data, "image/jpeg")        # whole file or nothing
+    store.put_file(key, stream, "application/zip")  # the same from a stream, in chunks
     store.open(key) / store.read(key)         # FileNotFoundError when absent
     store.exists(key), store.delete(key)      # delete ignores a file already gone
     store.list(prefix)                        # every file, for the orphan sweep
@@ -31,6 +32,7 @@ import errno
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 from abc import ABC, abstractmethod
@@ -94,6 +96,11 @@ class Storage(ABC):
         file of that key. Raises StorageUnavailable."""
 
     @abstractmethod
+    def put_file(self, key: str, stream: IO[bytes], content_type: str) -> None:
+        """As put, reading ``stream`` (a binary file object, from its current position) in
+        chunks: memory stays bounded however large the file (data exports)."""
+
+    @abstractmethod
     def open(self, key: str) -> IO[bytes]:
         """A binary stream of the file (close it). FileNotFoundError if absent,
         StorageUnavailable if it cannot be read."""
@@ -137,13 +144,19 @@ class LocalStorage(Storage):
         return self.root / check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
+        self._write(key, lambda handle: handle.write(data))
+
+    def put_file(self, key: str, stream: IO[bytes], content_type: str) -> None:
+        self._write(key, lambda handle: shutil.copyfileobj(stream, handle, _CHUNK))
+
+    def _write(self, key: str, write: Any) -> None:
         path = self.path(key)
         tmp_path = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_path = tempfile.mkstemp(dir=path.parent, prefix=self.TEMP_PREFIX, suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                write(handle)
                 handle.flush()
                 # On disk before the row that names it commits: no rows without files.
                 os.fsync(handle.fileno())
@@ -257,6 +270,18 @@ class S3Storage(Storage):
         except _boto_errors() as error:
             raise _write_failure(self, key, error) from error
 
+    def put_file(self, key: str, stream: IO[bytes], content_type: str) -> None:
+        # boto3's managed upload: a multipart upload of 8 MiB parts above 8 MiB, at most two
+        # parts in memory at a time; the object appears only once every part is in.
+        from boto3.s3.transfer import TransferConfig
+
+        try:
+            self.client.upload_fileobj(stream, self.bucket, self._key(key),
+                                       ExtraArgs={"ContentType": content_type},
+                                       Config=TransferConfig(max_concurrency=2))
+        except (*_boto_errors(), *_upload_errors()) as error:
+            raise _write_failure(self, key, error) from error
+
     def open(self, key: str) -> IO[bytes]:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
@@ -325,6 +350,12 @@ def _boto_errors() -> tuple[type[BaseException], ...]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return (BotoCoreError, ClientError)
+
+
+def _upload_errors() -> tuple[type[BaseException], ...]:
+    from boto3.exceptions import S3UploadFailedError
+
+    return (S3UploadFailedError,)
 
 
 def _s3_code(error: BaseException) -> str:

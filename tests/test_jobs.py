@@ -229,7 +229,7 @@ def test_the_beat_schedule_has_every_periodic_job(app):
         "mail.sweep", "ideas.expire", "ideas.refresh_trending", "notifications.digest",
         "ledger.verify", "notifications.fan_out_sweep", "markdown.rerender",
         "ideas.roll_up_counters", "users.purge_sessions", "products.tell_audience_sweep",
-        "discovery.refresh_for_you", "rights.expire_exports",
+        "discovery.refresh_for_you", "rights.expire_exports", "rights.erase_sweep",
         "users.reengage", "announcements.send_sweep", "recognition.rollup", "nudges.send",
         "sessions.remind", "partners.refresh",
         "privacy.purge"}

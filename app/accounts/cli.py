@@ -1,5 +1,5 @@
-"""CLI commands: `flask users create|grant|revoke|block|unblock|purge-sessions|reengage` and
-`flask notifications digest`.
+"""CLI commands: `flask users create|grant|revoke|block|unblock|reset-2fa|purge-sessions|reengage`
+and `flask notifications digest`.
 
 Operators at the console act as nobody in particular: audit entries they cause have no actor.
 """
@@ -140,6 +140,33 @@ def unblock(email: str, reason: str | None) -> None:
     changed = accounts.unblock_user(None, user, reason)
     db.session.commit()
     click.echo(f"{user.email} is unblocked." if changed else f"{user.email} was not blocked.")
+
+
+@bp.cli.command("reset-2fa")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why, and how you checked it is them (kept in the "
+              "audit log).")
+@click.option("--yes", is_flag=True, help="Do not ask again.")
+@_as_request
+def reset_two_factor(email: str, reason: str, yes: bool) -> None:
+    """Turn off the two-factor sign-in of someone who lost the authenticator app and the
+    recovery codes: they are signed out everywhere, mailed, and set it up again after signing in
+    with their password. Audited."""
+    from app.services import two_factor
+
+    user = _user(email)
+    if not (user.two_factor_enabled or user.totp_secret):
+        click.echo(f"{user.email} has no two-factor sign-in to reset.")
+        return
+    if not yes:
+        click.confirm(f"Reset the two-factor sign-in of {user.display_name} <{user.email}>?",
+                      abort=True)
+    try:
+        two_factor.reset(None, user, reason)
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Two-factor sign-in of {user.email} is reset; they were signed out and mailed.")
 
 
 @bp.cli.command("purge-sessions")

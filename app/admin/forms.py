@@ -33,6 +33,11 @@ class BlockForm(FlaskForm):
                            validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
 
 
+class ResetTwoFactorForm(FlaskForm):
+    reason = TextAreaField(_l("Why (kept in the audit log): how did you check it is them?"),
+                           validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 2})
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from app import observability, permissions
 from app.admin import bp
 from app.admin.forms import (ActionForm, AssignReviewerForm, AuditFilterForm, BlockForm,
-                             OpenBatchForm, RoleForm, UserSearchForm)
+                             OpenBatchForm, ResetTwoFactorForm, RoleForm, UserSearchForm)
 from app.extensions import db
 from app.web import page_arg
 from app.models import Support
@@ -59,7 +59,8 @@ def user(user_id: int):
     history, _total = admin_service.page_of(admin_service.audit_query(
         current_user, target_type="user", target_id=account.id), 1, 20)
     return render_template("admin/user.html", account=account, role_form=RoleForm(),
-                           block_form=BlockForm(), history=history)
+                           block_form=BlockForm(), two_factor_form=ResetTwoFactorForm(),
+                           history=history)
 
 
 @bp.post("/admin/users/<int:user_id>/roles")
@@ -82,6 +83,20 @@ def block(user_id: int):
     form = BlockForm()
     if perform(lambda: admin_service.block_user(current_user, user_id, form.reason.data)).value:
         flash(_("The account is blocked."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/admin/users/<int:user_id>/two-factor/reset")
+def reset_two_factor(user_id: int):
+    """For a staff member who lost the authenticator and the recovery codes (admins only)."""
+    form = ResetTwoFactorForm()
+    outcome = perform(lambda: admin_service.reset_two_factor(current_user, user_id,
+                                                             form.reason.data), validate=form)
+    if outcome.value:
+        flash(_("Two-factor sign-in is reset: they were signed out and told by mail. They sign "
+                "in with their password and set it up again."), "success")
+    elif outcome:
+        flash(_("This account has no two-factor sign-in to reset."), "info")
     return redirect(url_for("admin.user", user_id=user_id))
 
 

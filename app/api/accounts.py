@@ -151,8 +151,9 @@ operation("/tokens", "post", "Sign in: get a bearer token", auth=False,
               "code": {"type": "string", "description": "for an account with two-factor "
                        "sign-in on: a code from the authenticator app, or a recovery code"}}},
           responses={"201": "{token, user}", "400": "not a JSON object",
-                     "401": "bad credentials or blocked account; two_factor_required (the "
-                            "account has two-factor sign-in on: send `code`)",
+                     "401": "bad credentials or blocked account; account_deleted (being "
+                            "deleted); two_factor_required (the account has two-factor sign-in "
+                            "on: send `code`)",
                      "422": "invalid fields; wrong_code",
                      "429": "rate limited, or too_many_attempts: too many failed sign-ins for "
                             "this address (from anywhere), locked for a while (Retry-After)"})
@@ -323,7 +324,8 @@ def update_me():
 
 operation("/me/email", "post", "Change the caller's e-mail address: a confirmation link (valid 24 "
           "hours) is mailed to the new address; the address changes when it is opened (or its "
-          "token sent to POST /email/confirm), and the old address is told then",
+          "token sent to POST /email/confirm). The old address is told at once (a password change "
+          "or reset cancels the change) and again when it changed",
           body={"type": "object", "required": ["email", "password"], "properties": {
               "email": EMAIL, "password": {"type": "string"}}},
           responses={"202": "{sent: true, email}: the link is on its way", "400": "not a JSON object",

@@ -83,8 +83,10 @@ def download_my_export(export_id: int):
 operation("/me", "delete", "Delete the caller's account. With `password` only: a confirmation "
           "mail with a link is sent (202), except for an account whose e-mail address was never "
           "confirmed, which is deleted at once (204: no mailbox to confirm with). With the "
-          "mail's `token` too: deleted now (204). Afterwards its tokens answer 401 and its name "
-          "and e-mail address appear nowhere. Staff holding a role: 403 staff_cannot_delete",
+          "mail's `token` too: deleted now (204). From the 204 on, its tokens answer 401, it "
+          "cannot sign in and its name reads \"Deleted member\" everywhere; a background job "
+          "then erases the rest within minutes, after which its name and e-mail address appear "
+          "nowhere. Staff holding a role: 403 staff_cannot_delete",
           body={"type": "object", "required": ["password"], "properties": {
               "password": {"type": "string", "minLength": 1, "maxLength": 200},
               "token": {"type": "string", "minLength": 1, "maxLength": 500,

@@ -16,6 +16,7 @@ or, without Redis, by a thread in the web process.
 | markdown-rerender | markdown.rerender         | every 10 minutes (stored HTML of an older renderer) |
 | purge-sessions | users.purge_sessions         | daily at 04:30 UTC                    |
 | exports-expire | rights.expire_exports        | hourly, at 40 past (expired data exports' files) |
+| erase-sweep    | rights.erase_sweep           | every 10 minutes (deleted accounts whose erasure job was lost or died) |
 | announcements-sweep | announcements.send_sweep | every minute (sends whose job was lost) |
 | nudges         | nudges.send                  | daily at NUDGE_HOUR:20 UTC (10:20)    |
 | reengage       | users.reengage               | daily at REENGAGE_HOUR (UTC, 9)       |
@@ -62,6 +63,7 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "markdown-rerender": ("markdown.rerender", crontab(minute="*/10"), {}),
         "purge-sessions": ("users.purge_sessions", crontab(minute=30, hour=4), {}),
         "exports-expire": ("rights.expire_exports", crontab(minute=40), {}),
+        "erase-sweep": ("rights.erase_sweep", crontab(minute="*/10"), {}),
         "announcements-sweep": ("announcements.send_sweep", schedule(timedelta(seconds=60)), {}),
         "nudges": ("nudges.send", crontab(minute=20, hour=app.config["NUDGE_HOUR"]), {}),
         "reengage": ("users.reengage", crontab(minute=0, hour=app.config["REENGAGE_HOUR"]), {}),

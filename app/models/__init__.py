@@ -26,7 +26,7 @@ from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, 
 from app.models.site import SiteStat
 from app.models.home import ReengagementMail
 from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
-from app.models.users import (ApiToken, DataExport, RecoveryCode, SignInThrottle, User, UserRole,
+from app.models.users import (AccountDeletion, ApiToken, DataExport, RecoveryCode, SignInThrottle, User, UserRole,
                               UserSession)
 from app.models.cocreation import (CoSession, PartnerCategory, PartnerScore, ProductTest,  # noqa: E402
                                   ProductTester, ProductTestReport, SessionFeedback,
@@ -57,7 +57,7 @@ __all__ = [
     "IdeaPoll", "IdeaResonance", "IdeaRevision", "PollAnswer", "PollOption",
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",
     "Announcement", "AnnouncementDelivery", "Segment",
-    "DataExport", "RecoveryCode",
+    "AccountDeletion", "DataExport", "RecoveryCode",
     "ReengagementMail",
     "Survey", "SurveyRecipient", "SurveyResponse",
     "CoSession", "PartnerCategory", "PartnerScore", "ProductTest", "ProductTester",

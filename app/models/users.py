@@ -231,3 +231,22 @@ class DataExport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class AccountDeletion(db.Model):
+    """A member's deletion of their account (app.services.deletion), in two steps: the request
+    ends the account at once (`users.deleted_at`, "Deleted member", signed out everywhere) and
+    writes this row; the job `rights.erase_account` then erases or pseudonymises the rest and
+    sets `erased_at`. `name` is the display name the account had, kept only so the job can take
+    it out of other members' notifications and mail: blanked when the job is done. Not CASCADE:
+    the job needs the row after the account's personal rows are gone."""
+
+    __tablename__ = "account_deletions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the erasure job finished (None: still being deleted).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: How many times the job started on it (a job that died runs again: see the sweep).
+    attempts: Mapped[int] = mapped_column(default=0)

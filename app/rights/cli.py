@@ -5,6 +5,7 @@ import click
 
 from app.extensions import db
 from app.rights import bp
+from app.services.deletion import ERASE_SWEEP_AFTER
 
 
 @bp.cli.command("expire-exports")
@@ -28,6 +29,19 @@ def delete_account_command(email: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete the account of {user.display_name} <{user.email}> for good?",
                       abort=True)
-    deletion.delete_account(user)
+    user_id = user.id
+    deletion.start_deletion(user)
     db.session.commit()
-    click.echo(f"Account {user.id} deleted (now a pseudonymous account).")
+    deletion.erase_account(user_id)  # here and now, not left to a worker
+    click.echo(f"Account {user_id} deleted (now a pseudonymous account).")
+
+
+@bp.cli.command("erase-sweep")
+@click.option("--older-than", default=ERASE_SWEEP_AFTER, show_default=True, type=int,
+              help="Seconds since the deletion started.")
+def erase_sweep_command(older_than: int) -> None:
+    """Finish erasing deleted accounts whose erasure job was lost or died (idempotent; also a
+    job every 10 minutes)."""
+    from app.services import deletion
+
+    click.echo(f"{deletion.erase_sweep(older_than)} deleted account(s) erased.")

@@ -65,6 +65,11 @@ def _end_browser_session() -> None:
     security.forget_browser()
 
 
+def _deleted_page(user_id: int):
+    """"Your account is being deleted" until the erasure job is done, then "is deleted"."""
+    return render_template("rights/deleted.html", erased=deletion.erased(user_id))
+
+
 @bp.post("/account/delete")
 @login_required
 @limiter.limit(ratelimits.SIGN_IN)
@@ -78,7 +83,7 @@ def request_deletion():
         return _data_page(form, 422)
     if outcome.value:  # deleted at once (no confirmed address to confirm with)
         _end_browser_session()
-        return render_template("rights/deleted.html")
+        return _deleted_page(user.id)
     return render_template("rights/delete_sent.html", email=user.email)
 
 
@@ -95,7 +100,7 @@ def confirm_deletion(token: str):
         if perform(lambda: deletion.delete_by_token(token)):
             if signed_in_as_them:
                 _end_browser_session()
-            return render_template("rights/deleted.html")
+            return _deleted_page(user.id)
     return render_template("rights/delete_confirm.html", form=form, token=token)
 
 

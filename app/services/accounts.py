@@ -313,7 +313,8 @@ def confirm_email(token: str) -> User:
 def resend_confirmation(email: str) -> None:
     """Send a new confirmation link if an unconfirmed account has this address (says nothing)."""
     user = get_by_email(email)
-    if user is not None and not user.email_confirmed and not user.is_blocked:
+    if user is not None and not user.email_confirmed and not user.is_blocked and \
+            not user.is_deleted:
         send_confirmation(user)
 
 
@@ -356,6 +357,10 @@ def attempt_sign_in(email: str, password: str) -> SignInAttempt:
         return SignInAttempt(refusal=wrong)
     if user.is_blocked:
         return SignInAttempt(refusal=Unauthorized("account_blocked", _("This account is blocked.")))
+    if user.is_deleted:  # the erasure job has not taken the address and password yet
+        return SignInAttempt(refusal=Unauthorized("account_deleted", _(
+            "This account is being deleted: it can no longer be used, and its data is being "
+            "erased now.")))
     sign_ins.clear_failures(email)
     visits.seen(user, utcnow())
     return SignInAttempt(user=user)
@@ -387,7 +392,7 @@ def revoke_api_token(token: str) -> None:
 def request_password_reset(email: str) -> None:
     """Mail a reset link if an active account has this address. Says nothing either way."""
     user = get_by_email(email or "")
-    if user is None or user.is_blocked:
+    if user is None or user.is_blocked or user.is_deleted:
         return
     link = _link("accounts.reset_password", token=make_reset_token(user))
     with speaking_to(user, own_request=True):
@@ -403,7 +408,8 @@ def user_for_reset_token(token: str) -> User:
     """The account a reset link is for, if the link is still good."""
     data = _load(token, RESET_SALT, RESET_MAX_AGE)
     user = db.session.get(User, data["u"])
-    if user is None or user.security_stamp != data.get("s") or user.is_blocked:
+    if user is None or user.security_stamp != data.get("s") or user.is_blocked or \
+            user.is_deleted:
         raise Invalid({"token": _("This link is invalid or has already been used.")},
                       code="invalid_token")
     return user
@@ -450,7 +456,10 @@ def change_password(user: User, current_password: str, new_password: str,
 
 
 def make_email_change_token(user: User, new_email: str) -> str:
-    return _serializer(EMAIL_CHANGE_SALT).dumps({"u": user.id, "old": user.email, "new": new_email})
+    """The new address's link; it dies with the security stamp (a password change or reset, a
+    block), which is what the notice to the old address tells them to do if it was not them."""
+    return _serializer(EMAIL_CHANGE_SALT).dumps({"u": user.id, "old": user.email, "new": new_email,
+                                                 "s": user.security_stamp})
 
 
 def request_email_change(user: User, new_email: str, password: str) -> str:
@@ -474,7 +483,22 @@ def request_email_change(user: User, new_email: str, password: str) -> str:
                  "account keeps its current address. If you did not ask for this, ignore this "
                  "mail.", name=user.display_name, link=link)
     send_mail(new_email, subject, body)
+    _tell_old_address(user, new_email)
     return new_email
+
+
+def _tell_old_address(user: User, new_email: str) -> None:
+    """The current address hears of the request at once, in the member's language: someone
+    with the session and the password could otherwise move the account away unseen."""
+    with speaking_to(user, own_request=True):
+        subject = _("Kyoso: a change of your email address was requested")
+        body = _("Hello %(name)s,\n\nSomeone signed in to your Kyoso account asked to change its "
+                 "email address to %(new)s. Nothing changes unless the link sent there is opened "
+                 "within 24 hours; until then your account keeps this address.\n\nIf this was "
+                 "you, there is nothing to do. If it was not, reset your password at once: that "
+                 "cancels the change and signs everyone out. %(link)s",
+                 name=user.display_name, new=new_email, link=_link("accounts.forgot_password"))
+    send_mail(user.email, subject, body)
 
 
 def confirm_email_change(token: str) -> User:
@@ -483,11 +507,11 @@ def confirm_email_change(token: str) -> User:
     data = _load(token, EMAIL_CHANGE_SALT, EMAIL_CHANGE_MAX_AGE)
     user = db.session.get(User, data["u"])
     new_email = data.get("new")
-    if user is None or user.is_blocked or not isinstance(new_email, str):
+    if user is None or user.is_blocked or user.is_deleted or not isinstance(new_email, str):
         raise Invalid({"token": _("This link is invalid.")}, code="invalid_token")
     if user.email == new_email:  # opened twice
         return user
-    if user.email != data.get("old"):
+    if user.email != data.get("old") or data.get("s", user.security_stamp) != user.security_stamp:
         raise Invalid({"token": _("This link is invalid or has already been used.")},
                       code="invalid_token")
     if _email_taken(new_email):

@@ -103,6 +103,15 @@ def block_user(admin: User, user_id: int, reason: str | None = None) -> bool:
     return account_service.block_user(admin, user, (reason or "").strip() or None)
 
 
+def reset_two_factor(admin: User, user_id: int, reason: str | None = None) -> bool:
+    """Turn off the two-factor sign-in of a staff member who lost the device and the recovery
+    codes (app.services.two_factor.reset: audited, the member mailed). False if it was off."""
+    from app.services import two_factor
+
+    permissions.require(admin, Action.RESET_TWO_FACTOR)
+    return two_factor.reset(admin, _user(user_id), reason)
+
+
 def unblock_user(admin: User, user_id: int, reason: str | None = None) -> bool:
     permissions.require(admin, Action.MANAGE_USERS)
     user = _user(user_id)

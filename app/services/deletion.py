@@ -9,15 +9,26 @@ deletion happens when the link's page is confirmed. An account whose address was
 has no mailbox to confirm with: the password is the only proof there is, and it is deleted at
 once (204). A member holding a staff role cannot delete themselves (403 staff_cannot_delete).
 
-What deletion does (delete_account): the `users` row stays, as a pseudonymous account, so the
-contributions others see keep an author and the royalty ledger keeps its accounts and entries
-(never rewritten; `flask ledger verify` still holds):
+Deletion happens in two steps (delete_account):
+
+1. In the request (start_deletion), what cannot wait: sessions and API tokens end at once
+   (accounts.end_everything, as blocking does) and their rows (IP addresses, user agents) are
+   deleted, so the tokens answer 401; `users.deleted_at` is set (no sign-in: "this account is
+   being deleted"; no notification, no mail) and the name reads "Deleted member" everywhere. An
+   `account_deletions` row keeps the old name for step 2 only.
+2. The job rights.erase_account (erase_account) does the rest, in one transaction: a run that
+   dies leaves nothing half done and runs again (Celery redelivers it, OperationalError is
+   retried, and the sweep rights.erase_sweep erases what is still unfinished ERASE_SWEEP_AFTER
+   seconds later); a run after one that finished does nothing.
+
+What it leaves: the `users` row stays, as a pseudonymous account, so the contributions others
+see keep an author and the royalty ledger keeps its accounts and entries (never rewritten;
+`flask ledger verify` still holds):
 
 - name "Deleted member" (stored in English, read in the reader's language), e-mail replaced by
   an unusable unique placeholder, password unusable, bio, avatar (files too), language, time
   zone, two-factor secret and recovery codes erased; sign-in throttles for the old address gone;
-- sessions and API tokens end at once (accounts.end_everything, as blocking does) and their rows
-  (IP addresses, user agents) are deleted: the tokens answer 401;
+  the old name on `account_deletions` blanked;
 - supports withdrawn (supports.withdraw_for_deleted_account, counted exactly) where the idea
   still gathers support; where its supporter list is frozen (qualified, in review, decided,
   expired...) the support stays as an anonymous count, its free-text reason and network hash
@@ -38,20 +49,23 @@ contributions others see keep an author and the royalty ledger keeps its account
 """
 from __future__ import annotations
 
+import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 
-from app import lifecycle, permissions
+from app import jobs, lifecycle, permissions
 from app.errors import Invalid, Unauthorized
 from app.extensions import db
 from app.i18n import speaking_to
 from app.mail import send_mail
-from app.models import (ApiToken, Comment, Consent, CreatorInvitation, DataExport, Idea,
+from app.models import (AccountDeletion, ApiToken, Comment, Consent, CreatorInvitation, DataExport, Idea,
                         IdeaCreator, IdeaFollow, Notification, NotificationFanout, OutboundMail,
                         SignInThrottle, Support, User, UserRole, UserSession)
 from app.models.base import utcnow
@@ -59,7 +73,13 @@ from app.models.users import DELETED_MEMBER, deleted_member_name
 from app.permissions import Action
 from app.services import events, people, sign_ins
 
+log = logging.getLogger(__name__)
+
 DELETE_SALT = "kyoso.rights.delete-account"
+ERASE_JOB = "rights.erase_account"
+ERASE_SWEEP_JOB = "rights.erase_sweep"
+#: Seconds after which the sweep erases an account whose deletion has not finished.
+ERASE_SWEEP_AFTER = 600
 #: Rows read per batch (supports, notifications): never all of a large account's rows at once.
 BATCH = 500
 PLACEHOLDER_DOMAIN = "deleted.invalid"  # RFC 2606: can never receive mail
@@ -163,18 +183,96 @@ def delete_by_token(token: str) -> User:
 
 
 def delete_account(user: User) -> None:
-    """Erase or pseudonymise everything personal of the account (see the module's text)."""
+    """Delete the account: it ends now (start_deletion) and the job rights.erase_account erases
+    the rest once this transaction commits."""
+    start_deletion(user)
+    jobs.enqueue(ERASE_JOB, user_id=user.id)
+
+
+def start_deletion(user: User) -> AccountDeletion:
+    """The part that cannot wait, in the request: the account can no longer be used (signed out
+    everywhere, its tokens 401, no sign-in, no mail, no notification) and reads "Deleted member"
+    everywhere; the name it had is kept on the AccountDeletion row for the job. Idempotent."""
+    existing = db.session.get(AccountDeletion, user.id)
+    if existing is not None:
+        return existing
     permissions.require(user, Action.DELETE_ACCOUNT)
-    from app.services import accounts, media
+    from app.services import accounts
 
-    old_name, old_email = user.display_name, user.email
-    user_id = user.id
-    touched = _ideas_touched(user_id)
-
+    row = AccountDeletion(user_id=user.id, name=user.display_name, requested_at=utcnow())
+    db.session.add(row)
     # Signed out everywhere at once, for good; the rows (IP, user agent) go too.
     accounts.end_everything(user)
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user_id))
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    user.deleted_at = row.requested_at
+    user.display_name = DELETED_MEMBER
+    db.session.flush()
+    return row
+
+
+def erased(user_id: int) -> bool:
+    """Has the erasure job finished for this account (read from the database now)?"""
+    return db.session.scalar(select(AccountDeletion.erased_at)
+                             .where(AccountDeletion.user_id == user_id)) is not None
+
+
+@jobs.job(ERASE_JOB, retry_for=(OperationalError,), swept=True)
+def erase_account(user_id: int) -> bool:
+    """Erase or pseudonymise everything personal of a deleted account (see the module's text),
+    in one transaction: a run that dies leaves nothing half done and the next run (a redelivery,
+    a retry or the sweep) does it all; a run after one that finished does nothing. True if it
+    erased now."""
+    if not _claim(user_id):
+        return False
+    row = db.session.scalar(select(AccountDeletion).where(AccountDeletion.user_id == user_id)
+                            .with_for_update())
+    if row is None or row.erased_at is not None:  # finished meanwhile by another run
+        db.session.rollback()
+        return False
+    user = db.session.get(User, user_id)
+    _erase(user, row.name)
+    row.name = ""
+    row.erased_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def _claim(user_id: int) -> bool:
+    """Count the attempt (committed on its own, so a run that dies still counts); False when
+    there is nothing to erase."""
+    claimed = db.session.execute(update(AccountDeletion).where(
+        AccountDeletion.user_id == user_id, AccountDeletion.erased_at.is_(None))
+        .values(attempts=AccountDeletion.attempts + 1)).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
+@jobs.job(ERASE_SWEEP_JOB)
+def erase_sweep(older_than: int = ERASE_SWEEP_AFTER) -> int:
+    """Erase the accounts whose deletion started over `older_than` seconds ago and is not
+    finished (their job was lost, or died); returns how many it finished."""
+    due = db.session.scalars(select(AccountDeletion.user_id).where(
+        AccountDeletion.erased_at.is_(None),
+        AccountDeletion.requested_at <= utcnow() - timedelta(seconds=older_than))
+        .order_by(AccountDeletion.requested_at).limit(50)).all()
+    db.session.rollback()
+    done = 0
+    for user_id in due:
+        try:
+            done += erase_account(user_id)
+        except Exception:  # noqa: BLE001 - one account must not stop the others; next sweep
+            db.session.rollback()
+            log.exception("erasing deleted account %s failed; the next sweep tries again", user_id)
+    return done
+
+
+def _erase(user: User, old_name: str) -> None:
+    from app.services import accounts, media
+
+    old_email = user.email
+    user_id = user.id
+    touched = _ideas_touched(user_id)
 
     _withdraw_supports(user_id)
     _hand_over_ideas(user_id)
@@ -182,12 +280,13 @@ def delete_account(user: User) -> None:
 
     _delete_exports(user_id)
     people.forget_member(user_id)  # kept follower numbers of the members they followed
-    _delete_personal_rows(user_id)
+    _delete_personal_rows(user_id)  # sessions and tokens again, whatever was left
     db.session.execute(update(Consent).where(Consent.user_id == user_id).values(
         email="", ip_address="", user_agent=""))
     db.session.execute(delete(SignInThrottle).where(SignInThrottle.email == old_email))
 
-    _scrub_notifications(old_name, touched, user.created_at)
+    if old_name:
+        _scrub_notifications(old_name, touched, user.created_at)
     _scrub_mails(old_name, old_email)
 
     if user.avatar_key:
@@ -196,16 +295,18 @@ def delete_account(user: User) -> None:
     balances = _report_balance(user_id)
 
     user.email = f"deleted-{user_id}-{secrets.token_hex(8)}@{PLACEHOLDER_DOMAIN}"
-    user.display_name = DELETED_MEMBER
     user.set_password(secrets.token_urlsafe(32))  # nobody knows it: no sign-in, no reset
     user.bio = ""
     user.avatar_key = None
     user.locale = user.time_zone = None
     user.email_confirmed_at = None
-    user.last_seen_at = None
+    user.last_seen_at = user.previous_seen_at = None
     user.totp_secret = None
     user.totp_enabled_at = None
-    user.deleted_at = utcnow()
+    # Stored as DELETED_MEMBER since the request; said again in SQL (the loaded value already
+    # reads so, which the ORM would take for no change).
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(display_name=DELETED_MEMBER))
     db.session.expire(user, ["role_rows"])
     events.audit(None, "user.deleted", user, after={"balances": balances} if balances else None)
     db.session.flush()
@@ -370,6 +471,8 @@ def _scrub_mails(name: str, email: str) -> None:
         Notification.mail_id.in_(select(OutboundMail.id).where(OutboundMail.to_address == email)))
         .values(mail_id=None))
     db.session.execute(delete(OutboundMail).where(OutboundMail.to_address == email))
+    if not name:
+        return
     pending = db.session.scalars(select(OutboundMail).where(
         OutboundMail.status == "pending",
         or_(OutboundMail.body.contains(name, autoescape=True),

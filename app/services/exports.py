@@ -4,9 +4,12 @@
     export_for(user, export_id)          # 200 {status, download_url?}; NotFound for anyone else's
     download_key(user, export_id)        # the stored zip while it is ready and not expired
 
-The job writes the archive to a temporary file, reading the account's rows in batches (never all
-of a large account's rows in memory), stores it through app.storage under `exports/` and keeps it
-DATA_EXPORT_MAX_AGE seconds; `rights.expire_exports` (periodic) deletes expired archives.
+The job writes the archive to a temporary file (in DATA_EXPORT_TMP_DIR, else the system's
+temporary folder), reading the account's rows in batches and writing data.json and the pictures
+into the zip piece by piece, then copies the file to app.storage in chunks (`put_file`: a
+multipart upload on S3) under `exports/`: memory stays bounded however large the account. The
+archive is kept DATA_EXPORT_MAX_AGE seconds (the download link then answers 404);
+`rights.expire_exports` (periodic) deletes expired archives.
 
 What it holds is the member's own: profile, ideas and drafts they (co-)created with their
 pictures, supports with their answers, comments with every earlier version, follows,
@@ -17,8 +20,10 @@ named (co-creators appear as their share only).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -40,6 +45,8 @@ from app.permissions import Action
 
 BATCH = 500
 FOLDER = "exports"
+#: Bytes copied at a time (pictures into the zip).
+COPY_CHUNK = 64 * 1024
 #: Params of a notification that name another person: left out of an export.
 PEOPLE_PARAMS = ("name",)
 
@@ -99,14 +106,22 @@ def build_export(export_id: int) -> bool:
         return False
     export = db.session.get(DataExport, export_id)
     user = db.session.get(User, export.user_id)
+    if user is None or user.is_deleted:  # the account went meanwhile: nothing to build
+        db.session.execute(update(DataExport).where(DataExport.id == export_id).values(
+            status="failed", error="account deleted", finished_at=utcnow()))
+        db.session.commit()
+        return False
     key = f"{FOLDER}/{export.user_id}-{export.id}-{secrets.token_hex(16)}.zip"
     try:
-        with tempfile.TemporaryFile() as spool:
+        # On disk, not in memory: the zip goes to a temporary file (data.json and pictures
+        # streamed into it), which is copied to storage in chunks.
+        with tempfile.TemporaryFile(dir=current_app.config.get("DATA_EXPORT_TMP_DIR") or None) \
+                as spool:
             with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 write_archive(archive, user)
             size = spool.tell()
             spool.seek(0)
-            storage.get().put(key, spool.read(), "application/zip")
+            storage.get().put_file(key, spool, "application/zip")
     except Exception as error:  # noqa: BLE001 - recorded on the export, shown as failed
         db.session.rollback()
         db.session.execute(update(DataExport).where(DataExport.id == export_id).values(
@@ -157,8 +172,9 @@ def _batches(stmt, key) -> Iterator[Any]:
         rows = db.session.scalars(stmt.where(key > after).order_by(key).limit(BATCH)).all()
         if not rows:
             return
-        yield from rows
         after = rows[-1].id
+        yield from rows
+        del rows  # not held while the next batch is read: one batch in memory at a time
 
 
 class _JsonWriter:
@@ -240,9 +256,11 @@ def write_archive(archive: zipfile.ZipFile, user: User) -> None:
     backend = storage.get()
     for key, name in files:
         try:
-            archive.writestr(name, backend.read(key))
+            source = backend.open(key)
         except (FileNotFoundError, KeyError, OSError):
             continue  # a picture whose file is gone: data.json still names it
+        with contextlib.closing(source), archive.open(name, "w") as target:
+            shutil.copyfileobj(source, target, COPY_CHUNK)
 
 
 def _ext() -> str:

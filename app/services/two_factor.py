@@ -4,6 +4,7 @@
     codes = finish_enrolment(user, code)      # the first good code turns it on; 10 recovery codes
     check_code(user, code)                    # at sign-in: a TOTP code or an unused recovery code
     disable(user, password, code)
+    reset(actor, user, reason)                # an admin or operator, for someone locked out
 
 Staff enrol at /account/two-factor; once on, signing in asks for a code after the password
 (/login/two-factor), throttled like the password (SIGN_IN_MAX_FAILURES per window, then locked).
@@ -13,6 +14,12 @@ enrolment and sign-out sends them there.
 Recovery codes are stored as SHA-256 only and work once each. A TOTP code is accepted for the
 current 30-second step and the one before and after (clocks drift), and never twice: the last
 step used is kept in the throttle's table key `totp-step:<user id>`.
+
+A staff member who lost both the device and the recovery codes asks an admin: `reset` (the
+admin's user page, or `flask users reset-2fa EMAIL` at the console) turns two-factor sign-in
+off, ends the account's sessions and tokens, is audited (`user.two_factor_reset`, with the
+reason) and tells the member by mail in their language. They sign in with the password and
+enrol again (at once when their role requires it).
 
 API tokens: `POST /api/v1/tokens` for an account with two-factor sign-in on needs `code` too
 (401 two_factor_required without it); tokens issued before stay valid until they expire or are
@@ -215,3 +222,50 @@ def disable(user: User, password: str, code: str) -> None:
     user.totp_enabled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(SignInThrottle).where(SignInThrottle.email == _step_key(user)))
+
+
+def reset(actor: User | None, user: User, reason: str | None = None) -> bool:
+    """Turn off the two-factor sign-in of someone who cannot sign in any more (lost device and
+    recovery codes): an admin (not for their own account) or an operator at the console (actor
+    None). Their sessions and tokens end; audited; the member is mailed. False when the account
+    has no two-factor sign-in to reset."""
+    if actor is not None:
+        permissions.require(actor, Action.RESET_TWO_FACTOR)
+        if actor.id == user.id:
+            raise Conflict("cannot_reset_own_two_factor", _(
+                "You cannot reset your own two-factor sign-in: turn it off in your settings, or "
+                "ask another admin."))
+    if user.is_deleted or not (user.totp_secret or user.totp_enabled_at):
+        return False
+    from app.services import accounts, events
+
+    was_on = user.two_factor_enabled
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(SignInThrottle).where(
+        SignInThrottle.email.in_((_step_key(user), _throttle_key(user)))))
+    accounts.end_everything(user)  # whoever is signed in proves nothing now
+    events.audit(actor, "user.two_factor_reset", user, before={"two_factor": was_on},
+                 after={"two_factor": False}, reason=(reason or "").strip() or None)
+    _mail_reset(user)
+    return True
+
+
+def _mail_reset(user: User) -> None:
+    from app.i18n import speaking_to
+    from app.mail import send_mail
+    from app.services.accounts import _link
+
+    with speaking_to(user, own_request=True):
+        subject = _("Kyoso: your two-factor sign-in was reset")
+        again = _("Your role needs it: you will be asked to set it up again right after "
+                  "signing in.") if required_for(user) else \
+            _("You can set it up again in your account settings.")
+        body = _("Hello %(name)s,\n\nAn administrator reset the two-factor sign-in of your Kyoso "
+                 "account, as asked when the authenticator app and the recovery codes are lost. "
+                 "You were signed out everywhere. Sign in with your password: %(link)s\n\n"
+                 "%(again)s\n\nIf you did not ask for this, reset your password at once and "
+                 "tell an administrator.", name=user.display_name, again=again,
+                 link=_link("accounts.login"))
+    send_mail(user.email, subject, body)

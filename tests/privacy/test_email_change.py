@@ -116,3 +116,42 @@ def test_api_change_and_confirm(client, smtp_server):  # noqa: F811
 def test_the_email_page_needs_sign_in(client):
     response = client.get("/account/email")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_old_address_is_told_at_once_when_a_change_is_asked(client, smtp_server):  # noqa: F811
+    member = f.user(email="old@example.com")
+    login(client, member)
+    client.post("/account/email", data={"csrf_token": csrf_token(client, "/account/email"),
+                                        "email": "thief@example.com", "password": f.PASSWORD})
+    messages = smtp_server.wait_for(2)
+    notice = [m for m in messages if "old@example.com" in m["To"]]
+    assert len(notice) == 1 and "requested" in notice[0]["Subject"]
+    body = smtp_server.body(notice[0])
+    assert "thief@example.com" in body and "/forgot" in body
+    assert not [link for link in smtp_server.links(notice[0]) if "/account/email/confirm/" in link]
+    db.session.expire_all()
+    assert db.session.get(User, member.id).email == "old@example.com"
+
+
+def test_both_notices_are_in_the_members_language(client, smtp_server):  # noqa: F811
+    member = f.user(email="old.ja@example.com", locale="ja")
+    headers = bearer(member)
+    assert client.post("/api/v1/me/email", json={"email": "new.ja@example.com",
+                                                 "password": f.PASSWORD},
+                       headers=headers).status_code == 202
+    token = _link(smtp_server, 2, "new.ja@example.com").rsplit("/", 1)[1]
+    assert client.post("/api/v1/email/confirm", json={"token": token}).status_code == 200
+    to_old = [m for m in smtp_server.wait_for(3) if "old.ja@example.com" in m["To"]]
+    assert len(to_old) == 2
+    for message in to_old:
+        assert "メールアドレス" in message["Subject"], message["Subject"]
+
+
+def test_resetting_the_password_cancels_a_change_asked_for(client):
+    member = f.user(email="me@example.com")
+    token = accounts.make_email_change_token(member, "someone.else@example.com")
+    accounts.change_password(member, f.PASSWORD, "a much longer new passphrase 42")
+    db.session.commit()
+    assert client.get("/account/email/confirm/" + token).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(User, member.id).email == "me@example.com"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.errors import Forbidden, Invalid
 from app.extensions import db
-from app.models import AuditLog, Policy, PolicyAcceptance, User
+from app.models import AuditLog, Policy, PolicyAcceptance, Support, User
 from app.services import policies
 from tests import factories as f
 from tests.helpers import bearer, csrf_token, login
@@ -315,3 +315,30 @@ def test_first_run_checklist_says_until_both_are_published(client):
 def test_published_versions_are_one_row_each(db):
     _both()
     assert db.session.scalar(select(func.count()).select_from(Policy)) == 2
+
+
+def test_a_member_from_before_the_first_publication_is_asked_on_every_write(client):
+    member = f.user()  # signed up while nothing was published: accepted nothing
+    idea = f.idea(title="Folding lamp")
+    headers = bearer(member)
+    assert client.post(f"/api/v1/ideas/{idea.id}/supports", json={},
+                       headers=headers).status_code == 201
+    assert client.delete(f"/api/v1/ideas/{idea.id}/supports",
+                         headers=headers).status_code in (200, 204)
+    _both()
+    for method, path, body in (("post", f"/api/v1/ideas/{idea.id}/supports", {}),
+                               ("post", f"/api/v1/ideas/{idea.id}/comments", {"body": "Hi"}),
+                               ("post", "/api/v1/ideas", {"title": "Mine"}),
+                               ("patch", "/api/v1/me", {"marketing_mail": True})):
+        refused = getattr(client, method)(path, json=body, headers=headers)
+        assert refused.status_code == 403, path
+        assert refused.get_json()["error"]["code"] == "terms_not_accepted", path
+    assert client.get(f"/api/v1/ideas/{idea.id}", headers=headers).status_code == 200
+    login(client, member)
+    asked = client.get(f"/ideas/{idea.id}")
+    assert asked.status_code == 303 and asked.headers["Location"].startswith("/policies/accept")
+    posted = client.post(f"/ideas/{idea.id}/support", data={"csrf_token": csrf_token(
+        client, "/policies/accept")})
+    assert posted.status_code == 303  # a form posted elsewhere is sent to the interstitial too
+    assert db.session.scalar(select(func.count()).select_from(Support).where(
+        Support.user_id == member.id)) == 0
