@@ -1,7 +1,7 @@
 """Account deletion in two steps: account_deletions (the request ends the account, a job erases)
 
 Revision ID: 0046_rights_gaps
-Revises: 0032_policy_terms
+Revises: 0047_outreach_gaps
 Create Date: 2026-12-04 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0046_rights_gaps'
-down_revision = '0032_policy_terms'
+down_revision = '0047_outreach_gaps'
 branch_labels = None
 depends_on = None
 
