@@ -20,7 +20,8 @@ from app import permissions
 from app.extensions import db
 from app.i18n import lang_url
 from app.ideas.engagement_forms import SUPPORT_CURRENCIES
-from app.labels import status_label
+from app.labels import (audit_action_label, category_name, event_label, event_reason, ledger_memo,
+                        role_label, status_label)
 from app.ledger.views import percent_bps, plain_money
 from app.markdown import render_markdown
 from app.models import Notification
@@ -68,6 +69,9 @@ FILTERS = {
     "datetime": _datetime,
     "number": _number,
     "field_label": _field_label,
+    "category_name": category_name,
+    "ledger_memo": ledger_memo,
+    "role_label": role_label,
 }
 
 #: Globals rather than context variables, so that imported macros see them too.
@@ -76,6 +80,10 @@ GLOBALS = {
     "get_locale": get_locale,
     "lang_url": lang_url,
     "status_label": status_label,
+    "event_label": event_label,
+    "event_reason": event_reason,
+    "role_label": role_label,
+    "audit_action_label": audit_action_label,
     "days_left": days_left,
     "progress_percent": progress_percent,
     "nl2br": nl2br,
