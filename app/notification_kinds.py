@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.money import format_money_for_locale
@@ -175,7 +175,9 @@ def _format_dict(value: dict) -> str:
     if "date" in value:
         return format_date(date.fromisoformat(value["date"]), "medium")
     if "datetime" in value:
-        return format_datetime(datetime.fromisoformat(value["datetime"]), "medium")
+        from app.i18n import datetime_text
+
+        return datetime_text(datetime.fromisoformat(value["datetime"]))
     if "month" in value:
         from babel.dates import format_skeleton
 

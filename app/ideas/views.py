@@ -230,7 +230,7 @@ def image(key: str, size: str):
 def invite(idea_id: int):
     form = InviteForm()
     perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
-                                                   form.share_bps.data),
+                                                   form.bps),
             validate=form, done=_("The invitation is on its way. They must accept it, the "
                                   "agreement and their share before you can submit."))
     return _to_edit(idea_id, "co-creators")
@@ -240,7 +240,7 @@ def invite(idea_id: int):
 def change_share(idea_id: int, user_id: int):
     form = ShareForm()
     perform(lambda: idea_service.change_share(current_user, idea_id, user_id,
-                                              form.share_bps.data),
+                                              form.bps),
             validate=form, done=_("The split was changed. Everyone whose share changed must "
                                   "accept it again."))
     return _to_edit(idea_id, "co-creators")
