@@ -85,5 +85,5 @@ def english_runs(text: str, corpus: UserContent | None = None,
         words = [w for w in _WORD.findall(segment.replace("_", " "))
                  if not _CODE.fullmatch(w)]
         if len(words) >= 2:
-            runs.append(segment.strip())
+            runs.append(" ".join(segment.split()).strip(" :;,.()"))
     return runs

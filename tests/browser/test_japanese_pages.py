@@ -144,7 +144,7 @@ def _pages(ids):
                    f"/review/batches/{ids['old_batch']}/results", f"/ideas/{ids['idea']}",
                    f"/moderation/ideas/{ids['idea']}", "/admin/analytics", "/surveys",
                    "/outreach/announcements", "/staff/sessions", "/staff/product-tests",
-                   "/staff/partners", "/finance/ledger"]),
+                   "/staff/partners"]),
     ]
 
 
