@@ -85,6 +85,19 @@ def speaking_to(user: Any, *, own_request: bool = False) -> Iterator[str]:
             ctx.babel_tzinfo = saved
 
 
+def datetime_text(value: Any) -> str:
+    """A moment as people read it, to the minute (no seconds): "May 3, 2026, 2:05 PM",
+    "2026/05/03 14:05", in the reader's language and time zone."""
+    from babel import Locale
+    from flask_babel import format_datetime
+
+    locale = Locale.parse(str(get_locale()))
+    pattern = str(locale.datetime_formats["medium"]) \
+        .replace("{1}", locale.date_formats["medium"].pattern) \
+        .replace("{0}", locale.time_formats["short"].pattern)
+    return format_datetime(value, pattern)
+
+
 def lang_url(code: str) -> str:
     """The current page in another language (the query string is kept)."""
     if not request.endpoint:

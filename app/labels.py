@@ -5,7 +5,11 @@ Templates: {{ status_label(idea.status) }} (a Jinja global, registered in app.te
 """
 from __future__ import annotations
 
-from flask_babel import gettext
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import default_exceptions
 
@@ -92,6 +96,223 @@ HTTP_ERROR_MESSAGES = {
     429: _l("Too many requests in a short time. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again in a moment."),
 }
+
+
+#: What happened to an idea, as its history reads (IdeaEvent.kind).
+EVENT_LABELS = {
+    "created": _l("Draft created"), "submitted": _l("Submitted for moderation"),
+    "published": _l("Published: gathering support"), "needs_changes": _l("Sent back for changes"),
+    "rejected": _l("Not accepted by moderation"), "withdrawn": _l("Withdrawn by its creator"),
+    "milestone_reached": _l("Milestone reached"), "qualified": _l("Qualified for review"),
+    "expired": _l("Expired"), "hidden": _l("Hidden by a moderator"), "unhidden": _l("Visible again"),
+    "merged": _l("Merged into another idea"), "merged_from": _l("A duplicate was merged in"),
+    "co_creator_invited": _l("Co-creator invited"), "co_creator_removed": _l("Co-creator removed"),
+    "co_creator_joined": _l("Co-creator joined"),
+    "supports_voided": _l("Supports from a burst of new accounts voided"),
+    "split_changed": _l("Revenue split changed"), "consented": _l("Creator agreement accepted"),
+    "resubmitted": _l("Submitted again as a new idea"),
+    "refined": _l("Description refined"),
+    "revision_reverted": _l("A refinement was reverted by a moderator"),
+    "review_started": _l("Review started"), "review_decision": _l("Review decided"),
+    "product_stage": _l("Next product step"),
+}
+
+#: Staff roles and the member's, as people read them.
+ROLE_LABELS = {
+    "member": _l("Member"), "moderator": _l("Moderator"), "reviewer": _l("Reviewer"),
+    "finance": _l("Finance"), "product_manager": _l("Product manager"),
+    "community_manager": _l("Community manager"), "analyst": _l("Analyst"),
+    "admin": _l("Administrator"),
+}
+
+#: Staff actions as the audit log names them (AuditLog.action, written by app.services.events.audit).
+AUDIT_ACTIONS = {
+    "agreement.published": _l("Creator agreement published"),
+    "announcement.created": _l("Announcement created"),
+    "announcement.updated": _l("Announcement changed"),
+    "announcement.sent": _l("Announcement sent"),
+    "campaign.create": _l("Campaign created"), "campaign.cover": _l("Campaign cover changed"),
+    "campaign.shortlist": _l("Campaign shortlist changed"),
+    "campaign.vote_open": _l("Campaign vote opened"),
+    "campaign.vote_close": _l("Campaign vote closed"),
+    "campaign.winners": _l("Campaign winners announced"),
+    "category.created": _l("Category created"), "category.updated": _l("Category changed"),
+    "category.moved": _l("Category moved"),
+    "comment.remove": _l("Comment removed"), "comment.restore": _l("Comment restored"),
+    "comment.delete": _l("Comment deleted"),
+    "forum_thread.remove": _l("Forum thread removed"),
+    "forum_thread.restore": _l("Forum thread restored"),
+    "forum_reply.remove": _l("Forum reply removed"),
+    "forum_reply.restore": _l("Forum reply restored"),
+    "idea.publish": _l("Idea published"), "idea.needs_changes": _l("Idea sent back for changes"),
+    "idea.reject": _l("Idea rejected"), "idea.hide": _l("Idea hidden"),
+    "idea.hidden": _l("Idea hidden"), "idea.unhide": _l("Idea visible again"),
+    "idea.merge": _l("Ideas merged"), "idea.revision_reverted": _l("Refinement reverted"),
+    "idea.staff_pick": _l("Staff pick"),
+    "ledger.sale_recorded": _l("Sale recorded"), "ledger.sales_imported": _l("Sales imported"),
+    "ledger.payout_recorded": _l("Payout recorded"),
+    "ledger.transaction_reversed": _l("Ledger transaction reversed"),
+    "payout_request.created": _l("Payout requested"),
+    "payout_request.declined": _l("Payout request declined"),
+    "payout_request.paid": _l("Payout request paid"),
+    "policy.terms.published": _l("Terms of use published"),
+    "policy.privacy.published": _l("Privacy policy published"),
+    "product.stage": _l("Product step"), "product.update_posted": _l("Product update posted"),
+    "product_test.opened": _l("Product test opened"),
+    "product_test.selected": _l("Product testers chosen"),
+    "programme.updated": _l("Programme page changed"),
+    "reports.burst_voided": _l("Reports from a burst voided"),
+    "supports.burst_voided": _l("Supports from a burst voided"),
+    "review.batch_opened": _l("Review batch opened"),
+    "review.batch_closed": _l("Review batch closed"),
+    "review.batch_published": _l("Review decisions published"),
+    "review.idea_taken": _l("Idea taken into a review batch"),
+    "review.reviewer_assigned": _l("Reviewer assigned"),
+    "review.reviewer_unassigned": _l("Reviewer unassigned"),
+    "review.scored": _l("Idea scored"), "review.score_revised": _l("Scores revised"),
+    "review.decided": _l("Review decision"),
+    "review_calendar.added": _l("Review date added"),
+    "review_calendar.removed": _l("Review date removed"),
+    "reward.grant": _l("Reward granted"), "reward.deliver": _l("Reward delivered"),
+    "segment.created": _l("Segment created"), "segment.updated": _l("Segment changed"),
+    "segment.deleted": _l("Segment deleted"),
+    "session.created": _l("Co-creation session created"),
+    "session.updated": _l("Co-creation session changed"),
+    "session.invited": _l("Members invited to a session"),
+    "session.attendance": _l("Session attendance recorded"),
+    "session.outputs": _l("Session outputs recorded"),
+    "session.photo_added": _l("Session photo added"),
+    "survey.create": _l("Survey created"), "tag.renamed": _l("Tag renamed"),
+    "tag.merged": _l("Tags merged"),
+    "user.role_granted": _l("Role granted"), "user.role_revoked": _l("Role removed"),
+    "user.block": _l("Member blocked"), "user.blocked": _l("Member blocked"),
+    "user.unblock": _l("Member unblocked"), "user.unblocked": _l("Member unblocked"),
+    "user.deleted": _l("Account deleted"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit action in the reader's language (the code itself when it has no label)."""
+    label = AUDIT_ACTIONS.get(action)
+    return str(label) if label is not None else action
+
+
+class Wording:
+    """A sentence the system stores in English (an event's reason, a ledger memo: part of the
+    record, a ledger memo even of its hash) and shows in the reader's language: `stored` is the
+    English with %(name)s parts, read back from the stored text; `shown` says the same to the
+    reader, each part formatted by FORMATS (numbers grouped, basis points as a percentage)."""
+
+    def __init__(self, stored: str, shown) -> None:
+        self.stored, self.shown = stored, shown
+        pieces = re.split(r"%\((\w+)\)s", stored)  # literal, name, literal, name, ...
+        pattern = "".join(re.escape(piece) if i % 2 == 0
+                          else f"(?P<{piece}>{_PARTS.get(piece, '.+?')})"
+                          for i, piece in enumerate(pieces))
+        self._pattern = re.compile(rf"\A{pattern}\Z", re.DOTALL)
+        self.names = frozenset(pieces[1::2])
+
+    def read(self, text: str) -> str | None:
+        """The stored text in the reader's words, or None when it is not this sentence."""
+        found = self._pattern.match(text)
+        if found is None:
+            return None
+        values = {name: FORMATS.get(name, str)(value) for name, value in found.groupdict().items()}
+        return str(self.shown) % values
+
+
+def _share(bps: str) -> str:
+    from app.services.idea_creators import format_share
+
+    return format_share(int(bps))
+
+
+#: How the parts of a Wording are read (digits) and shown.
+_PARTS = {"n": r"-?\d+", "id": r"\d+", "bps": r"\d+", "period": r"\d{4}-\d{2}"}
+FORMATS: dict[str, Callable[[str], str]] = {
+    "n": lambda value: format_decimal(int(value)), "bps": _share,
+}
+
+#: The reasons the system writes on idea events, by kind (app.services.milestones,
+#: review_batches, review_decisions, idea_creators, integrity, moderation). A reason no Wording
+#: reads is a person's note and is shown as written.
+EVENT_REASONS: dict[str, tuple[Wording, ...]] = {
+    "milestone_reached": (Wording("%(n)s supporters", _l("%(n)s supporters")),),
+    "qualified": (Wording("Reached %(n)s supporters", _l("Reached %(n)s supporters")),),
+    "expired": (Wording("Missed the deadline for %(n)s supporters",
+                        _l("Missed the deadline for %(n)s supporters")),),
+    "created": (Wording("Resubmitted from idea #%(id)s", _l("Resubmitted from idea #%(id)s")),),
+    "resubmitted": (Wording("Submitted again as idea #%(id)s",
+                            _l("Submitted again as idea #%(id)s")),),
+    "merged_from": (Wording("Idea #%(id)s: %(n)s supporters moved",
+                            _l("Idea #%(id)s: %(n)s supporters moved")),),
+    "supports_voided": (Wording("%(n)s supports voided", _l("%(n)s supports voided")),),
+    "co_creator_invited": (Wording("%(email)s (%(bps)s bps)", _l("%(email)s (share %(bps)s)")),),
+    "split_changed": (Wording("%(name)s: %(bps)s bps", _l("%(name)s: share %(bps)s")),),
+    "consented": (Wording("Agreement v%(version)s, %(bps)s bps",
+                          _l("Agreement version %(version)s, share %(bps)s")),
+                  Wording("Agreement v%(version)s", _l("Agreement version %(version)s"))),
+    "review_started": (Wording("Joined the review batch “%(name)s”",
+                               _l("Joined the review batch “%(name)s”")),),
+    "review_decision": (Wording("Decided in the review batch “%(name)s”",
+                                _l("Decided in the review batch “%(name)s”")),),
+}
+
+#: Ledger memos as app.services.ledger writes them (sales, returns, payouts, reversals).
+LEDGER_MEMOS = (
+    Wording("Sale %(ref)s: %(product)s %(period)s", _l("Sale %(ref)s: %(product)s, %(period)s")),
+    Wording("Return %(ref)s: %(product)s %(period)s",
+            _l("Return %(ref)s: %(product)s, %(period)s")),
+    Wording("Payout %(ref)s to %(name)s", _l("Payout %(ref)s to %(name)s")),
+    Wording("Reversal of #%(id)s: %(reason)s", _l("Reversal of #%(id)s: %(reason)s")),
+)
+
+
+def system_reason(kind: str, **values: Any) -> str:
+    """The English reason the system stores on an event of `kind` (read back by event_reason)."""
+    for wording in EVENT_REASONS[kind]:
+        if wording.names == set(values):
+            return wording.stored % values
+    raise KeyError(f"no reason for {kind} with {sorted(values)}")
+
+
+def _read(wordings, text: str | None) -> str:
+    if not text:
+        return ""
+    for wording in wordings:
+        shown = wording.read(text)
+        if shown is not None:
+            return shown
+    return text
+
+
+def event_label(kind: str) -> str:
+    """What an idea event means, in the reader's language."""
+    label = EVENT_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ").capitalize()
+
+
+def event_reason(event: Any) -> str:
+    """An event's reason in the reader's language when the system wrote it; a person's note as
+    they wrote it."""
+    return _read(EVENT_REASONS.get(event.kind, ()), event.reason)
+
+
+def ledger_memo(memo: str | None) -> str:
+    """A ledger transaction's memo in the reader's language (the stored memo is hashed)."""
+    return _read(LEDGER_MEMOS, memo)
+
+
+def role_label(role: str) -> str:
+    label = ROLE_LABELS.get(role)
+    return str(label) if label is not None else role.replace("_", " ")
+
+
+def category_name(category: Any) -> str:
+    """A category's name in the reader's language (its Japanese name when there is one)."""
+    if category is None:
+        return ""
+    return category.label(str(get_locale()))
 
 
 def status_label(status: str | None) -> str:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.money import format_money_for_locale
@@ -182,7 +182,9 @@ def _format_dict(value: dict) -> str:
     if "date" in value:
         return format_date(date.fromisoformat(value["date"]), "medium")
     if "datetime" in value:
-        return format_datetime(datetime.fromisoformat(value["datetime"]), "medium")
+        from app.i18n import datetime_text
+
+        return datetime_text(datetime.fromisoformat(value["datetime"]))
     if "day_of" in value:  # format_date rebases a datetime to the reader's time zone first
         return format_date(datetime.fromisoformat(value["day_of"]), "medium")
     if "month" in value:

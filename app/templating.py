@@ -12,21 +12,24 @@ from collections import OrderedDict
 from typing import Any
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app import permissions
 from app.extensions import db
-from app.i18n import lang_url
+from app.i18n import datetime_text, lang_url
 from app.ideas.engagement_forms import SUPPORT_CURRENCIES
-from app.labels import status_label
+from app.labels import (audit_action_label, category_name, event_label, event_reason, ledger_memo,
+                        role_label, status_label)
 from app.ledger.views import percent_bps, plain_money
 from app.markdown import render_markdown
 from app.models import Notification
 from app.models.review import AXES
+from app.services.idea_creators import format_share
 from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
 from app.web import days_left, format_money, progress_percent
 
@@ -36,7 +39,7 @@ def _date(value) -> str:
 
 
 def _datetime(value) -> str:
-    return format_datetime(value, "medium") if value else ""
+    return datetime_text(value) if value else ""
 
 
 def _number(value) -> str:
@@ -120,6 +123,10 @@ FILTERS = {
     "datetime": _datetime,
     "number": _number,
     "field_label": _field_label,
+    "category_name": category_name,
+    "share": format_share,
+    "ledger_memo": ledger_memo,
+    "role_label": role_label,
 }
 
 #: Globals rather than context variables, so that imported macros see them too.
@@ -128,6 +135,10 @@ GLOBALS = {
     "get_locale": get_locale,
     "lang_url": lang_url,
     "status_label": status_label,
+    "event_label": event_label,
+    "event_reason": event_reason,
+    "role_label": role_label,
+    "audit_action_label": audit_action_label,
     "days_left": days_left,
     "progress_percent": progress_percent,
     "nl2br": nl2br,
@@ -150,8 +161,21 @@ def _unread_notifications() -> dict[str, int]:
             Notification.user_id == current_user.id, Notification.read_at.is_(None)))}
 
 
+def _grouped_ngettext(ngettext):
+    """Jinja's ngettext, its %(num)s written with the reader's digit grouping (10,000), unless
+    the template passes num= itself."""
+    @pass_context
+    def grouped(__context, __singular, __plural, __num, **variables):
+        variables.setdefault("num", format_decimal(__num))
+        return ngettext(__context, __singular, __plural, __num, **variables)
+
+    return grouped
+
+
 def init_app(app: Flask) -> None:
     app.extensions["kyoso_cards"] = CardCache()
+    if "ngettext" in app.jinja_env.globals:  # installed by Flask-Babel (newstyle)
+        app.jinja_env.globals["ngettext"] = _grouped_ngettext(app.jinja_env.globals["ngettext"])
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(GLOBALS)
     app.context_processor(_unread_notifications)

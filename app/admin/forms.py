@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.labels import ROLE_LABELS
 from app.models.users import ROLES
 from app.services.review import NAME_MAX
 
@@ -23,7 +24,8 @@ class AssignReviewerForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[SelectChoice(role) for role in GRANTABLE_ROLES],
+    role = SelectField(_l("Role"),
+                       choices=[SelectChoice(role, ROLE_LABELS[role]) for role in GRANTABLE_ROLES],
                        validators=[InputRequired()])
     action = HiddenField(validators=[InputRequired()])
 
@@ -60,7 +62,8 @@ class UserSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search by name or email"), validators=[Optional(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))] + [SelectChoice(r) for r in GRANTABLE_ROLES],
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role"))]
+                       + [SelectChoice(r, ROLE_LABELS[r]) for r in GRANTABLE_ROLES],
                        validators=[Optional()])
 
 
@@ -68,7 +71,7 @@ class UserSearchForm(FlaskForm):
 
 class CategoryForm(FlaskForm):
     slug = StringField(_l("Slug (in addresses)"), validators=[DataRequired(), Length(max=40)],
-                       render_kw={"maxlength": 40, "placeholder": "kitchen-tools",
+                       render_kw={"maxlength": 40, "placeholder": "kitchen",
                                   "autocomplete": "off"})
     name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)],
                        render_kw={"maxlength": 80})

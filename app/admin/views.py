@@ -17,6 +17,7 @@ from app.models import Support
 from app.models.base import utcnow
 from app.services import admin as admin_service
 from app.services import review as review_service
+from app.labels import audit_action_label
 from app.transaction import perform
 
 
@@ -208,7 +209,7 @@ def audit():
     permissions.require(current_user, "view_audit")
     actions, targets = admin_service.audit_choices()
     form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", _("Any action"))] + [SelectChoice(a) for a in actions]
+    form.action.choices = [SelectChoice("", _("Any action"))] + [SelectChoice(a, audit_action_label(a)) for a in actions]
     form.target_type.choices = [SelectChoice("", _("Any target"))] + \
         [SelectChoice(t) for t in targets]
     valid = form.validate() if request.args else True

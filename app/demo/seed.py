@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
 
+from app import labels
 from app.extensions import db
 from app.models import (Agreement, Category, Comment, Consent, Idea, IdeaCreator, IdeaFollow,
                         IdeaImage, NotificationPreference, Support, Tag, User, UserRole)
@@ -595,7 +596,7 @@ def _lifecycle(idea: Idea, status: str, supports: list[dict], staff: dict[str, U
     # Qualified, and later the review stages (done by the review services in _review).
     qualified = supports[-1]["created_at"] if supports else published
     _at(events.transition(None, idea, "qualified", "qualified",
-                          reason=f"Reached {milestones[-1]} supporters"), qualified)
+                          reason=labels.system_reason("qualified", n=milestones[-1])), qualified)
     idea.qualified_at = idea.updated_at = qualified
     idea.next_milestone = idea.deadline = None
 
@@ -604,7 +605,7 @@ def _hide(idea: Idea, moderator: User, reason: str, now: datetime) -> None:
     idea.hidden = True
     idea.hidden_reason = reason
     _at(events.record(moderator, "hidden", idea, reason=reason), now - timedelta(days=1))
-    events.audit(moderator, "idea.hidden", idea, before={"hidden": False},
+    events.audit(moderator, "idea.hide", idea, before={"hidden": False},
                  after={"hidden": True}, reason=reason)
 
 

@@ -2,12 +2,14 @@
 app.services.ideas, whose field errors the views put back on these forms."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, \
-    StringField, TextAreaField
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+from wtforms import BooleanField, DecimalField, EmailField, HiddenField, IntegerField, \
+    SelectField, StringField, TextAreaField
+from wtforms.validators import (DataRequired, Length, NumberRange, Optional,
                                 ValidationError)
 
 from app.services import insight
@@ -84,20 +86,43 @@ def _invitation_address(form, field) -> None:
         raise ValidationError(error.fields.get("email", "")) from None
 
 
-class InviteForm(FlaskForm):
-    email = EmailField(_l("Their email address"),
-                       validators=[DataRequired(), Length(max=254), _invitation_address])
-    share_bps = IntegerField(_l("Their share (basis points)"),
-                             validators=[InputRequired(),
-                                         NumberRange(min=0, max=TOTAL_SHARE_BPS - 1)],
-                             render_kw={"min": 0, "max": TOTAL_SHARE_BPS - 1, "step": 1})
+_MAX_PERCENT = Decimal(TOTAL_SHARE_BPS - 1) / 100
+
+
+def _whole_basis_point(form, field) -> None:
+    if field.data is not None and (field.data * 100) % 1:
+        raise ValidationError(_l("A share has at most two decimals, e.g. 12.5 or 12.25."))
 
 
 class ShareForm(FlaskForm):
-    share_bps = IntegerField(_l("Share (basis points)"),
-                             validators=[InputRequired(),
-                                         NumberRange(min=0, max=TOTAL_SHARE_BPS - 1)],
-                             render_kw={"min": 0, "max": TOTAL_SHARE_BPS - 1, "step": 1})
+    """A co-creator's share, typed as a percentage (25, 12.5); `share_bps` (basis points) is
+    still accepted from scripts. `bps` is the share in basis points."""
+
+    share_percent = DecimalField(_l("Share in percent"), places=None,
+                                 validators=[Optional(), NumberRange(min=0, max=_MAX_PERCENT),
+                                             _whole_basis_point],
+                                 render_kw={"min": 0, "max": _MAX_PERCENT, "step": "0.01",
+                                            "inputmode": "decimal"})
+    share_bps = IntegerField(validators=[Optional(),
+                                         NumberRange(min=0, max=TOTAL_SHARE_BPS - 1)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and self.share_percent.data is None and self.share_bps.data is None:
+            self.share_percent.errors = [str(_l("Enter the share as a percentage."))]
+            return False
+        return valid
+
+    @property
+    def bps(self) -> int:
+        if self.share_percent.data is not None:
+            return int(self.share_percent.data * 100)
+        return self.share_bps.data
+
+
+class InviteForm(ShareForm):
+    email = EmailField(_l("Their email address"),
+                       validators=[DataRequired(), Length(max=254), _invitation_address])
 
 
 class ConsentForm(FlaskForm):

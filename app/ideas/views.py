@@ -7,7 +7,6 @@ import re
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -33,19 +32,6 @@ SIMILAR_LIMIT = 5
 # Event kinds whose reason anyone may read (others' reasons are for creators and staff).
 PUBLIC_REASON_KINDS = ("milestone_reached", "qualified", "expired", "withdrawn", "merged",
                        "merged_from")
-EVENT_LABELS = {
-    "created": _l("Draft created"), "submitted": _l("Submitted for moderation"),
-    "published": _l("Published: gathering support"), "needs_changes": _l("Sent back for changes"),
-    "rejected": _l("Not accepted by moderation"), "withdrawn": _l("Withdrawn by its creator"),
-    "milestone_reached": _l("Milestone reached"), "qualified": _l("Qualified for review"),
-    "expired": _l("Expired"), "hidden": _l("Hidden by a moderator"), "unhidden": _l("Visible again"),
-    "merged": _l("Merged into another idea"), "merged_from": _l("A duplicate was merged in"),
-    "co_creator_invited": _l("Co-creator invited"), "co_creator_removed": _l("Co-creator removed"),
-    "co_creator_joined": _l("Co-creator joined"),
-    "supports_voided": _l("Supports from a burst of new accounts voided"),
-    "split_changed": _l("Revenue split changed"), "consented": _l("Creator agreement accepted"),
-    "resubmitted": _l("Submitted again as a new idea"),
-}
 
 
 def insight_guide() -> dict:
@@ -244,7 +230,7 @@ def image(key: str, size: str):
 def invite(idea_id: int):
     form = InviteForm()
     perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
-                                                   form.share_bps.data),
+                                                   form.bps),
             validate=form, done=_("The invitation is on its way. They must accept it, the "
                                   "agreement and their share before you can submit."))
     return _to_edit(idea_id, "co-creators")
@@ -254,7 +240,7 @@ def invite(idea_id: int):
 def change_share(idea_id: int, user_id: int):
     form = ShareForm()
     perform(lambda: idea_service.change_share(current_user, idea_id, user_id,
-                                              form.share_bps.data),
+                                              form.bps),
             validate=form, done=_("The split was changed. Everyone whose share changed must "
                                   "accept it again."))
     return _to_edit(idea_id, "co-creators")
@@ -344,7 +330,7 @@ def detail(idea_id: int):
     page = render_template(
         "ideas/detail.html", idea=idea, **idea_page_parts(idea, is_creator),
         review_result=review_service.published_result_for(viewer, idea),
-        history=history, event_labels=EVENT_LABELS, public_reason_kinds=PUBLIC_REASON_KINDS,
+        history=history, public_reason_kinds=PUBLIC_REASON_KINDS,
         is_creator=is_creator, is_staff=is_staff, agreement=agreement, consents=consents,
         my_creator=my_creator, consent_form=ConsentForm(), withdraw_form=WithdrawForm(),
         product_id=idea_service.product_id_of(idea), merged_into=merged_into,

@@ -10,11 +10,10 @@ from app import permissions
 from app.ledger import bp
 from app.ledger.forms import DeclineRequestForm, PayoutRequestForm, PayRequestForm, new_reference
 from app.permissions import Action
-from app.services import ledger as ledger_service
 from app.services import payout_requests as request_service
 from app.services.admin import page_of
 from app.transaction import perform
-from app.web import page_arg
+from app.web import format_money, page_arg
 
 PER_PAGE = 50
 
@@ -36,7 +35,7 @@ def request_payout():
     if asked:
         row = asked.value
         flash(_("Your payout request of %(amount)s is sent to finance: you will be told when it "
-                "is paid.", amount=ledger_service.money_text(row.amount_minor, row.currency)),
+                "is paid.", amount=format_money(row.amount_minor, row.currency)),
               "success")
     return redirect(url_for("ledger.royalties"))
 
@@ -66,7 +65,7 @@ def pay_request(request_id: int):
     if paid:
         row = paid.value
         flash(_("Paid: %(amount)s to %(name)s.", name=row.user.display_name,
-                amount=ledger_service.money_text(row.amount_minor, row.currency)), "success")
+                amount=format_money(row.amount_minor, row.currency)), "success")
     return redirect(url_for("ledger.payout_requests"))
 
 

@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 from app import permissions
 from app.errors import NotFound, Unauthorized
 from app.extensions import db
-from app.web import page_arg
+from app.web import format_money, page_arg
 from app.ledger import bp
 from app.ledger.charts import bar_chart
 from app.ledger.forms import (ConfirmForm, ImportForm, PayoutForm, ReverseForm, SaleForm,
@@ -73,7 +73,7 @@ def _product_choices() -> list[SelectChoice]:
 def _creator_choices() -> list[SelectChoice]:
     choices = []
     for user, balances in ledger_service.creators_with_balances(limit=1000):
-        figures = ", ".join(ledger_service.money_text(amount, currency)
+        figures = ", ".join(format_money(amount, currency)
                             for currency, amount in balances.items() if amount)
         label = f"{user.display_name} <{user.email}>"
         choices.append(SelectChoice(user.id, f"{label} · {figures}" if figures else label))
@@ -168,7 +168,7 @@ def new_sale():
             if result.created:
                 flash(_("Recorded %(ref)s: royalty %(royalty)s posted to %(n)s creators.",
                         ref=sale.external_ref,
-                        royalty=ledger_service.money_text(sale.royalty_minor, sale.currency),
+                        royalty=format_money(sale.royalty_minor, sale.currency),
                         n=len(result.postings)), "success")
             else:
                 flash(_("%(ref)s was already recorded with these figures; nothing new was "
@@ -291,7 +291,7 @@ def payouts():
             payout = result.payout
             if result.created:
                 flash(_("Payout %(ref)s of %(amount)s recorded.", ref=payout.reference,
-                        amount=ledger_service.money_text(payout.amount_minor, payout.currency)),
+                        amount=format_money(payout.amount_minor, payout.currency)),
                       "success")
             else:
                 flash(_("%(ref)s was already recorded; nothing new was posted.",

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from sqlalchemy import select
-from app import lifecycle, permissions
+from app import labels, lifecycle, permissions
 from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -62,7 +62,8 @@ def invite_co_creator(owner: User, idea_id: Any, email: Any, share_bps: Any) -> 
     address = invitations.normalise_email(email)
     idea = _owned_draft(owner, idea_id)
     invitation = invitations.create(owner, idea, address, share, format_share, TOTAL_SHARE_BPS)
-    events.record(owner, "co_creator_invited", idea, reason=f"{address} ({share} bps)")
+    events.record(owner, "co_creator_invited", idea,
+                  reason=labels.system_reason("co_creator_invited", email=address, bps=share))
     return invitation
 
 
@@ -120,7 +121,8 @@ def change_share(owner: User, idea_id: int, user_id: int, share_bps: Any) -> Ide
     _rebalance(idea, previous)
     if previous[creator.id] != share:
         events.record(owner, "split_changed", idea,
-                      reason=f"{creator.user.display_name}: {share} bps")
+                      reason=labels.system_reason("split_changed", name=creator.user.display_name,
+                                                  bps=share))
         events.notify([creator.user], "co_creator_share", {"share": kinds.share(share)},
                       idea=idea)
     return creator
@@ -241,7 +243,8 @@ def consent(user: User, idea_id: int, agreement_version: Any, *, ip_address: str
     row = _record_consent(user, idea, creator, agreement, ip_address, user_agent)
     invitations.answer(idea.id, user.email, "accepted")
     events.record(user, "consented", idea,
-                  reason=f"Agreement v{agreement.version}, {creator.share_bps} bps")
+                  reason=labels.system_reason("consented", version=agreement.version,
+                                              bps=creator.share_bps))
     if not creator.is_owner:
         _tell_owner(idea, "co_creator_accepted", {"name": user.display_name})
     return row
@@ -294,5 +297,5 @@ def submit_idea(user: User, idea_id: int, agreement_version: Any, *, ip_address:
     idea.submitted_at = utcnow()
     idea.status_reason = None
     events.transition(user, idea, lifecycle.IdeaStatus.PENDING_MODERATION, "submitted",
-                      reason=f"Agreement v{agreement.version}")
+                      reason=labels.system_reason("consented", version=agreement.version))
     return Submission(idea=idea, consent=row)

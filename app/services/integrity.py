@@ -19,7 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, exists, select, update
 
-from app import lifecycle, permissions
+from app import labels, lifecycle, permissions
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.i18n import _
@@ -216,7 +216,8 @@ def _void_supports(moderator: User, burst: Burst, ids: list[int]) -> dict[str, i
                                                        == idea.id)).rowcount
     # The withdrawal's counter path (app.services.counters), by as many as were removed.
     counters.bump(idea, -removed, milestones.trending_score_for(idea.id))
-    events.record(moderator, "supports_voided", idea, reason=f"{removed} supports voided")
+    events.record(moderator, "supports_voided", idea,
+                  reason=labels.system_reason("supports_voided", n=removed))
     return {"before": before, "count": idea.support_count, "removed": removed}
 
 

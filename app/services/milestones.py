@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, func, select, text, update
 
-from app import permissions
+from app import labels, permissions
 from app.errors import Conflict
 from app.extensions import db
 from app.lifecycle import IdeaStatus
@@ -71,14 +71,15 @@ def advance(idea: Idea, actor: User | None = None, *,
     while idea.next_milestone is not None and count >= idea.next_milestone:
         milestone = idea.next_milestone
         reached.append(milestone)
-        events.record(actor, "milestone_reached", idea, reason=f"{milestone} supporters")
+        events.record(actor, "milestone_reached", idea,
+                      reason=labels.system_reason("milestone_reached", n=milestone))
         later = [i for i, m in enumerate(milestones) if m > milestone]
         if later:
             idea.next_milestone = milestones[later[0]]
             idea.deadline = now + timedelta(days=windows[later[0]])
             continue
         events.transition(actor, idea, IdeaStatus.QUALIFIED, "qualified",
-                          reason=f"Reached {milestone} supporters")
+                          reason=labels.system_reason("qualified", n=milestone))
         idea.qualified_at = now
         idea.next_milestone = None
         idea.deadline = None
@@ -115,7 +116,7 @@ def _next_review_closes_on() -> date | None:
 
 def _expire(idea: Idea) -> None:
     events.transition(None, idea, IdeaStatus.EXPIRED, "expired",
-                      reason=f"Missed the deadline for {idea.next_milestone} supporters")
+                      reason=labels.system_reason("expired", n=idea.next_milestone))
     events.notify(events.creators_of(idea), "idea_expired",
                   {"title": idea.title, "count": idea.next_milestone or 0}, idea=idea)
 
@@ -162,8 +163,9 @@ def resubmit_expired(owner: User, idea_id: int) -> Idea:
     db.session.add(new)
     db.session.flush()
     db.session.add(IdeaCreator(idea_id=new.id, user_id=owner.id, is_owner=True, share_bps=10_000))
-    events.record(owner, "created", new, to_status=IdeaStatus.DRAFT, reason=f"Resubmitted from idea #{old.id}")
-    events.record(owner, "resubmitted", old, reason=f"Submitted again as idea #{new.id}")
+    events.record(owner, "created", new, to_status=IdeaStatus.DRAFT,
+                  reason=labels.system_reason("created", id=old.id))
+    events.record(owner, "resubmitted", old, reason=labels.system_reason("resubmitted", id=new.id))
     return new
 
 

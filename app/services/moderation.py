@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import lifecycle, permissions
+from app import labels, lifecycle, permissions
 from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -229,7 +229,7 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
             source.hidden_reason = note
         events.record(moderator, "merged", source, reason=note)
     events.record(moderator, "merged_from", target,
-                  reason=f"Idea #{source.id}: {moved} supporters moved")
+                  reason=labels.system_reason("merged_from", id=source.id, n=moved))
     events.audit(moderator, "idea.merge", source, before=before,
                  after={"merged_into_id": target.id, "moved": moved,
                         "skipped": dropped, "target_support_count": count}, reason=reason)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from app import lifecycle, permissions
+from app import labels, lifecycle, permissions
 from app.lifecycle import IdeaStatus
 from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.models.review import ReviewBatch, ReviewItem
 from app import notification_kinds as kinds
 from app.services import events
-from app.i18n import _, _en
+from app.i18n import _
 from app.services.review import NAME_MAX, _lock_batch, current_open_batch
 
 
@@ -40,7 +40,7 @@ def _join_batch(actor: User | None, batch: ReviewBatch, idea: Idea) -> ReviewIte
     item = ReviewItem(batch=batch, idea_id=idea.id)
     db.session.add(item)
     events.transition(actor, idea, IdeaStatus.IN_REVIEW, "review_started",
-                      reason=_en("Joined the review batch “%(name)s”", name=batch.name))
+                      reason=labels.system_reason("review_started", name=batch.name))
     events.notify(events.creators_of(idea), "idea_in_review",
                   {"title": idea.title, "name": batch.name, "date": kinds.day(batch.closes_on)},
                   idea=idea)

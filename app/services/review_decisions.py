@@ -6,7 +6,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from app import permissions
+from app import labels, permissions
 from app.lifecycle import IdeaStatus
 from app.permissions import Action
 from app.errors import Conflict, Invalid, NotFound
@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.models.review import DECISIONS, Review, ReviewBatch, ReviewItem
 from app import notification_kinds as kinds
 from app.services import events
-from app.i18n import _, _en
+from app.i18n import _
 from app.services.review import (MESSAGE_MAX, Aggregate, _idea, _load_item,
                                  _lock_batch, _lock_item, _reviewing_item, aggregate,
                                  current_open_batch, latest_item, min_reviewers)
@@ -87,7 +87,7 @@ def publish_batch(admin: User, batch_id: int) -> ReviewBatch:
         idea = item.idea
         # The public history shows the decision; the message is for the creators only.
         events.transition(admin, idea, item.decision, "review_decision",
-                          reason=_en("Decided in the review batch “%(name)s”", name=batch.name))
+                          reason=labels.system_reason("review_decision", name=batch.name))
         if item.decision == IdeaStatus.APPROVED:
             create_product_from_idea(idea)
         decision = kinds.label("decision", str(item.decision))

@@ -4,16 +4,22 @@
   window.kyosoEngagement = true;
 
   document.addEventListener("DOMContentLoaded", () => {
-    // A live "n left" counter under textareas with data-maxlength.
+    // A live "n left" counter under textareas with data-maxlength, in the page's language:
+    // data-left-one and data-left-many are the translated sentences ("{n}" is the number).
     document.querySelectorAll("textarea[data-maxlength]").forEach((area) => {
       const max = Number(area.dataset.maxlength);
+      const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
+      const sentence = (left) => {
+        const template = Math.abs(left) === 1 ? area.dataset.leftOne : area.dataset.leftMany;
+        return (template || "{n}").replace("{n}", number.format(left));
+      };
       const counter = document.createElement("p");
       counter.className = "char-count";
       counter.setAttribute("aria-live", "polite");
       area.insertAdjacentElement("afterend", counter);
       const update = () => {
         const left = max - area.value.length;
-        counter.textContent = left < max / 5 ? `${left} characters left` : "";
+        counter.textContent = left < max / 5 ? sentence(left) : "";
         counter.classList.toggle("over", left < 0);
       };
       area.addEventListener("input", update);

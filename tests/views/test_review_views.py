@@ -60,7 +60,7 @@ def test_scoring_page_shows_the_evidence_and_the_matrix_legend(client):
     assert "&lt;img src=x onerror=alert(1)&gt; I ride the train daily" in html
     assert "<img src=x" not in html
     assert "Feasible with more investment" in html
-    assert "review started" in html  # the history
+    assert "Review started" in html  # the history
     assert "Submit scores" in html
 
 

@@ -17,7 +17,8 @@ from app.services import events
 from app.services.ledger.chain import payout_source
 from app.services.ledger.posting import _account, _post, lock_ledger, payable_balance
 from app.services.ledger.validation import (_raise_if, check_amount, check_currency,
-                                            check_reference, is_id, is_int, money_text)
+                                            check_reference, is_id, is_int)
+from app.web import format_money
 
 @dataclass
 class PayoutResult:
@@ -48,7 +49,8 @@ def record_payout(actor: User, user_id: Any, amount_minor: Any, currency: Any,
     if amount_minor > balance:
         raise Conflict("insufficient_balance", _(
             "The payout (%(amount)s) is more than the creator's balance (%(balance)s).",
-            amount=money_text(amount_minor, currency), balance=money_text(balance, currency)))
+            amount=format_money(amount_minor, currency),
+            balance=format_money(balance, currency)))
     payout = Payout(reference=reference, user_id=user_id, amount_minor=amount_minor,
                     currency=currency, recorded_by_id=actor.id)
     transaction = _post(actor, "payout", [
