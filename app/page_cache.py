@@ -10,7 +10,8 @@ the database:
   (a search, a `?ref=` share link, `?lang=`, a cursor: rendered as usual), only for visitors
   not signed in and with no flashed message waiting; only a 200 HTML answer that sets no cookie
   of its own is kept;
-- the key holds the language, the time zone and the whole path and query, and two generations:
+- the key holds the host, the language, the time zone and the whole path and query, and two
+  generations:
   the site's (changed after any commit that moves an idea on or off a list, a bulk change, or a
   member's name or account) and, for an idea page, the idea's (changed after any commit that
   touches the idea or a row that belongs to it, but for supports and the counters they move);
@@ -97,8 +98,10 @@ def _key() -> str:
     idea_id = (request.view_args or {}).get("idea_id")
     if idea_id is not None:
         gens.append(cache().get(idea_generation_key(idea_id)) or "0")
-    parts = "\x1f".join([request.endpoint or "", str(get_locale()), str(get_timezone()),
-                         *gens, request.full_path])
+    # The host is part of the key: without PUBLIC_BASE_URL, share links and page metadata are
+    # built from the request's Host header, and a forged one must not reach anyone else.
+    parts = "\x1f".join([request.endpoint or "", request.host_url, str(get_locale()),
+                         str(get_timezone()), *gens, request.full_path])
     return "page:" + hashlib.sha256(parts.encode()).hexdigest()[:40]
 
 

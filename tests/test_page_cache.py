@@ -160,3 +160,12 @@ def test_the_cache_is_off_with_a_ttl_of_zero(app, client):
     f.idea(title="Folding umbrella stand")
     client.get("/")
     assert HEADER not in client.get("/").headers
+
+
+def test_a_forged_host_header_reaches_nobody_else(app, client):
+    app.config["PUBLIC_BASE_URL"] = ""
+    idea = f.idea(title="Folding umbrella stand")
+    forged = client.get(f"/ideas/{idea.id}", headers={"Host": "evil.example"})
+    assert forged.headers[HEADER] == "miss"
+    response, page = _get(app.test_client(), f"/ideas/{idea.id}")
+    assert response.headers[HEADER] == "miss" and "evil.example" not in page
