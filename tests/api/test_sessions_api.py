@@ -414,7 +414,7 @@ def test_staff_cancel_a_session_and_everyone_who_did_not_decline_is_told(client,
     told = db.session.scalars(select(Notification).where(
         Notification.kind == "session_cancelled").order_by(Notification.user_id)).all()
     assert [n.user_id for n in told] == [placed.id, waiting.id, unanswered.id]
-    mails = {m.to_address: m for m in db.session.scalars(select(OutboundMail))}
+    mails = {m.to_address: m for m in db.session.scalars(select(OutboundMail).order_by(OutboundMail.id))}
     assert "The studio is flooded." in mails[placed.email].body
     assert "Quiet mornings" in mails[placed.email].body and "cancelled" in mails[placed.email].body
     assert "中止" in mails[waiting.email].body
