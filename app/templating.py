@@ -3,7 +3,7 @@ create_app). The helpers themselves live with what they format: money in app.web
 app.ledger.views, labels in app.labels, the review matrix in app.services.review.
 
 Templates show what their view passed and run no queries; the one exception is the header's
-unread-notification count, a single cheap query per page.
+unread-notification count, a single bounded query per page (notifications.unread_badge).
 """
 from __future__ import annotations
 
@@ -17,18 +17,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from app import permissions
-from app.extensions import db
 from app.i18n import datetime_text, lang_url
 from app.ideas.engagement_forms import SUPPORT_CURRENCIES
 from app.labels import (audit_action_label, category_name, event_label, event_reason, ledger_memo,
                         role_label, status_label)
 from app.ledger.views import percent_bps, plain_money
 from app.markdown import render_markdown
-from app.models import Notification
 from app.models.review import AXES
+from app.services import notifications as notification_service
 from app.services.idea_creators import format_share
 from app.services.review import AXIS_LABELS, DECISION_LABELS, LEGEND, format_fraction
 from app.web import days_left, format_money, progress_percent
@@ -156,9 +154,8 @@ def _unread_notifications() -> dict[str, int]:
     """For the header's badge (and the dashboard): the signed-in member's unread count."""
     if not current_user.is_authenticated:
         return {"unread_notifications": 0}
-    return {"unread_notifications": db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.user_id == current_user.id, Notification.read_at.is_(None)))}
+    return {"unread_notifications": notification_service.unread_badge(current_user.id),
+            "unread_badge_most": notification_service.BADGE_MOST}
 
 
 def _grouped_ngettext(ngettext):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -37,7 +37,12 @@ class Notification(db.Model):
     mail_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbound_mails.id", ondelete="SET NULL"), index=True)
 
-    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        # The header's badge counts a member's unread rows only (app.services.notifications).
+        Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
+              postgresql_where=text("read_at IS NULL")),
+    )
 
     @property
     def message(self) -> str:

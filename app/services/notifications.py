@@ -41,9 +41,25 @@ def for_user(user: User) -> Select:
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
+#: The header's badge says "99+" beyond this: its count reads at most BADGE_MOST + 1 rows.
+BADGE_MOST = 99
+
+
+def _unread(user_id: int) -> Select:
+    return select(Notification.id).where(Notification.user_id == user_id,
+                                         Notification.read_at.is_(None))
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    """The exact number of the user's unread notifications (their list page and the API)."""
+    return db.session.scalar(select(func.count()).select_from(_unread(user.id).subquery())) or 0
+
+
+def unread_badge(user_id: int) -> int:
+    """The unread count for the header on every page, read through the partial index and
+    bounded: at most BADGE_MOST + 1, whatever a member has piled up."""
+    bounded = _unread(user_id).limit(BADGE_MOST + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(bounded)) or 0
 
 
 def mark_all_read(user: User) -> int:

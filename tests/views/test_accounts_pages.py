@@ -90,6 +90,38 @@ def test_unconfirmed_member_sees_how_to_confirm(client):
 # --------------------------------------------------------------------------- notifications
 
 
+def test_header_badge_is_bounded_and_exact_counts_stay_exact(client, count_queries):
+    """The badge on every page reads at most 100 unread rows: 150 unread say "99+" in the
+    header, while the exact count (list page, API) stays 150, and read ones are not counted."""
+    from sqlalchemy import insert
+    me = factories.user()
+    rows = [{"user_id": me.id, "kind": "comment_on_idea", "category": "comments",
+             "params": {"name": "Someone", "title": "Lamp"}, "url": "/", "created_at": utcnow()}
+            for _ in range(160)]
+    db.session.execute(insert(Notification), rows)
+    db.session.flush()
+    ten = db.session.scalars(db.select(Notification.id).where(Notification.user_id == me.id)
+                             .limit(10)).all()
+    db.session.query(Notification).filter(Notification.id.in_(ten)).update(
+        {"read_at": utcnow()}, synchronize_session=False)
+    db.session.commit()
+    login(client, me)
+
+    page = client.get("/me").get_data(as_text=True)
+    assert 'data-testid="unread-count">99+<' in page
+    from app.services import notifications
+    assert notifications.unread_count(me) == 150
+    assert notifications.unread_badge(me.id) == 100
+    with count_queries() as queries:
+        assert notifications.unread_badge(me.id) == 100
+    assert queries.count == 1 and "LIMIT" in queries.statements[0].upper()
+
+    db.session.query(Notification).filter(Notification.user_id == me.id).update(
+        {"read_at": utcnow()}, synchronize_session=False)
+    db.session.commit()
+    assert 'data-testid="unread-count"' not in client.get("/me").get_data(as_text=True)
+
+
 def test_notifications_list_and_mark_all_read(client):
     me = factories.user(email="me@example.com")
     other = factories.user()
