@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models import ApiToken, User
@@ -26,7 +27,11 @@ def issue_token(user: User, max_age_seconds: int) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    """The token's live, unblocked member, read with its roles in one statement (every API
+    request with a bearer token starts here)."""
+    row = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))).unique().first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     return None if row.user.is_blocked else row.user

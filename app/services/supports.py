@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import permissions
@@ -109,8 +110,11 @@ class SupportAnswers:
 def lock_idea(idea_id: int) -> Idea | None:
     """The idea, read fresh with its row locked until commit (the whole database on SQLite)."""
     milestones.sqlite_write_lock()
-    return db.session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update()
-                             .execution_options(populate_existing=True))
+    # The creators come in the same statement (own-idea check, their notification); only the
+    # idea's row is locked.
+    return db.session.scalars(
+        select(Idea).where(Idea.id == idea_id).options(joinedload(Idea.creators))
+        .with_for_update(of=Idea).execution_options(populate_existing=True)).unique().first()
 
 
 def support_of(user: User | None, idea_id: int) -> Support | None:
