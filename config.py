@@ -54,6 +54,10 @@ class Config:
         self.SECRET_KEY = _secret_key()
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kyoso.db'}")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # SQLite's PRAGMA synchronous: FULL (every commit reaches the disk) unless told otherwise.
+        self.SQLITE_SYNCHRONOUS = _env("SQLITE_SYNCHRONOUS", "FULL").upper()
+        if self.SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL", "OFF", "EXTRA"):
+            raise ValueError("SQLITE_SYNCHRONOUS must be FULL, NORMAL, OFF or EXTRA")
         # Seconds to wait for a PostgreSQL connection before answering 503 (not minutes).
         self.DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
@@ -228,5 +232,7 @@ class TestConfig(Config):
         self.WTF_CSRF_ENABLED = True
         self.RATELIMIT_ENABLED = False
         self.JOBS_SYNC = True  # jobs run right after the commit: tests see their effect at once
+        # A test's database lives for one test: its commits need not wait for the disk.
+        self.SQLITE_SYNCHRONOUS = "OFF"
         self.PAGE_CACHE_TTL = 0  # tests see every change at once; tests/test_page_cache.py sets it
         self.JOBS_EMBEDDED_SCHEDULER = False

@@ -119,6 +119,7 @@ def _configure_sqlite(app: Flask) -> None:
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
+    synchronous = app.config.get("SQLITE_SYNCHRONOUS", "FULL")
     with app.app_context():
         engine = db.engine
 
@@ -128,4 +129,5 @@ def _configure_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.close()
