@@ -1,0 +1,30 @@
+"""KPI learning: indexes for the dashboard's period counts of product-test reports, survey
+responses and idea revisions (created_at).
+
+Revision ID: 0048_kpi_learning
+Revises: 0046_rights_gaps
+Create Date: 2026-12-06 22:00:00.000000
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0048_kpi_learning'
+down_revision = '0046_rights_gaps'
+branch_labels = None
+depends_on = None
+
+TABLES = ('product_test_reports', 'survey_responses', 'idea_revisions')
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(batch_op.f(f'ix_{table}_created_at'), ['created_at'], unique=False)
+
+
+def downgrade():
+    for table in reversed(TABLES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f(f'ix_{table}_created_at'))
