@@ -177,10 +177,19 @@ def _entered(status: str, s: Scope) -> int:
     return _count(_scoped(stmt, s, IdeaEvent.idea_id))
 
 
-def participation(s: Scope) -> dict:
-    active = _active(s)
+def _active_and_returning(s: Scope) -> tuple[int, int]:
+    """Members active in the period, and those of them active in the previous one too (one
+    statement: the period's activity is read once)."""
+    now, before = _active(s), _active(s.previous())
+    returning = now.c.user_id.in_(select(before.c.user_id))
+    active, back = db.session.execute(select(func.count(), func.count().filter(returning))
+                                      .select_from(now)).one()
+    return int(active or 0), int(back or 0)
+
+
+def participation(s: Scope, active_members: int) -> dict:
     return {
-        "active_members": _count(select(func.count()).select_from(active)),
+        "active_members": active_members,
         "supporters": _count_distinct(_supporters(s)),
         "commenters": _count_distinct(_commenters(s)),
         "creators": _count_distinct(_creators(s)),
@@ -269,11 +278,8 @@ def creativity(s: Scope) -> dict:
     }
 
 
-def relationship(s: Scope) -> dict:
-    now, before = _active(s), _active(s.previous())
-    returning = select(func.count()).select_from(now).where(
-        now.c.user_id.in_(select(before.c.user_id)))
-    return {"returning_members": _count(returning), "satisfaction": _satisfaction(s),
+def relationship(s: Scope, returning_members: int) -> dict:
+    return {"returning_members": returning_members, "satisfaction": _satisfaction(s),
             "partner_continuation_rate": _partner_continuation(s)}
 
 
@@ -415,20 +421,23 @@ def cohorts(s: Scope) -> list[dict]:
     months = _months_back(s.end, COHORT_MONTHS)
     first = datetime.fromisoformat(months[0] + "-01").replace(tzinfo=UTC)
     window = Scope(first, s.end, s.category_id, s.campaign_id)
+    joined = select(User.id).where(_within(User.created_at, window))  # the cohorts' members
     activity = union(
         _scoped(select(Support.user_id.label("user_id"), _month(Support.created_at).label("month"))
-                .where(_within(Support.created_at, window)), window, Support.idea_id),
+                .where(_within(Support.created_at, window), Support.user_id.in_(joined)),
+                window, Support.idea_id),
         _scoped(select(Comment.author_id.label("user_id"), _month(Comment.created_at).label("month"))
-                .where(_within(Comment.created_at, window)), window, Comment.idea_id),
+                .where(_within(Comment.created_at, window), Comment.author_id.in_(joined)),
+                window, Comment.idea_id),
         _scoped(select(Idea.owner_id.label("user_id"), _month(Idea.created_at).label("month"))
-                .where(_within(Idea.created_at, window)), window),
+                .where(_within(Idea.created_at, window), Idea.owner_id.in_(joined)), window),
     ).subquery()
     signup = _month(User.created_at).label("cohort")
     sizes = dict(db.session.execute(select(signup, func.count()).where(
         _within(User.created_at, window)).group_by(signup)).all())
     active = db.session.execute(
         select(_month(User.created_at), activity.c.month, func.count(distinct(activity.c.user_id)))
-        .join(activity, activity.c.user_id == User.id).where(_within(User.created_at, window))
+        .join(activity, activity.c.user_id == User.id)
         .group_by(_month(User.created_at), activity.c.month)).all()
     counts = {(cohort, month): n for cohort, month, n in active}
     table = []
@@ -461,8 +470,9 @@ def series(s: Scope) -> list[dict]:
 def kpis(s: Scope) -> dict:
     """Every figure of the dashboard for the scope, and the previous period's for comparison."""
     def figures(sc: Scope) -> dict:
-        return {"participation": participation(sc), "creativity": creativity(sc),
-                "relationship": relationship(sc), "outcomes": outcomes(sc),
+        active, returning = _active_and_returning(sc)
+        return {"participation": participation(sc, active), "creativity": creativity(sc),
+                "relationship": relationship(sc, returning), "outcomes": outcomes(sc),
                 "learning": learning(sc), "reach": reach(sc)}
 
     current = figures(s)
