@@ -32,8 +32,9 @@ Filters: `category` (slug) and `campaign` (id) restrict every idea-related figur
 of that category / campaign (members: activity on those ideas). Queries use the indexes on
 supports (created_at, user_id), comments (created_at, author_id), ideas (submitted_at,
 published_at) and idea_events (to_status, created_at) of migration 0040_analytics, and the
-created_at indexes of product_test_reports, survey_responses and idea_revisions
-(0048_kpi_learning). bench/README.md ("KPI dashboard") has the times at scale.
+created_at indexes of product_test_reports, survey_responses, idea_revisions and users, and
+supports (created_at, resonance) where answered (0048_kpi_learning). bench/README.md ("KPI
+dashboard") has the times at scale: SQL aggregates cost what the period holds.
 """
 from __future__ import annotations
 
