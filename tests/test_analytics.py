@@ -29,8 +29,8 @@ def _idea(owner, title, created, published=None, **fields):
     return idea
 
 
-def _support(idea, user, day):
-    support = f.support(idea, user)
+def _support(idea, user, day, **answers):
+    support = f.support(idea, user, **answers)
     db.session.get(Support, support.id).created_at = at(day)
     db.session.commit()
 
@@ -83,13 +83,17 @@ def test_every_figure_of_a_known_history(history):
     assert k["participation"] == {"active_members": 4, "supporters": 3, "commenters": 1, "creators": 2,
                                   "session_participation_rate": {"numerator": 0, "denominator": 0}}
     assert k["creativity"] == {"ideas_submitted": 2, "ideas_published": 2,
-                               "unique_idea_rate": {"numerator": 1, "denominator": 2}}
+                               "unique_idea_rate": {"numerator": 1, "denominator": 2},
+                               "insights_refined": 0}
     assert k["relationship"]["returning_members"] == 2  # Ben and Dai were active in February too
     outcomes = k["outcomes"]
     assert (outcomes["qualified"], outcomes["approved"], outcomes["in_production"], outcomes["on_sale"]) == (1, 1, 1, 1)
     # On sale by 31 March: X; published by then: X, Y, Z.
     assert outcomes["commercialisation_rate"] == {"numerator": 1, "denominator": 3}
     assert outcomes["net_sales"] == outcomes["royalties"] == outcomes["payouts"] == []
+    assert k["learning"] == {"resonance_answers": 0, "resonance": {"me_too": 0, "someone_i_know": 0, "not_me": 0},
+                             "product_test_reports": 0, "survey_responses": 0}
+    assert k["relationship"]["partner_continuation_rate"] == {"numerator": 0, "denominator": 0}
     assert k["previous"]["participation"]["active_members"] == 2  # Ben (posted Y), Dai (supported Y)
     assert k["previous"]["creativity"]["ideas_published"] == 1
 
@@ -190,7 +194,8 @@ def test_the_dashboards_query_count_does_not_grow_with_the_data(client, history,
         client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
     for n in range(5):
         idea = _idea(f.user(), f"More {n}", "2026-03-10", "2026-03-11")
-        _support(idea, f.user(), "2026-03-12")
+        _support(idea, f.user(), "2026-03-12", resonance="me_too")
+        _revision(idea, 1, "2026-03-13", ["core"])
     with count_queries() as more:
         client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
     assert more.count == few.count
@@ -236,3 +241,186 @@ def test_session_participation_and_satisfaction_of_the_periods_sessions(history)
     k = march()
     assert k["participation"]["session_participation_rate"] == {"numerator": 3, "denominator": 4}
     assert k["relationship"]["satisfaction"] == {"mean": 4.5, "count": 2}
+
+
+def _session(staff, title, day, *, cancelled=False, campaign=None):
+    from app.models.cocreation import CoSession
+
+    session = CoSession(title=title, purpose="", mode="online", place_or_url="https://meet.example.com/s",
+                        starts_at=at(day), duration_minutes=60, capacity=10, agenda=[], created_by_id=staff.id,
+                        cancelled_at=at(day) if cancelled else None,
+                        campaign_id=campaign.id if campaign else None)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def test_partners_who_came_again_attended_another_session_by_the_periods_end(history):
+    from app.models.cocreation import SessionInvitation
+
+    staff = f.user("community_manager")
+    february, march_1, march_2 = (_session(staff, t, d) for t, d in (
+        ("Feb", "2026-02-10"), ("Mar 1", "2026-03-10"), ("Mar 2", "2026-03-20")))
+    cancelled = _session(staff, "Called off", "2026-03-05", cancelled=True)
+    april = _session(staff, "Apr", "2026-04-10")
+    eri, fumi, goro, hana, ishi = (f.user() for _ in range(5))
+
+    def attended(session, person, came=True):
+        db.session.add(SessionInvitation(session_id=session.id, user_id=person.id, status="accepted",
+                                         attended_at=session.starts_at if came else None))
+
+    attended(february, eri)
+    attended(march_1, eri)  # again: February and March
+    attended(march_1, fumi)
+    attended(march_2, fumi)  # again: twice in March
+    attended(march_1, goro)
+    attended(april, goro)  # only later: not by the period's end
+    attended(cancelled, hana)
+    attended(march_2, hana)  # a cancelled session is no first time
+    attended(march_2, ishi, came=False)  # invited, did not come: not a partner of the period
+    db.session.commit()
+    k = march()
+    assert k["relationship"]["partner_continuation_rate"] == {"numerator": 2, "denominator": 4}
+    assert k["previous"]["relationship"]["partner_continuation_rate"] == {"numerator": 0, "denominator": 1}
+
+
+def _revision(idea, number, day, fields, *, state="published"):
+    from app.models.insight import IdeaRevision
+
+    db.session.add(IdeaRevision(idea_id=idea.id, number=number, author_id=idea.owner_id, state=state,
+                                changes=[{"field": name, "before": "old", "after": "new"} for name in fields],
+                                created_at=at(day)))
+    db.session.commit()
+
+
+def test_insights_refined_counts_ideas_whose_insight_changed_in_the_period(history):
+    x, y, z = history["x"], history["y"], history["z"]
+    _revision(x, 1, "2026-03-11", ["description"])  # not the insight
+    _revision(x, 2, "2026-03-12", ["description", "core"])
+    _revision(x, 3, "2026-03-13", ["scene"])  # the same idea again: counted once
+    _revision(y, 1, "2026-02-20", ["core"])  # the previous period
+    _revision(y, 2, "2026-03-14", ["why_1"], state="reverted")  # a moderator reverted it
+    _revision(z, 1, "2026-04-01", ["core"])  # after the period
+    k = march()
+    assert k["creativity"]["insights_refined"] == 1
+    assert k["previous"]["creativity"]["insights_refined"] == 1
+    y.category_id = f.category("kids").id
+    db.session.commit()
+    kids = analytics.kpis(analytics.scope("2026-03-01", "2026-03-31", category="kids"))
+    assert kids["creativity"]["insights_refined"] == 0
+    assert kids["previous"]["creativity"]["insights_refined"] == 1
+
+
+@pytest.fixture
+def heard(history):
+    """What members told in March (and February) on X, Y and in a segment survey; X is in
+    the campaign "Rainy season"."""
+    from datetime import date
+
+    from app.models.campaigns import Campaign
+    from app.models.cocreation import ProductTest, ProductTestReport
+    from app.models.surveys import Survey, SurveyResponse
+
+    x, y = history["x"], history["y"]
+    campaign = Campaign(title="Rainy season", title_ja="梅雨", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    db.session.add(campaign)
+    db.session.flush()
+    x.campaign_id = campaign.id
+    for n, (answer, day) in enumerate((("me_too", "2026-03-09"), ("me_too", "2026-03-10"),
+                                       ("someone_i_know", "2026-03-11"), ("not_me", "2026-02-20"))):
+        _support(x if day.startswith("2026-03") else y, f.user(), day, resonance=answer, my_situation=f"s{n}")
+    _support(x, f.user(), "2026-03-12")  # no resonance answer
+    staff = f.user("product_manager")
+    test = ProductTest(idea_id=x.id, title="Umbrella MVP", brief="Try it.", testers=3,
+                       opens_on=date(2026, 2, 1), closes_on=date(2026, 3, 31), created_by_id=staff.id)
+    db.session.add(test)
+    db.session.flush()
+    for day in ("2026-03-15", "2026-03-16", "2026-02-25"):
+        db.session.add(ProductTestReport(test_id=test.id, user_id=f.user().id, customer_value=3, uniqueness=2,
+                                         feasibility=2, marketability=3, rationale="Dry.", created_at=at(day)))
+    on_x = Survey(title="About X", questions=[], idea_id=x.id, created_by_id=staff.id)
+    on_campaign = Survey(title="About the season", questions=[], campaign_id=campaign.id, created_by_id=staff.id)
+    on_segment = Survey(title="Everyone", questions=[], segment={"all": True}, created_by_id=staff.id)
+    session = _session(staff, "Workshop", "2026-03-18", campaign=campaign)
+    after_session = Survey(title="After the workshop", questions=[], session_id=session.id, created_by_id=staff.id)
+    db.session.add_all([on_x, on_campaign, on_segment, after_session])
+    db.session.flush()
+    for survey, day in ((on_x, "2026-03-20"), (on_x, "2026-03-21"), (on_campaign, "2026-03-22"),
+                        (on_segment, "2026-03-23"), (after_session, "2026-03-24"), (on_segment, "2026-02-23")):
+        db.session.add(SurveyResponse(survey_id=survey.id, user_id=f.user().id, answers={}, created_at=at(day)))
+    db.session.commit()
+    return {**history, "campaign": campaign}
+
+
+def test_learning_counts_resonance_answers_test_reports_and_survey_responses(heard):
+    k = march()
+    assert k["learning"] == {"resonance_answers": 3,
+                             "resonance": {"me_too": 2, "someone_i_know": 1, "not_me": 0},
+                             "product_test_reports": 2, "survey_responses": 5}
+    assert k["previous"]["learning"] == {"resonance_answers": 1,
+                                         "resonance": {"me_too": 0, "someone_i_know": 0, "not_me": 1},
+                                         "product_test_reports": 1, "survey_responses": 1}
+    # The campaign: X's answers and reports, the surveys of X, of the campaign and of its
+    # session; not the segment's.
+    rainy = analytics.kpis(analytics.scope("2026-03-01", "2026-03-31", campaign=heard["campaign"].id))
+    assert rainy["learning"] == {"resonance_answers": 3,
+                                 "resonance": {"me_too": 2, "someone_i_know": 1, "not_me": 0},
+                                 "product_test_reports": 2, "survey_responses": 4}
+    assert rainy["previous"]["learning"]["survey_responses"] == 0
+    # A category none of it is in.
+    f.category("kids")
+    kids = analytics.kpis(analytics.scope("2026-03-01", "2026-03-31", category="kids"))
+    assert kids["learning"] == {"resonance_answers": 0,
+                                "resonance": {"me_too": 0, "someone_i_know": 0, "not_me": 0},
+                                "product_test_reports": 0, "survey_responses": 0}
+
+
+def test_the_learning_table_on_the_page_in_the_csv_and_the_api(client, heard):
+    from tests.helpers import bearer
+
+    analyst = f.user("analyst")
+    body = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31",
+                      headers=bearer(analyst)).get_json()
+    assert body["learning"]["survey_responses"] == 5 and body["previous"]["learning"]["product_test_reports"] == 1
+    assert set(body) >= {"period", "participation", "creativity", "relationship", "outcomes", "reach", "funnel"}
+    login(client, analyst)
+    rows = list(csv.reader(io.StringIO(client.get(
+        "/admin/analytics.csv?from=2026-03-01&to=2026-03-31&table=learning").get_data(as_text=True))))
+    assert rows == [["figure", "value", "previous_period"], ["resonance_me_too", "2", "0"],
+                    ["resonance_someone_i_know", "1", "0"], ["resonance_not_me", "0", "1"],
+                    ["resonance_answers", "3", "1"], ["product_test_reports", "2", "1"],
+                    ["survey_responses", "5", "1"]]
+    figures = list(csv.reader(io.StringIO(client.get(
+        "/admin/analytics.csv?from=2026-03-01&to=2026-03-31&table=figures").get_data(as_text=True))))
+    assert ["learning", "resonance", "me_too 2; someone_i_know 1; not_me 0",
+            "me_too 0; someone_i_know 0; not_me 1"] in figures
+    assert ["learning", "survey_responses", "5", "1"] in figures
+    html = client.get("/admin/analytics?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    assert 'data-testid="kpi-learning"' in html and "Resonance answers collected" in html
+    assert "table=learning" in html and f'<option value="{heard["campaign"].id}">Rainy season</option>' in html
+    ja = client.get(f"/admin/analytics?from=2026-03-01&to=2026-03-31&campaign={heard['campaign'].id}&lang=ja")
+    text = ja.get_data(as_text=True)
+    assert "共感の回答" in text and "製品テストのレポート" in text and "アンケートの回答" in text
+    assert f'<option value="{heard["campaign"].id}" selected>梅雨</option>' in text
+
+
+def test_the_analyst_sees_counts_and_no_member_s_name_address_or_words(client, heard):
+    """Names, e-mail addresses, situations, comments, test rationales: none on the page, in
+    any CSV table or in the API answer."""
+    from app.models import User
+    from tests.helpers import bearer
+
+    analyst = f.user("analyst")
+    members = db.session.query(User).filter(User.id != analyst.id).all()
+    personal = [u.display_name for u in members] + [u.email for u in members] + \
+        ["I need this.", "Dry.", "s0", "s1"]
+    login(client, analyst)
+    period = "from=2026-03-01&to=2026-03-31"
+    answers = [client.get(f"/admin/analytics?{period}").get_data(as_text=True)]
+    for table in analytics.tables(march()):
+        answers.append(client.get(f"/admin/analytics.csv?{period}&table={table}").get_data(as_text=True))
+    answers.append(client.get(f"/api/v1/analytics/kpis?{period}", headers=bearer(analyst)).get_data(as_text=True))
+    for answer in answers:
+        found = [p for p in personal if f">{p}<" in answer or f'"{p}"' in answer or f",{p}," in answer
+                 or f"\n{p}," in answer or p in answer.split()]
+        assert not found, found

@@ -11,10 +11,10 @@ from app.services import analytics
 
 operation("/analytics/kpis", "get",
           "The programme's KPIs for a period (admin, analyst): participation, creativity, "
-          "relationship, outcomes, reach, the funnel and the sign-up cohorts; rates are "
+          "relationship, outcomes, learning, reach, the funnel and the sign-up cohorts; rates are "
           "{numerator, denominator}; money per currency in minor units",
-          responses={"200": "{period, participation, creativity, relationship, outcomes, reach, "
-                            "funnel, cohorts, previous}", "403": "admins and analysts only",
+          responses={"200": "{period, participation, creativity, relationship, outcomes, learning, "
+                            "reach, funnel, cohorts, series, previous}", "403": "admins and analysts only",
                      "422": "a bad date, period, category or campaign"})
 PATHS["/analytics/kpis"]["get"]["parameters"] = [
     {"name": "from", "in": "query", "required": False,

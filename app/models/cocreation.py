@@ -216,7 +216,7 @@ class ProductTestReport(db.Model):
     marketability: Mapped[int] = mapped_column(Integer)
     rationale: Mapped[str] = mapped_column(Text)
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # KPIs
 
     __table_args__ = (
         UniqueConstraint("test_id", "user_id"),

@@ -334,5 +334,8 @@ class Support(db.Model):
         UniqueConstraint("idea_id", "user_id"),
         Index("ix_supports_idea_created", "idea_id", "created_at"),
         Index("ix_supports_created_user", "created_at", "user_id"),  # the KPI dashboard
+        # The KPIs' resonance answers of a period, index-only (only the supports with an answer).
+        Index("ix_supports_created_resonance", "created_at", "resonance",
+              postgresql_where=text("resonance IS NOT NULL"), sqlite_where=text("resonance IS NOT NULL")),
         CheckConstraint("price_minor IS NULL OR price_minor >= 0", name="price_non_negative"),
     )

@@ -33,7 +33,7 @@ class IdeaRevision(db.Model):
     reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reverted_reason: Mapped[str | None] = mapped_column(Text)
     reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # KPIs
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
 

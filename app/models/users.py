@@ -43,7 +43,7 @@ class User(UserMixin, db.Model):
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change: invalidates reset links and API tokens issued before.
     security_stamp: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # KPI cohorts
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Consents (app.services.consents): "For you" from the member's behaviour, and marketing
     #: mail (announcements, nudges, re-engagement); service mail always goes.

@@ -12,21 +12,29 @@ is nothing to divide). Money is summed per currency in integer minor units.
 | returning_members | active in the period and in the previous period |
 | session_participation_rate | invitations to sessions that started in the period (not cancelled) whose invitee attended / all of them |
 | satisfaction | the 1-5 answers about those sessions: mean (two decimals) and count |
+| partner_continuation_rate | of the members who attended a session that started in the period, those who attended at least one other session (not cancelled, of the same scope) that started before the period's end |
 | ideas_submitted / ideas_published | ideas whose submitted_at / published_at is in the period |
 | unique_idea_rate | of the ideas published in the period, those not merged into another |
+| insights_refined | ideas with a standing (not reverted) revision made in the period that changed a part of the insight (anything but the description; idea_revisions.changes) |
 | qualified | ideas whose qualified_at is in the period |
 | approved / in_production / on_sale | ideas that entered that status in the period (idea events) |
 | commercialisation_rate | ideas on sale by the period's end / ideas published by its end |
 | net_sales / royalties | sales recorded in the period, not reversed, per currency |
 | payouts | payouts recorded in the period, per currency |
 | share_visits / referred_signups / referred_supports | referral_events of kind visit / signup / support in the period |
+| resonance_answers (resonance) | supports given in the period with a resonance answer (and per answer: me_too, someone_i_know, not_me) |
+| product_test_reports | testers' reports written in the period (on tests of the scope's ideas) |
+| survey_responses | survey answers given in the period (scoped: surveys of the scope's ideas, of the campaign, or of the scope's sessions; segment surveys only in the whole programme) |
 | funnel | of the ideas submitted in the period: how many reached each step (ever), and the median days from the previous step |
 | cohorts | members by sign-up month (the six months up to the period's end): the share active in each month since |
 
 Filters: `category` (slug) and `campaign` (id) restrict every idea-related figure to the ideas
 of that category / campaign (members: activity on those ideas). Queries use the indexes on
 supports (created_at, user_id), comments (created_at, author_id), ideas (submitted_at,
-published_at) and idea_events (to_status, created_at) of migration 0040_analytics.
+published_at) and idea_events (to_status, created_at) of migration 0040_analytics, and the
+created_at indexes of product_test_reports, survey_responses, idea_revisions and users, and
+supports (created_at, resonance) where answered (0048_kpi_learning). bench/README.md ("KPI
+dashboard") has the times at scale: SQL aggregates cost what the period holds.
 """
 from __future__ import annotations
 
@@ -35,15 +43,18 @@ from decimal import Decimal
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, distinct, exists, func, literal_column, or_, select, union
+from sqlalchemy import Select, and_, distinct, exists, func, literal_column, or_, select, text, union
 
 from app.errors import Invalid
 from app.extensions import db
 from app.i18n import _
 from app.models import Category, Comment, Idea, IdeaEvent, Support, User
+from app.models.insight import RESONANCES, IdeaRevision
 from app.models.ledger import LedgerTransaction, Payout, Sale
 from app.models.products import Product
 
+#: The dashboard's sections, in order (each a dict of figures, and in `previous`).
+SECTIONS = ("participation", "creativity", "relationship", "outcomes", "learning", "reach")
 #: The funnel's steps, in order.
 FUNNEL_STEPS = ("submitted", "published", "first_milestone", "qualified", "approved", "on_sale")
 #: The longest period the dashboard answers for (days).
@@ -167,10 +178,19 @@ def _entered(status: str, s: Scope) -> int:
     return _count(_scoped(stmt, s, IdeaEvent.idea_id))
 
 
-def participation(s: Scope) -> dict:
-    active = _active(s)
+def _active_and_returning(s: Scope) -> tuple[int, int]:
+    """Members active in the period, and those of them active in the previous one too (one
+    statement: the period's activity is read once)."""
+    now, before = _active(s), _active(s.previous())
+    returning = now.c.user_id.in_(select(before.c.user_id))
+    active, back = db.session.execute(select(func.count(), func.count().filter(returning))
+                                      .select_from(now)).one()
+    return int(active or 0), int(back or 0)
+
+
+def participation(s: Scope, active_members: int) -> dict:
     return {
-        "active_members": _count(select(func.count()).select_from(active)),
+        "active_members": active_members,
         "supporters": _count_distinct(_supporters(s)),
         "commenters": _count_distinct(_commenters(s)),
         "creators": _count_distinct(_creators(s)),
@@ -178,13 +198,13 @@ def participation(s: Scope) -> dict:
     }
 
 
-def _sessions_in(s: Scope):
-    """Co-creation sessions that started in the period (of the scope's idea or campaign), not
-    those cancelled."""
+def _sessions_in(s: Scope, *, since_ever: bool = False):
+    """Co-creation sessions that started in the period (`since_ever`: before its end) of the
+    scope's idea or campaign, not those cancelled."""
     from app.models.cocreation import CoSession
 
-    stmt = select(CoSession.id).where(_within(CoSession.starts_at, s),
-                                      CoSession.cancelled_at.is_(None))
+    started = CoSession.starts_at < s.end if since_ever else _within(CoSession.starts_at, s)
+    stmt = select(CoSession.id).where(started, CoSession.cancelled_at.is_(None))
     if s.category_id is not None or s.campaign_id is not None:
         conditions = [CoSession.idea_id.in_(select(Idea.id).where(_ideas_filter(s)))]
         if s.campaign_id is not None:
@@ -214,6 +234,37 @@ def _satisfaction(s: Scope) -> dict:
     return {"mean": mean, "count": count}
 
 
+def _partner_continuation(s: Scope) -> dict:
+    """Of the members who attended a session of the period, those who attended another one
+    (started before the period's end)."""
+    from app.models.cocreation import SessionInvitation
+
+    attended = SessionInvitation.attended_at.is_not(None)
+    attendees = select(distinct(SessionInvitation.user_id)).where(
+        attended, SessionInvitation.session_id.in_(_sessions_in(s)))
+    again = select(SessionInvitation.user_id).where(
+        attended, SessionInvitation.session_id.in_(_sessions_in(s, since_ever=True)),
+        SessionInvitation.user_id.in_(attendees)).group_by(SessionInvitation.user_id) \
+        .having(func.count(distinct(SessionInvitation.session_id)) >= 2).subquery()
+    return rate(_count(select(func.count()).select_from(again)),
+                _count(select(func.count()).select_from(attendees.subquery())))
+
+
+def _changes_insight():
+    """A revision's `changes` name an insight part (anything but the description)."""
+    if db.engine.dialect.name == "postgresql":
+        return text("EXISTS (SELECT 1 FROM json_array_elements(idea_revisions.changes) AS c "
+                    "WHERE c->>'field' <> 'description')")
+    return text("EXISTS (SELECT 1 FROM json_each(idea_revisions.changes) AS c "
+                "WHERE json_extract(c.value, '$.field') <> 'description')")
+
+
+def _insights_refined(s: Scope) -> int:
+    stmt = select(func.count(distinct(IdeaRevision.idea_id))).where(
+        _within(IdeaRevision.created_at, s), IdeaRevision.state == "published", _changes_insight())
+    return _count(_scoped(stmt, s, IdeaRevision.idea_id))
+
+
 def creativity(s: Scope) -> dict:
     published = _scoped(select(func.count()).select_from(Idea).where(_within(Idea.published_at, s)), s)
     unique = _scoped(select(func.count()).select_from(Idea).where(
@@ -224,14 +275,13 @@ def creativity(s: Scope) -> dict:
                                           .where(_within(Idea.submitted_at, s)), s)),
         "ideas_published": published_count,
         "unique_idea_rate": rate(_count(unique), published_count),
+        "insights_refined": _insights_refined(s),
     }
 
 
-def relationship(s: Scope) -> dict:
-    now, before = _active(s), _active(s.previous())
-    returning = select(func.count()).select_from(now).where(
-        now.c.user_id.in_(select(before.c.user_id)))
-    return {"returning_members": _count(returning), "satisfaction": _satisfaction(s)}
+def relationship(s: Scope, returning_members: int) -> dict:
+    return {"returning_members": returning_members, "satisfaction": _satisfaction(s),
+            "partner_continuation_rate": _partner_continuation(s)}
 
 
 def _money(rows) -> list[dict]:
@@ -264,6 +314,40 @@ def outcomes(s: Scope) -> dict:
         "net_sales": _money((c, net) for c, net, _r in sale_rows),
         "royalties": _money((c, royalty) for c, _n, royalty in sale_rows),
         "payouts": _money(payouts),
+    }
+
+
+def learning(s: Scope) -> dict:
+    """What the programme heard in the period: the supporters' resonance answers (in all and
+    per answer), the testers' reports and the survey answers."""
+    from app.models.cocreation import CoSession, ProductTest, ProductTestReport
+    from app.models.surveys import Survey, SurveyResponse
+
+    resonance = dict(db.session.execute(_scoped(
+        select(Support.resonance, func.count()).where(_within(Support.created_at, s),
+                                                      Support.resonance.is_not(None)),
+        s, Support.idea_id).group_by(Support.resonance)).all())
+    reports = select(func.count()).select_from(ProductTestReport).where(
+        _within(ProductTestReport.created_at, s))
+    responses = select(func.count()).select_from(SurveyResponse).where(
+        _within(SurveyResponse.created_at, s))
+    condition = _ideas_filter(s)
+    if condition is not None:
+        scope_ideas = select(Idea.id).where(condition)
+        reports = reports.where(ProductTestReport.test_id.in_(
+            select(ProductTest.id).where(ProductTest.idea_id.in_(scope_ideas))))
+        surveys = [Survey.idea_id.in_(scope_ideas),
+                   Survey.session_id.in_(select(CoSession.id).where(CoSession.idea_id.in_(scope_ideas)))]
+        if s.campaign_id is not None:
+            surveys += [Survey.campaign_id == s.campaign_id,
+                        Survey.session_id.in_(select(CoSession.id)
+                                              .where(CoSession.campaign_id == s.campaign_id))]
+        responses = responses.where(SurveyResponse.survey_id.in_(select(Survey.id).where(or_(*surveys))))
+    return {
+        "resonance_answers": int(sum(resonance.values())),
+        "resonance": {answer: int(resonance.get(answer, 0)) for answer in RESONANCES},
+        "product_test_reports": _count(reports),
+        "survey_responses": _count(responses),
     }
 
 
@@ -338,20 +422,23 @@ def cohorts(s: Scope) -> list[dict]:
     months = _months_back(s.end, COHORT_MONTHS)
     first = datetime.fromisoformat(months[0] + "-01").replace(tzinfo=UTC)
     window = Scope(first, s.end, s.category_id, s.campaign_id)
+    joined = select(User.id).where(_within(User.created_at, window))  # the cohorts' members
     activity = union(
         _scoped(select(Support.user_id.label("user_id"), _month(Support.created_at).label("month"))
-                .where(_within(Support.created_at, window)), window, Support.idea_id),
+                .where(_within(Support.created_at, window), Support.user_id.in_(joined)),
+                window, Support.idea_id),
         _scoped(select(Comment.author_id.label("user_id"), _month(Comment.created_at).label("month"))
-                .where(_within(Comment.created_at, window)), window, Comment.idea_id),
+                .where(_within(Comment.created_at, window), Comment.author_id.in_(joined)),
+                window, Comment.idea_id),
         _scoped(select(Idea.owner_id.label("user_id"), _month(Idea.created_at).label("month"))
-                .where(_within(Idea.created_at, window)), window),
+                .where(_within(Idea.created_at, window), Idea.owner_id.in_(joined)), window),
     ).subquery()
     signup = _month(User.created_at).label("cohort")
     sizes = dict(db.session.execute(select(signup, func.count()).where(
         _within(User.created_at, window)).group_by(signup)).all())
     active = db.session.execute(
         select(_month(User.created_at), activity.c.month, func.count(distinct(activity.c.user_id)))
-        .join(activity, activity.c.user_id == User.id).where(_within(User.created_at, window))
+        .join(activity, activity.c.user_id == User.id)
         .group_by(_month(User.created_at), activity.c.month)).all()
     counts = {(cohort, month): n for cohort, month, n in active}
     table = []
@@ -384,8 +471,10 @@ def series(s: Scope) -> list[dict]:
 def kpis(s: Scope) -> dict:
     """Every figure of the dashboard for the scope, and the previous period's for comparison."""
     def figures(sc: Scope) -> dict:
-        return {"participation": participation(sc), "creativity": creativity(sc),
-                "relationship": relationship(sc), "outcomes": outcomes(sc), "reach": reach(sc)}
+        active, returning = _active_and_returning(sc)
+        return {"participation": participation(sc, active), "creativity": creativity(sc),
+                "relationship": relationship(sc, returning), "outcomes": outcomes(sc),
+                "learning": learning(sc), "reach": reach(sc)}
 
     current = figures(s)
     last = s.end - timedelta(days=1)
@@ -405,7 +494,7 @@ def kpis(s: Scope) -> dict:
 def tables(result: dict) -> dict[str, tuple[list[str], list[list]]]:
     """The dashboard's tables (header, rows) for the CSV export and the page."""
     figures = []
-    for section in ("participation", "creativity", "relationship", "outcomes", "reach"):
+    for section in SECTIONS:
         for name, value in result[section].items():
             before = result["previous"][section][name]
             figures.append([section, name, _cell(value), _cell(before)])
@@ -415,8 +504,13 @@ def tables(result: dict) -> dict[str, tuple[list[str], list[list]]]:
     cohort_rows = [[row["cohort"], row["size"], *row["active"]] for row in result["cohorts"]]
     series_rows = [[row["month"], row["supports"], row["supporters"], row["ideas_submitted"]]
                    for row in result["series"]]
+    learning_rows = [[f"resonance_{answer}", result["learning"]["resonance"][answer],
+                      result["previous"]["learning"]["resonance"][answer]] for answer in RESONANCES]
+    learning_rows += [[name, result["learning"][name], result["previous"]["learning"][name]]
+                      for name in ("resonance_answers", "product_test_reports", "survey_responses")]
     return {
         "figures": (["section", "figure", "value", "previous_period"], figures),
+        "learning": (["figure", "value", "previous_period"], learning_rows),
         "series": (["month", "supports", "supporters", "ideas_submitted"], series_rows),
         "funnel": (["step", "ideas", "conversion", "median_days_from_previous"], funnel_rows),
         "cohorts": (["cohort", "members", *[f"month_{i}" for i in range(COHORT_MONTHS)]], cohort_rows),
@@ -430,6 +524,8 @@ def _cell(value) -> str:
         return f"{value['numerator']}/{value['denominator']}"
     if isinstance(value, dict) and "mean" in value:
         return "" if value["mean"] is None else f"{value['mean']} (n={value['count']})"
+    if isinstance(value, dict) and set(value) == set(RESONANCES):
+        return "; ".join(f"{answer} {value[answer]}" for answer in RESONANCES)
     if isinstance(value, list):
         return "; ".join(f"{m['amount']} {m['currency']}" for m in value)
     return str(value)
