@@ -48,6 +48,28 @@ def _memoise_url_builders() -> None:
 
     Rule._compile_builder = _compile_builder
 
+    # Parsing each rule into its parts and converters is the other half of the cost: kept per
+    # rule text and map settings (the converters hold no state of their map that they use).
+    compile_rule = Rule.compile
+    parsed: dict[tuple, tuple] = {}
+
+    def compile(self) -> None:
+        key = (self.rule, self.host if self.map.host_matching else self.subdomain,
+               self.map.host_matching, self.merge_slashes,
+               tuple(sorted((name, id(cls)) for name, cls in self.map.converters.items())))
+        kept_parts = parsed.get(key)
+        if kept_parts is None:
+            compile_rule(self)
+            parsed[key] = (list(self._parts), list(self._trace), dict(self._converters))
+            return
+        parts, trace, converters = kept_parts
+        self._parts, self._trace, self._converters = list(parts), list(trace), dict(converters)
+        self.arguments.update(converters)  # every variable of the rule has its converter
+        self._build = self._compile_builder(False).__get__(self, None)
+        self._build_unknown = self._compile_builder(True).__get__(self, None)
+
+    Rule.compile = compile
+
 
 _memoise_url_builders()
 

@@ -67,8 +67,9 @@ def test_put_file_stores_a_large_stream_whole(app, db):
 def test_the_export_job_streams_to_storage_and_never_holds_the_zip(app, db, monkeypatch):
     member = f.user(name="Large Account")
     idea = f.idea(title="A busy idea")
-    # Many long comments that do not compress: data.json of several MiB.
-    bodies = [secrets.token_hex(2048) for _ in range(3000)]
+    # Many long comments that do not compress: data.json of several MiB (a few MiB are enough
+    # to tell a streamed archive from one held whole; tracemalloc makes each MiB slow).
+    bodies = [secrets.token_hex(2048) for _ in range(2000)]
     db.session.execute(insert(Comment), [{"idea_id": idea.id, "author_id": member.id,
                                           "body": body} for body in bodies])
     db.session.commit()
@@ -81,8 +82,10 @@ def test_the_export_job_streams_to_storage_and_never_holds_the_zip(app, db, monk
         raise AssertionError("the archive must be streamed, not passed as bytes")
 
     monkeypatch.setattr(type(backend), "put", whole_file)
-    monkeypatch.setattr(exports, "BATCH", 100)  # 30 batches of rows
-    tracemalloc.start()
+    monkeypatch.setattr(exports, "BATCH", 50)  # 40 batches of rows
+    measured = isinstance(backend, storage.LocalStorage)  # S3's test server runs in this process
+    if measured:
+        tracemalloc.start()
     try:
         assert exports.build_export(export.id) is True
         _current, peak = tracemalloc.get_traced_memory()
@@ -93,9 +96,9 @@ def test_the_export_job_streams_to_storage_and_never_holds_the_zip(app, db, monk
     assert done.status == "ready" and done.expires_at is not None
     archive = zipfile.ZipFile(io.BytesIO(backend.read(done.storage_key)))
     data_json = archive.read("data.json")
-    assert len(data_json) > 12 * MIB
-    assert len(json.loads(data_json)["comments"]) == 3000
-    if isinstance(backend, storage.LocalStorage):
+    assert len(data_json) > 8 * MIB
+    assert len(json.loads(data_json)["comments"]) == 2000
+    if measured:
         # Rows are read a batch at a time and written out: what is held depends on the batch,
-        # not on the account (the archive is many times larger).
-        assert peak < len(data_json) / 4, (peak, len(data_json))
+        # not on the account (an archive held whole, even compressed, would be over half of it).
+        assert peak < len(data_json) / 3, (peak, len(data_json))
