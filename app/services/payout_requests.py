@@ -145,6 +145,7 @@ def pay_request(actor: User, request_id: Any, reference: Any) -> PayoutRequest:
     permissions.require(actor, Action.DECIDE_PAYOUT)
     ledger_service.lock_ledger()
     request = _open_request(request_id)
+    permissions.require(actor, Action.DECIDE_PAYOUT, request)
     result = ledger_service.record_payout(actor, request.user_id, request.amount_minor,
                                           request.currency, reference)
     if not result.created:
@@ -166,6 +167,7 @@ def decline_request(actor: User, request_id: Any, reason: Any) -> PayoutRequest:
         raise Invalid({"reason": _("A reason of up to %(n)s characters is required.",
                                    n=REASON_MAX)})
     request = _open_request(request_id)
+    permissions.require(actor, Action.DECIDE_PAYOUT, request)
     before = _state(request)
     request.status, request.reason = "declined", reason
     request.decided_by_id, request.decided_at = actor.id, utcnow()

@@ -76,6 +76,9 @@ def test_stages_out_of_order_are_refused_with_409(client, db):
         response = _stage(client, product, admin, body)
         assert response.status_code == 409, body
         assert response.json["error"]["code"] == "wrong_stage"
+        # on sale is the last stage: the message names no next one ("only to “—”" before)
+        assert response.json["error"]["message"].startswith(
+            "A product that is “On sale” has no further stage"), response.json
     assert db.session.scalar(select(func.count()).select_from(ProductPost)) == 2
 
 
