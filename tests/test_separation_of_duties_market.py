@@ -7,7 +7,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Idea, ProductPost
+from app.models import Idea, Notification, ProductPost
 from app.models.ledger import Payout
 from app.models.programme import PayoutRequest
 from app.services import ledger as ledger_service
@@ -69,6 +69,9 @@ def test_finance_cannot_pay_or_decline_their_own_payout_request(app, client):
                         json={"amount": {"amount": 7000, "currency": "JPY"}})
     assert asked.status_code == 201
     request_id = asked.get_json()["id"]
+    told = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "payout_request")))
+    assert told == {colleague.id}  # the requester is not asked to answer their own request
 
     pay = client.post(f"/api/v1/payout-requests/{request_id}/pay", headers=bearer(accountant),
                       json={"reference": "self-1"})

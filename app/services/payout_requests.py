@@ -94,7 +94,7 @@ def request_payout(user: User, amount_minor: Any, currency: Any) -> PayoutReques
                                          currency=currency)) from None
     events.audit(user, "payout_request.created", request, after=_state(request))
     finance = list(db.session.scalars(select(User).join(UserRole, UserRole.user_id == User.id)
-                                      .where(UserRole.role == "finance",
+                                      .where(UserRole.role == "finance", User.id != user.id,
                                              User.blocked_at.is_(None))))
     events.notify(finance, "payout_request",
                   {"name": user.display_name, "amount": kinds.money(amount_minor, currency)},
