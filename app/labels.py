@@ -77,6 +77,7 @@ DYNAMIC_MESSAGES = (
     _l("This idea is not waiting for moderation."), _l("This idea is not in a review batch."),
     _l("A decision has been made on this idea; scores can no longer change."),
     _l("You (co-)created this idea, so another staff member must act on it."),
+    _l("This money is owed to you, so another finance staff member must pay or decline it."),
     _l("You hold a staff role: an admin must remove it before you can delete your account."),
     # app.models.users.DELETED_MEMBER (a deleted account's name, read in the reader's language):
     _l("Deleted member"),

@@ -234,6 +234,8 @@ REFUSALS: dict[str, Refusal] = {
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
                               "it.", code="separation_of_duties", translate=True),
+    "own_payout": Refusal("This money is owed to you, so another finance staff member must pay "
+                          "or decline it.", code="separation_of_duties", translate=True),
     "scores_hidden": Refusal("Scoring is blind: submit your own scores to see the others'.",
                              translate=True),
     # when
@@ -377,10 +379,21 @@ def _impartial(user: Any, item: ReviewItem | None) -> str | None:
 
 
 def _not_their_own(user: Any, obj: Any) -> str | None:
-    """Separation of duties: staff never moderate, review or decide on an idea they created or
-    co-created (the object is the idea or its review item); another staff member must."""
-    idea = obj.idea if isinstance(obj, ReviewItem) else obj
+    """Separation of duties: staff never moderate, review, decide or carry to market an idea
+    they created or co-created (the object is the idea, its review item or its product);
+    another staff member must."""
+    from app.models import Product
+
+    idea = obj.idea if isinstance(obj, ReviewItem | Product) else obj
     return "own_idea_staff" if isinstance(idea, Idea) and is_creator(user, idea) else None
+
+
+def _not_paying_themselves(user: Any, obj: Any) -> str | None:
+    """Separation of duties in finance: nobody pays (or declines) money owed to themselves; the
+    object is the payout request or the creator to be paid."""
+    payee = getattr(obj, "user_id", None) if not isinstance(obj, User) else obj.id
+    return "own_payout" if payee is not None and _authenticated(user) and payee == user.id \
+        else None
 
 
 def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
@@ -449,12 +462,12 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VIEW_ANALYTICS: (_role("admin", "analyst", refusal="analysts_only"),),
     A.MANAGE_PROGRAMME: (_admins,),
     A.RECORD_SALE: (_finance,),
-    A.RECORD_PAYOUT: (_finance,),
+    A.RECORD_PAYOUT: (_finance, _not_paying_themselves),  # with the creator: not themselves
     A.VIEW_LEDGER: (_finance,),
     A.VERIFY_LEDGER: (_finance_or_admins,),
     A.REQUEST_PAYOUT: (_email_confirmed,),
-    A.DECIDE_PAYOUT: (_finance,),
-    A.MANAGE_PRODUCTS: (_product_managers,),  # stages, development updates
+    A.DECIDE_PAYOUT: (_finance, _not_paying_themselves),  # with the request: not their own
+    A.MANAGE_PRODUCTS: (_product_managers, _not_their_own),  # stages, updates; not their own
     A.MANAGE_CAMPAIGNS: (_community_staff,),
     A.STAFF_PICK: (_community_staff, _not_their_own),  # with an idea: not their own
     A.VOTE_IN_CAMPAIGN: (_email_confirmed,),

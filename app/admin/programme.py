@@ -165,7 +165,8 @@ def programme():
                            defaults=programme_service.default_texts(),
                            date_form=ReviewDateForm(), action_form=ActionForm(),
                            calendar=programme_service.calendar_rows(),
-                           mail_server=bool(_mail_server())), status
+                           mail_server=bool(_mail_server()),
+                           local_address=programme_service.public_address_is_local()), status
 
 
 def _mail_server() -> str | None:

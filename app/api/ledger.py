@@ -261,7 +261,7 @@ operation("/payouts", "post", "Pay a creator from their balance (never more than
                                "reference": REFERENCE}},
           responses={"201": "Payout, with the creator's remaining balance",
                      "200": "reference already recorded with the same content: the record",
-                     "400": "not a JSON object", "401": "no token", "403": "finance only",
+                     "400": "not a JSON object", "401": "no token", "403": "finance only; separation_of_duties (a payout to oneself)",
                      "404": "user_not_found",
                      "409": "insufficient_balance (more than the balance), reference_conflict",
                      "422": "invalid fields"})

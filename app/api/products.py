@@ -100,7 +100,7 @@ operation("/products/{id}/stage", "post", "Move a product to its next stage: in_
               "shop_url": {"type": "string", "format": "uri"},
               "price": {"$ref": "#/components/schemas/Money"}}},
           responses={"200": "Product", "400": "not a JSON object", "401": "no or bad token",
-                     "403": "not an admin or product manager",
+                     "403": "not an admin or product manager; separation_of_duties (their own idea)",
                      "404": "no such product (or its idea is not visible)",
                      "409": "wrong_stage: not the next stage",
                      "422": "missing message, bad date or price, on_sale without a valid "
@@ -136,7 +136,7 @@ operation("/products/{id}/updates", "post", "Post a development update (Markdown
           "creators, supporters and followers are told",
           body={"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}},
           responses={"201": "ProductPost", "400": "not a JSON object", "401": "no or bad token",
-                     "403": "not an admin or product manager", "404": "no such product",
+                     "403": "not an admin or product manager; separation_of_duties (their own idea)", "404": "no such product",
                      "422": "empty or too long"})
 
 

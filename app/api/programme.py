@@ -322,7 +322,7 @@ operation("/payout-requests/{id}/pay", "post", "Pay a request (finance): records
           "the ledger, never more than the balance",
           body={"type": "object", "required": ["reference"],
                 "properties": {"reference": {"type": "string", "maxLength": 100}}},
-          responses={"200": "PayoutRequest (status paid) with its payout", "403": "finance only",
+          responses={"200": "PayoutRequest (status paid) with its payout", "403": "finance only; separation_of_duties (their own request)",
                      "404": "no such request",
                      "409": "request_closed, insufficient_balance, reference_conflict",
                      "422": "invalid reference"})
@@ -346,7 +346,7 @@ def pay_payout_request(request_id: int):
 operation("/payout-requests/{id}/decline", "post", "Decline a request with a reason (finance)",
           body={"type": "object", "required": ["reason"],
                 "properties": {"reason": {"type": "string"}}},
-          responses={"200": "PayoutRequest (status declined)", "403": "finance only",
+          responses={"200": "PayoutRequest (status declined)", "403": "finance only; separation_of_duties (their own request)",
                      "404": "no such request", "409": "request_closed",
                      "422": "reason missing"})
 

@@ -36,7 +36,7 @@ def next_stage(status: str) -> IdeaStatus | None:
 def _page(product_id: int, stage_form: StageForm | None = None,
           update_form: UpdateForm | None = None, status: int = 200):
     page = product_service.product_page(current_user, product_id)
-    manages = permissions.can(current_user, "manage_products")
+    manages = permissions.can(current_user, "manage_products", page.product)
     return render_template(
         "products/detail.html", page=page, product=page.product, idea=page.idea,
         posts=page.posts, manages=manages, next_stage=next_stage(page.idea.status),

@@ -94,7 +94,7 @@ def request_payout(user: User, amount_minor: Any, currency: Any) -> PayoutReques
                                          currency=currency)) from None
     events.audit(user, "payout_request.created", request, after=_state(request))
     finance = list(db.session.scalars(select(User).join(UserRole, UserRole.user_id == User.id)
-                                      .where(UserRole.role == "finance",
+                                      .where(UserRole.role == "finance", User.id != user.id,
                                              User.blocked_at.is_(None))))
     events.notify(finance, "payout_request",
                   {"name": user.display_name, "amount": kinds.money(amount_minor, currency)},
@@ -145,6 +145,7 @@ def pay_request(actor: User, request_id: Any, reference: Any) -> PayoutRequest:
     permissions.require(actor, Action.DECIDE_PAYOUT)
     ledger_service.lock_ledger()
     request = _open_request(request_id)
+    permissions.require(actor, Action.DECIDE_PAYOUT, request)
     result = ledger_service.record_payout(actor, request.user_id, request.amount_minor,
                                           request.currency, reference)
     if not result.created:
@@ -166,6 +167,7 @@ def decline_request(actor: User, request_id: Any, reason: Any) -> PayoutRequest:
         raise Invalid({"reason": _("A reason of up to %(n)s characters is required.",
                                    n=REASON_MAX)})
     request = _open_request(request_id)
+    permissions.require(actor, Action.DECIDE_PAYOUT, request)
     before = _state(request)
     request.status, request.reason = "declined", reason
     request.decided_by_id, request.decided_at = actor.id, utcnow()

@@ -186,9 +186,15 @@ def set_stage(actor: User, product_id: Any, stage: Any, message: Any, *,
     order; 422 for a missing message or (on sale) a shop link that is not http(s)."""
     permissions.require(actor, Action.MANAGE_PRODUCTS)
     product = visible_product(actor, product_id, lock=True)
+    permissions.require(actor, Action.MANAGE_PRODUCTS, product)
     step = validate_step(stage, message, expected_on, shop_url, price)
     idea = product.idea
     if not lifecycle.may_transition(idea.status, step.stage):
+        if not any(lifecycle.may_transition(idea.status, s) for s in STAGES):
+            raise Conflict("wrong_stage", _("A product that is “%(from_status)s” has no further "
+                                            "stage; it cannot go to “%(stage)s”.",
+                                            from_status=lifecycle.status_label(idea.status),
+                                            stage=lifecycle.status_label(step.stage)))
         raise Conflict("wrong_stage", _("A product goes from “%(from_status)s” only to “%(to)s”; "
                                         "it cannot go to “%(stage)s” now.",
                                         from_status=lifecycle.status_label(idea.status),
@@ -226,6 +232,7 @@ def post_update(actor: User, product_id: Any, body: Any) -> ProductPost:
     creators, supporters and followers are told."""
     permissions.require(actor, Action.MANAGE_PRODUCTS)
     product = visible_product(actor, product_id)
+    permissions.require(actor, Action.MANAGE_PRODUCTS, product)
     fields: dict[str, str] = {}
     text = _check_message(body, fields, "body", UPDATE_MAX)
     if fields:

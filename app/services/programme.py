@@ -532,6 +532,11 @@ def first_run_checklist() -> list[ChecklistItem]:
                                              "mails, such as address confirmations, are only "
                                              "written to the log."),
                                    "admin.programme", "mail"))
+    if public_address_is_local():
+        items.append(ChecklistItem("public_url", _(
+            "Set PUBLIC_BASE_URL to the site's public address: links in mails (address "
+            "confirmations, password resets, notifications) point to %(url)s now.",
+            url=current_app.config.get("PUBLIC_BASE_URL") or "—"), "admin.programme", "mail"))
     privacy = _privacy_policy_missing()
     if privacy:
         items.append(ChecklistItem("privacy", _("Publish the member terms and the privacy "
@@ -545,6 +550,16 @@ def first_run_checklist() -> list[ChecklistItem]:
         items.append(ChecklistItem("calendar", _("Announce the closing date of the next review "
                                                  "batch."), "admin.programme", "calendar"))
     return items
+
+
+def public_address_is_local() -> bool:
+    """Whether links in mails point at this machine (PUBLIC_BASE_URL unset or a loopback
+    address), which members elsewhere cannot open."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "").hostname or "").lower()
+    return host in ("", "localhost", "0.0.0.0", "::1") or host.startswith("127.") \
+        or host.endswith(".localhost")
 
 
 def _privacy_policy_missing() -> str | None:

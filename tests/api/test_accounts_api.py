@@ -171,6 +171,21 @@ def test_update_me(client):
     assert bad.status_code == 422 and "notify_mode" in bad.get_json()["error"]["fields"]
 
 
+@pytest.mark.parametrize("body", [{"display_name": None}, {"display_name": ""},
+                                  {"display_name": 5}, {"bio": None}])
+def test_patch_me_refuses_null_and_non_text_names_as_the_document_says(client, body):
+    """Issue 10.13: PATCH /me accepted `display_name: null`; the document says a string."""
+    me = factories.user(name="Kept Name")
+    response = client.patch("/api/v1/me", headers=bearer(me), json=body)
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == set(body)
+    db.session.expire_all()
+    assert db.session.get(User, me.id).display_name == "Kept Name"
+    schema = client.get("/api/v1/openapi.json").get_json()["paths"]["/me"]["patch"]
+    properties = schema["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert properties["display_name"]["type"] == "string"  # not nullable
+
+
 def test_accounts_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"post"} <= set(paths["/users"]) and {"post"} <= set(paths["/tokens"])

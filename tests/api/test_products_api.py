@@ -76,6 +76,9 @@ def test_stages_out_of_order_are_refused_with_409(client, db):
         response = _stage(client, product, admin, body)
         assert response.status_code == 409, body
         assert response.json["error"]["code"] == "wrong_stage"
+        # on sale is the last stage: the message names no next one ("only to “—”" before)
+        assert response.json["error"]["message"].startswith(
+            "A product that is “On sale” has no further stage"), response.json
     assert db.session.scalar(select(func.count()).select_from(ProductPost)) == 2
 
 
@@ -151,6 +154,33 @@ def test_each_step_tells_creators_supporters_and_followers_once(client, db, app)
     assert "in production" in rows[0].message and "Apr 1, 2031" in rows[0].message
     post = db.session.scalar(select(ProductPost))
     assert post.notified_at is not None and post.notified_through == max(told)
+
+
+def test_each_supporter_is_told_as_their_status_preference_says(client, db):
+    """Issue 11: a product step reaches each member as they chose for status news: nothing
+    (off), in the app only, in the digest (no mail now), or by mail at once."""
+    from app.models import OutboundMail
+
+    product = approved_product(supports=0)
+    idea = idea_of(product)
+    chosen = {}
+    for mode in ("off", "app", "daily", "immediately"):
+        member = factories.user()
+        factories.support(idea, member)
+        assert client.patch("/api/v1/me", headers=bearer(member), json={
+            "notification_preferences": {"status": mode}}).status_code == 200
+        chosen[mode] = member
+    db.session.execute(Notification.__table__.delete())
+    db.session.execute(OutboundMail.__table__.delete())
+    db.session.commit()
+    assert _stage(client, product, factories.user("admin"), IN_PRODUCTION).status_code == 200
+    rows = {row.user_id: row for row in db.session.scalars(
+        select(Notification).where(Notification.kind == "product_stage"))}
+    assert chosen["off"].id not in rows
+    assert {chosen[m].id for m in ("app", "daily", "immediately")} <= set(rows)
+    mailed = {mail.to_address for mail in db.session.scalars(select(OutboundMail))}
+    assert chosen["immediately"].email in mailed
+    assert not mailed & {chosen[m].email for m in ("off", "app", "daily")}
 
 
 def test_the_fan_out_job_run_again_tells_no_one_twice(client, db):

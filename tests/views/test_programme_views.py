@@ -169,6 +169,7 @@ def test_first_run_checklist_lists_what_is_missing_with_links(client, admin):
     assert items["category"] == "/admin/categories"
     assert items["agreement"] == "/admin/agreements"
     assert items["mail"] == "/admin/programme#mail"
+    assert items["public_url"] == "/admin/programme#mail"  # the default: http://127.0.0.1:5000
     assert items["programme"] == "/admin/programme"
     assert items["calendar"] == "/admin/programme#calendar"
     assert items["privacy"] == "/admin/policies"
@@ -182,14 +183,32 @@ def test_first_run_checklist_lists_what_is_missing_with_links(client, admin):
          {"closes_on": (utcnow() + timedelta(days=5)).date().isoformat()})
     _publish_policies(client)
     page = client.get("/admin").get_data(as_text=True)
-    assert set(re.findall(r'data-item="(\w+)"', page)) == {"mail"}
+    assert set(re.findall(r'data-item="(\w+)"', page)) == {"mail", "public_url"}
 
 
 def test_checklist_disappears_when_everything_is_set(client, app):
     app.config["MAIL_SERVER"] = "smtp.example.com"
+    app.config["PUBLIC_BASE_URL"] = "https://ideas.example.com"
     login(client, factories.user("admin"))
     post(client, "/admin/programme", {"name": "Acme"})
     post(client, "/admin/programme/calendar",
          {"closes_on": (utcnow() + timedelta(days=5)).date().isoformat()})
     _publish_policies(client)
     assert 'first-run-checklist' not in client.get("/admin").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url, local", [
+    ("http://127.0.0.1:5000", True), ("http://localhost:8000", True), ("", True),
+    ("http://0.0.0.0:5100", True), ("http://[::1]:5000", True), ("http://kyoso.localhost", True),
+    ("https://ideas.example.com", False), ("http://10.0.0.5:8000", False)])
+def test_the_checklist_asks_for_a_public_address_for_the_links_in_mails(client, admin, app,
+                                                                         url, local):
+    """A fresh install left at the default PUBLIC_BASE_URL mails links to 127.0.0.1:5000
+    (issue 11, tried on a fresh install): the checklist and the programme page say so."""
+    app.config["PUBLIC_BASE_URL"] = url
+    page = client.get("/admin").get_data(as_text=True)
+    assert ('data-item="public_url"' in page) is local
+    programme = client.get("/admin/programme").get_data(as_text=True)
+    assert ('data-testid="local-address"' in programme) is local
+    if not local:
+        assert f"Links in mails point to {url}" in programme

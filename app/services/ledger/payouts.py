@@ -37,6 +37,7 @@ def record_payout(actor: User, user_id: Any, amount_minor: Any, currency: Any,
     creator = db.session.get(User, user_id) if is_id(user_id) else None
     if creator is None:
         raise Invalid({"user_id": _("No such user.")}, code="user_not_found")
+    permissions.require(actor, "record_payout", creator)
     lock_ledger()
     existing = db.session.scalar(select(Payout).where(Payout.reference == reference))
     if existing is not None:

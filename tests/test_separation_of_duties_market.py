@@ -1,0 +1,106 @@
+"""Separation of duties after approval (issue 10, item 9, carried to issue 11's loop): staff
+who (co-)created an idea never move its product or post its official updates, and finance staff
+never pay or decline money owed to themselves; another staff member must."""
+from __future__ import annotations
+
+from flask import g
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Idea, Notification, ProductPost
+from app.models.ledger import Payout
+from app.models.programme import PayoutRequest
+from app.services import ledger as ledger_service
+from tests import factories as f
+from tests.helpers import bearer, csrf_token, login
+from tests.ledger_factories import product as ledger_product
+from tests.ledger_factories import sale
+from tests.product_factories import approved_product, idea_of
+
+IN_PRODUCTION = {"stage": "in_production", "message": "Tooling has started.",
+                 "expected_on": "2031-04-01"}
+
+
+def _form(client, user, url, data, page):
+    g.pop("csrf_token", None)
+    login(client, user)
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def test_a_product_manager_cannot_move_or_update_the_product_of_their_own_idea(app, client):
+    manager = f.user("product_manager")
+    colleague = f.user("product_manager")
+    product = approved_product(owner=f.user(), co_creators=(manager,))
+
+    refused = client.post(f"/api/v1/products/{product.id}/stage", headers=bearer(manager),
+                          json=IN_PRODUCTION)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "separation_of_duties"
+    update = client.post(f"/api/v1/products/{product.id}/updates", headers=bearer(manager),
+                         json={"body": "Prototype tested."})
+    assert update.status_code == 403
+    assert update.get_json()["error"]["code"] == "separation_of_duties"
+
+    # the page offers them no form, and posting the form anyway changes nothing
+    login(client, manager)
+    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert f'action="/products/{product.id}/stage"' not in page
+    assert f'action="/products/{product.id}/updates"' not in page
+    html = _form(client, manager, f"/products/{product.id}/stage",
+                 {"stage": "in_production", "message": "Tooling has started.",
+                  "expected_on": "2031-04-01"}, f"/products/{product.id}")
+    assert html.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Idea, idea_of(product).id).status == "approved"
+    assert db.session.scalar(select(func.count()).select_from(ProductPost)) == 0
+
+    # a colleague who did not create it may
+    login(client, colleague)
+    assert f'action="/products/{product.id}/stage"' in \
+        client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert client.post(f"/api/v1/products/{product.id}/stage", headers=bearer(colleague),
+                       json=IN_PRODUCTION).status_code == 200
+
+
+def test_finance_cannot_pay_or_decline_their_own_payout_request(app, client):
+    accountant, colleague = f.user("finance"), f.user("finance")
+    sale(colleague, ledger_product(accountant, rate_bps=10_000), 9000, "JPY")
+    asked = client.post("/api/v1/me/payout-requests", headers=bearer(accountant),
+                        json={"amount": {"amount": 7000, "currency": "JPY"}})
+    assert asked.status_code == 201
+    request_id = asked.get_json()["id"]
+    told = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "payout_request")))
+    assert told == {colleague.id}  # the requester is not asked to answer their own request
+
+    pay = client.post(f"/api/v1/payout-requests/{request_id}/pay", headers=bearer(accountant),
+                      json={"reference": "self-1"})
+    assert pay.status_code == 403
+    assert pay.get_json()["error"]["code"] == "separation_of_duties"
+    decline = client.post(f"/api/v1/payout-requests/{request_id}/decline",
+                          headers=bearer(accountant), json={"reason": "Changed my mind"})
+    assert decline.status_code == 403
+    direct = client.post("/api/v1/payouts", headers=bearer(accountant),
+                         json={"user_id": accountant.id,
+                               "amount": {"amount": 7000, "currency": "JPY"},
+                               "reference": "self-2"})
+    assert direct.status_code == 403
+    assert direct.get_json()["error"]["code"] == "separation_of_duties"
+
+    # the finance page lists the request without the forms for its own requester
+    login(client, accountant)
+    listing = client.get("/finance/payout-requests").get_data(as_text=True)
+    assert f'data-request="{request_id}"' in listing
+    assert f'action="/finance/payout-requests/{request_id}/pay"' not in listing
+    assert "another finance staff member answers it" in listing
+    _form(client, accountant, f"/finance/payout-requests/{request_id}/pay",
+          {"reference": "self-3"}, "/finance/payout-requests")
+    db.session.expire_all()
+    assert db.session.get(PayoutRequest, request_id).status == "requested"
+    assert db.session.scalar(select(func.count()).select_from(Payout)) == 0
+    assert ledger_service.payable_balance(accountant.id, "JPY") == 9000
+
+    # a colleague pays it
+    assert client.post(f"/api/v1/payout-requests/{request_id}/pay", headers=bearer(colleague),
+                       json={"reference": "bank-1"}).status_code == 200
+    assert ledger_service.payable_balance(accountant.id, "JPY") == 2000
