@@ -170,6 +170,7 @@ AUDIT_ACTIONS = {
     "review.reviewer_assigned": _l("Reviewer assigned"),
     "review.reviewer_unassigned": _l("Reviewer unassigned"),
     "review.scored": _l("Idea scored"), "review.score_revised": _l("Scores revised"),
+    "review.note_added": _l("Reviewer note added"),
     "review.decided": _l("Review decision"),
     "review_calendar.added": _l("Review date added"),
     "review_calendar.removed": _l("Review date removed"),

@@ -61,6 +61,8 @@ class Action(StrEnum):
     REVIEW = "review"
     VIEW_SCORES = "view_scores"
     ASSIGN_REVIEWERS = "assign_reviewers"
+    VIEW_REVIEW_NOTES = "view_review_notes"  # calibration: notes per idea of a batch
+    ADD_REVIEW_NOTE = "add_review_note"
     MANAGE_BATCHES = "manage_batches"
     DECIDE = "decide"
     # administration
@@ -258,6 +260,8 @@ REFUSALS: dict[str, Refusal] = {
                               Conflict, translate=True),
     "evidence_private": Refusal("Only the idea's creators, reviewers and admins see its "
                                 "evidence."),
+    "batch_published": Refusal("This batch is published: its notes are closed.", Conflict,
+                               translate=True),
     "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
                              "change.", Conflict, translate=True),
     "self_follow": Refusal("You cannot follow yourself.", code="cannot_follow_self",
@@ -391,6 +395,10 @@ def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
         else "scores_hidden"
 
 
+def _batch_unpublished(user: Any, item: ReviewItem | None) -> str | None:
+    return "batch_published" if item is not None and item.batch.is_published else None
+
+
 def _creator_reviewer_or_admin(user: Any, idea: Any) -> str | None:
     """An idea's evidence: its creators, reviewers and admins (with no idea: reviewers, admins)."""
     if has_role(user, "reviewer") or has_role(user, "admin"):
@@ -440,6 +448,10 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.REVIEW: (_reviewers_or_admins,),  # review pages: reviewers, and admins who decide
     A.VIEW_SCORES: (_reviewers_or_admins, _scored_first),
     A.ASSIGN_REVIEWERS: (_admins, _not_their_own),
+    # Notes on an idea of a batch: its reviewers once they have scored it (blind, like the
+    # scores) and admins; never on one's own idea; written until the batch is published.
+    A.VIEW_REVIEW_NOTES: (_reviewers_or_admins, _not_their_own, _scored_first),
+    A.ADD_REVIEW_NOTE: (_reviewers_or_admins, _not_their_own, _scored_first, _batch_unpublished),
     A.MANAGE_BATCHES: (_admins,),
     A.DECIDE: (_admins, _not_their_own),
     A.MANAGE_USERS: (_admins,),

@@ -97,8 +97,8 @@ def signup():
                 with transaction():
                     referrals.record_signup(sharer_id, user)
             _sign_in(user)
-            flash(_("Welcome to Kyoso! We sent a confirmation link to %(email)s. Open it to "
-                    "support, comment on and post ideas.", email=user.email), "success")
+            # One notice: the dashboard's confirmation banner welcomes them (no flash beside it).
+            session["welcome"] = True
             return redirect(url_for("accounts.dashboard"))
     for kind, policy in in_force.items():  # shown again: the versions in force now
         form[f"{kind}_version"].data = policy.version if policy else ""
@@ -385,7 +385,8 @@ def dashboard():
     }
     return render_template("accounts/dashboard.html", user=user, my_ideas=my_ideas,
                            supported=supported, followed=followed, counts=counts,
-                           numbers=people.numbers(user), brought=referrals.recent(user))
+                           numbers=people.numbers(user), brought=referrals.recent(user),
+                           welcome=session.pop("welcome", False))
 
 
 def _count(stmt) -> int:

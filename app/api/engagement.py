@@ -36,7 +36,9 @@ SCHEMAS["Comment"] = {"type": "object", "properties": {
     "body": {"type": "string", "description": "absent when the comment is hidden or deleted"},
     "author": {"type": "object", "description": "absent when the comment is hidden or deleted"},
     "is_official": {"type": "boolean"}, "is_update": {"type": "boolean"},
-    "hidden": {"type": "boolean"}, "deleted": {"type": "boolean"}, "edited": {"type": "boolean"},
+    "hidden": {"type": "boolean"}, "deleted": {"type": "boolean"},
+    "removed_by_moderator": {"type": "boolean", "description": "deleted by a moderator, not "
+                             "by its author"}, "edited": {"type": "boolean"},
     "created_at": {"type": "string", "format": "date-time"},
     "edited_at": {"type": "string", "format": "date-time", "nullable": True},
     "replies": {"type": "array", "items": {"type": "object"}}}}
@@ -69,6 +71,7 @@ def comment_json(comment: Comment, *, with_replies: bool = True) -> dict[str, An
         "id": comment.id, "idea_id": comment.idea_id, "parent_id": comment.parent_id,
         "is_official": comment.is_official, "is_update": comment.is_update,
         "hidden": comment.hidden and not deleted, "deleted": deleted,
+        "removed_by_moderator": deleted and comment.removed_by_moderator,
         "edited": comment.edited_at is not None, "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
     }

@@ -21,7 +21,7 @@ from app.models.people import IdeaNudge, MemberCounter, ReferralEvent, UserFollo
 from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
-from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem, ReviewNote
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
 from app.models.home import ReengagementMail
@@ -51,7 +51,7 @@ __all__ = [
     "ConsentEvent", "Policy", "PolicyAcceptance",
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
-    "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
+    "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem", "ReviewNote",
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
     "IdeaPoll", "IdeaResonance", "IdeaRevision", "PollAnswer", "PollOption",

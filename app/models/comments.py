@@ -31,6 +31,9 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Deleted by a moderator (its page says so), not by its author.
+    removed_by_moderator: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default="false")
 
     author: Mapped[User] = relationship()
     replies: Mapped[list[Comment]] = relationship(order_by="Comment.id")

@@ -1,0 +1,51 @@
+"""Feedback polish (issue 17): comments removed by a moderator say so, review batches carry a
+scoring end date, reviewer notes per idea of a batch (calibration)
+
+Revision ID: 0049_polish_feedback
+Revises: 0046_rights_gaps
+Create Date: 2026-12-06 22:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0049_polish_feedback'
+down_revision = '0046_rights_gaps'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('removed_by_moderator', sa.Boolean(),
+                                      server_default='false', nullable=False))
+    # Comments deleted by a moderator before: the audit log says which.
+    op.execute("UPDATE comments SET removed_by_moderator = true WHERE deleted_at IS NOT NULL "
+               "AND id IN (SELECT target_id FROM audit_log WHERE target_type = 'comment' "
+               "AND action IN ('comment.delete', 'comment.remove'))")
+    with op.batch_alter_table('review_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('scoring_ends_on', sa.Date(), nullable=True))
+    op.create_table('review_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_review_notes_author_id_users')),
+    sa.ForeignKeyConstraint(['item_id'], ['review_items.id'], name=op.f('fk_review_notes_item_id_review_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_notes'))
+    )
+    with op.batch_alter_table('review_notes', schema=None) as batch_op:
+        batch_op.create_index('ix_review_notes_item_created', ['item_id', 'created_at'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('review_notes', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_notes_item_created')
+    op.drop_table('review_notes')
+    with op.batch_alter_table('review_batches', schema=None) as batch_op:
+        batch_op.drop_column('scoring_ends_on')
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_column('removed_by_moderator')
