@@ -50,6 +50,8 @@ class Action(StrEnum):
     EDIT_COMMENT = "edit_comment"
     DELETE_COMMENT = "delete_comment"
     REPORT = "report"
+    REPORT_IDEA = "report_idea"  # with the idea
+    REPORT_MEMBER = "report_member"  # with the member reported
     # moderation
     MODERATE = "moderate"
     MODERATE_SUBMISSION = "moderate_submission"
@@ -260,6 +262,10 @@ REFUSALS: dict[str, Refusal] = {
                               Conflict, translate=True),
     "evidence_private": Refusal("Only the idea's creators, reviewers and admins see its "
                                 "evidence."),
+    "own_idea_report": Refusal("You cannot report your own idea.", code="own_idea",
+                               translate=True),
+    "own_account_report": Refusal("You cannot report yourself.", code="cannot_report_self",
+                                  translate=True),
     "batch_published": Refusal("This batch is published: its notes are closed.", Conflict,
                                translate=True),
     "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
@@ -319,6 +325,14 @@ def _author_or_moderator(user: Any, comment: Any) -> str | None:
 
 def _not_own_comment(user: Any, obj: Any) -> str | None:
     return "own_comment" if _authored(user, obj) else None
+
+
+def _not_own_idea(user: Any, idea: Any) -> str | None:
+    return "own_idea_report" if isinstance(idea, Idea) and is_creator(user, idea) else None
+
+
+def _not_themselves(user: Any, other: Any) -> str | None:
+    return "own_account_report" if getattr(other, "id", None) == user.id else None
 
 
 def _role(*roles: str, refusal: str) -> Check:
@@ -438,6 +452,8 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.EDIT_COMMENT: (_the_author,),
     A.DELETE_COMMENT: (_author_or_moderator,),
     A.REPORT: (_email_confirmed, _not_own_comment),
+    A.REPORT_IDEA: (_email_confirmed, _not_own_idea),
+    A.REPORT_MEMBER: (_email_confirmed, _not_themselves),
     A.MODERATE: (_moderators, _not_their_own),  # with an idea: not their own
     A.MODERATE_SUBMISSION: (_moderators, _not_their_own,
                             _while((IdeaStatus.PENDING_MODERATION,), "not_pending")),

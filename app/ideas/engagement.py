@@ -15,8 +15,8 @@ from app.ideas import bp
 from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
                                         SupportForm, UpdateForm)
 from app.models import Comment, Idea
-from app.services import (comments, follows, milestones, polls, recognition, referrals,
-                          resonance, revisions, supports)
+from app.services import (comments, follows, milestones, moderation, polls, recognition,
+                          referrals, resonance, revisions, supports)
 from app.transaction import flash_form_errors, perform
 from app.web import page_arg
 
@@ -48,6 +48,8 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
         if discussion_open else None
     may_thank = bool(thread and thread.comments) and recognition.may_thank_for(current_user, idea)
     shown_ids = [c.id for t in thread.comments for c in (t, *t.replies)] if thread else []
+    idea_reported, reported = moderation.viewer_reports(current_user, idea.id, shown_ids) \
+        if discussion_open else (False, set())
     return {
         "resonance": resonance.summary(idea.resonance_row),
         "core_history": revisions.core_history(idea, latest),
@@ -65,8 +67,10 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
         "thanked_comments": recognition.thanked_comment_ids(current_user, shown_ids)
         if may_thank else set(),
         # what the member reported already shows "Reported", not "Report" (one query)
-        "reported_comments": comments.reported_by(current_user, shown_ids),
+        "reported_comments": reported,
         "creator_ids": {c.user_id for c in idea.creators},  # their comments are badged
+        "may_report_idea": discussion_open and permissions.can(current_user, "report_idea", idea),
+        "idea_reported": idea_reported,
     }
 
 
@@ -212,6 +216,17 @@ def report_comment(comment_id: int):
     perform(lambda: comments.report_comment(current_user, comment_id, form.reason.data or ""),
             validate=form, done=_("Thank you: moderators will look at this comment."))
     return back
+
+
+@bp.post("/ideas/<int:idea_id>/report")
+@limiter.limit(ratelimits.POSTING)
+def report_idea(idea_id: int):
+    if not current_user.is_authenticated:
+        return _sign_in_first(idea_id)
+    form = ReportForm()
+    perform(lambda: moderation.report_idea(current_user, idea_id, form.reason.data or ""),
+            validate=form, done=_("Thank you: moderators will look at this idea."))
+    return _back(idea_id, "creators")
 
 
 @bp.get("/comments/<int:comment_id>/history")

@@ -5,7 +5,7 @@ from app.models.campaigns import Campaign, CampaignEntry, CampaignVote, StaffPic
 from app.models.forum import ForumReply, ForumReport, ForumThread
 from app.models.recognition import (MemberStats, MonthlyPoints, PointEvent, RecognitionCursor,
                                     Reward, Thanks)
-from app.models.comments import Comment, CommentRevision, Report
+from app.models.comments import Comment, CommentRevision, ContentReport, Report
 from app.models.community import CreatorInvitation, FormerSupporter
 from app.models.insight import (IdeaPoll, IdeaResonance, IdeaRevision, PollAnswer,
                                 PollOption)
@@ -38,7 +38,7 @@ __all__ = [
     "Campaign", "CampaignEntry", "CampaignVote", "StaffPick",
     "ForumReply", "ForumReport", "ForumThread",
     "MemberStats", "MonthlyPoints", "PointEvent", "RecognitionCursor", "Reward", "Thanks",
-    "Comment", "CommentRevision", "Report",
+    "Comment", "CommentRevision", "ContentReport", "Report",
     "CreatorInvitation", "FormerSupporter",
     "FailedJob", "OutboundMail",
     "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",

@@ -184,14 +184,6 @@ def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
     return report
 
 
-def reported_by(user: User | None, comment_ids: list[int]) -> set[int]:
-    """Which of these comments the user has reported already (one query; none for visitors)."""
-    if user is None or not user.is_authenticated or not comment_ids:
-        return set()
-    return set(db.session.scalars(select(Report.comment_id).where(
-        Report.reporter_id == user.id, Report.comment_id.in_(comment_ids))))
-
-
 def _resolve_reports(comment: Comment, resolution: str) -> int:
     result = db.session.execute(
         update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None))

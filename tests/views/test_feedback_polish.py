@@ -298,3 +298,81 @@ def test_history_of_a_removed_comment_says_a_moderator_removed_it(client):
     login(client, moderator)
     html = client.get(f"/comments/{comment.id}/history").get_data(as_text=True)
     assert "A moderator removed this comment." in html
+
+
+# --- item 7: reporting ideas and members ---------------------------------------------------------
+
+def test_members_report_an_idea_once_and_then_see_reported(client):
+    idea = f.idea()
+    member = f.user()
+    token = signed_in(client, member)
+    assert 'data-testid="report-idea"' in _idea_page(client, idea)
+    response = client.post(f"/ideas/{idea.id}/report", data={"csrf_token": token,
+                                                            "reason": "copied"})
+    assert response.status_code == 302
+    page = _idea_page(client, idea)
+    box = page[page.index('data-testid="report-idea"'):]
+    assert 'data-testid="reported"' in box[:box.index("</div>")]
+    again = client.post(f"/api/v1/ideas/{idea.id}/reports", json={}, headers=bearer(member))
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_reported"
+    own = client.post(f"/api/v1/ideas/{idea.id}/reports", json={}, headers=bearer(idea.owner))
+    assert own.status_code == 403
+
+
+def test_an_idea_reported_by_enough_members_is_hidden_until_a_moderator_decides(client):
+    idea = f.idea(title="Counterfeit kit")
+    for _ in range(3):
+        assert client.post(f"/api/v1/ideas/{idea.id}/reports", json={"reason": "fake"},
+                           headers=bearer(f.established())).status_code == 201
+    db.session.refresh(idea)
+    assert idea.hidden
+    moderator = f.user("moderator")
+    token = signed_in(client, moderator)
+    html = client.get("/moderation/reports").get_data(as_text=True)
+    assert 'data-testid="reported-idea"' in html and "Counterfeit kit" in html
+    client.post(f"/moderation/reported/idea/{idea.id}/restore", data={"csrf_token": token})
+    db.session.refresh(idea)
+    assert not idea.hidden
+    assert "Counterfeit kit" not in client.get("/moderation/reports").get_data(as_text=True)
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "idea.reports_dismissed"))
+
+
+def test_a_moderator_never_decides_reports_on_their_own_idea(client):
+    moderator = f.user("moderator")
+    idea = f.idea(moderator)
+    client.post(f"/api/v1/ideas/{idea.id}/reports", json={}, headers=bearer(f.user()))
+    response = client.post(f"/api/v1/moderation/reports/idea/{idea.id}",
+                           json={"decision": "remove", "reason": "mine"}, headers=bearer(moderator))
+    assert response.status_code == 403
+
+
+def test_members_report_a_member_and_a_moderator_blocks_them(client):
+    troll, member = f.user(name="Troll"), f.user()
+    token = signed_in(client, member)
+    profile = client.get(f"/users/{troll.id}").get_data(as_text=True)
+    assert 'data-testid="report-member"' in profile
+    client.post(f"/users/{troll.id}/report", data={"csrf_token": token, "reason": "abuse"})
+    assert 'data-testid="reported"' in client.get(f"/users/{troll.id}").get_data(as_text=True)
+    assert 'data-testid="report-member"' not in client.get(f"/users/{member.id}").get_data(
+        as_text=True)  # not oneself
+    assert client.post(f"/api/v1/users/{member.id}/reports", json={},
+                       headers=bearer(member)).status_code == 403
+    moderator = f.user("moderator")
+    login(client, moderator)
+    html = client.get("/moderation/reports").get_data(as_text=True)
+    assert 'data-testid="reported-user"' in html and "Troll" in html
+    refused = client.post(f"/api/v1/moderation/reports/user/{troll.id}",
+                          json={"decision": "remove"}, headers=bearer(moderator))
+    assert refused.status_code == 422  # a reason is required to uphold
+    done = client.post(f"/api/v1/moderation/reports/user/{troll.id}",
+                       json={"decision": "remove", "reason": "abuse in comments"},
+                       headers=bearer(moderator))
+    assert done.status_code == 200 and done.json["blocked"] is True
+
+
+def test_a_moderator_never_decides_reports_about_themselves(client):
+    moderator = f.user("moderator")
+    client.post(f"/api/v1/users/{moderator.id}/reports", json={}, headers=bearer(f.user()))
+    response = client.post(f"/api/v1/moderation/reports/user/{moderator.id}",
+                           json={"decision": "restore"}, headers=bearer(moderator))
+    assert response.status_code == 403
