@@ -359,18 +359,29 @@ def report_member(user_id: int):
     return body, 201
 
 
-operation("/moderation/reports/{kind}/{id}", "post", "Decide on the open reports of an idea or a "
-          "member (moderators): restore dismisses them (an idea they hid shows again), remove "
-          "upholds them (the idea is hidden, the member blocked; a reason is required)",
-          body={"type": "object", "required": ["decision"], "properties": {
-              "decision": {"type": "string", "enum": ["restore", "remove"]},
-              "reason": {"type": "string", "maxLength": 2000}}},
-          responses={"200": "{kind, id, hidden | blocked}", "401": "no or bad token",
-                     "403": "moderators only, separation_of_duties", "404": "no such idea or user",
-                     "409": "already hidden or blocked", "422": "decision or reason missing"})
+_DECIDE_REPORTS_BODY = {"type": "object", "required": ["decision"], "properties": {
+    "decision": {"type": "string", "enum": ["restore", "remove"]},
+    "reason": {"type": "string", "maxLength": 2000}}}
+
+operation("/moderation/reports/ideas/{id}", "post", "Decide on an idea's open reports "
+          "(moderators): restore dismisses them (an idea they hid shows again), remove upholds "
+          "them (the idea is hidden; a reason is required); never on one's own idea",
+          body=_DECIDE_REPORTS_BODY,
+          responses={"200": "{kind, id, hidden}", "401": "no or bad token",
+                     "403": "moderators only, separation_of_duties", "404": "no such idea",
+                     "409": "already hidden", "422": "decision or reason missing"})
+operation("/moderation/reports/users/{id}", "post", "Decide on a member's open reports "
+          "(moderators): restore dismisses them, remove upholds them (the account is blocked; "
+          "a reason is required); never on reports about oneself",
+          body=_DECIDE_REPORTS_BODY,
+          responses={"200": "{kind, id, blocked}", "401": "no or bad token",
+                     "403": "moderators only, separation_of_duties, admins_only (staff)",
+                     "404": "no such user", "409": "already blocked",
+                     "422": "decision or reason missing"})
 
 
-@bp.post("/moderation/reports/<any(idea, user):kind>/<int:target_id>")
+@bp.post("/moderation/reports/ideas/<int:target_id>", defaults={"kind": "idea"})
+@bp.post("/moderation/reports/users/<int:target_id>", defaults={"kind": "user"})
 def decide_reports(kind: str, target_id: int):
     user = require_caller()
     data = json_body()

@@ -11,12 +11,19 @@ from app.extensions import db
 from app.services import comments
 from app.services import review as rs
 from tests import factories as f
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import screenshot as full_page_screenshot
 from tests.browser.test_journey_core import sign_in
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page, and what the member sees where they acted (the viewport)."""
+    full_page_screenshot(page, name)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-viewport.png"))
 
 
 def _open(browser, lang: str, viewport):
@@ -149,5 +156,69 @@ def test_reviewers_see_both_periods_and_discuss_in_notes(app, live_server, brows
         expect(page.locator("[data-testid=batch-dates]")).to_be_visible()
         expect(page.locator("[data-testid=batch-status]").first).not_to_have_text("closed")
         screenshot(page, f"feedback-batch-dates-{lang}-{size}")
+    finally:
+        context.close()
+
+
+def test_similar_ideas_while_drafting_leave_out_unrelated_and_own_ideas(app, live_server, new_page):
+    member = f.user()
+    f.idea(member, title="Folding umbrella with a torch")  # their own: never offered
+    f.idea(title="Folding umbrella for kids")
+    for title in ("Foldable laptop stand", "Cupboard organiser for small kitchens",
+                  "Hiccup timer app", "Smart plant pot with a water sensor"):
+        f.idea(title=title)
+    page = new_page()
+    sign_in(page, live_server, member.email)
+    page.goto(live_server + "/ideas/new")
+    page.fill("input[name=title]", "Folding umbrella")
+    page.locator(".similar-button").click()
+    results = page.locator("[data-testid=similar-ideas]")
+    expect(results).to_contain_text("Folding umbrella for kids")
+    text = results.inner_text()
+    for unrelated in ("torch", "laptop", "Hiccup", "plant pot"):
+        assert unrelated not in text, unrelated
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_members_report_an_idea_and_a_member_into_the_moderation_queue(app, live_server, browser,
+                                                                      lang, size):
+    idea = f.idea(title="Counterfeit brick kit")
+    troll = f.user(name="Troll")
+    member, moderator = f.user(), f.user("moderator")
+    context, page = _open(browser, lang, VIEWPORTS[size])
+    try:
+        sign_in(page, live_server, member.email)
+        _lang(page, live_server, lang)
+        page.goto(live_server + f"/ideas/{idea.id}")
+        box = page.locator("[data-testid=report-idea]")
+        box.locator("summary").click()
+        box.locator("input[name=reason]").fill("A copy of an existing product")
+        box.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        expect(page.locator("[data-testid=report-idea] [data-testid=reported]")).to_be_visible()
+        screenshot(page, f"feedback-idea-reported-{lang}-{size}")
+        page.goto(live_server + f"/users/{troll.id}")
+        box = page.locator("[data-testid=report-member]")
+        box.locator("summary").click()
+        box.locator("input[name=reason]").fill("Insults in comments")
+        box.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        expect(page.locator("[data-testid=report-member] [data-testid=reported]")).to_be_visible()
+        screenshot(page, f"feedback-member-reported-{lang}-{size}")
+    finally:
+        context.close()
+    context, page = _open(browser, lang, VIEWPORTS[size])
+    try:
+        sign_in(page, live_server, moderator.email)
+        _lang(page, live_server, lang)
+        page.goto(live_server + "/moderation/reports#ideas-and-members")
+        expect(page.locator("[data-testid=reported-idea]")).to_contain_text("Counterfeit brick kit")
+        expect(page.locator("[data-testid=reported-user]")).to_contain_text("Troll")
+        screenshot(page, f"feedback-moderation-reports-{lang}-{size}")
+        item = page.locator("[data-testid=reported-idea]")
+        item.locator("form").first.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        expect(page.locator("[data-testid=reported-idea]")).to_have_count(0)
     finally:
         context.close()

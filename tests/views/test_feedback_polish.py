@@ -341,7 +341,7 @@ def test_a_moderator_never_decides_reports_on_their_own_idea(client):
     moderator = f.user("moderator")
     idea = f.idea(moderator)
     client.post(f"/api/v1/ideas/{idea.id}/reports", json={}, headers=bearer(f.user()))
-    response = client.post(f"/api/v1/moderation/reports/idea/{idea.id}",
+    response = client.post(f"/api/v1/moderation/reports/ideas/{idea.id}",
                            json={"decision": "remove", "reason": "mine"}, headers=bearer(moderator))
     assert response.status_code == 403
 
@@ -361,10 +361,10 @@ def test_members_report_a_member_and_a_moderator_blocks_them(client):
     login(client, moderator)
     html = client.get("/moderation/reports").get_data(as_text=True)
     assert 'data-testid="reported-user"' in html and "Troll" in html
-    refused = client.post(f"/api/v1/moderation/reports/user/{troll.id}",
+    refused = client.post(f"/api/v1/moderation/reports/users/{troll.id}",
                           json={"decision": "remove"}, headers=bearer(moderator))
     assert refused.status_code == 422  # a reason is required to uphold
-    done = client.post(f"/api/v1/moderation/reports/user/{troll.id}",
+    done = client.post(f"/api/v1/moderation/reports/users/{troll.id}",
                        json={"decision": "remove", "reason": "abuse in comments"},
                        headers=bearer(moderator))
     assert done.status_code == 200 and done.json["blocked"] is True
@@ -373,6 +373,6 @@ def test_members_report_a_member_and_a_moderator_blocks_them(client):
 def test_a_moderator_never_decides_reports_about_themselves(client):
     moderator = f.user("moderator")
     client.post(f"/api/v1/users/{moderator.id}/reports", json={}, headers=bearer(f.user()))
-    response = client.post(f"/api/v1/moderation/reports/user/{moderator.id}",
+    response = client.post(f"/api/v1/moderation/reports/users/{moderator.id}",
                            json={"decision": "restore"}, headers=bearer(moderator))
     assert response.status_code == 403
