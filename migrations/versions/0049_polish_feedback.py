@@ -2,7 +2,7 @@
 scoring end date, reviewer notes per idea of a batch (calibration), members' reports of ideas and members
 
 Revision ID: 0049_polish_feedback
-Revises: 0046_rights_gaps
+Revises: 0048_kpi_learning
 Create Date: 2026-12-06 22:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0049_polish_feedback'
-down_revision = '0046_rights_gaps'
+down_revision = '0048_kpi_learning'
 branch_labels = None
 depends_on = None
 
