@@ -87,6 +87,8 @@ class Config:
             raise ValueError("SUPPORT_MILESTONES and SUPPORT_WINDOWS_DAYS must have the same length")
         self.REVIEW_MIN_REVIEWERS = _int("REVIEW_MIN_REVIEWERS", 2)
         self.REVIEW_PRIORITY_TOTAL = _int("REVIEW_PRIORITY_TOTAL", 8)
+        # Days of scoring after a batch's intake closes, when the admin gives no end date.
+        self.REVIEW_SCORING_DAYS = _int("REVIEW_SCORING_DAYS", 14)
         self.ROYALTY_RATE_BPS = _int("ROYALTY_RATE_BPS", 100)
         self.COMMENT_REPORT_THRESHOLD = _int("COMMENT_REPORT_THRESHOLD", 3)
         # Recognition (app.services.recognition): the standing score halves in this many days.

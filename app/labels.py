@@ -59,6 +59,8 @@ DYNAMIC_MESSAGES = (
     _l("Only the idea's owner may do this."),
     _l("You cannot support your own idea."), _l("Only the author may do this."),
     _l("You cannot report your own comment."), _l("Only moderators may do this."),
+    _l("You cannot report your own idea."), _l("You cannot report yourself."),
+    _l("This batch is published: its notes are closed."),
     _l("Only reviewers may do this."), _l("Only admins may do this."),
     _l("Only finance staff may do this."), _l("Only staff may do this."), _l("Not allowed."),
     _l("Only product managers and admins may do this."),
@@ -147,6 +149,10 @@ AUDIT_ACTIONS = {
     "forum_reply.restore": _l("Forum reply restored"),
     "idea.publish": _l("Idea published"), "idea.needs_changes": _l("Idea sent back for changes"),
     "idea.reject": _l("Idea rejected"), "idea.hide": _l("Idea hidden"),
+    "idea.reports_upheld": _l("Reports on an idea upheld"),
+    "idea.reports_dismissed": _l("Reports on an idea dismissed"),
+    "user.reports_upheld": _l("Reports on a member upheld"),
+    "user.reports_dismissed": _l("Reports on a member dismissed"),
     "idea.hidden": _l("Idea hidden"), "idea.unhide": _l("Idea visible again"),
     "idea.merge": _l("Ideas merged"), "idea.revision_reverted": _l("Refinement reverted"),
     "idea.staff_pick": _l("Staff pick"),
@@ -171,6 +177,7 @@ AUDIT_ACTIONS = {
     "review.reviewer_assigned": _l("Reviewer assigned"),
     "review.reviewer_unassigned": _l("Reviewer unassigned"),
     "review.scored": _l("Idea scored"), "review.score_revised": _l("Scores revised"),
+    "review.note_added": _l("Reviewer note added"),
     "review.decided": _l("Review decision"),
     "review_calendar.added": _l("Review date added"),
     "review_calendar.removed": _l("Review date removed"),
@@ -257,6 +264,8 @@ EVENT_REASONS: dict[str, tuple[Wording, ...]] = {
                                _l("Joined the review batch “%(name)s”")),),
     "review_decision": (Wording("Decided in the review batch “%(name)s”",
                                 _l("Decided in the review batch “%(name)s”")),),
+    "hidden": (Wording("Hidden after members' reports, until a moderator decides",
+                       _l("Hidden after members' reports, until a moderator decides")),),
 }
 
 #: Ledger memos as app.services.ledger writes them (sales, returns, payouts, reversals).

@@ -50,6 +50,8 @@ class Action(StrEnum):
     EDIT_COMMENT = "edit_comment"
     DELETE_COMMENT = "delete_comment"
     REPORT = "report"
+    REPORT_IDEA = "report_idea"  # with the idea
+    REPORT_MEMBER = "report_member"  # with the member reported
     # moderation
     MODERATE = "moderate"
     MODERATE_SUBMISSION = "moderate_submission"
@@ -61,6 +63,8 @@ class Action(StrEnum):
     REVIEW = "review"
     VIEW_SCORES = "view_scores"
     ASSIGN_REVIEWERS = "assign_reviewers"
+    VIEW_REVIEW_NOTES = "view_review_notes"  # calibration: notes per idea of a batch
+    ADD_REVIEW_NOTE = "add_review_note"
     MANAGE_BATCHES = "manage_batches"
     DECIDE = "decide"
     # administration
@@ -260,6 +264,12 @@ REFUSALS: dict[str, Refusal] = {
                               Conflict, translate=True),
     "evidence_private": Refusal("Only the idea's creators, reviewers and admins see its "
                                 "evidence."),
+    "own_idea_report": Refusal("You cannot report your own idea.", code="own_idea",
+                               translate=True),
+    "own_account_report": Refusal("You cannot report yourself.", code="cannot_report_self",
+                                  translate=True),
+    "batch_published": Refusal("This batch is published: its notes are closed.", Conflict,
+                               translate=True),
     "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
                              "change.", Conflict, translate=True),
     "self_follow": Refusal("You cannot follow yourself.", code="cannot_follow_self",
@@ -317,6 +327,14 @@ def _author_or_moderator(user: Any, comment: Any) -> str | None:
 
 def _not_own_comment(user: Any, obj: Any) -> str | None:
     return "own_comment" if _authored(user, obj) else None
+
+
+def _not_own_idea(user: Any, idea: Any) -> str | None:
+    return "own_idea_report" if isinstance(idea, Idea) and is_creator(user, idea) else None
+
+
+def _not_themselves(user: Any, other: Any) -> str | None:
+    return "own_account_report" if getattr(other, "id", None) == user.id else None
 
 
 def _role(*roles: str, refusal: str) -> Check:
@@ -404,6 +422,10 @@ def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
         else "scores_hidden"
 
 
+def _batch_unpublished(user: Any, item: ReviewItem | None) -> str | None:
+    return "batch_published" if item is not None and item.batch.is_published else None
+
+
 def _creator_reviewer_or_admin(user: Any, idea: Any) -> str | None:
     """An idea's evidence: its creators, reviewers and admins (with no idea: reviewers, admins)."""
     if has_role(user, "reviewer") or has_role(user, "admin"):
@@ -443,6 +465,8 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.EDIT_COMMENT: (_the_author,),
     A.DELETE_COMMENT: (_author_or_moderator,),
     A.REPORT: (_email_confirmed, _not_own_comment),
+    A.REPORT_IDEA: (_email_confirmed, _not_own_idea),
+    A.REPORT_MEMBER: (_email_confirmed, _not_themselves),
     A.MODERATE: (_moderators, _not_their_own),  # with an idea: not their own
     A.MODERATE_SUBMISSION: (_moderators, _not_their_own,
                             _while((IdeaStatus.PENDING_MODERATION,), "not_pending")),
@@ -453,6 +477,10 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.REVIEW: (_reviewers_or_admins,),  # review pages: reviewers, and admins who decide
     A.VIEW_SCORES: (_reviewers_or_admins, _scored_first),
     A.ASSIGN_REVIEWERS: (_admins, _not_their_own),
+    # Notes on an idea of a batch: its reviewers once they have scored it (blind, like the
+    # scores) and admins; never on one's own idea; written until the batch is published.
+    A.VIEW_REVIEW_NOTES: (_reviewers_or_admins, _not_their_own, _scored_first),
+    A.ADD_REVIEW_NOTE: (_reviewers_or_admins, _not_their_own, _scored_first, _batch_unpublished),
     A.MANAGE_BATCHES: (_admins,),
     A.DECIDE: (_admins, _not_their_own),
     A.MANAGE_USERS: (_admins,),

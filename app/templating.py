@@ -25,6 +25,7 @@ from app.labels import (audit_action_label, category_name, event_label, event_re
                         role_label, status_label)
 from app.ledger.views import percent_bps, plain_money
 from app.markdown import render_markdown
+from app.models.base import utcnow
 from app.models.review import AXES
 from app.services import notifications as notification_service
 from app.services.idea_creators import format_share
@@ -147,6 +148,7 @@ GLOBALS = {
     "decision_labels": DECISION_LABELS,
     "fraction": format_fraction,
     "card_html": idea_card,
+    "utc_today": lambda: utcnow().date(),  # review batch periods (templates/review/_batch_dates)
 }
 
 

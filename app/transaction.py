@@ -94,7 +94,8 @@ class Outcome(Generic[T]):
 
 
 def perform(action: Callable[[], T], *, done: str | None = None, form: Any = None,
-            validate: Any = None, rename: Mapping[str, str] | None = None) -> Outcome[T]:
+            validate: Any = None, rename: Mapping[str, str] | None = None,
+            conflict_field: str | None = None) -> Outcome[T]:
     """Run one use case for an HTML view in its own transaction and show the result.
 
     validate: a posted form to check first (CSRF token and fields). When it fails nothing runs
@@ -103,6 +104,8 @@ def perform(action: Callable[[], T], *, done: str | None = None, form: Any = Non
     form:     a form the view shows again on a refusal: the service's field errors go onto its
               fields (`rename` maps a service's field name to the form's), the others are flashed.
     done:     flashed as a success once the transaction has committed.
+    conflict_field: the field of `form` a refusal without field errors is shown next to (an
+              address already invited belongs beside the address), instead of a message.
 
     A Forbidden, NotFound or Unauthorized is raised on, after the rollback, to the app's error
     handler (the 403 or 404 page, the sign-in form); so is any exception that is not a DomainError
@@ -116,7 +119,7 @@ def perform(action: Callable[[], T], *, done: str | None = None, form: Any = Non
         with transaction():
             value = action()
     except SHOWN_ON_THE_PAGE as error:
-        show_refusal(error, form, rename)
+        show_refusal(error, form, rename, conflict_field)
         return Outcome(error=error)
     if done:
         flash(done, "success")
@@ -124,10 +127,16 @@ def perform(action: Callable[[], T], *, done: str | None = None, form: Any = Non
 
 
 def show_refusal(error: DomainError, form: Any = None,
-                 rename: Mapping[str, str] | None = None) -> None:
+                 rename: Mapping[str, str] | None = None,
+                 conflict_field: str | None = None) -> None:
     """A refusal on the page: field errors on the form's fields when it has them, the rest (and a
-    refusal without field errors) as error messages."""
+    refusal without field errors) as error messages, or beside `conflict_field`."""
     fields = getattr(error, "fields", None) or {}
+    if not fields and conflict_field and form is not None:
+        field = getattr(form, conflict_field, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, labels.translated(error.message)]
+            return
     for name, message in fields.items():
         field = getattr(form, (rename or {}).get(name, name), None) if form is not None else None
         if field is not None and hasattr(field, "errors"):

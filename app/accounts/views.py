@@ -23,7 +23,8 @@ from app.services import accounts as account_service
 from app.services import consents as consent_service
 from app.services import policies as policy_service
 from app.services import notifications as notification_service
-from app.services import people, referrals, sign_ins
+from app.services import moderation, people, referrals, sign_ins
+from app.ideas.engagement_forms import ReportForm
 from app.transaction import perform, transaction
 
 NOTIFICATIONS_PER_PAGE = 30
@@ -97,8 +98,8 @@ def signup():
                 with transaction():
                     referrals.record_signup(sharer_id, user)
             _sign_in(user)
-            flash(_("Welcome to Kyoso! We sent a confirmation link to %(email)s. Open it to "
-                    "support, comment on and post ideas.", email=user.email), "success")
+            # One notice: the dashboard's confirmation banner welcomes them (no flash beside it).
+            session["welcome"] = True
             return redirect(url_for("accounts.dashboard"))
     for kind, policy in in_force.items():  # shown again: the versions in force now
         form[f"{kind}_version"].data = policy.version if policy else ""
@@ -385,7 +386,8 @@ def dashboard():
     }
     return render_template("accounts/dashboard.html", user=user, my_ideas=my_ideas,
                            supported=supported, followed=followed, counts=counts,
-                           numbers=people.numbers(user), brought=referrals.recent(user))
+                           numbers=people.numbers(user), brought=referrals.recent(user),
+                           welcome=session.pop("welcome", False))
 
 
 def _count(stmt) -> int:
@@ -444,7 +446,24 @@ def profile(user_id: int):
                            badges=account_service.badges_for(user),
                            activity=account_service.recent_activity(viewer, user),
                            numbers=people.numbers(user),
-                           is_following=people.is_following(viewer, user.id))
+                           is_following=people.is_following(viewer, user.id),
+                           may_report=not user.is_blocked and permissions.can(
+                               viewer, "report_member", user),
+                           reported=user.id in moderation.reported_by(viewer, "user", [user.id]))
+
+
+@bp.post("/users/<int:user_id>/report")
+@limiter.limit(ratelimits.POSTING)
+def report_member(user_id: int):
+    if not current_user.is_authenticated:
+        flash(_("Please sign in first."), "info")
+        return redirect(url_for("accounts.login", next=url_for("accounts.profile",
+                                                               user_id=user_id)))
+    form = ReportForm()
+    perform(lambda: moderation.report_member(current_user._get_current_object(), user_id,
+                                             form.reason.data or ""),
+            validate=form, done=_("Thank you: moderators will look at this member."))
+    return redirect(url_for("accounts.profile", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/follow")

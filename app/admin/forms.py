@@ -16,7 +16,8 @@ GRANTABLE_ROLES = [role for role in ROLES if role != "member"]
 class OpenBatchForm(FlaskForm):
     name = StringField(_l("Batch name"), validators=[DataRequired(), Length(max=NAME_MAX)],
                        render_kw={"maxlength": NAME_MAX, "placeholder": _l("e.g. Spring review")})
-    closes_on = DateField(_l("Closes on"), validators=[InputRequired()])
+    closes_on = DateField(_l("Intake closes on"), validators=[InputRequired()])
+    scoring_ends_on = DateField(_l("Scoring ends on (optional)"), validators=[Optional()])
 
 
 class AssignReviewerForm(FlaskForm):

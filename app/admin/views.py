@@ -121,8 +121,9 @@ def review():
         if form.validate_on_submit() and form.closes_on.data < utcnow().date():
             form.closes_on.errors = [_("The closing date cannot be in the past.")]
         elif not form.errors:
-            opened = perform(lambda: review_service.open_batch(current_user, form.name.data,
-                                                               form.closes_on.data), form=form)
+            opened = perform(lambda: review_service.open_batch(
+                current_user, form.name.data, form.closes_on.data, form.scoring_ends_on.data),
+                form=form)
             if opened:
                 batch = opened.value
                 flash(_("Batch “%(name)s” is open: %(n)s ideas joined it.", name=batch.name,

@@ -15,7 +15,7 @@ from app.extensions import limiter
 from app.idempotency import idempotent
 from app.models import Comment, Idea, Support
 from app.queries import visible_idea
-from app.services import comments, follows, milestones, referrals, supports
+from app.services import comments, follows, milestones, moderation, referrals, supports
 from app.transaction import transaction
 
 SCHEMAS["SupportAnswers"] = {"type": "object", "properties": {
@@ -36,7 +36,9 @@ SCHEMAS["Comment"] = {"type": "object", "properties": {
     "body": {"type": "string", "description": "absent when the comment is hidden or deleted"},
     "author": {"type": "object", "description": "absent when the comment is hidden or deleted"},
     "is_official": {"type": "boolean"}, "is_update": {"type": "boolean"},
-    "hidden": {"type": "boolean"}, "deleted": {"type": "boolean"}, "edited": {"type": "boolean"},
+    "hidden": {"type": "boolean"}, "deleted": {"type": "boolean"},
+    "removed_by_moderator": {"type": "boolean", "description": "deleted by a moderator, not "
+                             "by its author"}, "edited": {"type": "boolean"},
     "created_at": {"type": "string", "format": "date-time"},
     "edited_at": {"type": "string", "format": "date-time", "nullable": True},
     "replies": {"type": "array", "items": {"type": "object"}}}}
@@ -69,6 +71,7 @@ def comment_json(comment: Comment, *, with_replies: bool = True) -> dict[str, An
         "id": comment.id, "idea_id": comment.idea_id, "parent_id": comment.parent_id,
         "is_official": comment.is_official, "is_update": comment.is_update,
         "hidden": comment.hidden and not deleted, "deleted": deleted,
+        "removed_by_moderator": deleted and comment.removed_by_moderator,
         "edited": comment.edited_at is not None, "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
     }
@@ -303,3 +306,95 @@ def resubmit_idea(idea_id: int):
         new = milestones.resubmit_expired(require_caller(), idea_id)
     return {"id": new.id, "status": new.status, "title": new.title,
             "resubmitted_from_id": new.resubmitted_from_id}, 201
+
+
+# --- reports of ideas and members (the comments' rules and queue) ------------------------------
+
+_REPORT_BODY = {"type": "object", "properties": {
+    "reason": {"type": "string", "maxLength": comments.REPORT_REASON_MAX_LENGTH}}}
+
+
+def _report_json(report) -> dict[str, Any]:
+    return {"id": report.id, "kind": report.kind, "target_id": report.target_id,
+            "reason": report.reason, "created_at": _iso(report.created_at)}
+
+
+operation("/ideas/{id}/reports", "post", "Report a public idea to moderators (once per member, "
+          "not one's own); reported by enough members it is hidden until a moderator decides",
+          body=_REPORT_BODY,
+          responses={"201": "{id, kind, target_id, reason, created_at}", "401": "no or bad token",
+                     "403": "own_idea, email_not_confirmed", "404": "no such visible idea",
+                     "409": "already_reported, not_reportable", "422": "reason too long",
+                     "429": "rate limited"})
+
+
+@bp.post("/ideas/<int:idea_id>/reports")
+@limiter.limit(ratelimits.POSTING)
+@idempotent
+def report_idea(idea_id: int):
+    user = require_caller()
+    reason = _json_or_empty().get("reason")
+    with transaction():
+        report = moderation.report_idea(user, idea_id, reason)
+        body = _report_json(report)
+    return body, 201
+
+
+operation("/users/{id}/reports", "post", "Report another member to moderators (once per member); "
+          "a moderator decides (reports alone never block anyone)", body=_REPORT_BODY,
+          responses={"201": "{id, kind, target_id, reason, created_at}", "401": "no or bad token",
+                     "403": "cannot_report_self, email_not_confirmed", "404": "no such user",
+                     "409": "already_reported", "422": "reason too long", "429": "rate limited"})
+
+
+@bp.post("/users/<int:user_id>/reports")
+@limiter.limit(ratelimits.POSTING)
+@idempotent
+def report_member(user_id: int):
+    user = require_caller()
+    reason = _json_or_empty().get("reason")
+    with transaction():
+        report = moderation.report_member(user, user_id, reason)
+        body = _report_json(report)
+    return body, 201
+
+
+_DECIDE_REPORTS_BODY = {"type": "object", "required": ["decision"], "properties": {
+    "decision": {"type": "string", "enum": ["restore", "remove"]},
+    "reason": {"type": "string", "maxLength": 2000}}}
+
+operation("/moderation/reports/ideas/{id}", "post", "Decide on an idea's open reports "
+          "(moderators): restore dismisses them (an idea they hid shows again), remove upholds "
+          "them (the idea is hidden; a reason is required); never on one's own idea",
+          body=_DECIDE_REPORTS_BODY,
+          responses={"200": "{kind, id, hidden}", "401": "no or bad token",
+                     "403": "moderators only, separation_of_duties", "404": "no such idea",
+                     "409": "already hidden", "422": "decision or reason missing"})
+operation("/moderation/reports/users/{id}", "post", "Decide on a member's open reports "
+          "(moderators): restore dismisses them, remove upholds them (the account is blocked; "
+          "a reason is required); never on reports about oneself",
+          body=_DECIDE_REPORTS_BODY,
+          responses={"200": "{kind, id, blocked}", "401": "no or bad token",
+                     "403": "moderators only, separation_of_duties, admins_only (staff)",
+                     "404": "no such user", "409": "already blocked",
+                     "422": "decision or reason missing"})
+
+
+@bp.post("/moderation/reports/ideas/<int:target_id>", defaults={"kind": "idea"})
+@bp.post("/moderation/reports/users/<int:target_id>", defaults={"kind": "user"})
+def decide_reports(kind: str, target_id: int):
+    user = require_caller()
+    data = json_body()
+    decision = data.get("decision")
+    if decision not in ("restore", "remove"):
+        raise Invalid({"decision": "restore or remove"})
+    with transaction():
+        if kind == "idea":
+            idea = moderation.decide_idea_reports(user, target_id, decision == "remove",
+                                                  data.get("reason"))
+            body = {"kind": kind, "id": idea.id, "hidden": idea.hidden}
+        else:
+            member = moderation.decide_member_reports(user, target_id, decision == "remove",
+                                                      data.get("reason"))
+            body = {"kind": kind, "id": member.id, "blocked": member.is_blocked}
+    return body

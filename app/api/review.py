@@ -56,6 +56,8 @@ def item_json(item: ReviewItem, *, with_decision: bool = True) -> dict[str, Any]
 
 def batch_json(batch: ReviewBatch, items: list[ReviewItem] | None = None) -> dict[str, Any]:
     data = {"id": batch.id, "name": batch.name, "closes_on": batch.closes_on.isoformat(),
+            "scoring_ends_on": batch.scoring_ends_on.isoformat() if batch.scoring_ends_on
+            else None,
             "status": batch.status, "opened_at": batch.opened_at.isoformat(),
             "closed_at": batch.closed_at.isoformat() if batch.closed_at else None,
             "published_at": batch.published_at.isoformat() if batch.published_at else None}
@@ -97,10 +99,24 @@ SCHEMAS["Scores"] = {"type": "object", "properties": {
 operation("/review-batches", "post", "Open a review batch (admin); waiting qualified ideas join it",
           body={"type": "object", "required": ["name", "closes_on"], "properties": {
               "name": written(review_service.NAME_MAX),
-              "closes_on": {"type": "string", "format": "date"}}},
+              "closes_on": {"type": "string", "format": "date",
+                            "description": "the intake closes: no idea joins after it"},
+              "scoring_ends_on": {"type": "string", "format": "date",
+                                  "description": "when scoring is planned to end (on or after "
+                                                 "closes_on; default REVIEW_SCORING_DAYS later)"}}},
           responses={"201": "the open batch with its items", "401": "no token",
                      "403": "admins only", "409": "batch_already_open",
                      "422": "invalid name or date"})
+
+
+def _date_or_none(value: Any) -> date | None:
+    """A YYYY-MM-DD string as a date; None for anything else (the service says what is wrong)."""
+    if isinstance(value, str) and DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 @bp.post("/review-batches")
@@ -108,17 +124,11 @@ operation("/review-batches", "post", "Open a review batch (admin); waiting quali
 def open_review_batch():
     user = require_caller()
     data = json_body()
-    closes_on = data.get("closes_on")
-    parsed: Any = closes_on
-    if isinstance(closes_on, str) and DATE.match(closes_on):
-        try:
-            parsed = date.fromisoformat(closes_on)
-        except ValueError:
-            parsed = None
-    elif closes_on is not None:
-        parsed = None
+    scoring_ends_on = data.get("scoring_ends_on")
     with transaction():
-        batch = review_service.open_batch(user, data.get("name"), parsed)
+        batch = review_service.open_batch(
+            user, data.get("name"), _date_or_none(data.get("closes_on")),
+            None if scoring_ends_on is None else (_date_or_none(scoring_ends_on) or ""))
     return batch_json(batch, _batch_items(batch)), 201
 
 
@@ -330,3 +340,55 @@ def get_review_result(idea_id: int):
             "published_at": result.item.batch.published_at.isoformat()
             if result.item.batch.published_at else None,
             **aggregate_json(result.aggregate)}
+
+
+# --- reviewer notes (calibration) ----------------------------------------------------------------
+
+SCHEMAS["ReviewNote"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "item_id": {"type": "integer"}, "idea_id": {"type": "integer"},
+    "batch_id": {"type": "integer"}, "body": {"type": "string"},
+    "author": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                "display_name": {"type": "string"}}},
+    "created_at": {"type": "string", "format": "date-time"}}}
+
+
+def note_json(note, item: ReviewItem) -> dict[str, Any]:
+    return {"id": note.id, "item_id": item.id, "idea_id": item.idea_id, "batch_id": item.batch_id,
+            "body": note.body,
+            "author": {"id": note.author.id, "display_name": note.author.display_name},
+            "created_at": note.created_at.isoformat()}
+
+
+operation("/review-items/{item_id}/notes", "get",
+          "Reviewer notes on one idea of a batch, oldest first (admins; the item's reviewers "
+          "once they have scored it; never on one's own idea)",
+          responses={"200": "{items: [ReviewNote], page, per_page, total}", "401": "no token",
+                     "403": "reviewers_only, scores_hidden, own_idea_staff",
+                     "404": "no such review item"})
+
+
+@bp.get("/review-items/<int:item_id>/notes")
+def list_review_notes(item_id: int):
+    item, notes = review_service.notes_of(require_caller(), item_id)
+    return listing([note_json(note, item) for note in notes])
+
+
+operation("/review-items/{item_id}/notes", "post",
+          "Add a note to discuss one idea of a batch (audited); until the batch is published",
+          body={"type": "object", "required": ["body"], "properties": {
+              "body": written(review_service.NOTE_MAX_LENGTH)}},
+          responses={"201": "the note", "400": "not a JSON object", "401": "no token",
+                     "403": "reviewers_only, scores_hidden, own_idea_staff",
+                     "409": "batch_published",
+                     "404": "no such review item", "422": "empty or too long"})
+
+
+@bp.post("/review-items/<int:item_id>/notes")
+def add_review_note(item_id: int):
+    user = require_caller()
+    data = json_body()
+    with transaction():
+        note = review_service.add_note(user, item_id, data.get("body"))
+        item = db.session.get(ReviewItem, note.item_id)
+        body = note_json(note, item)
+    return body, 201

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,9 +15,9 @@ from app.ideas import bp
 from app.ideas.engagement_forms import (ActionForm, CommentForm, EditCommentForm, ReportForm,
                                         SupportForm, UpdateForm)
 from app.models import Comment, Idea
-from app.services import (comments, follows, milestones, polls, recognition, referrals,
-                          resonance, revisions, supports)
-from app.transaction import perform
+from app.services import (comments, follows, milestones, moderation, polls, recognition,
+                          referrals, resonance, revisions, supports)
+from app.transaction import flash_form_errors, perform
 from app.web import page_arg
 
 COMMENTS_PER_PAGE = 30
@@ -47,6 +47,9 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
     thread = comments.comment_page(idea.id, page_arg("comments_page"), COMMENTS_PER_PAGE) \
         if discussion_open else None
     may_thank = bool(thread and thread.comments) and recognition.may_thank_for(current_user, idea)
+    shown_ids = [c.id for t in thread.comments for c in (t, *t.replies)] if thread else []
+    idea_reported, reported = moderation.viewer_reports(current_user, idea.id, shown_ids) \
+        if discussion_open else (False, set())
     return {
         "resonance": resonance.summary(idea.resonance_row),
         "core_history": revisions.core_history(idea, latest),
@@ -61,8 +64,13 @@ def idea_page_parts(idea: Idea, is_creator: bool) -> dict[str, Any]:
         "thread": thread,
         # creators (and staff) thank a commenter: the comment counts as helpful (one query)
         "may_thank": may_thank,
-        "thanked_comments": recognition.thanked_comment_ids(current_user, [
-            c.id for t in thread.comments for c in (t, *t.replies)]) if may_thank else set(),
+        "thanked_comments": recognition.thanked_comment_ids(current_user, shown_ids)
+        if may_thank else set(),
+        # what the member reported already shows "Reported", not "Report" (one query)
+        "reported_comments": reported,
+        "creator_ids": {c.user_id for c in idea.creators},  # their comments are badged
+        "may_report_idea": discussion_open and permissions.can(current_user, "report_idea", idea),
+        "idea_reported": idea_reported,
     }
 
 
@@ -145,9 +153,21 @@ def post_comment(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = CommentForm()
-    posted = perform(lambda: comments.post_comment(current_user, idea_id, form.body.data,
-                                                   form.parent()), validate=form)
-    return _back(idea_id, f"comment-{posted.value.id}" if posted else "comments")
+    if form.validate_on_submit():
+        posted = perform(lambda: comments.post_comment(current_user, idea_id, form.body.data,
+                                                       form.parent()), form=form)
+        if posted:  # the page lands on the new comment, which says it is posted
+            session["posted_comment"] = posted.value.id
+            return _back(idea_id, f"comment-{posted.value.id}")
+        if not any(f.errors for f in (form.body, form.parent_id)):
+            return _back(idea_id, "comments")  # refused as a whole (flashed): nothing to fix
+    elif form.csrf_token.errors:
+        flash_form_errors(form)
+        return _back(idea_id, "comments")
+    # The page again, the text kept and the reason beside it.
+    from app.ideas.views import detail_page
+
+    return detail_page(idea_id, comment_form=form), 422
 
 
 @bp.post("/ideas/<int:idea_id>/updates")
@@ -196,6 +216,17 @@ def report_comment(comment_id: int):
     perform(lambda: comments.report_comment(current_user, comment_id, form.reason.data or ""),
             validate=form, done=_("Thank you: moderators will look at this comment."))
     return back
+
+
+@bp.post("/ideas/<int:idea_id>/report")
+@limiter.limit(ratelimits.POSTING)
+def report_idea(idea_id: int):
+    if not current_user.is_authenticated:
+        return _sign_in_first(idea_id)
+    form = ReportForm()
+    perform(lambda: moderation.report_idea(current_user, idea_id, form.reason.data or ""),
+            validate=form, done=_("Thank you: moderators will look at this idea."))
+    return _back(idea_id, "creators")
 
 
 @bp.get("/comments/<int:comment_id>/history")

@@ -68,6 +68,7 @@ class CommentForm(FlaskForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(),
                                                     Length(max=BODY_MAX_LENGTH)])
     parent_id = HiddenField()
+    reply_to = HiddenField()  # the comment whose reply form was used (to show it again)
 
     def parent(self) -> int | None:
         try:

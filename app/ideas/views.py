@@ -4,8 +4,10 @@ page and its images. Thin: each view translates HTTP to one service call and bac
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,7 +27,7 @@ from app.services import campaigns as campaign_service
 from app.services import ideas as idea_service
 from app.services import insight
 from app.services import review as review_service
-from app.transaction import perform, transaction
+from app.transaction import flash_form_errors, perform, transaction
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
 SIMILAR_LIMIT = 5
@@ -67,14 +69,15 @@ def _to_edit(idea_id: int, anchor: str | None = None):
     return redirect(url_for("ideas.edit", idea_id=idea_id, _anchor=anchor))
 
 
-def _editing_context(idea: Idea) -> dict:
-    """What the edit page shows besides the form (constant queries)."""
+def _editing_context(idea: Idea, invite_form: InviteForm | None = None) -> dict:
+    """What the edit page shows besides the form (constant queries); `invite_form` is a posted
+    invitation shown again with its errors beside its fields."""
     agreement = idea_service.current_agreement()
     consents = idea_service.consent_status(idea, agreement)
     return {
         "idea": idea,
         "image_form": ImageForm(),
-        "invite_form": InviteForm(),
+        "invite_form": invite_form or InviteForm(formdata=None),
         "action_form": ActionForm(),
         "max_images": current_app.config["IDEA_MAX_IMAGES"],
         "similar": idea_service.similar_ideas(_viewer(), idea.title, idea.pitch,
@@ -89,6 +92,19 @@ def _editing_context(idea: Idea) -> dict:
         "is_owner": permissions.is_owner(current_user, idea),
         "format_share": idea_service.format_share,
     }
+
+
+def _idea_form(idea: Idea, *, filled: bool = True, **kwargs) -> IdeaForm:
+    """The edit form, holding the idea's current values when `filled`."""
+    form = IdeaForm(obj=None, **kwargs)
+    form.set_categories(idea_service.categories(keep=idea.category))
+    if filled:
+        form.title.data, form.pitch.data = idea.title, idea.pitch
+        form.description.data = idea.description
+        form.category.data = idea.category.slug if idea.category else ""
+        form.tags.data = ", ".join(tag.name for tag in idea.tags)
+        form.fill_insight(idea)
+    return form
 
 
 # --- drafting -------------------------------------------------------------------------------
@@ -132,15 +148,8 @@ def edit(idea_id: int):
     except Conflict as error:
         flash(error.message, "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
-    form = IdeaForm(obj=None)
-    form.set_categories(idea_service.categories(keep=idea.category))
-    if request.method == "GET":
-        form.title.data, form.pitch.data = idea.title, idea.pitch
-        form.description.data = idea.description
-        form.category.data = idea.category.slug if idea.category else ""
-        form.tags.data = ", ".join(tag.name for tag in idea.tags)
-        form.fill_insight(idea)
-    elif form.validate_on_submit():
+    form = _idea_form(idea, filled=request.method == "GET")
+    if request.method == "POST" and form.validate_on_submit():
         if perform(lambda: idea_service.update_idea(current_user, idea_id, form.values()),
                    form=form, done=_("Your changes are saved.")):
             return _to_edit(idea_id)
@@ -229,11 +238,25 @@ def image(key: str, size: str):
 @bp.post("/ideas/<int:idea_id>/creators")
 def invite(idea_id: int):
     form = InviteForm()
-    perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
-                                                   form.bps),
-            validate=form, done=_("The invitation is on its way. They must accept it, the "
-                                  "agreement and their share before you can submit."))
-    return _to_edit(idea_id, "co-creators")
+    if form.validate_on_submit():
+        if perform(lambda: idea_service.invite_co_creator(current_user, idea_id, form.email.data,
+                                                          form.bps),
+                   form=form, rename={"share_bps": "share_percent"}, conflict_field="email",
+                   done=_("The invitation is on its way. They must accept it, the agreement "
+                          "and their share before you can submit.")):
+            return _to_edit(idea_id, "co-creators")
+    elif form.csrf_token.errors:
+        flash_form_errors(form)
+        return _to_edit(idea_id, "co-creators")
+    # Refused: the edit page again, the address kept and the reason beside the field.
+    idea = idea_service.get_visible(_viewer(), idea_id)
+    try:
+        idea_service.require_editing(current_user, idea)
+    except Conflict as error:
+        flash(error.message, "error")
+        return redirect(url_for("ideas.detail", idea_id=idea.id))
+    return render_template("ideas/edit.html", form=_idea_form(idea, formdata=None),
+                           **_editing_context(idea, invite_form=form)), 422
 
 
 @bp.post("/ideas/<int:idea_id>/creators/<int:user_id>/share")
@@ -306,6 +329,12 @@ def submit(idea_id: int):
 
 @bp.get("/ideas/<int:idea_id>")
 def detail(idea_id: int):
+    return detail_page(idea_id)
+
+
+def detail_page(idea_id: int, comment_form: Any = None) -> str:
+    """The idea page; `comment_form` is a refused comment or reply shown again beside its
+    text area with the text kept (ideas.engagement.post_comment)."""
     viewer = _viewer()
     idea = idea_service.get_visible(viewer, idea_id)
     shareable = idea.status in lifecycle.PUBLIC and not idea.hidden
@@ -340,7 +369,8 @@ def detail(idea_id: int):
         campaign=campaign_service.campaign_of(idea),
         share=sharing.share_links(idea, viewer) if shareable else None,
         meta=sharing.page_meta(idea) if shareable else None,
-        permissions_is_creator=lambda item: permissions.is_creator(current_user, item))
+        permissions_is_creator=lambda item: permissions.is_creator(current_user, item),
+        comment_form=comment_form, posted_comment=session.pop("posted_comment", None) if viewer else None)
     if shareable and request.args.get("ref"):  # after rendering: the commit expires the idea
         with transaction():
             sharing.note_visit(request.args.get("ref"), idea, viewer)

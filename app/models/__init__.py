@@ -5,7 +5,7 @@ from app.models.campaigns import Campaign, CampaignEntry, CampaignVote, StaffPic
 from app.models.forum import ForumReply, ForumReport, ForumThread
 from app.models.recognition import (MemberStats, MonthlyPoints, PointEvent, RecognitionCursor,
                                     Reward, Thanks)
-from app.models.comments import Comment, CommentRevision, Report
+from app.models.comments import Comment, CommentRevision, ContentReport, Report
 from app.models.community import CreatorInvitation, FormerSupporter
 from app.models.insight import (IdeaPoll, IdeaResonance, IdeaRevision, PollAnswer,
                                 PollOption)
@@ -21,7 +21,7 @@ from app.models.people import IdeaNudge, MemberCounter, ReferralEvent, UserFollo
 from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
-from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem
+from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem, ReviewNote
 from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
 from app.models.site import SiteStat
 from app.models.home import ReengagementMail
@@ -38,7 +38,7 @@ __all__ = [
     "Campaign", "CampaignEntry", "CampaignVote", "StaffPick",
     "ForumReply", "ForumReport", "ForumThread",
     "MemberStats", "MonthlyPoints", "PointEvent", "RecognitionCursor", "Reward", "Thanks",
-    "Comment", "CommentRevision", "Report",
+    "Comment", "CommentRevision", "ContentReport", "Report",
     "CreatorInvitation", "FormerSupporter",
     "FailedJob", "OutboundMail",
     "Category", "Idea", "IdeaCreator", "IdeaEvent", "IdeaFollow", "IdeaImage", "Support", "Tag",
@@ -51,7 +51,7 @@ __all__ = [
     "ConsentEvent", "Policy", "PolicyAcceptance",
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
-    "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem",
+    "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem", "ReviewNote",
     "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
     "IdeaPoll", "IdeaResonance", "IdeaRevision", "PollAnswer", "PollOption",

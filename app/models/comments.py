@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import markdown
@@ -31,6 +32,9 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Deleted by a moderator (its page says so), not by its author.
+    removed_by_moderator: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default="false")
 
     author: Mapped[User] = relationship()
     replies: Mapped[list[Comment]] = relationship(order_by="Comment.id")
@@ -79,3 +83,25 @@ class Report(db.Model):
     network_hash: Mapped[str | None] = mapped_column(String(32), default=current_network_hash)
 
     __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)
+
+
+class ContentReport(db.Model):
+    """A member's report of an idea or of another member (once each), weighed and thresholded
+    as comment reports are (app.services.integrity), decided in the same moderation queue."""
+
+    __tablename__ = "content_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # idea | user
+    target_id: Mapped[int] = mapped_column(Integer)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    weight_pct: Mapped[int] = mapped_column(Integer, default=100)
+    network_hash: Mapped[str | None] = mapped_column(String(32), default=current_network_hash)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(16))  # restored | removed
+
+    __table_args__ = (UniqueConstraint("kind", "target_id", "reporter_id"),
+                      Index("ix_content_reports_open", "kind", "resolved_at", "target_id"),
+                      CheckConstraint("kind IN ('idea', 'user')", name="kind_valid"))

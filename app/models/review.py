@@ -13,7 +13,7 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.ideas import Idea
 from app.models.users import User
 
-__all__ = ["Review", "ReviewAssignment", "ReviewBatch", "ReviewItem"]
+__all__ = ["Review", "ReviewAssignment", "ReviewBatch", "ReviewItem", "ReviewNote"]
 
 # The matrix of PRODUCT.md, in its order. Each axis is scored 1 (low) to 3 (high).
 AXES = ("customer_value", "uniqueness", "feasibility", "marketability")
@@ -29,7 +29,9 @@ class ReviewBatch(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    closes_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)  # the intake closes (no new ideas join)
+    # When scoring and decisions are planned to end (None: batches opened before there was one).
+    scoring_ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -80,6 +82,23 @@ class ReviewItem(db.Model):
         CheckConstraint("decision IS NULL OR decision IN ('approved', 'not_approved', 'on_hold')",
                         name="decision_valid"),
     )
+
+
+class ReviewNote(db.Model):
+    """A reviewer's or admin's note on one idea of a batch, for calibration ("discuss"): read by
+    the item's reviewers who have scored it and by admins (app.permissions REVIEW_NOTES)."""
+
+    __tablename__ = "review_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_review_notes_item_created", "item_id", "created_at"),)
 
 
 class ReviewAssignment(db.Model):

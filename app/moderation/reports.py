@@ -10,7 +10,7 @@ from app import permissions
 from app.ideas.engagement_forms import ModerationForm
 from app.moderation import bp
 from app.services import comments
-from app.services import forum
+from app.services import forum, moderation
 from app.transaction import perform
 
 
@@ -18,7 +18,8 @@ from app.transaction import perform
 def reports():
     items = comments.reported_comments(current_user)
     return render_template("moderation/reports.html", items=items,
-                           forum_items=forum.reported(current_user))
+                           forum_items=forum.reported(current_user),
+                           targets=moderation.reported_targets(current_user))
 
 
 def _decide(comment_id: int, decide, done: str):
@@ -53,3 +54,19 @@ def decide_forum_post(kind: str, target_id: int, decision: str):
             else _("The post was removed; its reports are closed."))
     return _decide(target_id, lambda moderator, post_id, reason: decide(moderator, kind, post_id,
                                                                         reason), done)
+
+
+@bp.post("/moderation/reported/<any(idea, user):kind>/<int:target_id>/<any(restore, remove):decision>")
+def decide_reported(kind: str, target_id: int, decision: str):
+    """Reports of an idea or a member: dismissed (restore) or upheld (remove: the idea is hidden,
+    the member blocked; both need a reason)."""
+    uphold = decision == "remove"
+    decide = moderation.decide_idea_reports if kind == "idea" else moderation.decide_member_reports
+    if kind == "idea":
+        done = _("The idea is hidden; its reports are closed.") if uphold else \
+            _("The reports on this idea are closed.")
+    else:
+        done = _("The member is blocked; the reports are closed.") if uphold else \
+            _("The reports on this member are closed.")
+    return _decide(target_id, lambda moderator, target, reason: decide(moderator, target, uphold,
+                                                                       reason), done)

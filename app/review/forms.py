@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from app.services.review import MESSAGE_MAX, RATIONALE_MAX
+from app.services.review import MESSAGE_MAX, NOTE_MAX_LENGTH, RATIONALE_MAX
 
 SCORE_CHOICES = [SelectChoice(3, "3"), SelectChoice(2, "2"), SelectChoice(1, "1")]
 
@@ -50,3 +50,10 @@ class DecisionForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class ReviewNoteForm(FlaskForm):
+    """A note on one idea of a batch (calibration)."""
+
+    body = TextAreaField(_l("Your note"), validators=[InputRequired(), Length(max=NOTE_MAX_LENGTH)],
+                         render_kw={"rows": 3, "maxlength": NOTE_MAX_LENGTH})

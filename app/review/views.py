@@ -13,12 +13,12 @@ from app.extensions import db
 from app.models import Idea, IdeaCreator
 from app.models.review import AXES
 from app.review import bp
-from app.review.forms import ActionForm, DecisionForm, ScoreForm
+from app.review.forms import ActionForm, DecisionForm, ReviewNoteForm, ScoreForm
 from app.services import resonance, revisions
 from app.services import product_tests
 from app.services import review as review_service
 from app.services import review_results
-from app.transaction import perform
+from app.transaction import flash_form_errors, perform
 
 
 @bp.route("/review/criteria")
@@ -150,7 +150,32 @@ def decide(idea_id: int):
 @bp.route("/review/batches/<int:batch_id>/calibration")
 def calibration(batch_id: int):
     permissions.require(current_user, "review")
+    return _calibration_page(batch_id)
+
+
+def _calibration_page(batch_id: int, note_form: ReviewNoteForm | None = None,
+                      note_item_id: int | None = None, status: int = 200):
+    """The calibration table and, under it, the reviewers' notes on each idea; a refused note
+    comes back in `note_form` beside the form of item `note_item_id`."""
     batch, rows = review_service.calibration(current_user, batch_id)
     return render_template("review/calibration.html", batch=batch, rows=rows,
                            flag=review_service.SPREAD_FLAG,
-                           is_admin=permissions.has_role(current_user, "admin"))
+                           notes=review_service.notes_for_rows(current_user, rows),
+                           note_form=note_form or ReviewNoteForm(formdata=None),
+                           note_item_id=note_item_id,
+                           is_admin=permissions.has_role(current_user, "admin")), status
+
+
+@bp.post("/review/items/<int:item_id>/notes")
+def add_note(item_id: int):
+    """A note on one idea of a batch, from its calibration row."""
+    item = review_service.notes_of(current_user, item_id)[0]  # 403/404 before anything
+    form = ReviewNoteForm()
+    if form.validate_on_submit():
+        if perform(lambda: review_service.add_note(current_user, item_id, form.body.data),
+                   form=form, done=_("Your note is added.")):
+            return redirect(url_for("review.calibration", batch_id=item.batch_id,
+                                    _anchor=f"notes-{item_id}"))
+    elif form.csrf_token.errors:
+        flash_form_errors(form)
+    return _calibration_page(item.batch_id, form, item_id, 422)

@@ -123,13 +123,14 @@ def edit_comment(user: User, comment_id: int, body: str) -> Comment:
 
 
 def delete_comment(user: User, comment_id: int, reason: str | None = None) -> Comment:
-    """Soft delete by the author or a moderator: shown as "[deleted]", replies stay."""
+    """Soft delete by the author or a moderator (the placeholder says which), replies stay."""
     comment, _idea = _comment_for(user, comment_id)
     permissions.require(user, Action.DELETE_COMMENT, comment)
     if comment.deleted_at is not None:
         return comment
     comment.deleted_at = utcnow()
     if comment.author_id != user.id:
+        comment.removed_by_moderator = True
         events.audit(user, "comment.delete", comment, before={"hidden": comment.hidden},
                      after={"deleted": True}, reason=reason)
         _resolve_reports(comment, "removed")
@@ -214,7 +215,8 @@ def restore_comment(moderator: User, comment_id: int, reason: str | None = None)
 
 
 def remove_comment(moderator: User, comment_id: int, reason: str | None = None) -> Comment:
-    """A moderator upholds the reports: the comment is deleted (shown as "[deleted]")."""
+    """A moderator upholds the reports: the comment is deleted (shown as removed by a
+    moderator)."""
     comment = _moderated_comment(moderator, comment_id)
     before = {"hidden": comment.hidden, "report_count": comment.report_count,
               "deleted": comment.deleted_at is not None}
@@ -222,6 +224,7 @@ def remove_comment(moderator: User, comment_id: int, reason: str | None = None) 
     comment.hidden = False
     if comment.deleted_at is None:
         comment.deleted_at = utcnow()
+        comment.removed_by_moderator = True
     events.audit(moderator, "comment.remove", comment, before=before,
                  after={"deleted": True}, reason=reason)
     if comment.author_id != moderator.id:

@@ -446,16 +446,53 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-
 STOPWORDS = frozenset("""a an and are as at be by for from has have in into is it its of on or
 that the this to with without your you my our their me we i""".split())
 SIMILAR_MAX_WORDS = 8
+#: Ideas the database finds by any shared word, before they are weighed as whole words.
+SIMILAR_CANDIDATES = 60
+#: Share of the drafted title's words an idea must hold to count as similar, unless it shares
+#: SIMILAR_MIN_SHARED words of the title and pitch together.
+SIMILAR_TITLE_SHARE = 0.5
+SIMILAR_MIN_SHARED = 3
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough for "umbrellas" to meet "umbrella" (a prefix of the word,
+    so the database's LIKE still finds it)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") \
+        else word
+
+
+def _terms(text: str) -> list[str]:
+    """The text's meaningful words, in order and once each: stemmed words of three letters or
+    more, and for Japanese and Chinese (written without spaces) each pair of adjacent
+    characters."""
+    terms: list[str] = []
+    for word in _WORD.findall((text or "")[:400].lower()):
+        if word in STOPWORDS or word.isdigit():
+            continue
+        if _CJK.search(word):
+            runs = [word[i:i + 2] for i in range(len(word) - 1)] or [word]
+            candidates = [run for run in runs if _CJK.search(run)]
+        elif len(word) >= 3:
+            candidates = [_stem(word)]
+        else:
+            candidates = []
+        terms += [term for term in candidates if term not in terms]
+    return terms
 
 
 def _similar_words(title: str, pitch: str = "") -> list[str]:
-    words: list[str] = []
-    for word in _WORD.findall(f"{title or ''} {pitch or ''}"[:400].lower()):
-        if word in STOPWORDS or word in words or word.isdigit():
-            continue
-        if len(word) >= 3 or (_CJK.search(word) and len(word) >= 2):
-            words.append(word)
+    words = _terms(title)
+    words += [w for w in _terms(pitch) if w not in words]
     return words[:SIMILAR_MAX_WORDS]
+
+
+def _is_similar(title_terms: set[str], all_terms: set[str], idea: Idea) -> bool:
+    """Whole-word overlap: the idea holds half the drafted title's words, or three of the
+    title's and pitch's words together (a shared word inside another word never counts)."""
+    theirs = set(_terms(f"{idea.title} {idea.pitch or ''}"))
+    if title_terms and len(title_terms & theirs) / len(title_terms) >= SIMILAR_TITLE_SHARE:
+        return True
+    return len(all_terms & theirs) >= SIMILAR_MIN_SHARED
 
 
 def _like(word: str) -> str:
@@ -464,8 +501,10 @@ def _like(word: str) -> str:
 
 def similar_ideas(viewer: Any, title: str, pitch: str = "", limit: int = 5, *,
                   exclude_id: int | None = None) -> list[Idea]:
-    """Listed ideas this viewer may see whose title shares words with `title` (and `pitch`),
-    most shared words first: shown while drafting, to prevent duplicates."""
+    """Listed ideas of others this viewer may see that share words with `title` (and `pitch`),
+    most shared words first: shown while drafting, to prevent duplicates ("support one of them
+    instead", so never the viewer's own ideas). One query: the database finds candidates by
+    any shared text, then whole words decide (app.services.ideas._is_similar)."""
     words = _similar_words(title, pitch)
     if not words:
         return []
@@ -475,8 +514,14 @@ def similar_ideas(viewer: Any, title: str, pitch: str = "", limit: int = 5, *,
     stmt = visible_ideas(viewer).where(score > 0)
     if exclude_id is not None:
         stmt = stmt.where(Idea.id != exclude_id)
-    stmt = stmt.order_by(score.desc(), Idea.support_count.desc(), Idea.id.desc()).limit(limit)
-    return list(db.session.scalars(stmt).unique())
+    if getattr(viewer, "is_authenticated", False):
+        stmt = stmt.where(Idea.id.not_in(select(IdeaCreator.idea_id)
+                                         .where(IdeaCreator.user_id == viewer.id)))
+    stmt = stmt.order_by(score.desc(), Idea.support_count.desc(), Idea.id.desc()) \
+        .limit(SIMILAR_CANDIDATES)
+    title_terms, all_terms = set(_terms(title)), set(words)
+    return [idea for idea in db.session.scalars(stmt).unique()
+            if _is_similar(title_terms, all_terms, idea)][:limit]
 
 
 # Re-exported: callers keep importing these from app.services.ideas.

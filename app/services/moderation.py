@@ -5,18 +5,21 @@ the staff audit entry, and tells the people concerned. The caller commits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import labels, lifecycle, permissions
 from app.permissions import Action
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Idea, IdeaCreator, Support, User
+from app.models import ContentReport, Idea, IdeaCreator, Report, Support, User
 from app.models.base import is_row_id, utcnow
-from app.services import accounts as account_service, counters, events
+from app.services import accounts as account_service, counters, events, integrity
+from app.services.comments import REPORT_REASON_MAX_LENGTH
 from app.services.ideas import lock_idea
 from app.i18n import _
 
@@ -245,3 +248,180 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
         events.notify(events.creators_of(target), "idea_merged_into_private",
                       {"target": target.title, "count": moved}, idea=target)
     return target
+
+
+# --- members' reports of ideas and members ---------------------------------------------------
+# The same rules as comment reports (app.services.comments.report_comment): once per member,
+# never one's own, weighed by app.services.integrity, and at COMMENT_REPORT_THRESHOLD an idea is
+# hidden until a moderator decides. A member is never blocked by reports alone: at the
+# threshold they lead the queue, and a moderator decides.
+
+REPORT_KINDS = ("idea", "user")
+
+
+def _report_reason(reason: Any) -> str:
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str):
+        raise Invalid({"reason": _("The reason must be text.")})
+    reason = reason.strip()
+    if len(reason) > REPORT_REASON_MAX_LENGTH:
+        raise Invalid({"reason": _("At most %(n)s characters.", n=REPORT_REASON_MAX_LENGTH)})
+    return reason
+
+
+def _add_report(user: User, kind: str, target_id: int, reason: str) -> ContentReport:
+    report = ContentReport(kind=kind, target_id=target_id, reporter_id=user.id, reason=reason,
+                           weight_pct=integrity.report_weight(user))
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+    except IntegrityError:
+        raise Conflict("already_reported", _("You already reported this.")) from None
+    return report
+
+
+def _open_weights(kind: str, target_id: int):
+    return db.session.scalars(select(ContentReport.weight_pct).where(
+        ContentReport.kind == kind, ContentReport.target_id == target_id,
+        ContentReport.resolved_at.is_(None)))
+
+
+def report_idea(user: User, idea_id: int, reason: Any = "") -> ContentReport:
+    """Report a public idea (not one's own). At the comments' threshold, weighed, the idea is
+    hidden until a moderator decides; its creators are told."""
+    idea = permissions.require_visible(user, lock_idea(idea_id))
+    permissions.require(user, Action.REPORT_IDEA, idea)
+    if idea.status not in lifecycle.PUBLIC or idea.hidden:
+        raise Conflict("not_reportable", _("Only a public idea can be reported."))
+    report = _add_report(user, "idea", idea.id, _report_reason(reason))
+    if integrity.weights_hide(_open_weights("idea", idea.id)):
+        idea.hidden = True
+        idea.hidden_reason = labels.system_reason("hidden")
+        events.record(None, "hidden", idea, reason=idea.hidden_reason)
+        events.notify(events.creators_of(idea), "idea_hidden",
+                      {"title": idea.title, "reason": idea.hidden_reason},
+                      idea=idea)
+    return report
+
+
+def report_member(user: User, member_id: int, reason: Any = "") -> ContentReport:
+    """Report another member (their profile, names or behaviour)."""
+    member = db.session.get(User, member_id) if is_row_id(member_id) else None
+    if member is None or member.is_blocked or member.deleted_at is not None:
+        raise NotFound("user_not_found", _("No such user."))
+    permissions.require(user, Action.REPORT_MEMBER, member)
+    return _add_report(user, "user", member.id, _report_reason(reason))
+
+
+def reported_by(user: User | None, kind: str, target_ids: list[int]) -> set[int]:
+    """Which of these ideas or members the user has reported already (one query)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not target_ids:
+        return set()
+    return set(db.session.scalars(select(ContentReport.target_id).where(
+        ContentReport.kind == kind, ContentReport.reporter_id == user.id,
+        ContentReport.target_id.in_(target_ids))))
+
+
+def viewer_reports(user: User | None, idea_id: int,
+                   comment_ids: list[int]) -> tuple[bool, set[int]]:
+    """What the viewer reported already on an idea's page: the idea, and which of its shown
+    comments (one query for both; none for visitors)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False, set()
+    stmt = select(literal("idea").label("kind"), ContentReport.target_id.label("id")).where(
+        ContentReport.kind == "idea", ContentReport.target_id == idea_id,
+        ContentReport.reporter_id == user.id)
+    if comment_ids:
+        stmt = stmt.union_all(select(literal("comment"), Report.comment_id).where(
+            Report.reporter_id == user.id, Report.comment_id.in_(comment_ids)))
+    rows = db.session.execute(stmt).all()
+    return (any(kind == "idea" for kind, _id in rows),
+            {target for kind, target in rows if kind == "comment"})
+
+
+@dataclass
+class ReportedTarget:
+    kind: str  # idea | user
+    target: Idea | User
+    reports: list[tuple[ContentReport, User | None]] = field(default_factory=list)
+
+    @property
+    def over_threshold(self) -> bool:
+        return integrity.weights_hide(r.weight_pct for r, _reporter in self.reports)
+
+
+def reported_targets(moderator: User) -> list[ReportedTarget]:
+    """Ideas and members with open reports, the most reported first (a fixed number of queries:
+    the reports, the ideas, the members and the reporters)."""
+    permissions.require(moderator, Action.MODERATE)
+    reports = list(db.session.scalars(select(ContentReport).where(
+        ContentReport.resolved_at.is_(None)).order_by(ContentReport.id).limit(1000)))
+    if not reports:
+        return []
+    wanted = {kind: {r.target_id for r in reports if r.kind == kind} for kind in REPORT_KINDS}
+    ideas = {i.id: i for i in db.session.scalars(
+        select(Idea).where(Idea.id.in_(wanted["idea"])).options(selectinload(Idea.owner)))} \
+        if wanted["idea"] else {}
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
+        wanted["user"] | {r.reporter_id for r in reports})))}
+    grouped: dict[tuple[str, int], ReportedTarget] = {}
+    for report in reports:
+        target = (ideas if report.kind == "idea" else people).get(report.target_id)
+        if target is None:
+            continue
+        entry = grouped.setdefault((report.kind, report.target_id),
+                                   ReportedTarget(report.kind, target))
+        entry.reports.append((report, people.get(report.reporter_id)))
+    return sorted(grouped.values(), key=lambda t: (not t.over_threshold, -len(t.reports),
+                                                   t.kind, t.target.id))
+
+
+def _resolve(kind: str, target_id: int, resolution: str) -> int:
+    return db.session.execute(
+        update(ContentReport).where(ContentReport.kind == kind,
+                                    ContentReport.target_id == target_id,
+                                    ContentReport.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolution=resolution)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def decide_idea_reports(moderator: User, idea_id: int, uphold: bool, reason: Any = None) -> Idea:
+    """Uphold the reports (the idea is hidden, with the reason) or find them unfounded (an idea
+    hidden by them shows again). Never on one's own idea (separation of duties)."""
+    idea = _idea_for(moderator, idea_id, Action.HIDE_CONTENT)
+    if uphold:
+        reason = _reason(reason, required=True)
+        if not idea.hidden:
+            hide_idea(moderator, idea.id, reason)
+        else:  # hidden by the reports: the moderator's reason replaces the system's
+            idea.hidden_reason = reason
+    else:
+        reason = _reason(reason, required=False)
+        if idea.hidden and idea.hidden_reason == labels.system_reason("hidden"):
+            unhide_idea(moderator, idea.id, reason)
+    closed = _resolve("idea", idea.id, "removed" if uphold else "restored")
+    events.audit(moderator, "idea.reports_upheld" if uphold else "idea.reports_dismissed", idea,
+                 after={"reports_closed": closed, "hidden": idea.hidden}, reason=reason)
+    return idea
+
+
+def decide_member_reports(moderator: User, member_id: int, uphold: bool,
+                          reason: Any = None) -> User:
+    """Uphold the reports (the account is blocked: block_user's rules) or dismiss them. Never on
+    reports about oneself."""
+    member = _user_for(moderator, member_id)
+    if member.id == moderator.id:
+        raise Forbidden("separation_of_duties",
+                        _("Reports about you are decided by another moderator."))
+    if uphold:
+        reason = _reason(reason, required=True)
+        if not member.is_blocked:
+            block_user(moderator, member.id, reason)
+    else:
+        reason = _reason(reason, required=False)
+    closed = _resolve("user", member.id, "removed" if uphold else "restored")
+    events.audit(moderator, "user.reports_upheld" if uphold else "user.reports_dismissed",
+                 member, after={"reports_closed": closed, "blocked": member.is_blocked},
+                 reason=reason)
+    return member

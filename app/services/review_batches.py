@@ -1,8 +1,9 @@
 """Review batches: opening and closing them, and qualified ideas joining the open one. Import these through app.services.review."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -64,14 +65,22 @@ def waiting_ideas() -> list[Idea]:
         .order_by(Idea.qualified_at, Idea.id)))
 
 
-def open_batch(admin: User, name: Any, closes_on: Any) -> ReviewBatch:
-    """Open a review batch; every waiting idea joins it. 409 while another batch is open."""
+def open_batch(admin: User, name: Any, closes_on: Any, scoring_ends_on: Any = None) -> ReviewBatch:
+    """Open a review batch; every waiting idea joins it. 409 while another batch is open. Its
+    intake closes on `closes_on`; scoring is planned to end on `scoring_ends_on` (by default
+    REVIEW_SCORING_DAYS later)."""
     permissions.require(admin, Action.MANAGE_BATCHES)
     name, closes_on = _validate_batch(name, closes_on)
+    if scoring_ends_on is None:
+        scoring_ends_on = closes_on + timedelta(days=current_app.config["REVIEW_SCORING_DAYS"])
+    elif not isinstance(scoring_ends_on, date) or scoring_ends_on < closes_on:
+        raise Invalid({"scoring_ends_on": _("A date (YYYY-MM-DD) on or after the closing "
+                                            "date.")})
     if current_open_batch() is not None:
         raise Conflict("batch_already_open",
                        _("A review batch is already open; close it before opening another."))
-    batch = ReviewBatch(name=name, closes_on=closes_on, status="open", created_by_id=admin.id)
+    batch = ReviewBatch(name=name, closes_on=closes_on, scoring_ends_on=scoring_ends_on,
+                        status="open", created_by_id=admin.id)
     try:
         with db.session.begin_nested():  # the one-open-batch index decides between two admins
             db.session.add(batch)
@@ -83,7 +92,8 @@ def open_batch(admin: User, name: Any, closes_on: Any) -> ReviewBatch:
     joined = [_join_batch(admin, batch, idea).idea_id for idea in _waiting_ideas()]
     db.session.flush()
     events.audit(admin, "review.batch_opened", batch, after={
-        "name": name, "closes_on": closes_on.isoformat(), "idea_ids": joined})
+        "name": name, "closes_on": closes_on.isoformat(),
+        "scoring_ends_on": scoring_ends_on.isoformat(), "idea_ids": joined})
     return batch
 
 

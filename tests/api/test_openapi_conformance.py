@@ -52,7 +52,8 @@ schemathesis.openapi.format("email", st.emails().filter(_invitable))
 #: server knows (the member's password, a reset link's token): a 422 naming only these fields
 #: of these operations is the rule at work, not a false refusal.
 UNSTATABLE_RULES = {("POST", "/programme/review-calendar"): {"closes_on"},
-                    ("POST", "/review-batches"): {"closes_on"},
+                    # scoring ends on or after the intake closes (dates in order)
+                    ("POST", "/review-batches"): {"closes_on", "scoring_ends_on"},
                     ("POST", "/me/password"): {"current_password"},
                     ("POST", "/password/reset"): {"token"},
                     ("POST", "/campaigns"): {"ends_on", "questions"},
