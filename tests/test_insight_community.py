@@ -331,3 +331,49 @@ def test_the_poll_form_on_the_idea_page(client):
     login(client, member)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert "Would you use it at work?" in page and 'name="option_id"' in page
+
+
+# --- the gaps closed on the insight-gaps branch ------------------------------------------------
+
+def test_a_revision_cannot_be_reverted_once_the_idea_qualified(client):
+    """Reviewers score what the supporters saw: a qualified idea's revisions are final."""
+    owner, moderator = factories.user(), factories.user("moderator")
+    idea = factories.idea(owner)
+    revision = _refine(client, owner, idea, {"insight": {"core": NEW_CORE}}).get_json()
+    idea.status = "qualified"
+    db.session.commit()
+    response = client.post(f"/api/v1/ideas/{idea.id}/revisions/{revision['id']}/revert",
+                           headers=bearer(moderator), json={"reason": "Another idea"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "revision_final"
+    assert client.get(f"/api/v1/ideas/{idea.id}").get_json()["insight"]["core"] == NEW_CORE
+    login(client, moderator)
+    page = client.get(f"/ideas/{idea.id}/revisions").get_data(as_text=True)
+    assert "Revert this change" not in page
+
+
+def test_a_placeholder_situation_is_refused_when_supporting(client):
+    idea = factories.idea()
+    response = client.post(f"/api/v1/ideas/{idea.id}/supports", headers=bearer(factories.user()),
+                           json={"resonance": "me_too", "my_situation": "asdf"})
+    assert response.status_code == 422
+    assert "placeholder" in response.get_json()["error"]["fields"]["my_situation"]
+    assert db.session.get(IdeaResonance, idea.id) is None
+
+
+def test_a_merge_carries_the_moved_supporters_resonance(client):
+    source, target = factories.idea(), factories.idea()
+    _support(client, source, resonance="me_too", my_situation="I carry a toddler on a train")
+    _support(client, source, resonance="not_me")
+    _support(client, target, resonance="someone_i_know")
+    response = client.post(f"/api/v1/ideas/{source.id}/merge",
+                           headers=bearer(factories.user("moderator")),
+                           json={"target_id": target.id})
+    assert response.status_code == 200, response.get_json()
+    moved = client.get(f"/api/v1/ideas/{target.id}/resonance").get_json()
+    assert moved["counts"] == {"me_too": 1, "someone_i_know": 1, "not_me": 1}
+    assert moved["situations"] == 1
+    assert [g["label"] for g in moved["groups"]] == ["I carry a toddler on a train"]
+    row = db.session.get(IdeaResonance, source.id)
+    db.session.refresh(row)
+    assert row.counts == {"me_too": 0, "someone_i_know": 0, "not_me": 0} and row.situations == 0

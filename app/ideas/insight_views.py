@@ -57,7 +57,7 @@ def revisions_page(idea_id: int):
                                idea, revisions.revisions_of(idea, limit=revisions.CORE_HISTORY)),
                            diff=revisions.diff_html, field_label=revisions.field_label,
                            revert_form=RevertForm(),
-                           may_revert=permissions.can(current_user, "moderate", idea))
+                           may_revert=permissions.can(current_user, "revert_revision", idea))
 
 
 @bp.post("/ideas/<int:idea_id>/revisions/<int:revision_id>/revert")

@@ -16,7 +16,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Idea, IdeaCreator, Support, User
 from app.models.base import is_row_id, utcnow
-from app.services import accounts as account_service, counters, events
+from app.services import accounts as account_service, counters, events, resonance
 from app.services.ideas import lock_idea
 from app.i18n import _
 
@@ -219,6 +219,8 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     source.support_count = 0
     counters.put(target, count)  # the exact numbers, too
     counters.put(source, 0)
+    resonance.recount(target.id)  # the moved supporters' answers count on the target now
+    resonance.recount(source.id)
     source.merged_into_id = target.id
     note = reason or f"Merged into idea #{target.id}"
     if source.status == lifecycle.IdeaStatus.PUBLISHED:

@@ -16,7 +16,7 @@ import logging
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,6 +60,25 @@ def count(idea_id: int, resonance: str | None, situation: str | None, delta: int
                        .values(**values))
     if situation:
         jobs.enqueue("insight.group_situations", idea_id=idea_id)
+
+
+def recount(idea_id: int) -> None:
+    """Set the kept counts from the idea's supports (after a merge moved supporters: rare, so
+    counted once there), and queue the grouping of its situations."""
+    counts = dict.fromkeys(RESONANCES, 0)
+    for answer, n in db.session.execute(
+            select(Support.resonance, func.count()).where(Support.idea_id == idea_id,
+                                                          Support.resonance.in_(RESONANCES))
+            .group_by(Support.resonance)):
+        counts[answer] = n
+    situations = db.session.scalar(select(func.count()).select_from(Support).where(
+        Support.idea_id == idea_id, Support.my_situation.is_not(None),
+        Support.my_situation != "")) or 0
+    values = {**counts, "situations": situations}
+    stale = {**values, "grouped_situations": -1}  # regrouped by the job, shown until then
+    db.session.execute(_insert().values(idea_id=idea_id, **stale)
+                       .on_conflict_do_update(index_elements=["idea_id"], set_=stale))
+    jobs.enqueue("insight.group_situations", idea_id=idea_id)
 
 
 def kept(idea_id: int) -> IdeaResonance | None:

@@ -91,9 +91,10 @@ def revert_revision(moderator: User, idea_id: int, revision_id: int, reason: Any
     """A moderator refuses a refinement that turns the idea into another one: the fields go
     back to what they were before it (only the latest standing revision can be reverted, so
     nothing later is lost), recorded with the reason in the history and the audit log, and the
-    creators are told."""
+    creators are told. Conflict `revision_final` once the idea no longer gathers support (what
+    the reviewers scored stays what they saw)."""
     idea = permissions.require_visible(moderator, idea_service.lock_idea(idea_id))
-    permissions.require(moderator, Action.MODERATE, idea)
+    permissions.require(moderator, Action.REVERT_REVISION, idea)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": _("Say why (the creators are told).")})
     reason = reason.strip()[:REASON_MAX]

@@ -23,6 +23,7 @@ from app.origin import current_network_hash
 from app.models.insight import RESONANCES
 from app.services import counters, events, follows, integrity, milestones
 from app.services import resonance as resonance_service
+from app.services.insight import is_placeholder
 from app.i18n import _
 
 
@@ -61,6 +62,10 @@ class SupportAnswers:
             errors["resonance"] = _("Choose me_too, someone_i_know or not_me.")
         if self.my_situation is not None and len(self.my_situation) > resonance_service.SITUATION_MAX:
             errors["my_situation"] = _("At most %(n)s characters.", n=resonance_service.SITUATION_MAX)
+        elif self.my_situation and is_placeholder(self.my_situation):
+            # grouped with the others' situations and shown on the idea page: a sentence, not "test"
+            errors["my_situation"] = _("This looks like placeholder text. Describe your own "
+                                       "situation in a sentence, or leave it empty.")
         return errors
 
     def as_dict(self) -> dict[str, Any]:
