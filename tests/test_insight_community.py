@@ -377,3 +377,68 @@ def test_a_merge_carries_the_moved_supporters_resonance(client):
     row = db.session.get(IdeaResonance, source.id)
     db.session.refresh(row)
     assert row.counts == {"me_too": 0, "someone_i_know": 0, "not_me": 0} and row.situations == 0
+
+
+def test_the_dashboard_counts_share_links_and_days_from_kept_rows(client, count_queries):
+    from app.models import IdeaSupportDay
+
+    owner, sharer = factories.user(), factories.user()
+    idea = factories.idea(owner)
+    brought = factories.user()
+    response = client.post(f"/api/v1/ideas/{idea.id}/supports", headers=bearer(brought),
+                           json={"ref": sharer.ref_code})
+    assert response.status_code == 201, response.get_json()
+    _support(client, idea)
+    body = client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner)).get_json()
+    assert body["sources"] == {"direct": 1, "share_links": 1, "tracked": True}
+    assert [(d["count"], d["referred"], d["total"]) for d in body["supporters_by_day"]] == [
+        (2, 1, 2)]
+    # the days and sources are read from the kept rows, never from the supports
+    idea.status = "qualified"  # frozen: the answers' aggregate is kept once
+    db.session.commit()
+    client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner))
+    with count_queries() as queries:
+        again = client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner))
+    assert again.get_json()["sources"]["share_links"] == 1
+    assert not [s for s in queries.statements if "FROM supports" in s], queries
+    idea.status = "published"
+    db.session.commit()
+    assert client.delete(f"/api/v1/ideas/{idea.id}/supports",
+                         headers=bearer(brought)).status_code == 204
+    body = client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner)).get_json()
+    assert body["sources"] == {"direct": 1, "share_links": 0, "tracked": True}
+    assert db.session.scalar(select(IdeaSupportDay.supports)) == 1
+
+
+def test_a_merge_moves_the_kept_days_with_the_supporters(client):
+    source, target = factories.idea(), factories.idea()
+    _support(client, source)
+    _support(client, source)
+    _support(client, target)
+    assert client.post(f"/api/v1/ideas/{source.id}/merge",
+                       headers=bearer(factories.user("moderator")),
+                       json={"target_id": target.id}).status_code == 200
+    owner = db.session.get(type(target.owner), target.owner_id)
+    body = client.get(f"/api/v1/ideas/{target.id}/evidence", headers=bearer(owner)).get_json()
+    assert body["supporters_by_day"][-1]["total"] == 3 and body["sources"]["direct"] == 3
+
+
+def test_the_migration_fills_the_kept_days_from_the_supports(app):
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Config, downgrade, upgrade
+
+    from app.models import IdeaSupportDay
+
+    idea = factories.idea()
+    factories.support(idea, factories.user())
+    factories.support(idea, factories.user())
+    idea_id = idea.id
+    config = Config()
+    config.set_main_option("script_location", app.extensions["migrate"].directory)
+    before = ScriptDirectory.from_config(config).get_revision("0050_insight_gaps").down_revision
+    db.session.remove()
+    downgrade(revision=before)
+    upgrade()
+    rows = db.session.execute(select(IdeaSupportDay.supports, IdeaSupportDay.referred)
+                              .where(IdeaSupportDay.idea_id == idea_id)).all()
+    assert [tuple(row) for row in rows] == [(2, 0)]
