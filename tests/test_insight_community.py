@@ -442,3 +442,29 @@ def test_the_migration_fills_the_kept_days_from_the_supports(app):
     rows = db.session.execute(select(IdeaSupportDay.supports, IdeaSupportDay.referred)
                               .where(IdeaSupportDay.idea_id == idea_id)).all()
     assert [tuple(row) for row in rows] == [(2, 0)]
+
+
+def test_moderators_see_the_refinements_to_check(client, count_queries):
+    owner, moderator = factories.user(), factories.user("moderator")
+    gathering, qualified = factories.idea(owner), factories.idea(owner)
+    _refine(client, owner, gathering, {"insight": {"core": NEW_CORE}, "note": "Heard twins"})
+    _refine(client, owner, qualified, {"description": "Now it is a drone."})
+    qualified.status = "qualified"
+    db.session.commit()
+    login(client, factories.user())
+    assert client.get("/moderation/refinements").status_code == 403
+    login(client, moderator)
+    client.get("/moderation/refinements")
+    with count_queries() as few:
+        page = client.get("/moderation/refinements").get_data(as_text=True)
+    assert 'data-testid="refinements"' in page and "Heard twins" in page and "<ins>" in page
+    assert gathering.title in page and qualified.title not in page  # final: nothing to check
+    assert f"/ideas/{gathering.id}/revisions" in page
+    for n in range(5):
+        more = factories.idea(factories.user())
+        _refine(client, db.session.get(type(more.owner), more.owner_id), more,
+                {"insight": {"core": f"{NEW_CORE} ({n})"}})
+    with count_queries() as many:
+        page = client.get("/moderation/refinements").get_data(as_text=True)
+    assert page.count('data-testid="refinement-history"') == 6
+    assert many.count == few.count, many

@@ -71,8 +71,7 @@ def revert_revision(idea_id: int, revision_id: int):
 
 @bp.get("/ideas/<int:idea_id>/evidence")
 def evidence(idea_id: int):
-    data = creator_evidence.dashboard_for(_viewer(), idea_id)
-    idea = idea_service.get_visible(_viewer(), idea_id)
+    idea, data = creator_evidence.page_for(_viewer(), idea_id)
     return render_template("ideas/evidence.html", idea=idea, evidence=data,
                            chart=creator_evidence.chart_points(data["supporters_by_day"]))
 

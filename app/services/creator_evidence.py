@@ -25,9 +25,14 @@ from app.web import days_left
 def dashboard_for(viewer: Any, idea_id: int) -> dict[str, Any]:
     """The idea's evidence: NotFound unless the viewer may see the idea, Forbidden unless they
     are one of its creators, a reviewer or an admin."""
+    return page_for(viewer, idea_id)[1]
+
+
+def page_for(viewer: Any, idea_id: int) -> tuple[Idea, dict[str, Any]]:
+    """The idea and its evidence (the dashboard page), with the same refusals."""
     idea = idea_service.get_visible(viewer, idea_id)
     permissions.require(viewer, Action.VIEW_EVIDENCE, idea)
-    return build(idea)
+    return idea, build(idea)
 
 
 def supporters_by_day(idea: Idea) -> list[dict[str, Any]]:
