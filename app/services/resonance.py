@@ -111,9 +111,13 @@ def group(situations: list[str]) -> list[dict[str, Any]]:
 
     matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), preprocessor=_normalise,
                              sublinear_tf=True).fit_transform(texts)
-    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+    # The rows are L2-normalised: cosine distance is 1 - the dot product, computed on the sparse
+    # matrix (a GROUPED_MAX square, never a dense document x n-gram matrix).
+    distances = np.clip(1.0 - (matrix @ matrix.T).toarray(), 0.0, None)
+    np.fill_diagonal(distances, 0.0)
+    labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
                                      distance_threshold=GROUP_DISTANCE
-                                     ).fit_predict(matrix.toarray())
+                                     ).fit_predict(distances)
     groups = []
     for label in set(labels):
         members = [i for i, found in enumerate(labels) if found == label]
