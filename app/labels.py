@@ -68,6 +68,8 @@ DYNAMIC_MESSAGES = (
     _l("Only analysts and admins may do this."),
     _l("Only an idea that is gathering support can be refined: once it qualified its "
        "description and insight are final, so reviewers judge what its supporters supported."),
+    _l("This idea no longer gathers support: its revisions are final, so reviewers judge what "
+       "its supporters saw."),
     _l("Polls can be pinned only while the idea gathers support."),
     _l("Only the idea's creators, reviewers and admins see its evidence."),
     _l("Scoring is blind: submit your own scores to see the others'."),

@@ -110,6 +110,7 @@ class Action(StrEnum):
     VIEW_EVIDENCE = "view_evidence"
     PIN_POLL = "pin_poll"
     ANSWER_POLL = "answer_poll"
+    REVERT_REVISION = "revert_revision"
     # co-creation (issue 15): sessions, product tests, the partner pool
     MANAGE_SESSIONS = "manage_sessions"
     MANAGE_PRODUCT_TESTS = "manage_product_tests"
@@ -260,6 +261,9 @@ REFUSALS: dict[str, Refusal] = {
                                   "it qualified its description and insight are final, so "
                                   "reviewers judge what its supporters supported.", Conflict,
                                   translate=True),
+    "revision_final": Refusal("This idea no longer gathers support: its revisions are final, "
+                              "so reviewers judge what its supporters saw.", Conflict,
+                              translate=True),
     "polls_not_open": Refusal("Polls can be pinned only while the idea gathers support.",
                               Conflict, translate=True),
     "evidence_private": Refusal("Only the idea's creators, reviewers and admins see its "
@@ -517,6 +521,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VIEW_EVIDENCE: (_creator_reviewer_or_admin,),
     A.PIN_POLL: (_a_creator, _gathering("polls_not_open")),
     A.ANSWER_POLL: (_email_confirmed,),
+    A.REVERT_REVISION: (_moderators, _not_their_own, _gathering("revision_final")),
     A.MANAGE_SESSIONS: (_community_staff,),
     A.MANAGE_PRODUCT_TESTS: (_community_staff,),
     A.VIEW_PARTNERS: (_community_staff,),

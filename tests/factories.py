@@ -15,6 +15,7 @@ from app.models.agreements import sha256_text
 from app.models.base import utcnow
 from app.models.review import AXES, ReviewBatch, ReviewItem
 from app.services import review as review_service
+from app.services import support_days
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -129,6 +130,7 @@ def support(target: Idea, supporter: User | None = None, **answers) -> Support:
     target.support_count = Idea.support_count + 1
     db.session.execute(update(IdeaCounter).where(IdeaCounter.idea_id == target.id)
                        .values(support_count=IdeaCounter.support_count + 1))  # when kept
+    support_days.added(target.id, when=answers.get("created_at"))
     db.session.commit()
     db.session.refresh(target)
     return row

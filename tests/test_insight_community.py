@@ -331,3 +331,140 @@ def test_the_poll_form_on_the_idea_page(client):
     login(client, member)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert "Would you use it at work?" in page and 'name="option_id"' in page
+
+
+# --- the gaps closed on the insight-gaps branch ------------------------------------------------
+
+def test_a_revision_cannot_be_reverted_once_the_idea_qualified(client):
+    """Reviewers score what the supporters saw: a qualified idea's revisions are final."""
+    owner, moderator = factories.user(), factories.user("moderator")
+    idea = factories.idea(owner)
+    revision = _refine(client, owner, idea, {"insight": {"core": NEW_CORE}}).get_json()
+    idea.status = "qualified"
+    db.session.commit()
+    response = client.post(f"/api/v1/ideas/{idea.id}/revisions/{revision['id']}/revert",
+                           headers=bearer(moderator), json={"reason": "Another idea"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "revision_final"
+    assert client.get(f"/api/v1/ideas/{idea.id}").get_json()["insight"]["core"] == NEW_CORE
+    login(client, moderator)
+    page = client.get(f"/ideas/{idea.id}/revisions").get_data(as_text=True)
+    assert "Revert this change" not in page
+
+
+def test_a_placeholder_situation_is_refused_when_supporting(client):
+    idea = factories.idea()
+    response = client.post(f"/api/v1/ideas/{idea.id}/supports", headers=bearer(factories.user()),
+                           json={"resonance": "me_too", "my_situation": "asdf"})
+    assert response.status_code == 422
+    assert "placeholder" in response.get_json()["error"]["fields"]["my_situation"]
+    assert db.session.get(IdeaResonance, idea.id) is None
+
+
+def test_a_merge_carries_the_moved_supporters_resonance(client):
+    source, target = factories.idea(), factories.idea()
+    _support(client, source, resonance="me_too", my_situation="I carry a toddler on a train")
+    _support(client, source, resonance="not_me")
+    _support(client, target, resonance="someone_i_know")
+    response = client.post(f"/api/v1/ideas/{source.id}/merge",
+                           headers=bearer(factories.user("moderator")),
+                           json={"target_id": target.id})
+    assert response.status_code == 200, response.get_json()
+    moved = client.get(f"/api/v1/ideas/{target.id}/resonance").get_json()
+    assert moved["counts"] == {"me_too": 1, "someone_i_know": 1, "not_me": 1}
+    assert moved["situations"] == 1
+    assert [g["label"] for g in moved["groups"]] == ["I carry a toddler on a train"]
+    row = db.session.get(IdeaResonance, source.id)
+    db.session.refresh(row)
+    assert row.counts == {"me_too": 0, "someone_i_know": 0, "not_me": 0} and row.situations == 0
+
+
+def test_the_dashboard_counts_share_links_and_days_from_kept_rows(client, count_queries):
+    from app.models import IdeaSupportDay
+
+    owner, sharer = factories.user(), factories.user()
+    idea = factories.idea(owner)
+    brought = factories.user()
+    response = client.post(f"/api/v1/ideas/{idea.id}/supports", headers=bearer(brought),
+                           json={"ref": sharer.ref_code})
+    assert response.status_code == 201, response.get_json()
+    _support(client, idea)
+    body = client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner)).get_json()
+    assert body["sources"] == {"direct": 1, "share_links": 1, "tracked": True}
+    assert [(d["count"], d["referred"], d["total"]) for d in body["supporters_by_day"]] == [
+        (2, 1, 2)]
+    # the days and sources are read from the kept rows, never from the supports
+    idea.status = "qualified"  # frozen: the answers' aggregate is kept once
+    db.session.commit()
+    client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner))
+    with count_queries() as queries:
+        again = client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner))
+    assert again.get_json()["sources"]["share_links"] == 1
+    assert not [s for s in queries.statements if "FROM supports" in s], queries
+    idea.status = "published"
+    db.session.commit()
+    assert client.delete(f"/api/v1/ideas/{idea.id}/supports",
+                         headers=bearer(brought)).status_code == 204
+    body = client.get(f"/api/v1/ideas/{idea.id}/evidence", headers=bearer(owner)).get_json()
+    assert body["sources"] == {"direct": 1, "share_links": 0, "tracked": True}
+    assert db.session.scalar(select(IdeaSupportDay.supports)) == 1
+
+
+def test_a_merge_moves_the_kept_days_with_the_supporters(client):
+    source, target = factories.idea(), factories.idea()
+    _support(client, source)
+    _support(client, source)
+    _support(client, target)
+    assert client.post(f"/api/v1/ideas/{source.id}/merge",
+                       headers=bearer(factories.user("moderator")),
+                       json={"target_id": target.id}).status_code == 200
+    owner = db.session.get(type(target.owner), target.owner_id)
+    body = client.get(f"/api/v1/ideas/{target.id}/evidence", headers=bearer(owner)).get_json()
+    assert body["supporters_by_day"][-1]["total"] == 3 and body["sources"]["direct"] == 3
+
+
+def test_the_migration_fills_the_kept_days_from_the_supports(app):
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Config, downgrade, upgrade
+
+    from app.models import IdeaSupportDay
+
+    idea = factories.idea()
+    factories.support(idea, factories.user())
+    factories.support(idea, factories.user())
+    idea_id = idea.id
+    config = Config()
+    config.set_main_option("script_location", app.extensions["migrate"].directory)
+    before = ScriptDirectory.from_config(config).get_revision("0050_insight_gaps").down_revision
+    db.session.remove()
+    downgrade(revision=before)
+    upgrade()
+    rows = db.session.execute(select(IdeaSupportDay.supports, IdeaSupportDay.referred)
+                              .where(IdeaSupportDay.idea_id == idea_id)).all()
+    assert [tuple(row) for row in rows] == [(2, 0)]
+
+
+def test_moderators_see_the_refinements_to_check(client, count_queries):
+    owner, moderator = factories.user(), factories.user("moderator")
+    gathering, qualified = factories.idea(owner), factories.idea(owner)
+    _refine(client, owner, gathering, {"insight": {"core": NEW_CORE}, "note": "Heard twins"})
+    _refine(client, owner, qualified, {"description": "Now it is a drone."})
+    qualified.status = "qualified"
+    db.session.commit()
+    login(client, factories.user())
+    assert client.get("/moderation/refinements").status_code == 403
+    login(client, moderator)
+    client.get("/moderation/refinements")
+    with count_queries() as few:
+        page = client.get("/moderation/refinements").get_data(as_text=True)
+    assert 'data-testid="refinements"' in page and "Heard twins" in page and "<ins>" in page
+    assert gathering.title in page and qualified.title not in page  # final: nothing to check
+    assert f"/ideas/{gathering.id}/revisions" in page
+    for n in range(5):
+        more = factories.idea(factories.user())
+        _refine(client, db.session.get(type(more.owner), more.owner_id), more,
+                {"insight": {"core": f"{NEW_CORE} ({n})"}})
+    with count_queries() as many:
+        page = client.get("/moderation/refinements").get_data(as_text=True)
+    assert page.count('data-testid="refinement-history"') == 6
+    assert many.count == few.count, many

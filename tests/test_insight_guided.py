@@ -194,3 +194,18 @@ def test_the_idea_page_shows_the_core_and_the_whys(client, db):
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert factories.GUIDED_INSIGHT["insight_core"] in page
     assert factories.GUIDED_INSIGHT["insight_why_2"] in page
+
+
+def test_the_live_hints_speak_japanese(client, db):
+    import json
+    import re
+    from html import unescape
+
+    owner = factories.user(locale="ja")
+    login(client, owner)
+    page = client.get("/ideas/new").get_data(as_text=True)
+    rules = json.loads(unescape(re.search(r'data-insight-rules="([^"]*)"', page).group(1)))
+    assert rules["messages"]["short"] == "あと%(n)s字必要です。"
+    assert rules["messages"]["ok"] == "よさそうです。"
+    assert "テスト" in rules["words"] and rules["minimum"]["scene"] == 30
+    assert "平日の朝7時40分" in page  # the scene's example

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert
 
-from app.models import Comment, IdeaImage, Support
+from app.models import Comment, IdeaImage, Support, User
 from app.models.base import utcnow
 from tests import factories as f
 from tests.helpers import login
@@ -68,3 +68,65 @@ def test_the_idea_page_costs_the_same_whatever_it_holds(db, client, count_querie
     assert b"Reply 3" in response.data
     assert counts[0].count == counts[1].count, counts[1]
     assert counts[1].count <= (MOST_SIGNED_IN if signed_in else MOST), counts[1]
+
+
+def _spread_over_days(db, idea, days: int) -> None:
+    """The idea's supports given over `days` days, as the kept days say."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.services import support_days
+
+    ids = list(db.session.scalars(select(Support.id).where(Support.idea_id == idea.id)))
+    for n, support_id in enumerate(ids):
+        support = db.session.get(Support, support_id)
+        support.created_at = utcnow() - timedelta(days=n % days)
+    db.session.flush()
+    support_days.rebuild([idea.id])
+    db.session.commit()
+
+
+#: Its creators' page also reads the idea's history, the creator agreement in force (three
+#: reads, for the consent status), whether it is in a review batch, the comments they thanked
+#: and their unread notifications; as every signed-in member, what they reported.
+CREATOR_MOST = 19
+
+
+def test_the_idea_page_costs_its_creator_the_same_whatever_it_holds(db, client, count_queries):
+    """Its creators also see the refine and evidence links and the poll form."""
+    small, big = f.idea(), f.idea()
+    _grow(db, small, supporters=1, comments=1, replies=0, images=1)
+    _grow(db, big, supporters=60, comments=25, replies=4, images=6)
+    _refine_and_poll(db, big)
+    counts = []
+    for owner_id, url in [(idea.owner_id, f"/ideas/{idea.id}") for idea in (small, big)]:
+        login(client, db.session.get(User, owner_id))
+        client.get(url)
+        db.session.expunge_all()
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and b'data-testid="evidence-link"' in response.data
+        counts.append(queries)
+    assert counts[0].count == counts[1].count, counts[1]
+    assert counts[1].count <= CREATOR_MOST, counts[1]
+
+
+def test_the_evidence_dashboard_costs_the_same_whatever_it_holds(db, client, count_queries):
+    small, big = f.idea(), f.idea()
+    _grow(db, small, supporters=1, comments=0, replies=0, images=0)
+    _grow(db, big, supporters=60, comments=0, replies=0, images=0)
+    _spread_over_days(db, small, 1)
+    _spread_over_days(db, big, 30)
+    counts = []
+    for owner_id, url in [(idea.owner_id, f"/ideas/{idea.id}/evidence") for idea in (small, big)]:
+        login(client, db.session.get(User, owner_id))
+        client.get(url)  # the answers' aggregate is kept once per change
+        db.session.expunge_all()
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and b'data-testid="supporters-chart"' in response.data
+        assert not [s for s in queries.statements if "FROM supports" in s], queries
+        counts.append(queries)
+    assert counts[0].count == counts[1].count, counts[1]
+    assert counts[1].count <= 10, counts[1]

@@ -1,6 +1,6 @@
-"""A support does what it must and no more: lock, insert, counter, follow, milestone check,
-the creators' pending notification; the wide ideas row is not written (so its nine indexes are
-not either), except when a milestone is reached."""
+"""A support does what it must and no more: lock, insert, counter, day count, follow,
+milestone check, the creators' pending notification; the wide ideas row is not written (so its
+nine indexes are not either), except when a milestone is reached."""
 from __future__ import annotations
 
 import re
@@ -14,8 +14,9 @@ from tests import factories as f
 from tests.helpers import bearer
 
 #: auth (token with its user and roles), the terms versions in force (API writes), lock with the
-#: creators, insert, counter, follow, notification update
-MOST = 8  # SQLite adds its write-lock statement
+#: creators, insert, counter, the day's kept count (the creators' evidence dashboard:
+#: app.services.support_days), follow, notification update
+MOST = 9  # SQLite adds its write-lock statement
 
 
 @pytest.fixture

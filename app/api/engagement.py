@@ -28,8 +28,9 @@ SCHEMAS["SupportAnswers"] = {"type": "object", "properties": {
     "resonance": {"type": "string", "enum": ["me_too", "someone_i_know", "not_me"],
                   "description": "does the idea's core fit the supporter's own life"},
     "my_situation": {"type": "string", "maxLength": 300,
-                     "description": "the supporter's own situation, in a sentence (shown "
-                                    "grouped by similarity, never with their name)"}}}
+                     "description": "the supporter's own situation, in a sentence, not "
+                                    "placeholder text (422); shown grouped by similarity, never "
+                                    "with their name"}}}
 SCHEMAS["Comment"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "idea_id": {"type": "integer"},
     "parent_id": {"type": "integer", "nullable": True},

@@ -129,8 +129,9 @@ operation("/ideas/{id}/revisions/{revision_id}/revert", "post", "A moderator rev
               "reason": written(revisions.REASON_MAX)}},
           responses={"200": "the revision, state reverted", "400": "not a JSON object",
                      "403": "not a moderator, or their own idea",
-                     "404": "absent or not visible", "409": "already reverted, or not the "
-                     "latest standing revision", "422": "reason missing"})
+                     "404": "absent or not visible", "409": "already reverted, not the "
+                     "latest standing revision, or revision_final (the idea no longer gathers "
+                     "support)", "422": "reason missing"})
 
 
 @bp.post("/ideas/<int:idea_id>/revisions/<int:revision_id>/revert")

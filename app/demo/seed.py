@@ -32,7 +32,7 @@ from app.demo.ideas import (AGREEMENT_TITLE, CATEGORIES, COMMENTS_EN, COMMENTS_J
                             DECISION_MESSAGES, DECISION_SCORES, FIRST_NAMES, IDEAS, LAST_NAMES,
                             OFFICIAL, RATIONALES, REPLIES, SUPPORT_REASONS, UPDATES, IdeaSpec,
                             agreement_text)
-from app.services import events
+from app.services import events, support_days
 
 PASSWORD = "kyoso-demo"
 #: The milestones dev.py demo runs with (README): low enough that every reviewed demo idea really
@@ -223,6 +223,7 @@ def seed(*, idea_count: int = len(IDEAS), supporters: int = 150, max_supports: i
 
     db.session.flush()
     _sync_support_counts()
+    support_days.rebuild([idea.id for idea in seeded.ideas])  # the evidence dashboards' days
     _review(seeded.ideas, plan, staff, now, rng)
     for idea in seeded.ideas:
         seeded.comments += _discussion(idea, seeded.users, supporter_pool, now, rng)

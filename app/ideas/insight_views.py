@@ -57,7 +57,7 @@ def revisions_page(idea_id: int):
                                idea, revisions.revisions_of(idea, limit=revisions.CORE_HISTORY)),
                            diff=revisions.diff_html, field_label=revisions.field_label,
                            revert_form=RevertForm(),
-                           may_revert=permissions.can(current_user, "moderate", idea))
+                           may_revert=permissions.can(current_user, "revert_revision", idea))
 
 
 @bp.post("/ideas/<int:idea_id>/revisions/<int:revision_id>/revert")
@@ -71,8 +71,7 @@ def revert_revision(idea_id: int, revision_id: int):
 
 @bp.get("/ideas/<int:idea_id>/evidence")
 def evidence(idea_id: int):
-    data = creator_evidence.dashboard_for(_viewer(), idea_id)
-    idea = idea_service.get_visible(_viewer(), idea_id)
+    idea, data = creator_evidence.page_for(_viewer(), idea_id)
     return render_template("ideas/evidence.html", idea=idea, evidence=data,
                            chart=creator_evidence.chart_points(data["supporters_by_day"]))
 

@@ -22,7 +22,8 @@ from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem, ReviewNote
-from app.models.rollups import IdeaCounter, NotificationFanout, Recommendation, SupportEvidence
+from app.models.rollups import (IdeaCounter, IdeaSupportDay, NotificationFanout, Recommendation,
+                                SupportEvidence)
 from app.models.site import SiteStat
 from app.models.home import ReengagementMail
 from app.models.surveys import Survey, SurveyRecipient, SurveyResponse
@@ -52,7 +53,7 @@ __all__ = [
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem", "ReviewNote",
-    "IdeaCounter", "NotificationFanout", "Recommendation", "SupportEvidence",
+    "IdeaCounter", "IdeaSupportDay", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
     "IdeaPoll", "IdeaResonance", "IdeaRevision", "PollAnswer", "PollOption",
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",

@@ -5,14 +5,16 @@
   indexed column changes). The wide `ideas` row keeps `support_count` / `trending_score` as the
   listings' sort keys, rolled up from here every minute (app.services.supports).
 - SupportEvidence: the supporters' answers in aggregate, computed once per change.
+- IdeaSupportDay: an idea's supports per day (and those through share links), kept by the
+  support path: the creators' evidence dashboard reads one row per day, never the supports.
 - Recommendation: a member's "For you" shelf, precomputed by a job (app.services.discovery).
 - NotificationFanout: telling every follower of an idea, done in batches by a job.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -45,6 +47,19 @@ class SupportEvidence(db.Model):
     changes: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdeaSupportDay(db.Model):
+    """The supports of an idea given on one UTC day that still stand, and how many of them came
+    through a share link (app.services.support_days keeps both; a merge rebuilds them)."""
+
+    __tablename__ = "idea_support_days"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    supports: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    referred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Recommendation(db.Model):

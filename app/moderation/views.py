@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import AuditLog, Idea, User
 from app.moderation import bp
 from app.moderation.forms import DecisionForm, MergeForm, OptionalReasonForm, ReasonForm
-from app.services import insight
+from app.services import insight, revisions
 from app.services import ideas as idea_service
 from app.services import moderation as moderation_service
 from app.transaction import perform
@@ -101,6 +101,18 @@ def hidden():
     return render_template("moderation/hidden.html",
                            ideas=moderation_service.hidden_ideas(current_user),
                            tab="hidden", **_tabs())
+
+
+@bp.get("/moderation/refinements")
+def refinements():
+    """Refinements of ideas gathering support, newest first (keyset: ?before=<revision id>)."""
+    before = request.args.get("before", type=int)
+    shown = revisions.to_moderate(current_user,
+                                  before_id=before if before and before > 0 else None)
+    more = shown[-1][0].id if len(shown) == revisions.PAGE_REVISIONS else None
+    return render_template("moderation/refinements.html", items=shown, more=more,
+                           diff=revisions.diff_html, field_label=revisions.field_label,
+                           tab="refinements", **_tabs())
 
 
 @bp.get("/moderation/users")

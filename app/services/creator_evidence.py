@@ -2,25 +2,22 @@
 time, the would-buy split, prices, reasons, resonance, where supporters came from, and the
 progress to the next milestone with a suggestion of what to do next.
 
-Bounded: supporters per day is one grouped query (one row per day with supports, at most the
-days since publication); the answers come from the kept aggregate (app.services.evidence) and
-the resonance from its kept counts, one query each; sources one grouped query when the
-`referral_events` table of the follow area exists, else "direct" only.
+Bounded: supporters per day and where they came from are the kept days (app.services.
+support_days: one row per day with supports, never the supports); the answers come from the
+kept aggregate (app.services.evidence) and the resonance from its kept counts, one query each.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 
 from app import permissions
-from app.extensions import db
 from app.i18n import _
-from app.models import Idea, Support
+from app.models import Idea
 from app.models.base import utcnow
 from app.permissions import Action
-from app.services import evidence, resonance
+from app.services import evidence, resonance, support_days
 from app.services import ideas as idea_service
 from app.web import days_left
 
@@ -28,32 +25,28 @@ from app.web import days_left
 def dashboard_for(viewer: Any, idea_id: int) -> dict[str, Any]:
     """The idea's evidence: NotFound unless the viewer may see the idea, Forbidden unless they
     are one of its creators, a reviewer or an admin."""
+    return page_for(viewer, idea_id)[1]
+
+
+def page_for(viewer: Any, idea_id: int) -> tuple[Idea, dict[str, Any]]:
+    """The idea and its evidence (the dashboard page), with the same refusals."""
     idea = idea_service.get_visible(viewer, idea_id)
     permissions.require(viewer, Action.VIEW_EVIDENCE, idea)
-    return build(idea)
+    return idea, build(idea)
 
 
 def supporters_by_day(idea: Idea) -> list[dict[str, Any]]:
-    """[{day, count, total}] for the days with supports, oldest first (total: cumulative)."""
-    day = func.date(Support.created_at)
-    rows = db.session.execute(select(day, func.count()).where(Support.idea_id == idea.id)
-                              .group_by(day).order_by(day)).all()
-    total, series = 0, []
-    for when, count in rows:
-        total += count
-        series.append({"day": str(when)[:10], "count": count, "total": total})
-    return series
+    """[{day, count, referred, total}] for the days with supports, oldest first (total:
+    cumulative): the kept days (app.services.support_days), one row per day."""
+    return support_days.series(idea.id)
 
 
-def sources(idea: Idea, total: int) -> dict[str, Any]:
-    """Where supporters came from: share links (referral_events, when the follow area's table
-    exists) and directly."""
-    table = db.metadata.tables.get("referral_events")
-    if table is None:
-        return {"direct": total, "share_links": None, "tracked": False}
-    referred = db.session.scalar(select(func.count()).select_from(table).where(
-        table.c.idea_id == idea.id, table.c.kind == "support")) or 0
-    return {"direct": max(total - referred, 0), "share_links": referred, "tracked": True}
+def sources(series: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where the standing supporters came from: through share links (attributed to a member's
+    `?ref=` link, app.services.referrals) and directly; from the kept days."""
+    total = sum(item["count"] for item in series)
+    referred = min(sum(item["referred"] for item in series), total)
+    return {"direct": total - referred, "share_links": referred, "tracked": True}
 
 
 def _suggestion(idea: Idea, counts: dict[str, int], reasons: int, left: int | None) -> str:
@@ -94,7 +87,7 @@ def build(idea: Idea) -> dict[str, Any]:
         "reasons": [reason for reason, _answer in kept["reasons"][:50]],
         "reason_count": kept["reason_count"],
         "resonance": res,
-        "sources": sources(idea, idea.support_count),
+        "sources": sources(series),
         "milestone": milestone,
         "suggestion": _suggestion(idea, res["counts"], kept["reason_count"], left),
     }

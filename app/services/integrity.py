@@ -201,7 +201,7 @@ def void_burst(moderator: User, kind: Any, target_id: Any, network: Any, hour: A
 
 
 def _void_supports(moderator: User, burst: Burst, ids: list[int]) -> dict[str, int]:
-    from app.services import counters, milestones
+    from app.services import counters, milestones, support_days
     from app.services.ideas import lock_idea
 
     idea = lock_idea(burst.idea_id)
@@ -212,8 +212,11 @@ def _void_supports(moderator: User, burst: Burst, ids: list[int]) -> dict[str, i
         raise Conflict("supporters_final", _("This idea's supporter list is final: its supports "
                                              "can no longer be voided."))
     before = counters.show_exact(idea)
-    removed = db.session.execute(delete(Support).where(Support.id.in_(ids), Support.idea_id
-                                                       == idea.id)).rowcount
+    gone = db.session.execute(delete(Support).where(Support.id.in_(ids), Support.idea_id
+                                                    == idea.id)
+                              .returning(Support.created_at, Support.user_id)).all()
+    removed = len(gone)
+    support_days.removed(idea.id, [(row.created_at, row.user_id) for row in gone])
     # The withdrawal's counter path (app.services.counters), by as many as were removed.
     counters.bump(idea, -removed, milestones.trending_score_for(idea.id))
     events.record(moderator, "supports_voided", idea,

@@ -18,7 +18,8 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import ContentReport, Idea, IdeaCreator, Report, Support, User
 from app.models.base import is_row_id, utcnow
-from app.services import accounts as account_service, counters, events, integrity
+from app.services import (accounts as account_service, counters, events, integrity, resonance,
+                          support_days)
 from app.services.comments import REPORT_REASON_MAX_LENGTH
 from app.services.ideas import lock_idea
 from app.i18n import _
@@ -222,6 +223,9 @@ def merge_ideas(moderator: User, source_id: int, target_id: int, reason: Any = N
     source.support_count = 0
     counters.put(target, count)  # the exact numbers, too
     counters.put(source, 0)
+    resonance.recount(target.id)  # the moved supporters' answers count on the target now
+    resonance.recount(source.id)
+    support_days.rebuild([target.id, source.id], also_referred_to=[source.id])
     source.merged_into_id = target.id
     note = reason or f"Merged into idea #{target.id}"
     if source.status == lifecycle.IdeaStatus.PUBLISHED:

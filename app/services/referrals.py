@@ -24,7 +24,7 @@ from app import lifecycle
 from app.extensions import db
 from app.models import Idea, ReferralEvent, User
 from app.permissions import idea_visibility
-from app.services import people
+from app.services import people, support_days
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,16}$")
 RECENT_LIMIT = 20
@@ -91,6 +91,8 @@ def _attribute(sharer_id: int | None, user: User, kind: str, idea_id: int | None
                                  idea_id=idea_id))
     counter = "referred_signup_count" if kind == "signup" else "referred_support_count"
     people.bump(sharer_id, **{counter: 1, "brought_count": 1 if first else 0})
+    if kind == "support" and idea_id is not None:
+        support_days.added(idea_id, referred=True)  # the creators' "where they came from"
     return True
 
 

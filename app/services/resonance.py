@@ -16,7 +16,7 @@ import logging
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -62,6 +62,25 @@ def count(idea_id: int, resonance: str | None, situation: str | None, delta: int
         jobs.enqueue("insight.group_situations", idea_id=idea_id)
 
 
+def recount(idea_id: int) -> None:
+    """Set the kept counts from the idea's supports (after a merge moved supporters: rare, so
+    counted once there), and queue the grouping of its situations."""
+    counts = dict.fromkeys(RESONANCES, 0)
+    for answer, n in db.session.execute(
+            select(Support.resonance, func.count()).where(Support.idea_id == idea_id,
+                                                          Support.resonance.in_(RESONANCES))
+            .group_by(Support.resonance)):
+        counts[answer] = n
+    situations = db.session.scalar(select(func.count()).select_from(Support).where(
+        Support.idea_id == idea_id, Support.my_situation.is_not(None),
+        Support.my_situation != "")) or 0
+    values = {**counts, "situations": situations}
+    stale = {**values, "grouped_situations": -1}  # regrouped by the job, shown until then
+    db.session.execute(_insert().values(idea_id=idea_id, **stale)
+                       .on_conflict_do_update(index_elements=["idea_id"], set_=stale))
+    jobs.enqueue("insight.group_situations", idea_id=idea_id)
+
+
 def kept(idea_id: int) -> IdeaResonance | None:
     return db.session.get(IdeaResonance, idea_id)
 
@@ -92,9 +111,13 @@ def group(situations: list[str]) -> list[dict[str, Any]]:
 
     matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), preprocessor=_normalise,
                              sublinear_tf=True).fit_transform(texts)
-    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+    # The rows are L2-normalised: cosine distance is 1 - the dot product, computed on the sparse
+    # matrix (a GROUPED_MAX square, never a dense document x n-gram matrix).
+    distances = np.clip(1.0 - (matrix @ matrix.T).toarray(), 0.0, None)
+    np.fill_diagonal(distances, 0.0)
+    labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
                                      distance_threshold=GROUP_DISTANCE
-                                     ).fit_predict(matrix.toarray())
+                                     ).fit_predict(distances)
     groups = []
     for label in set(labels):
         members = [i for i, found in enumerate(labels) if found == label]

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app import permissions
+from app import lifecycle, permissions
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.i18n import _
@@ -91,9 +91,10 @@ def revert_revision(moderator: User, idea_id: int, revision_id: int, reason: Any
     """A moderator refuses a refinement that turns the idea into another one: the fields go
     back to what they were before it (only the latest standing revision can be reverted, so
     nothing later is lost), recorded with the reason in the history and the audit log, and the
-    creators are told."""
+    creators are told. Conflict `revision_final` once the idea no longer gathers support (what
+    the reviewers scored stays what they saw)."""
     idea = permissions.require_visible(moderator, idea_service.lock_idea(idea_id))
-    permissions.require(moderator, Action.MODERATE, idea)
+    permissions.require(moderator, Action.REVERT_REVISION, idea)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": _("Say why (the creators are told).")})
     reason = reason.strip()[:REASON_MAX]
@@ -118,6 +119,24 @@ def revert_revision(moderator: User, idea_id: int, revision_id: int, reason: Any
     events.notify(events.creators_of(idea), "idea_revision_reverted",
                   {"title": idea.title, "reason": reason}, idea=idea)
     return revision
+
+
+def to_moderate(moderator: User, *, before_id: int | None = None,
+                limit: int = PAGE_REVISIONS) -> list[tuple[IdeaRevision, Idea]]:
+    """The standing refinements of ideas still gathering support, newest first (keyset on the
+    revision id: `before_id` = the last one seen), each with its idea: what moderators look at
+    to revert a change that turns an idea into another one. One query."""
+    permissions.require(moderator, Action.MODERATE)
+    now = utcnow()
+    stmt = (select(IdeaRevision, Idea).join(Idea, Idea.id == IdeaRevision.idea_id)
+            .where(IdeaRevision.state == "published",
+                   Idea.status == lifecycle.IdeaStatus.PUBLISHED,
+                   or_(Idea.deadline.is_(None), Idea.deadline > now))
+            .options(joinedload(IdeaRevision.author).lazyload(User.role_rows))
+            .order_by(IdeaRevision.id.desc()).limit(limit))
+    if before_id is not None:
+        stmt = stmt.where(IdeaRevision.id < before_id)
+    return [(revision, idea) for revision, idea in db.session.execute(stmt).unique()]
 
 
 def revisions_of(idea: Idea, *, limit: int | None = PAGE_REVISIONS, before_number: int | None = None

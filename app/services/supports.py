@@ -21,8 +21,9 @@ from app.models.ideas import WOULD_BUY
 from app.money import is_currency
 from app.origin import current_network_hash
 from app.models.insight import RESONANCES
-from app.services import counters, events, follows, integrity, milestones
+from app.services import counters, events, follows, integrity, milestones, support_days
 from app.services import resonance as resonance_service
+from app.services.insight import is_placeholder
 from app.i18n import _
 
 
@@ -61,6 +62,10 @@ class SupportAnswers:
             errors["resonance"] = _("Choose me_too, someone_i_know or not_me.")
         if self.my_situation is not None and len(self.my_situation) > resonance_service.SITUATION_MAX:
             errors["my_situation"] = _("At most %(n)s characters.", n=resonance_service.SITUATION_MAX)
+        elif self.my_situation and is_placeholder(self.my_situation):
+            # grouped with the others' situations and shown on the idea page: a sentence, not "test"
+            errors["my_situation"] = _("This looks like placeholder text. Describe your own "
+                                       "situation in a sentence, or leave it empty.")
         return errors
 
     def as_dict(self) -> dict[str, Any]:
@@ -177,6 +182,7 @@ def support_idea(user: User, idea_id: int,
         raise Conflict("already_supporting", _("You already support this idea."))
     count, _score = counters.bump(idea, 1, milestones.FRESH_SUPPORT_WEIGHT)
     resonance_service.count(idea.id, answers.resonance, answers.my_situation, 1)
+    support_days.added(idea.id, when=values["created_at"])
     follows.add_follow(user, idea)
     milestones.advance(idea, support_count=count)
     _tell_creators(idea, user, count)
@@ -201,10 +207,12 @@ def _remove_support(idea: Idea, user_id: int) -> bool:
     answers too; False if none."""
     removed = db.session.execute(delete(Support).where(Support.idea_id == idea.id,
                                                        Support.user_id == user_id)
-                                 .returning(Support.resonance, Support.my_situation)).first()
+                                 .returning(Support.resonance, Support.my_situation,
+                                            Support.created_at)).first()
     if removed is None:
         return False
     resonance_service.count(idea.id, removed.resonance, removed.my_situation, -1)
+    support_days.removed(idea.id, [(removed.created_at, user_id)])
     integrity.remember_former_supporter(idea.id, user_id)  # still a conflict of interest
     counters.bump(idea, -1, milestones.trending_score_for(idea.id))
     return True

@@ -102,3 +102,34 @@ def test_a_supporter_resonates_and_the_creator_refines(live_server, new_page):
     assert own.locator("[data-testid=supporters-chart]").count() == 1
     screenshot(own, "insight-03-evidence-phone")
     assert page.js_errors == [] and own.js_errors == []
+
+
+def test_a_moderator_reverts_a_refinement_that_makes_it_another_idea(live_server, new_page):
+    from app.services import revisions
+
+    creator = f.user(name="Aiko Creator")
+    idea = f.idea(creator, title="Hands-free toddler carrier")
+    revisions.refine_idea(creator, idea.id, {"description": "Now it is a drone that carries the "
+                                                            "child.", "note": "A bigger idea"})
+    f.db.session.commit()
+    moderator = f.user("moderator", name="Mika Moderator")
+    for viewport, lang in (((1280, 900), "en"), ((390, 844), "ja")):
+        page = new_page(viewport=viewport)
+        sign_in(page, live_server, moderator)
+        page.goto(f"{live_server}/moderation/refinements?lang={lang}")
+        listed = page.locator("[data-testid=refinements]")
+        assert "Hands-free toddler carrier" in listed.inner_text()
+        assert "drone" in " ".join(listed.locator("ins").all_inner_texts())
+        screenshot(page, f"insight-04-moderation-refinements-{lang}")
+        assert page.js_errors == []
+    page.click("[data-testid=refinement-history]")
+    page.wait_for_load_state()
+    page.fill("[name=reason]", "ドローンは別のアイデアです")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[action$='/revert'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".revision-reverted").count() == 1
+    screenshot(page, "insight-05-reverted-ja-phone")
+    page.goto(f"{live_server}/moderation/refinements")
+    assert page.locator("[data-testid=refinements]").count() == 0
+    assert page.js_errors == []
