@@ -406,6 +406,9 @@ def _not_their_own(user: Any, obj: Any) -> str | None:
     another staff member must."""
     from app.models import Product
 
+    if isinstance(obj, Product) and _authenticated(user) \
+            and any(split.user_id == user.id for split in obj.splits):
+        return "own_idea_staff"  # shares in its royalties (the split frozen at approval)
     idea = obj.idea if isinstance(obj, ReviewItem | Product) else obj
     return "own_idea_staff" if isinstance(idea, Idea) and is_creator(user, idea) else None
 
@@ -493,7 +496,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.VIEW_AUDIT: (_admins,),
     A.VIEW_ANALYTICS: (_role("admin", "analyst", refusal="analysts_only"),),
     A.MANAGE_PROGRAMME: (_admins,),
-    A.RECORD_SALE: (_finance,),
+    A.RECORD_SALE: (_finance, _not_their_own),  # with the product: not of their own idea
     A.RECORD_PAYOUT: (_finance, _not_paying_themselves),  # with the creator: not themselves
     A.VIEW_LEDGER: (_finance,),
     A.VERIFY_LEDGER: (_finance_or_admins,),

@@ -104,3 +104,38 @@ def test_finance_cannot_pay_or_decline_their_own_payout_request(app, client):
     assert client.post(f"/api/v1/payout-requests/{request_id}/pay", headers=bearer(colleague),
                        json={"reference": "bank-1"}).status_code == 200
     assert ledger_service.payable_balance(accountant.id, "JPY") == 2000
+
+
+def test_finance_never_records_the_sales_of_a_product_they_share_in(app, client):
+    """One sale (API and service), a sales file at upload, and the posting job all refuse the
+    product's own creators; a colleague records the same sale."""
+    from app.models.ledger import Sale
+    from app.services.ledger import batch, uploads
+    from tests.ledger_factories import product as shared_product
+
+    finance, colleague = f.user("finance"), f.user("finance")
+    own = shared_product(f.user(), finance)
+    other = shared_product(f.user())
+
+    refused = client.post("/api/v1/sales", headers=bearer(finance), json={
+        "product_id": own.id, "period": "2026-04", "units": 1,
+        "net_sales": {"amount": 1000, "currency": "USD"}, "external_ref": "own-1"})
+    assert refused.status_code == 403, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "separation_of_duties"
+
+    csv = (f"product_id,period,units,net_sales,currency,external_ref\n"
+           f"{other.id},2026-04,1,10.00,USD,file-1\n{own.id},2026-04,1,10.00,USD,file-2\n").encode()
+    record, _parsed = uploads.create_import(finance, "april.csv", csv)
+    db.session.commit()
+    assert record.status == "refused"
+    assert [(p.line, "share in this product" in p.reason)
+            for p in uploads.problems_of(record)] == [(3, True)]
+    # the posting job's own check, whatever reached it; the colleague's run passes
+    assert [error.line for error in batch.check_sales(_parsed.rows, actor_id=finance.id)] == [3]
+    assert batch.check_sales(_parsed.rows, actor_id=colleague.id) == []
+    assert db.session.scalar(select(func.count()).select_from(Sale)) == 0
+
+    done = client.post("/api/v1/sales", headers=bearer(colleague), json={
+        "product_id": own.id, "period": "2026-04", "units": 1,
+        "net_sales": {"amount": 1000, "currency": "USD"}, "external_ref": "own-1"})
+    assert done.status_code == 201, done.get_json()

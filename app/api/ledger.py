@@ -196,7 +196,9 @@ operation("/sales", "post", "Record a product's net sales for a period and post 
                                "external_ref": REFERENCE}},
           responses={"201": "{sale, royalty, postings: [{user_id, amount}]}",
                      "200": "external_ref already recorded with the same content: the record",
-                     "400": "not a JSON object", "401": "no token", "403": "finance only",
+                     "400": "not a JSON object", "401": "no token",
+                     "403": "finance only; separation_of_duties (a product whose royalties the "
+                            "caller shares in)",
                      "404": "product_not_found",
                      "409": "external_ref_conflict (different content), insufficient_balance "
                             "(a return larger than a creator's balance)",

@@ -151,6 +151,14 @@ def chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
         yield items[start:start + size]
 
 
+def own_product_error(row: SaleRow) -> RowError:
+    """Separation of duties: finance staff never record the sales of a product whose royalties
+    they share in."""
+    return RowError(row.line, _(
+        "product_id: you share in this product's royalties (%(id)s), so another finance staff "
+        "member must record its sales", id=row.product_id))
+
+
 class SalePlanner:
     """Checks sale rows in file order against the database and against the rows before them:
     the product exists and has a split; a reference already recorded (or earlier in the same
@@ -158,8 +166,11 @@ class SalePlanner:
     take a creator's balance below zero. Keeps product terms and balances between calls, so a
     dry run over a whole file costs a few queries per thousand rows."""
 
-    def __init__(self, terms: dict[int, _Terms | None] | None = None) -> None:
+    def __init__(self, terms: dict[int, _Terms | None] | None = None,
+                 actor_id: int | None = None) -> None:
         self.terms = terms if terms is not None else {}
+        #: Who posts: the sales of a product they share in are refused (separation of duties).
+        self.actor_id = actor_id
         self.seen: dict[str, tuple] = {}
         self.loaded: dict[tuple[int, str], int] = {}  # (user_id, currency) -> from the database
         self.added: dict[tuple[int, str], int] = defaultdict(int)  # -> by this planner's rows
@@ -186,6 +197,10 @@ class SalePlanner:
             if terms is None:
                 result.errors.append(RowError(row.line, _(
                     "product_id: no such product (%(id)s)", id=row.product_id)))
+                continue
+            if self.actor_id is not None and any(user_id == self.actor_id
+                                                 for user_id, _share in terms.splits):
+                result.errors.append(own_product_error(row))
                 continue
             royalty = royalty_minor(row.net_sales_minor, terms.rate_bps)
             candidates.append(_Planned(row, terms, royalty, terms.parts(royalty)))
@@ -259,9 +274,11 @@ def payable_balances(pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], 
     return balances
 
 
-def check_sales(rows: Sequence[SaleRow], batch_size: int = BATCH_SIZE) -> list[RowError]:
-    """Every row that posting these rows in this order would refuse (nothing is written)."""
-    planner = SalePlanner()
+def check_sales(rows: Sequence[SaleRow], batch_size: int = BATCH_SIZE,
+                actor_id: int | None = None) -> list[RowError]:
+    """Every row that posting these rows in this order (by `actor_id`) would refuse (nothing
+    is written)."""
+    planner = SalePlanner(actor_id=actor_id)
     errors: list[RowError] = []
     for batch in chunks(rows, batch_size):
         errors.extend(planner.plan(batch)[1].errors)
@@ -295,7 +312,7 @@ def post_sales(actor: User, rows: Sequence[SaleRow], *,
         select(LedgerTransaction.sequence, LedgerTransaction.hash)
         .order_by(LedgerTransaction.sequence.desc()).limit(1)).first()
     sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
-    planner = SalePlanner(run.terms if run is not None else terms)
+    planner = SalePlanner(run.terms if run is not None else terms, actor_id=actor.id)
     if run is not None:
         if run.head != sequence:  # someone else posted since, or the last batch rolled
             run.balances.clear()  # back: look balances (and accounts it may have made) up again

@@ -68,6 +68,7 @@ def record_sale(actor: User, product_id: Any, period: Any, units: Any, net_sales
                "external_ref": check_reference(external_ref),
                "product_id": None if is_int(product_id) else _("No such product.")})
     product = _get_product(product_id)
+    permissions.require(actor, "record_sale", product)  # never the sales of one's own idea
     if not product.splits:
         raise Conflict("product_without_splits", _("This product has no creators' split."))
     lock_ledger()

@@ -25,12 +25,12 @@ from app import jobs, permissions
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.i18n import _
-from app.models import Product, User
+from app.models import Product, ProductSplit, User
 from app.models.base import utcnow
 from app.models.ledger_imports import SalesImport, SalesImportRow
 from app.money import royalty_minor
 from app.services.ledger.batch import (BATCH_SIZE, PostingRun, RowError, SaleRow, _write,
-                                       check_sales, chunks, post_sales)
+                                       check_sales, chunks, own_product_error, post_sales)
 from app.services.ledger.imports import ParsedImport, finish_import, parse_sales_csv
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ def create_import(actor: User, filename: str, data: bytes) -> tuple[SalesImport 
     parsed = parse_sales_csv(data)
     if not parsed.rows and not parsed.errors:
         return None, parsed
+    parsed.errors.extend(_own_products(actor, parsed.rows))
+    if parsed.errors:
+        parsed.errors.sort(key=lambda error: error.line)
     record = SalesImport(token=secrets.token_urlsafe(24), user_id=actor.id,
                          filename=(filename or "sales.csv")[:200], credited={})
     if parsed.errors:
@@ -69,6 +72,15 @@ def create_import(actor: User, filename: str, data: bytes) -> tuple[SalesImport 
     db.session.flush()
     _write(SalesImportRow, ROW_COLUMNS, [(record.id, *row) for row in rows])
     return record, parsed
+
+
+def _own_products(actor: User, rows: list[SaleRow]) -> list[RowError]:
+    """Separation of duties: the rows of products whose royalties the uploader shares in (the
+    posting job refuses them too, app.services.ledger.batch)."""
+    own = set(db.session.scalars(select(ProductSplit.product_id).where(
+        ProductSplit.user_id == actor.id,
+        ProductSplit.product_id.in_({row.product_id for row in rows})))) if rows else set()
+    return [own_product_error(row) for row in rows if row.product_id in own]
 
 
 def _problem_rows(errors: list[RowError]) -> list[tuple]:
@@ -203,7 +215,7 @@ def _run(record: SalesImport, batch_size: int) -> None:
     db.session.commit()
 
     rows = _remaining(record)
-    refused = check_sales(rows, batch_size)
+    refused = check_sales(rows, batch_size, actor_id=actor.id)
     if refused:
         _refuse(record, refused, "refused")
         return
