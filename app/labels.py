@@ -60,6 +60,7 @@ DYNAMIC_MESSAGES = (
     _l("You cannot support your own idea."), _l("Only the author may do this."),
     _l("You cannot report your own comment."), _l("Only moderators may do this."),
     _l("You cannot report your own idea."), _l("You cannot report yourself."),
+    _l("Your own idea's polls are for the community to answer."),
     _l("This batch is published: its notes are closed."),
     _l("Only reviewers may do this."), _l("Only admins may do this."),
     _l("Only finance staff may do this."), _l("Only staff may do this."), _l("Not allowed."),

@@ -272,6 +272,8 @@ REFUSALS: dict[str, Refusal] = {
                                translate=True),
     "own_account_report": Refusal("You cannot report yourself.", code="cannot_report_self",
                                   translate=True),
+    "own_poll": Refusal("Your own idea's polls are for the community to answer.",
+                        code="own_idea", translate=True),
     "batch_published": Refusal("This batch is published: its notes are closed.", Conflict,
                                translate=True),
     "decision_made": Refusal("A decision has been made on this idea; scores can no longer "
@@ -337,8 +339,13 @@ def _not_own_idea(user: Any, idea: Any) -> str | None:
     return "own_idea_report" if isinstance(idea, Idea) and is_creator(user, idea) else None
 
 
-def _not_themselves(user: Any, other: Any) -> str | None:
+def _not_reporting_themselves(user: Any, other: Any) -> str | None:
     return "own_account_report" if getattr(other, "id", None) == user.id else None
+
+
+def _not_polling_themselves(user: Any, idea: Any) -> str | None:
+    """A creator's own poll asks the community, not them."""
+    return "own_poll" if isinstance(idea, Idea) and is_creator(user, idea) else None
 
 
 def _role(*roles: str, refusal: str) -> Check:
@@ -473,7 +480,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.DELETE_COMMENT: (_author_or_moderator,),
     A.REPORT: (_email_confirmed, _not_own_comment),
     A.REPORT_IDEA: (_email_confirmed, _not_own_idea),
-    A.REPORT_MEMBER: (_email_confirmed, _not_themselves),
+    A.REPORT_MEMBER: (_email_confirmed, _not_reporting_themselves),
     A.MODERATE: (_moderators, _not_their_own),  # with an idea: not their own
     A.MODERATE_SUBMISSION: (_moderators, _not_their_own,
                             _while((IdeaStatus.PENDING_MODERATION,), "not_pending")),
@@ -523,7 +530,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.REFINE_IDEA: (_a_creator, _gathering("idea_not_refinable")),
     A.VIEW_EVIDENCE: (_creator_reviewer_or_admin,),
     A.PIN_POLL: (_a_creator, _gathering("polls_not_open")),
-    A.ANSWER_POLL: (_email_confirmed,),
+    A.ANSWER_POLL: (_email_confirmed, _not_polling_themselves),  # with the idea
     A.REVERT_REVISION: (_moderators, _not_their_own, _gathering("revision_final")),
     A.MANAGE_SESSIONS: (_community_staff,),
     A.MANAGE_PRODUCT_TESTS: (_community_staff,),

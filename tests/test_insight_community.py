@@ -302,6 +302,9 @@ def test_members_answer_once_and_counts_are_kept(client):
     wrong = client.post(f"/api/v1/polls/{poll['id']}/answers", headers=bearer(factories.user()),
                         json={"option_id": 999999})
     assert wrong.status_code == 422
+    own = client.post(f"/api/v1/polls/{poll['id']}/answers", headers=bearer(owner),
+                      json={"option_id": blue})  # the creator asks; the community answers
+    assert own.status_code == 403 and own.get_json()["error"]["code"] == "own_idea"
     listed = client.get(f"/api/v1/ideas/{idea.id}/polls", headers=bearer(member)).get_json()
     assert listed["items"][0]["answer_count"] == 1 and listed["items"][0]["my_option_id"] == blue
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)

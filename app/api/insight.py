@@ -216,7 +216,8 @@ operation("/polls/{id}/answers", "post", "Answer a poll (confirmed members; once
           body={"type": "object", "required": ["option_id"], "properties": {
               "option_id": {"type": "integer"}}},
           responses={"201": "the poll with its counts", "400": "not a JSON object",
-                     "401": "no or bad token", "403": "email not confirmed or blocked",
+                     "401": "no or bad token",
+                     "403": "email not confirmed or blocked; own_idea (a creator of the idea)",
                      "404": "no such poll, or its idea is not visible",
                      "409": "already_answered", "422": "option_id not one of the poll's"})
 
