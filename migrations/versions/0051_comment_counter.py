@@ -1,4 +1,4 @@
-"""ideas.comment_count: the comments readers see (the discussion heading), kept, backfilled
+"""ideas.comment_count (the discussion heading, kept, backfilled); open-report indexes
 
 Revision ID: 0051_comment_counter
 Revises: 0046_rights_gaps
@@ -28,8 +28,17 @@ def upgrade():
         batch_op.add_column(sa.Column('comment_count', sa.Integer(), server_default='0',
                                       nullable=False))
     op.execute(BACKFILL)
+    # The moderation link's count: open reports only.
+    op.create_index('ix_reports_open', 'reports', ['comment_id'], unique=False,
+                    postgresql_where=sa.text('resolved_at IS NULL'),
+                    sqlite_where=sa.text('resolved_at IS NULL'))
+    op.create_index('ix_forum_reports_open', 'forum_reports', ['kind', 'target_id'], unique=False,
+                    postgresql_where=sa.text('resolved_at IS NULL'),
+                    sqlite_where=sa.text('resolved_at IS NULL'))
 
 
 def downgrade():
+    op.drop_index('ix_forum_reports_open', table_name='forum_reports')
+    op.drop_index('ix_reports_open', table_name='reports')
     with op.batch_alter_table('ideas', schema=None) as batch_op:
         batch_op.drop_column('comment_count')

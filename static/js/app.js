@@ -35,4 +35,27 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+  // Wide tables on a narrow screen: a caption says they scroll sideways and the cut-off
+  // edge fades until the reader reaches it.
+  const hint = document.body.dataset.scrollHint;
+  const scrollers = document.querySelectorAll(".table-scroll");
+  const mark = () => scrollers.forEach((box) => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    box.classList.toggle("scrolls", scrolls);
+    box.classList.toggle("at-end", box.scrollLeft + box.clientWidth >= box.scrollWidth - 2);
+    let note = box.previousElementSibling;
+    if (!note || !note.classList.contains("scroll-hint")) {
+      if (!scrolls || !hint) return;
+      note = document.createElement("p");
+      note.className = "scroll-hint";
+      note.textContent = hint;
+      box.before(note);
+    }
+    note.hidden = !scrolls;
+  });
+  scrollers.forEach((box) => box.addEventListener("scroll", () => {
+    box.classList.toggle("at-end", box.scrollLeft + box.clientWidth >= box.scrollWidth - 2);
+  }, { passive: true }));
+  mark();
+  window.addEventListener("resize", mark);
 });
