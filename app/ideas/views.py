@@ -10,6 +10,7 @@ from flask import (abort, current_app, flash, redirect, render_template, request
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,7 @@ from app.ideas.engagement import idea_page_parts
 from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
                              ShareForm, WithdrawForm)
 from app.images import OUTPUT_CONTENT_TYPE
+from app.markdown import render_markdown
 from app.models import Idea
 from app.models.base import is_row_id
 from app.services import campaigns as campaign_service
@@ -109,6 +111,14 @@ def _idea_form(idea: Idea, *, filled: bool = True, **kwargs) -> IdeaForm:
 
 # --- drafting -------------------------------------------------------------------------------
 
+def _description_preview(form) -> Markup | None:
+    """The description as it will read, when the form was posted with "Preview" (nothing is
+    saved; the other fields come back as typed). None otherwise."""
+    if request.method != "POST" or not request.form.get("preview"):
+        return None
+    return render_markdown(form.description.data or "")
+
+
 @bp.route("/ideas/new", methods=["GET", "POST"])
 @limiter.limit(ratelimits.POSTING, methods=["POST"])
 def new():
@@ -121,7 +131,8 @@ def new():
     # Open campaigns the idea may be entered into (?campaign_id= preselects one).
     open_campaigns = campaign_service.open_campaigns()
     chosen = request.values.get("campaign_id", type=int)
-    if form.validate_on_submit():
+    preview_html = _description_preview(form)
+    if preview_html is None and form.validate_on_submit():
         values = form.values()
         if chosen:
             values["campaign_id"] = chosen
@@ -133,10 +144,10 @@ def new():
                                             "then submit it when it is ready."))
         if created:
             return _to_edit(created.value.id)
-    status = 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" and preview_html is None else 200
     return render_template("ideas/new.html", form=form, similar=None,
                            open_campaigns=open_campaigns, chosen_campaign=chosen,
-                           guide=insight_guide()), status
+                           guide=insight_guide(), preview_html=preview_html), status
 
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
@@ -149,13 +160,15 @@ def edit(idea_id: int):
         flash(error.message, "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     form = _idea_form(idea, filled=request.method == "GET")
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and not request.form.get("preview") and form.validate_on_submit():
         if perform(lambda: idea_service.update_idea(current_user, idea_id, form.values()),
                    form=form, done=_("Your changes are saved.")):
             return _to_edit(idea_id)
         idea = idea_service.get_visible(_viewer(), idea_id)
-    status = 422 if request.method == "POST" else 200
-    return render_template("ideas/edit.html", form=form, **_editing_context(idea)), status
+    preview_html = _description_preview(form)
+    status = 422 if request.method == "POST" and preview_html is None else 200
+    return render_template("ideas/edit.html", form=form, preview_html=preview_html,
+                           **_editing_context(idea)), status
 
 
 @bp.get("/ideas/similar")
