@@ -6,16 +6,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import (abort, current_app, flash, redirect, render_template, request, session,
+from flask import (abort, current_app, flash, jsonify, redirect, render_template, request,
+                   session,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import lifecycle, permissions, ratelimits, sharing, storage
-from app.errors import Conflict, Forbidden
+from app import labels, lifecycle, permissions, ratelimits, sharing, storage
+from app.errors import Conflict, DomainError, Forbidden
 from app.extensions import db, limiter
 from app.ideas import bp
 from app.ideas.engagement import idea_page_parts
@@ -29,7 +31,7 @@ from app.services import campaigns as campaign_service
 from app.services import ideas as idea_service
 from app.services import insight
 from app.services import review as review_service
-from app.transaction import flash_form_errors, perform, transaction
+from app.transaction import SHOWN_ON_THE_PAGE, flash_form_errors, perform, transaction
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
 SIMILAR_LIMIT = 5
@@ -201,12 +203,53 @@ def withdraw(idea_id: int):
 
 # --- images ---------------------------------------------------------------------------------
 
+def _wants_json() -> bool:
+    """static/js/upload.js sends one file per request and reads the answer as JSON."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) \
+        == "application/json"
+
+
+def _refusal_text(error: DomainError) -> str:
+    fields = getattr(error, "fields", None) or {}
+    return "; ".join(labels.translated(m) for m in fields.values()) or \
+        labels.translated(error.message)
+
+
 @bp.post("/ideas/<int:idea_id>/images")
 @limiter.limit(ratelimits.POSTING)
 def upload_image(idea_id: int):
+    """One picture or several (the file input takes many; static/js/upload.js sends them one
+    by one): each is processed and stored in its own transaction, in the order chosen, so a
+    refused file does not lose the others; the idea's image limit or the day's upload quota
+    stops the rest."""
     form = ImageForm()
-    perform(lambda: idea_service.add_image(current_user, idea_id, form.file.data.read()),
-            validate=form, done=_("The picture was added."))
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify(error="; ".join(str(m) for ms in form.errors.values() for m in ms)), 422
+        flash_form_errors(form)
+        return _to_edit(idea_id, "images")
+    uploads = [upload for upload in request.files.getlist(form.file.name) if upload]
+    added, refused = 0, []
+    for upload in uploads[:current_app.config["IDEA_MAX_IMAGES"]]:
+        try:
+            with transaction():
+                image = idea_service.add_image(current_user, idea_id, upload.read())
+        except SHOWN_ON_THE_PAGE as error:
+            refused.append((upload.filename or "", error))
+            if error.code in ("too_many_images", "too_many_uploads"):
+                break  # the others would be refused alike
+            continue
+        added += 1
+    if _wants_json():
+        if refused:
+            _name, error = refused[0]
+            return jsonify(error=_refusal_text(error), code=error.code), error.status
+        return jsonify(id=image.id, thumb=url_for("ideas.image", key=image.key, size="thumb"),
+                       count=idea_service.image_count(idea_id)), 201
+    if added:
+        flash(ngettext("The picture was added.", "%(num)s pictures were added.", added), "success")
+    for name, error in refused:
+        flash(f"{name}: {_refusal_text(error)}" if name else _refusal_text(error), "error")
     return _to_edit(idea_id, "images")
 
 
