@@ -240,6 +240,25 @@ AUDIT_FIELDS = {
     "target": _l("Target idea"), "before": _l("Before"), "reverses_id": _l("Reverses"),
     "ideas_moved": _l("Ideas moved"), "photo_id": _l("Photo"), "post_id": _l("Post"),
     "id": _l("Id"),
+    "amount": _l("Amount"), "currency": _l("Currency"), "price": _l("Price"),
+    "stage": _l("Step"), "expected_on": _l("Expected on"), "shop_url": _l("Shop link"),
+    "customer_value": _l("Customer value"), "uniqueness": _l("Uniqueness"),
+    "feasibility": _l("Feasibility"), "marketability": _l("Marketability"),
+    "agenda_items": _l("Agenda"), "already_invited": _l("Already invited"),
+    "campaign": _l("Campaign"), "campaign_id": _l("Campaign"), "capacity": _l("Places"),
+    "category_id": _l("Category"), "created": _l("Created"), "date": _l("Date"),
+    "decision": _l("Decision"), "decisions": _l("Decisions"), "description": _l("Description"),
+    "draft": _l("Draft"), "duration_minutes": _l("Duration (minutes)"), "ends_on": _l("Ends on"),
+    "existing": _l("Already recorded"), "external_refs": _l("External references"),
+    "fields": _l("Fields"), "invited": _l("Invited"), "kind": _l("Kind"), "length": _l("Length"),
+    "mode": _l("Mode"), "needs_changes": _l("Ideas sent back"), "opens_on": _l("Opens on"),
+    "product_id": _l("Product"), "publish": _l("Ideas published"), "questions": _l("Questions"),
+    "ref": _l("Reference"), "reject": _l("Ideas rejected"), "reverses_sequence": _l("Reverses"),
+    "reviewers": _l("Reviewers"), "revision": _l("Refinement"), "segment": _l("Segment"),
+    "series_id": _l("Series"), "session_id": _l("Session"), "starts_at": _l("Starts at"),
+    "starts_on": _l("Starts on"), "test_id": _l("Product test"), "testers": _l("Testers"),
+    "user_id": _l("Member"), "when": _l("When"), "rationale": _l("Rationale"),
+    "comment": _l("Comment"), "scores": _l("Scores"),
 }
 
 
@@ -258,6 +277,11 @@ def _audit_value(value: Any) -> str:
         return format_decimal(value)
     if isinstance(value, list):
         return ", ".join(_audit_value(item) for item in value)
+    if isinstance(value, dict) and set(value) == {"amount", "currency"} \
+            and isinstance(value["amount"], int) and isinstance(value["currency"], str):
+        from app.web import format_money
+
+        return format_money(value["amount"], value["currency"])
     if isinstance(value, dict):
         return "; ".join(f"{audit_field_label(key)}: {_audit_value(item)}"
                          for key, item in value.items())

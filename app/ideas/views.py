@@ -241,7 +241,9 @@ def upload_image(idea_id: int):
             continue
         added += 1
     if _wants_json():
-        if refused:
+        if refused or not added:
+            if not refused:
+                return jsonify(error=_("Choose an image file.")), 422
             _name, error = refused[0]
             return jsonify(error=_refusal_text(error), code=error.code), error.status
         return jsonify(id=image.id, thumb=url_for("ideas.image", key=image.key, size="thumb"),
