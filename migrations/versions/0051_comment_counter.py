@@ -1,7 +1,7 @@
 """ideas.comment_count (the discussion heading, kept, backfilled); open-report indexes
 
 Revision ID: 0051_comment_counter
-Revises: 0046_rights_gaps
+Revises: 0048_kpi_learning
 Create Date: 2026-12-06 22:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0051_comment_counter'
-down_revision = '0046_rights_gaps'
+down_revision = '0048_kpi_learning'
 branch_labels = None
 depends_on = None
 
