@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -169,11 +169,14 @@ def _moderation_pending() -> dict[str, str]:
         return {}
     from app.services.moderation import PENDING_CAP, pending_count
 
-    if "moderation_pending" not in g:  # once per request, however many templates it renders
+    # Once per request, however many templates it renders (kept in the request's environ: the
+    # app context, and so `g`, may outlive one request).
+    environ = request.environ if has_request_context() else {}
+    if "kyoso.moderation_pending" not in environ:
         count = pending_count(PENDING_CAP)
-        g.moderation_pending = "" if not count else (
+        environ["kyoso.moderation_pending"] = "" if not count else (
             f"{PENDING_CAP}+" if count > PENDING_CAP else format_decimal(count))
-    return {"moderation_pending": g.moderation_pending}
+    return {"moderation_pending": environ["kyoso.moderation_pending"]}
 
 
 def _grouped_ngettext(ngettext):
