@@ -1,7 +1,7 @@
 """ideas.comment_count (the discussion heading, kept, backfilled); open-report indexes
 
 Revision ID: 0051_comment_counter
-Revises: 0048_kpi_learning
+Revises: 0050_insight_gaps
 Create Date: 2026-12-06 22:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0051_comment_counter'
-down_revision = '0048_kpi_learning'
+down_revision = '0050_insight_gaps'
 branch_labels = None
 depends_on = None
 
