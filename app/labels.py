@@ -208,6 +208,109 @@ def audit_action_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
+#: What an audit entry acted on (AuditLog.target_type: the model's class name, lower-case).
+AUDIT_TARGET_TYPES = {
+    "idea": _l("Idea"), "user": _l("Member"), "comment": _l("Comment"),
+    "category": _l("Category"), "tag": _l("Tag"), "campaign": _l("Campaign"),
+    "product": _l("Product"), "reviewbatch": _l("Review batch"), "survey": _l("Survey"),
+    "cosession": _l("Co-creation session"), "producttest": _l("Product test"),
+    "segment": _l("Segment"), "announcement": _l("Announcement"),
+    "agreement": _l("Creator agreement"), "policy": _l("Policy"), "sale": _l("Sale"),
+    "payout": _l("Payout"), "payoutrequest": _l("Payout request"),
+    "ledgertransaction": _l("Ledger transaction"), "reward": _l("Reward"),
+    "forumthread": _l("Forum thread"), "forumreply": _l("Forum reply"),
+    "programmesettings": _l("Programme page"), "reviewdate": _l("Review date"),
+    "salesimport": _l("Sales import"), "sessionphoto": _l("Session photo"),
+    "none": _l("Nothing in particular"),
+}
+
+#: The fields audit entries record before and after, as people read them.
+AUDIT_FIELDS = {
+    "hidden": _l("Hidden"), "roles": _l("Roles"), "blocked": _l("Blocked"), "name": _l("Name"),
+    "status": _l("Status"), "idea_id": _l("Idea"), "idea_ids": _l("Ideas"),
+    "user_ids": _l("Members"), "version": _l("Version"), "spec": _l("Audience"),
+    "reviewer_id": _l("Reviewer"), "deleted": _l("Deleted"), "two_factor": _l("Two-step sign-in"),
+    "title": _l("Title"), "cover_key": _l("Cover image"), "closes_on": _l("Closes on"),
+    "vote_closes_at": _l("Vote closes"), "cancelled": _l("Cancelled"),
+    "batch_name": _l("Review batch"), "told": _l("Told"), "support_count": _l("Supporters"),
+    "report_count": _l("Reports"), "reason": _l("Reason"), "message": _l("Message"),
+    "merged_into_id": _l("Merged into idea"), "moved": _l("Supporters moved"),
+    "skipped": _l("Supporters already there"), "target_support_count": _l("Supporters of the target"),
+    "removed": _l("Removed"), "count": _l("Count"), "closed": _l("Closed"), "hour": _l("Hour"),
+    "balances": _l("Balances"), "agenda": _l("Agenda"), "source": _l("Source idea"),
+    "target": _l("Target idea"), "before": _l("Before"), "reverses_id": _l("Reverses"),
+    "ideas_moved": _l("Ideas moved"), "photo_id": _l("Photo"), "post_id": _l("Post"),
+    "id": _l("Id"),
+    "amount": _l("Amount"), "currency": _l("Currency"), "price": _l("Price"),
+    "stage": _l("Step"), "expected_on": _l("Expected on"), "shop_url": _l("Shop link"),
+    "customer_value": _l("Customer value"), "uniqueness": _l("Uniqueness"),
+    "feasibility": _l("Feasibility"), "marketability": _l("Marketability"),
+    "agenda_items": _l("Agenda"), "already_invited": _l("Already invited"),
+    "campaign": _l("Campaign"), "campaign_id": _l("Campaign"), "capacity": _l("Places"),
+    "category_id": _l("Category"), "created": _l("Created"), "date": _l("Date"),
+    "decision": _l("Decision"), "decisions": _l("Decisions"), "description": _l("Description"),
+    "draft": _l("Draft"), "duration_minutes": _l("Duration (minutes)"), "ends_on": _l("Ends on"),
+    "existing": _l("Already recorded"), "external_refs": _l("External references"),
+    "fields": _l("Fields"), "invited": _l("Invited"), "kind": _l("Kind"), "length": _l("Length"),
+    "mode": _l("Mode"), "needs_changes": _l("Ideas sent back"), "opens_on": _l("Opens on"),
+    "product_id": _l("Product"), "publish": _l("Ideas published"), "questions": _l("Questions"),
+    "ref": _l("Reference"), "reject": _l("Ideas rejected"), "reverses_sequence": _l("Reverses"),
+    "reviewers": _l("Reviewers"), "revision": _l("Refinement"), "segment": _l("Segment"),
+    "series_id": _l("Series"), "session_id": _l("Session"), "starts_at": _l("Starts at"),
+    "starts_on": _l("Starts on"), "test_id": _l("Product test"), "testers": _l("Testers"),
+    "user_id": _l("Member"), "when": _l("When"), "rationale": _l("Rationale"),
+    "comment": _l("Comment"), "scores": _l("Scores"),
+}
+
+
+def audit_target_label(target_type: str) -> str:
+    label = AUDIT_TARGET_TYPES.get(target_type)
+    return str(label) if label is not None else target_type
+
+
+def _audit_value(value: Any) -> str:
+    """A recorded value as a short text: yes/no, lists joined, nested values as key: value."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int | float):
+        return format_decimal(value)
+    if isinstance(value, list):
+        return ", ".join(_audit_value(item) for item in value)
+    if isinstance(value, dict) and set(value) == {"amount", "currency"} \
+            and isinstance(value["amount"], int) and isinstance(value["currency"], str):
+        from app.web import format_money
+
+        return format_money(value["amount"], value["currency"])
+    if isinstance(value, dict):
+        return "; ".join(f"{audit_field_label(key)}: {_audit_value(item)}"
+                         for key, item in value.items())
+    if isinstance(value, str) and value in lifecycle.STATUS_LABELS:
+        return status_label(value)
+    if isinstance(value, str) and value in ROLE_LABELS:
+        return str(ROLE_LABELS[value])
+    return str(value)
+
+
+def audit_field_label(key: str) -> str:
+    label = AUDIT_FIELDS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
+
+
+def audit_changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str, bool]]:
+    """An audit entry's before/after as rows (field, before, after, changed), in the order the
+    fields were recorded; a value that is not a mapping reads as one row."""
+    before = before if isinstance(before, dict) else ({} if before is None else {"": before})
+    after = after if isinstance(after, dict) else ({} if after is None else {"": after})
+    keys = list(dict.fromkeys([*before, *after]))
+    rows = []
+    for key in keys:
+        old, new = _audit_value(before.get(key)), _audit_value(after.get(key))
+        rows.append((audit_field_label(key) if key else "", old, new, old != new))
+    return rows
+
+
 class Wording:
     """A sentence the system stores in English (an event's reason, a ledger memo: part of the
     record, a ledger memo even of its hash) and shows in the reader's language: `stored` is the

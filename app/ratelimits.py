@@ -6,6 +6,7 @@ SIGN_UP = "5 per minute; 30 per hour"
 PASSWORD_RESET = "5 per minute; 20 per hour"
 POSTING = "20 per minute; 300 per hour"  # ideas, comments, images
 SUPPORTING = "60 per minute; 600 per hour"
+PREVIEW = "30 per minute; 600 per hour"  # Markdown previews while writing
 TOKENS = "10 per minute"
 
 

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +21,7 @@ from markupsafe import Markup
 from app import permissions
 from app.i18n import datetime_text, lang_url
 from app.ideas.engagement_forms import SUPPORT_CURRENCIES
-from app.labels import (audit_action_label, category_name, event_label, event_reason, ledger_memo,
+from app.labels import (audit_action_label, audit_changes, audit_target_label, category_name, event_label, event_reason, ledger_memo,
                         role_label, status_label)
 from app.ledger.views import percent_bps, plain_money
 from app.markdown import render_markdown
@@ -138,6 +138,8 @@ GLOBALS = {
     "event_reason": event_reason,
     "role_label": role_label,
     "audit_action_label": audit_action_label,
+    "audit_target_label": audit_target_label,
+    "audit_changes": audit_changes,
     "days_left": days_left,
     "progress_percent": progress_percent,
     "nl2br": nl2br,
@@ -160,6 +162,23 @@ def _unread_notifications() -> dict[str, int]:
             "unread_badge_most": notification_service.BADGE_MOST}
 
 
+def _moderation_pending() -> dict[str, str]:
+    """For the header's "Moderation" link: what waits, capped ("99+"); moderators only."""
+    if not current_user.is_authenticated or not (
+            current_user.has_role("moderator") or current_user.has_role("admin")):
+        return {}
+    from app.services.moderation import PENDING_CAP, pending_count
+
+    # Once per request, however many templates it renders (kept in the request's environ: the
+    # app context, and so `g`, may outlive one request).
+    environ = request.environ if has_request_context() else {}
+    if "kyoso.moderation_pending" not in environ:
+        count = pending_count(PENDING_CAP)
+        environ["kyoso.moderation_pending"] = "" if not count else (
+            f"{PENDING_CAP}+" if count > PENDING_CAP else format_decimal(count))
+    return {"moderation_pending": environ["kyoso.moderation_pending"]}
+
+
 def _grouped_ngettext(ngettext):
     """Jinja's ngettext, its %(num)s written with the reader's digit grouping (10,000), unless
     the template passes num= itself."""
@@ -178,3 +197,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(GLOBALS)
     app.context_processor(_unread_notifications)
+    app.context_processor(_moderation_pending)

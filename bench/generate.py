@@ -285,6 +285,10 @@ def main() -> None:  # noqa: C901 (one straight script)
         loader.reset_sequences("users", "tags", "ideas", "supports", "idea_creators",
                                "idea_images", "comments", "products")
         loader.close()
+        from app.services.comments import recount_all
+
+        recount_all()  # the kept "Discussion (N)" of every idea
+        db.session.commit()
         print(f"loaded in {time.monotonic() - started:.1f} s", flush=True)
 
         db.session.remove()

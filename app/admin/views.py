@@ -17,7 +17,7 @@ from app.models import Support
 from app.models.base import utcnow
 from app.services import admin as admin_service
 from app.services import review as review_service
-from app.labels import audit_action_label
+from app.labels import audit_action_label, audit_target_label
 from app.transaction import perform
 
 
@@ -36,6 +36,7 @@ def index():
     from app.services.programme import first_run_checklist
 
     return render_template("admin/index.html", counts=admin_service.overview(), recent=recent,
+                           targets=audit_target_links(recent),
                            checklist=first_run_checklist(),
                            open_batch=review_service.current_open_batch(),
                            queue=observability.queue_depth())
@@ -61,7 +62,7 @@ def user(user_id: int):
         current_user, target_type="user", target_id=account.id), 1, 20)
     return render_template("admin/user.html", account=account, role_form=RoleForm(),
                            block_form=BlockForm(), two_factor_form=ResetTwoFactorForm(),
-                           history=history)
+                           history=history, targets=audit_target_links(history))
 
 
 @bp.post("/admin/users/<int:user_id>/roles")
@@ -205,14 +206,40 @@ def unassign(idea_id: int, reviewer_id: int):
 
 # --- audit log ----------------------------------------------------------------------------------
 
+#: Where an audit entry's target is shown: (endpoint, its id parameter) by target type.
+_TARGET_PAGES = {
+    "idea": ("ideas.detail", "idea_id"), "user": ("admin.user", "user_id"),
+    "campaign": ("campaigns.detail", "campaign_id"), "product": ("products.detail", "product_id"),
+    "reviewbatch": ("admin.batch", "batch_id"), "survey": ("surveys.results", "survey_id"),
+    "cosession": ("cocreation.staff_session", "session_id"),
+    "producttest": ("cocreation.staff_test", "test_id"),
+    "segment": ("outreach.segment", "segment_id"),
+    "announcement": ("outreach.announcement", "announcement_id"),
+}
+
+
+def audit_target_links(entries) -> dict[tuple[str, int], dict[str, str | None]]:
+    """For templates/admin/_audit_rows.html: each target's title and the page showing it."""
+    links = {}
+    for (kind, target_id), target in admin_service.audit_targets(entries).items():
+        url = None
+        if kind == "comment":
+            url = url_for("ideas.detail", idea_id=target["idea_id"], _anchor=f"comment-{target_id}")
+        elif kind in _TARGET_PAGES:
+            endpoint, param = _TARGET_PAGES[kind]
+            url = url_for(endpoint, **{param: target_id})
+        links[(kind, target_id)] = {"title": target["title"], "url": url}
+    return links
+
+
 @bp.route("/admin/audit")
 def audit():
     permissions.require(current_user, "view_audit")
-    actions, targets = admin_service.audit_choices()
+    actions, target_types = admin_service.audit_choices()
     form = AuditFilterForm(request.args)
     form.action.choices = [SelectChoice("", _("Any action"))] + [SelectChoice(a, audit_action_label(a)) for a in actions]
     form.target_type.choices = [SelectChoice("", _("Any target"))] + \
-        [SelectChoice(t) for t in targets]
+        [SelectChoice(t, audit_target_label(t)) for t in target_types]
     valid = form.validate() if request.args else True
     filters = {}
     if valid:
@@ -223,4 +250,5 @@ def audit():
     entries, total = admin_service.page_of(admin_service.audit_query(current_user, **filters),
                                            page, per_page)
     return render_template("admin/audit.html", form=form, entries=entries, page=page,
-                           per_page=per_page, total=total), 200 if valid else 422
+                           per_page=per_page, total=total,
+                           targets=audit_target_links(entries)), 200 if valid else 422

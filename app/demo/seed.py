@@ -848,6 +848,7 @@ def _discussion(idea: Idea, users: dict[str, User], pool: list[User], now: datet
                                body=rng.choice(UPDATES),
                                created_at=start + timedelta(seconds=span * 0.7)))
         count += 1
+    idea.comment_count = count  # every one shown (app.services.comments keeps it from here)
     return count
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ from app.models import Comment, Idea
 from app.services import (comments, follows, milestones, moderation, polls, recognition,
                           referrals, resonance, revisions, supports)
 from app.transaction import flash_form_errors, perform
+from app.markdown import render_markdown
+from app.services import ideas as idea_service
 from app.web import page_arg
 
 COMMENTS_PER_PAGE = 30
@@ -96,6 +98,14 @@ def _comment_or_404(comment_id: int) -> Comment:
     return comment
 
 
+def _preview_page(idea_id: int, kind: str, body: str | None, parent_id: int | None = None):
+    """Without JavaScript, "Preview" posts the form here: the text as it will read (the
+    renderer used when saving), in the same form, to post or preview again. Nothing is saved."""
+    idea = idea_service.get_visible(current_user, idea_id)
+    return render_template("ideas/comment_preview.html", idea=idea, kind=kind, body=body or "",
+                           parent_id=parent_id, preview_html=render_markdown(body or ""))
+
+
 # --- support -------------------------------------------------------------------------------
 
 @bp.post("/ideas/<int:idea_id>/support")
@@ -153,6 +163,8 @@ def post_comment(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = CommentForm()
+    if request.form.get("preview"):
+        return _preview_page(idea_id, "comment", form.body.data, form.parent())
     if form.validate_on_submit():
         posted = perform(lambda: comments.post_comment(current_user, idea_id, form.body.data,
                                                        form.parent()), form=form)
@@ -176,6 +188,8 @@ def post_update(idea_id: int):
     if not current_user.is_authenticated:
         return _sign_in_first(idea_id)
     form = UpdateForm()
+    if request.form.get("preview"):
+        return _preview_page(idea_id, "update", form.body.data)
     perform(lambda: comments.post_update(current_user, idea_id, form.body.data), validate=form,
             done=_("Your update was posted; followers and supporters are told."))
     return _back(idea_id, "comments")

@@ -6,28 +6,32 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import (abort, current_app, flash, redirect, render_template, request, session,
+from flask import (abort, current_app, flash, jsonify, redirect, render_template, request,
+                   session,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import lifecycle, permissions, ratelimits, sharing, storage
-from app.errors import Conflict, Forbidden
+from app import labels, lifecycle, permissions, ratelimits, sharing, storage
+from app.errors import Conflict, DomainError, Forbidden
 from app.extensions import db, limiter
 from app.ideas import bp
 from app.ideas.engagement import idea_page_parts
 from app.ideas.forms import (ActionForm, ConsentForm, IdeaForm, ImageForm, InviteForm,
                              ShareForm, WithdrawForm)
 from app.images import OUTPUT_CONTENT_TYPE
+from app.markdown import render_markdown
 from app.models import Idea
 from app.models.base import is_row_id
 from app.services import campaigns as campaign_service
 from app.services import ideas as idea_service
 from app.services import insight
 from app.services import review as review_service
-from app.transaction import flash_form_errors, perform, transaction
+from app.transaction import SHOWN_ON_THE_PAGE, flash_form_errors, perform, transaction
 
 IMAGE_KEY = re.compile(r"[a-z0-9]{1,64}")
 SIMILAR_LIMIT = 5
@@ -109,6 +113,14 @@ def _idea_form(idea: Idea, *, filled: bool = True, **kwargs) -> IdeaForm:
 
 # --- drafting -------------------------------------------------------------------------------
 
+def _description_preview(form) -> Markup | None:
+    """The description as it will read, when the form was posted with "Preview" (nothing is
+    saved; the other fields come back as typed). None otherwise."""
+    if request.method != "POST" or not request.form.get("preview"):
+        return None
+    return render_markdown(form.description.data or "")
+
+
 @bp.route("/ideas/new", methods=["GET", "POST"])
 @limiter.limit(ratelimits.POSTING, methods=["POST"])
 def new():
@@ -121,7 +133,8 @@ def new():
     # Open campaigns the idea may be entered into (?campaign_id= preselects one).
     open_campaigns = campaign_service.open_campaigns()
     chosen = request.values.get("campaign_id", type=int)
-    if form.validate_on_submit():
+    preview_html = _description_preview(form)
+    if preview_html is None and form.validate_on_submit():
         values = form.values()
         if chosen:
             values["campaign_id"] = chosen
@@ -133,10 +146,10 @@ def new():
                                             "then submit it when it is ready."))
         if created:
             return _to_edit(created.value.id)
-    status = 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" and preview_html is None else 200
     return render_template("ideas/new.html", form=form, similar=None,
                            open_campaigns=open_campaigns, chosen_campaign=chosen,
-                           guide=insight_guide()), status
+                           guide=insight_guide(), preview_html=preview_html), status
 
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
@@ -149,13 +162,15 @@ def edit(idea_id: int):
         flash(error.message, "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     form = _idea_form(idea, filled=request.method == "GET")
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and not request.form.get("preview") and form.validate_on_submit():
         if perform(lambda: idea_service.update_idea(current_user, idea_id, form.values()),
                    form=form, done=_("Your changes are saved.")):
             return _to_edit(idea_id)
         idea = idea_service.get_visible(_viewer(), idea_id)
-    status = 422 if request.method == "POST" else 200
-    return render_template("ideas/edit.html", form=form, **_editing_context(idea)), status
+    preview_html = _description_preview(form)
+    status = 422 if request.method == "POST" and preview_html is None else 200
+    return render_template("ideas/edit.html", form=form, preview_html=preview_html,
+                           **_editing_context(idea)), status
 
 
 @bp.get("/ideas/similar")
@@ -188,12 +203,55 @@ def withdraw(idea_id: int):
 
 # --- images ---------------------------------------------------------------------------------
 
+def _wants_json() -> bool:
+    """static/js/upload.js sends one file per request and reads the answer as JSON."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) \
+        == "application/json"
+
+
+def _refusal_text(error: DomainError) -> str:
+    fields = getattr(error, "fields", None) or {}
+    return "; ".join(labels.translated(m) for m in fields.values()) or \
+        labels.translated(error.message)
+
+
 @bp.post("/ideas/<int:idea_id>/images")
 @limiter.limit(ratelimits.POSTING)
 def upload_image(idea_id: int):
+    """One picture or several (the file input takes many; static/js/upload.js sends them one
+    by one): each is processed and stored in its own transaction, in the order chosen, so a
+    refused file does not lose the others; the idea's image limit or the day's upload quota
+    stops the rest."""
     form = ImageForm()
-    perform(lambda: idea_service.add_image(current_user, idea_id, form.file.data.read()),
-            validate=form, done=_("The picture was added."))
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify(error="; ".join(str(m) for ms in form.errors.values() for m in ms)), 422
+        flash_form_errors(form)
+        return _to_edit(idea_id, "images")
+    uploads = [upload for upload in request.files.getlist(form.file.name) if upload]
+    added, refused = 0, []
+    for upload in uploads[:current_app.config["IDEA_MAX_IMAGES"]]:
+        try:
+            with transaction():
+                image = idea_service.add_image(current_user, idea_id, upload.read())
+        except SHOWN_ON_THE_PAGE as error:
+            refused.append((upload.filename or "", error))
+            if error.code in ("too_many_images", "too_many_uploads"):
+                break  # the others would be refused alike
+            continue
+        added += 1
+    if _wants_json():
+        if refused or not added:
+            if not refused:
+                return jsonify(error=_("Choose an image file.")), 422
+            _name, error = refused[0]
+            return jsonify(error=_refusal_text(error), code=error.code), error.status
+        return jsonify(id=image.id, thumb=url_for("ideas.image", key=image.key, size="thumb"),
+                       count=idea_service.image_count(idea_id)), 201
+    if added:
+        flash(ngettext("The picture was added.", "%(num)s pictures were added.", added), "success")
+    for name, error in refused:
+        flash(f"{name}: {_refusal_text(error)}" if name else _refusal_text(error), "error")
     return _to_edit(idea_id, "images")
 
 

@@ -47,10 +47,19 @@ class MoneyForm(FlaskForm):
             raise ValidationError(_l("The amount is too large."))
 
 
+def _product_id(value: object) -> int | str:
+    """A product id from the form, or "" for the empty "Choose a product" option."""
+    if value in ("", None):
+        return ""
+    return int(value)
+
+
 class SaleForm(MoneyForm):
     amount_field = "net_sales"
 
-    product_id = SelectField(_l("Product"), coerce=int, validators=[InputRequired()])
+    # The view puts an empty "Choose a product" first: nothing is preselected.
+    product_id = SelectField(_l("Product"), coerce=_product_id,
+                             validators=[DataRequired(_l("Choose a product."))])
     period = StringField(_l("Period"), validators=[DataRequired()],
                          render_kw={"type": "month", "placeholder": "YYYY-MM",
                                     "pattern": "[0-9]{4}-[0-9]{2}"})

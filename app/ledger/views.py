@@ -152,7 +152,7 @@ def finance():
 def new_sale():
     _require("record_sale")
     form = SaleForm()
-    form.product_id.choices = _product_choices()
+    form.product_id.choices = [SelectChoice("", _("Choose a product"))] + _product_choices()
     if request.method == "GET":
         if request.args.get("product_id", "").isdigit():
             form.product_id.data = int(request.args["product_id"])
@@ -185,6 +185,7 @@ def import_sales():
     _require("record_sale")
     form = ImportForm()
     errors: list[ledger_service.RowError] = []
+    file_problem = None
     if form.validate_on_submit():
         upload = form.file.data
         with transaction():
@@ -195,10 +196,10 @@ def import_sales():
         else:
             if record.status != "refused":
                 return redirect(url_for("ledger.import_preview", token=record.token))
-            errors = parsed.errors
+            errors, file_problem = parsed.errors, parsed.file_problem
     status = 422 if request.method == "POST" and (errors or form.errors) else 200
     return render_template("ledger/import.html", form=form, errors=errors, tab="import",
-                           columns=ledger_service.CSV_COLUMNS), status
+                           file_problem=file_problem, columns=ledger_service.CSV_COLUMNS), status
 
 
 @bp.route("/finance/imports/<token>", methods=["GET", "POST"])

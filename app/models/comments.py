@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import markdown
@@ -82,7 +82,11 @@ class Report(db.Model):
     weight_pct: Mapped[int] = mapped_column(Integer, default=100)
     network_hash: Mapped[str | None] = mapped_column(String(32), default=current_network_hash)
 
-    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),
+                      # the moderation link's count (app.services.moderation): open reports
+                      Index("ix_reports_open", "comment_id",
+                            postgresql_where=text("resolved_at IS NULL"),
+                            sqlite_where=text("resolved_at IS NULL")))
 
 
 class ContentReport(db.Model):

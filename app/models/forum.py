@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import markdown
@@ -88,4 +88,8 @@ class ForumReport(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(String(16))  # restored | removed
 
-    __table_args__ = (UniqueConstraint("kind", "target_id", "reporter_id"),)
+    __table_args__ = (UniqueConstraint("kind", "target_id", "reporter_id"),
+                      # the moderation link's count (app.services.moderation): open reports
+                      Index("ix_forum_reports_open", "kind", "target_id",
+                            postgresql_where=text("resolved_at IS NULL"),
+                            sqlite_where=text("resolved_at IS NULL")))

@@ -128,6 +128,9 @@ class Idea(db.Model):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Support gained per day, decayed; refreshed on each support (see services.discovery).
     trending_score: Mapped[int] = mapped_column(Integer, default=0)
+    # Comments, replies and updates readers see (not deleted, not hidden): kept by
+    # app.services.comments on every post, deletion, hiding and restoring.
+    comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
     resubmitted_from_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))

@@ -3,6 +3,7 @@ Every change is written to the audit log with the values before and after."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, UTC
+from typing import Any
 
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -164,6 +165,45 @@ def audit_choices() -> tuple[list[str], list[str]]:
     targets = list(db.session.scalars(select(AuditLog.target_type).distinct()
                                       .order_by(AuditLog.target_type)))
     return actions, targets
+
+
+#: The audit log's target types whose rows have a name to show: (model, the name's column).
+_TARGET_NAMES: dict[str, tuple[str, str]] = {
+    "idea": ("Idea", "title"), "user": ("User", "display_name"), "category": ("Category", "name"),
+    "tag": ("Tag", "name"), "campaign": ("Campaign", "title"), "product": ("Product", "name"),
+    "reviewbatch": ("ReviewBatch", "name"), "survey": ("Survey", "title"),
+    "cosession": ("CoSession", "title"), "producttest": ("ProductTest", "title"),
+    "segment": ("Segment", "name"), "announcement": ("Announcement", "title_en"),
+    "agreement": ("Agreement", "title"),
+}
+
+
+def audit_targets(entries: list[AuditLog]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The names of what a page of audit entries acted on, keyed by (target_type, target_id):
+    {"title", "idea_id" (a comment's idea)}. One query per kind of target on the page (a fixed
+    number, whatever the page holds); a target since deleted has no entry."""
+    import app.models as models
+
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.target_id is not None and (entry.target_type in _TARGET_NAMES
+                                            or entry.target_type == "comment"):
+            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for kind, ids in wanted.items():
+        if kind == "comment":
+            rows = db.session.execute(
+                select(models.Comment.id, models.Idea.title, models.Idea.id)
+                .join(models.Idea, models.Idea.id == models.Comment.idea_id)
+                .where(models.Comment.id.in_(ids))).all()
+            found.update({(kind, row[0]): {"title": row[1], "idea_id": row[2]} for row in rows})
+            continue
+        model_name, column = _TARGET_NAMES[kind]
+        model = getattr(models, model_name)
+        rows = db.session.execute(select(model.id, getattr(model, column))
+                                  .where(model.id.in_(ids))).all()
+        found.update({(kind, row[0]): {"title": row[1]} for row in rows})
+    return found
 
 
 def page_of(stmt: Select, page: int, per_page: int) -> tuple[list, int]:

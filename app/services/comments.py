@@ -36,6 +36,37 @@ def _clean_body(body: object, name: str = "body") -> str:
     return body
 
 
+def _shown(comment: Comment) -> bool:
+    """Whether readers see the comment (and Idea.comment_count counts it)."""
+    return comment.deleted_at is None and not comment.hidden
+
+
+def keep_count(idea_id: int, delta: int) -> None:
+    """Keep Idea.comment_count: one atomic statement (the idea's updated_at, a listing's sort
+    key, stays as it was)."""
+    if delta:
+        db.session.execute(update(Idea).where(Idea.id == idea_id)
+                           .values(comment_count=Idea.comment_count + delta,
+                                   updated_at=Idea.updated_at)
+                           .execution_options(synchronize_session=False))
+
+
+def recount_all() -> int:
+    """Set every idea's comment_count from its comments (bulk loads: bench/generate.py); one
+    statement. Returns how many ideas it wrote."""
+    shown = (select(func.count()).select_from(Comment)
+             .where(Comment.idea_id == Idea.id, Comment.deleted_at.is_(None),
+                    Comment.hidden.is_(False)).scalar_subquery())
+    return db.session.execute(update(Idea).values(comment_count=shown,
+                                                  updated_at=Idea.updated_at)
+                              .execution_options(synchronize_session=False)).rowcount
+
+
+def _recount_if_changed(comment: Comment, was_shown: bool) -> None:
+    """After a change of deleted_at or hidden: +1 / -1 on the idea when readers' view changed."""
+    keep_count(comment.idea_id, int(_shown(comment)) - int(was_shown))
+
+
 def _discussable_idea(user: User | None, idea_id: int) -> Idea:
     """The idea, if the user may see it and it is public (drafts and ideas awaiting moderation
     have no discussion)."""
@@ -74,6 +105,7 @@ def post_comment(user: User, idea_id: int, body: str, parent_id: int | None = No
                       is_official=permissions.is_staff(user))
     db.session.add(comment)
     db.session.flush()
+    keep_count(idea.id, 1)
     told = set()
     if parent is not None and parent.author_id != user.id:
         events.notify([parent.author], "reply", {"name": user.display_name, "title": idea.title},
@@ -94,6 +126,7 @@ def post_update(user: User, idea_id: int, body: str) -> Comment:
                       is_update=True, is_official=permissions.is_staff(user))
     db.session.add(comment)
     db.session.flush()
+    keep_count(idea.id, 1)
     creator_ids = {c.user_id for c in idea.creators}
     audience = [u for u in follows.audience_of(idea) if u.id not in creator_ids]
     events.notify(audience, "idea_update", {"title": idea.title, "name": user.display_name},
@@ -128,7 +161,9 @@ def delete_comment(user: User, comment_id: int, reason: str | None = None) -> Co
     permissions.require(user, Action.DELETE_COMMENT, comment)
     if comment.deleted_at is not None:
         return comment
+    was_shown = _shown(comment)
     comment.deleted_at = utcnow()
+    _recount_if_changed(comment, was_shown)
     if comment.author_id != user.id:
         comment.removed_by_moderator = True
         events.audit(user, "comment.delete", comment, before={"hidden": comment.hidden},
@@ -181,6 +216,7 @@ def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
     db.session.refresh(comment)
     if not comment.hidden and integrity.reports_hide(comment):  # weighted; never official ones
         comment.hidden = True
+        _recount_if_changed(comment, True)
     return report
 
 
@@ -207,8 +243,10 @@ def restore_comment(moderator: User, comment_id: int, reason: str | None = None)
     """A moderator finds the reports unfounded: the comment shows again."""
     comment = _moderated_comment(moderator, comment_id)
     before = {"hidden": comment.hidden, "report_count": comment.report_count}
+    was_shown = _shown(comment)
     _resolve_reports(comment, "restored")
     comment.hidden = False
+    _recount_if_changed(comment, was_shown)
     events.audit(moderator, "comment.restore", comment, before=before,
                  after={"hidden": False, "report_count": 0}, reason=reason)
     return comment
@@ -220,11 +258,13 @@ def remove_comment(moderator: User, comment_id: int, reason: str | None = None) 
     comment = _moderated_comment(moderator, comment_id)
     before = {"hidden": comment.hidden, "report_count": comment.report_count,
               "deleted": comment.deleted_at is not None}
+    was_shown = _shown(comment)
     _resolve_reports(comment, "removed")
     comment.hidden = False
     if comment.deleted_at is None:
         comment.deleted_at = utcnow()
         comment.removed_by_moderator = True
+    _recount_if_changed(comment, was_shown)
     events.audit(moderator, "comment.remove", comment, before=before,
                  after={"deleted": True}, reason=reason)
     if comment.author_id != moderator.id:

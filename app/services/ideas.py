@@ -399,6 +399,12 @@ def add_image(user: User, idea_id: int, data: bytes) -> IdeaImage:
     return image
 
 
+def image_count(idea_id: int) -> int:
+    """How many pictures the idea has (the upload answer's "3 of 10")."""
+    return db.session.scalar(select(func.count(IdeaImage.id))
+                             .where(IdeaImage.idea_id == idea_id)) or 0
+
+
 def _too_many_images(limit: int) -> Conflict:
     return Conflict("too_many_images", _("An idea can have at most %(n)s images.", n=limit))
 

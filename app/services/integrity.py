@@ -193,6 +193,10 @@ def void_burst(moderator: User, kind: Any, target_id: Any, network: Any, hour: A
         comment.report_count = max(0, comment.report_count - closed)
         if comment.hidden and not reports_hide(comment):
             comment.hidden = False
+            if comment.deleted_at is None:  # shown again: the idea's kept count (comments)
+                from app.services.comments import keep_count
+
+                keep_count(comment.idea_id, 1)
         events.audit(moderator, "reports.burst_voided", comment,
                      before={"hidden": was_hidden},
                      after={"hidden": comment.hidden, "closed": closed, "user_ids": user_ids,

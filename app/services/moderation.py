@@ -61,6 +61,28 @@ def queue(moderator: User) -> list[Idea]:
         .order_by(Idea.submitted_at.asc().nulls_first(), Idea.id)))
 
 
+#: The moderation link's count stops here ("99+"): it is read on every staff page.
+PENDING_CAP = 99
+
+
+def pending_count(cap: int | None = None) -> int:
+    """What waits for a moderator (ideas to moderate, comments and forum posts with open
+    reports), counting each kind up to `cap` + 1: one query of bounded cost whatever the data
+    (partial indexes on the open reports). More than `cap` reads as "cap+"."""
+    from app.models import ForumReport, Report
+
+    cap = PENDING_CAP if cap is None else cap
+
+    def capped(stmt):
+        return select(func.count()).select_from(stmt.limit(cap + 1).subquery()).scalar_subquery()
+
+    ideas = capped(select(Idea.id).where(Idea.status == lifecycle.IdeaStatus.PENDING_MODERATION))
+    comments = capped(select(Report.comment_id).where(Report.resolved_at.is_(None)).distinct())
+    posts = capped(select(ForumReport.kind, ForumReport.target_id)
+                   .where(ForumReport.resolved_at.is_(None)).distinct())
+    return db.session.scalar(select(ideas + comments + posts)) or 0
+
+
 def decide(moderator: User, idea_id: int, decision: Any, reason: Any = None) -> Idea:
     """Publish a submitted idea (it starts gathering support), send it back for changes, or
     reject it. A reason is required for needs_changes and reject; creators are told."""

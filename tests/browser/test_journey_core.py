@@ -111,7 +111,7 @@ def test_visitor_signs_up_posts_an_idea_and_a_member_supports_it(
     creator.fill("textarea[name=core]", "For commuters in tiny flats, when it rains, who want a "
                  "calm home, this slim stand keeps the entrance dry.")
     screenshot(creator, "journey-03-new-idea")
-    creator.click("form.idea-form button[type=submit]")
+    creator.click("form.idea-form .form-actions button[type=submit]")
     creator.wait_for_load_state()
     assert "/edit" in creator.url
     assert "Your draft is saved" in flash_text(creator)
@@ -119,8 +119,8 @@ def test_visitor_signs_up_posts_an_idea_and_a_member_supports_it(
     # --- uploads a picture
     png = make_png(tmp_path / "umbrella.png")
     creator.set_input_files("form.upload-form input[type=file]", str(png))
-    creator.click("form.upload-form button[type=submit]")
-    creator.wait_for_load_state()
+    # Uploaded as soon as it is chosen (static/js/upload.js), then the section is shown again.
+    creator.locator("[data-testid=idea-image]").first.wait_for()
     assert creator.locator("[data-testid=idea-image]").count() == 1
     assert creator.locator("[data-testid=image-count]").inner_text().startswith("1 of")
     screenshot(creator, "journey-04-edit-with-picture")

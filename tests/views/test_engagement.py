@@ -358,3 +358,17 @@ def test_idea_page_shows_support_box_and_discussion(client, db):
     html = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert 'id="support"' in html and 'data-testid="support-form"' in html
     assert 'id="comments"' in html and "<strong>idea</strong>" in html
+
+
+def test_discussion_heading_counts_replies_and_updates_not_hidden_or_deleted(app, db, client):
+    owner = f.user()
+    idea = f.idea(owner)
+    top = comments.post_comment(f.user(), idea.id, "top")
+    comments.post_comment(f.user(), idea.id, "a reply", parent_id=top.id)
+    comments.post_comment(owner, idea.id, "the creator answers", parent_id=top.id)
+    comments.post_update(owner, idea.id, "news")
+    gone = comments.post_comment(f.user(), idea.id, "gone")
+    comments.delete_comment(gone.author, gone.id)
+    db.session.commit()
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "(4)" in page.split('id="comments-heading"')[1].split("</h2>")[0]

@@ -37,6 +37,12 @@ _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 class ParsedImport:
     rows: list[SaleRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: Why the file as a whole cannot be read (its encoding, its header): no row was checked.
+    #: Also in `errors`, as line 1.
+    file_problem: str | None = None
+    #: Rows with problems, still to be checked against the database (their product), so that
+    #: every problem of every row is reported at once: (line, parsed values, problems).
+    bad_rows: list[tuple[int, dict[str, Any], list[str]]] = field(default_factory=list)
 
     @property
     def new_rows(self) -> list[SaleRow]:
@@ -101,7 +107,7 @@ def parse_sales_csv(data: bytes) -> ParsedImport:
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        result.errors.append(RowError(1, _("The file is not UTF-8 text.")))
+        _file_problem(result, _("The file is not UTF-8 text."))
         return result
     reader = csv.reader(io.StringIO(content, newline=""))
     header = _read_header(reader, result)
@@ -118,19 +124,24 @@ def _read_header(reader: Any, result: ParsedImport) -> list[str] | None:
     try:
         header = next(reader)
     except StopIteration:
-        result.errors.append(RowError(1, _("The file is empty.")))
+        _file_problem(result, _("The file is empty."))
         return None
     except csv.Error as error:
-        result.errors.append(RowError(1, _("Not a CSV file: %(error)s", error=str(error))))
+        _file_problem(result, _("Not a CSV file: %(error)s", error=str(error)))
         return None
     names = [name.strip().lower() for name in header]
     missing = [name for name in CSV_COLUMNS if name not in names]
     if missing:
-        result.errors.append(RowError(1, _(
+        _file_problem(result, _(
             "The header must name the columns %(columns)s; missing: %(missing)s.",
-            columns=", ".join(CSV_COLUMNS), missing=", ".join(missing))))
+            columns=", ".join(CSV_COLUMNS), missing=", ".join(missing)))
         return None
     return header
+
+
+def _file_problem(result: ParsedImport, reason: str) -> None:
+    result.file_problem = reason
+    result.errors.append(RowError(1, reason))
 
 
 def _read_rows(reader: Any, header: list[str], result: ParsedImport) -> None:
@@ -150,7 +161,7 @@ def _read_rows(reader: Any, header: list[str], result: ParsedImport) -> None:
         line = reader.line_num
         if not record or all(not cell.strip() for cell in record):
             continue
-        if len(result.rows) + len(result.errors) >= IMPORT_MAX_ROWS:
+        if len(result.rows) + len(result.errors) + len(result.bad_rows) >= IMPORT_MAX_ROWS:
             result.errors.append(RowError(line, _("Too many rows: at most %(n)s per file.",
                                                   n=IMPORT_MAX_ROWS)))
             break
@@ -167,7 +178,7 @@ def _read_rows(reader: Any, header: list[str], result: ParsedImport) -> None:
         elif ref:
             seen_refs[ref] = line
         if problems:
-            result.errors.append(RowError(line, "; ".join(problems)))
+            result.bad_rows.append((line, parsed, problems))
         else:
             result.rows.append(SaleRow(line=line, **parsed))
 
@@ -177,8 +188,11 @@ def _chunks(items: list, size: int = 500) -> Iterable[list]:
 
 
 def _check_against_database(result: ParsedImport) -> None:
-    """Set-based: one query per thousand rows for the products, one for the references."""
-    product_ids = sorted({row.product_id for row in result.rows})
+    """Set-based: one query per thousand rows for the products, one for the references. Rows
+    with other problems are checked for their product too (every problem reported at once)."""
+    product_ids = sorted({row.product_id for row in result.rows}
+                         | {parsed["product_id"] for _line, parsed, _problems in result.bad_rows
+                            if "product_id" in parsed})
     known: set[int] = set()
     for chunk in chunks(product_ids):
         known.update(db.session.scalars(
@@ -200,6 +214,11 @@ def _check_against_database(result: ParsedImport) -> None:
             row.already_recorded = True
         good.append(row)
     result.rows = good
+    for line, parsed, problems in result.bad_rows:
+        if "product_id" in parsed and parsed["product_id"] not in known:
+            problems.insert(0, _("product_id: no such product (%(id)s)", id=parsed["product_id"]))
+        result.errors.append(RowError(line, "; ".join(problems)))
+    result.bad_rows = []
 
 
 @dataclass
