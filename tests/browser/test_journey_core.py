@@ -82,7 +82,9 @@ def test_visitor_signs_up_posts_an_idea_and_a_member_supports_it(
     creator.click("main form button[type=submit]")
     creator.wait_for_load_state()
     assert urlsplit(creator.url).path == "/me"
-    assert "We sent a confirmation link to hana@example.com" in flash_text(creator)
+    # one notice: the welcome is the confirmation banner, not a second flash beside it
+    assert "We sent a confirmation link to hana@example.com" in \
+        creator.locator("[data-testid=confirm-banner]").inner_text()
     screenshot(creator, "journey-02-signed-up")
 
     # --- the confirmation mail arrives and its link confirms the address
