@@ -26,7 +26,7 @@ import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import jobs
 from app.extensions import db
@@ -169,8 +169,11 @@ def _compute_in_snapshot(s: analytics.Scope) -> None:
     """kpis() in one snapshot (PostgreSQL: REPEATABLE READ), then the row written in a
     transaction of its own (so a concurrent writer of the row cannot fail the long read)."""
     computed_at = utcnow()
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql" and db.session().get_transaction() is None:
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        # The first statement takes the snapshot every figure is read from: its time is the
+        # instant the figures are "as of".
+        computed_at = _aware(db.session.scalar(select(func.now())))
     result = analytics.kpis(s)
     db.session.commit()
     row = _row(s)
@@ -203,8 +206,9 @@ def refresh_job() -> int:
     count = 0
     for s in scopes:
         row = latest(s)
-        db.session.commit()
-        if row is not None and row.computed_at is not None and _aware(row.computed_at) >= half:
+        computed_at = _aware(row.computed_at) if row is not None else None
+        db.session.commit()  # (read before the commit: it expires the row)
+        if computed_at is not None and computed_at >= half:
             continue
         _compute_in_snapshot(s)
         count += 1
