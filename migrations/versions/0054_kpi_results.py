@@ -1,7 +1,7 @@
 """KPI results: the dashboard's figures per scope, kept by the job analytics.compute.
 
 Revision ID: 0054_kpi_results
-Revises: 0048_kpi_learning
+Revises: 0049_polish_feedback
 Create Date: 2026-12-06 22:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0054_kpi_results'
-down_revision = '0048_kpi_learning'
+down_revision = '0049_polish_feedback'
 branch_labels = None
 depends_on = None
 
