@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import jobs
 from app.extensions import db
@@ -111,7 +112,7 @@ def _row(s: analytics.Scope) -> KpiResult:
     try:
         with db.session.begin_nested():
             db.session.add(row)
-    except Exception:  # noqa: BLE001 - IntegrityError: created meanwhile by another request
+    except IntegrityError:  # created meanwhile by another request or job
         row = latest(s)
         if row is None:
             raise
@@ -120,9 +121,8 @@ def _row(s: analytics.Scope) -> KpiResult:
 
 def request(s: analytics.Scope) -> bool:
     """Queue `analytics.compute` for the scope after the commit, unless its result is fresh or
-    it is queued already
-    (pending since less than twice the refresh interval: a lost job is queued again after
-    that). True when this call queued it."""
+    it is queued already (pending since less than twice the refresh interval: a lost job is
+    queued again after that). True when this call queued it."""
     existing = latest(s)
     if is_fresh(existing):
         return False
