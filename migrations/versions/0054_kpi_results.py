@@ -1,7 +1,7 @@
 """KPI results: the dashboard's figures per scope, kept by the job analytics.compute.
 
 Revision ID: 0054_kpi_results
-Revises: 0049_polish_feedback
+Revises: 0050_insight_gaps
 Create Date: 2026-12-06 22:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0054_kpi_results'
-down_revision = '0049_polish_feedback'
+down_revision = '0050_insight_gaps'
 branch_labels = None
 depends_on = None
 
