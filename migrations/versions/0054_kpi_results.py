@@ -1,7 +1,7 @@
 """KPI results: the dashboard's figures per scope, kept by the job analytics.compute.
 
 Revision ID: 0054_kpi_results
-Revises: 0050_insight_gaps
+Revises: 0051_comment_counter
 Create Date: 2026-12-06 22:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0054_kpi_results'
-down_revision = '0050_insight_gaps'
+down_revision = '0051_comment_counter'
 branch_labels = None
 depends_on = None
 
