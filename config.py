@@ -142,6 +142,9 @@ class Config:
         # "For you": members whose shelves the scheduled job recomputes per run, and how often.
         self.FOR_YOU_REFRESH_BATCH = _int("FOR_YOU_REFRESH_BATCH", 500)
         self.FOR_YOU_REFRESH_MINUTES = _int("FOR_YOU_REFRESH_MINUTES", 10)
+        # The KPI dashboard's kept results (app.services.kpi_results): served while younger than
+        # this, and the standard periods recomputed this often by analytics.refresh.
+        self.KPI_REFRESH_MINUTES = _int("KPI_REFRESH_MINUTES", 10)
         # Share links (app.services.referrals): how long a visit through a member's link
         # attributes the session's sign-up and supports to them.
         self.REFERRAL_WINDOW_HOURS = _int("REFERRAL_WINDOW_HOURS", 24)

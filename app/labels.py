@@ -89,6 +89,7 @@ DYNAMIC_MESSAGES = (
     _l("You cannot follow yourself."),
     _l("Only admins and community managers may do this."),
     _l("Only admins, community managers and analysts may see these results."),
+    _l("Only admins and community managers may see the answers themselves; analysts see the counts."),
 )
 
 #: What the HTML error page says for Werkzeug's stock errors (their descriptions are English).

@@ -99,7 +99,8 @@ class Action(StrEnum):
     FOLLOW_MEMBER = "follow_member"
     # surveys
     MANAGE_SURVEYS = "manage_surveys"
-    VIEW_SURVEY_RESULTS = "view_survey_results"
+    VIEW_SURVEY_RESULTS = "view_survey_results"  # counts, choice and scale results
+    VIEW_SURVEY_ANSWERS = "view_survey_answers"  # and the written answers, the per-response CSV
     ANSWER_SURVEY = "answer_survey"
     # forum and recognition (app.services.forum, app.services.recognition)
     POST_IN_FORUM = "post_in_forum"  # threads, replies, reports
@@ -235,6 +236,8 @@ REFUSALS: dict[str, Refusal] = {
     "survey_staff_only": Refusal("Only admins and community managers may do this."),
     "survey_results_staff_only": Refusal("Only admins, community managers and analysts may see "
                                          "these results."),
+    "survey_answers_staff_only": Refusal("Only admins and community managers may see the answers "
+                                         "themselves; analysts see the counts."),
     **{f"coi_{kind}": Refusal(message, code="conflict_of_interest", translate=True)
        for kind, message in COI_MESSAGES.items()},
     "own_idea_staff": Refusal("You (co-)created this idea, so another staff member must act on "
@@ -523,6 +526,8 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.MANAGE_SURVEYS: (_role("admin", "community_manager", refusal="survey_staff_only"),),
     A.VIEW_SURVEY_RESULTS: (_role("admin", "community_manager", "analyst",
                                   refusal="survey_results_staff_only"),),
+    # Written answers are personal data: not for analysts (counts only, issue 16).
+    A.VIEW_SURVEY_ANSWERS: (_role("admin", "community_manager", refusal="survey_answers_staff_only"),),
     A.ANSWER_SURVEY: (_email_confirmed,),  # and sent to them (app.services.surveys)
     A.POST_IN_FORUM: (_email_confirmed,),
     A.THANK: (_email_confirmed,),

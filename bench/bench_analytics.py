@@ -11,7 +11,10 @@ test with reports, and a survey with responses, spread over the last 60 days.
 For each case (a period and a filter) it prints the p50 and the maximum of `kpis()` in ms, the
 number of SQL statements and the slowest three with their time; then the same for the page
 through the test client (signed in as an analyst, created if missing); `--explain` prints
-EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of each case.
+EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of each case. Then the kept results
+(app.services.kpi_results): the time of `analytics.compute` for each case (kept, so the page
+timed next serves it), and with `--refresh` one run of `analytics.refresh` over the standard
+scopes (the scheduled job's cost every KPI_REFRESH_MINUTES).
 """
 from __future__ import annotations
 
@@ -75,6 +78,8 @@ def main() -> None:  # noqa: C901 (one straight script)
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN (ANALYZE, BUFFERS) the slowest statement of each case")
     parser.add_argument("--no-page", action="store_true", help="time kpis() only")
+    parser.add_argument("--refresh", action="store_true",
+                        help="time analytics.refresh: every standard scope recomputed (the job's cost)")
     parser.add_argument("--top", type=int, default=3, help="how many of the slowest statements to show")
     args = parser.parse_args()
 
@@ -147,6 +152,17 @@ def main() -> None:  # noqa: C901 (one straight script)
                 raw.rollback()
         raw.close()
 
+        # Kept results (app.services.kpi_results): what a refresh costs, then the page serving them.
+        from app.services import kpi_results
+
+        print(f"\n{'analytics.compute (keep one scope)':<40} {'ms':>8}")
+        for label, start, end, cat in cases:
+            sc = analytics.scope(start, end, cat)
+            db.session.remove()
+            started = time.perf_counter()
+            kpi_results._compute_in_snapshot(sc)
+            print(f"{label:<40} {(time.perf_counter() - started) * 1000:8.0f}", flush=True)
+            db.session.remove()
         if args.no_page:
             return
         analyst = db.session.scalar(select(User).join(UserRole).where(UserRole.role == "analyst").limit(1))
@@ -189,6 +205,16 @@ def main() -> None:  # noqa: C901 (one straight script)
             print(f"{label:<40} {statistics.median(samples):8.0f} {max(samples):8.0f} {len(timings):4d}",
                   flush=True)
 
+        if args.refresh:
+            scopes = kpi_results.standard_scopes(today)
+            db.session.remove()
+            app.config["KPI_REFRESH_MINUTES"] = 0  # recompute every standard scope
+            started = time.perf_counter()
+            count = kpi_results.refresh_job()
+            app.config["KPI_REFRESH_MINUTES"] = 10
+            print(f"analytics.refresh: {count} of {len(scopes)} standard scopes in "
+                  f"{(time.perf_counter() - started):.1f} s", flush=True)
+            db.session.remove()
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -162,12 +162,29 @@ def test_the_api_answers_admins_and_analysts_and_refuses_members_and_reviewers(c
                       headers=bearer(f.user("admin"))).status_code == 422
 
 
+def _shown(client, url):
+    """The page once its figures are kept: the first view queues analytics.compute (run at
+    the commit in the tests, JOBS_SYNC) and says so; the next one shows them (a scope kept
+    already, by the CSV or the API, shows at once)."""
+    first = client.get(url)
+    assert first.status_code == 200
+    if 'data-testid="kpi-computing"' not in first.get_data(as_text=True):
+        return first
+    again = client.get(url)
+    assert 'data-testid="kpi-computing"' not in again.get_data(as_text=True)
+    return again
+
+
 def test_the_dashboard_page_and_its_csv_tables(client, history):
     analyst = f.user("analyst")
     login(client, analyst)
+    first = client.get("/admin/analytics?from=2026-03-01&to=2026-03-31&lang=ja").get_data(as_text=True)
+    assert 'data-testid="kpi-computing"' in first and '<meta http-equiv="refresh"' in first
+    assert "この期間の数値を計算しています" in first and 'data-figure="active_members"' not in first
     page = client.get("/admin/analytics?from=2026-03-01&to=2026-03-31&lang=ja")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    assert '<meta http-equiv="refresh"' not in html and "時点の数値" in html
     assert "プログラムのKPI" in html and "<svg" in html and 'data-figure="active_members"' in html
     answer = client.get("/admin/analytics.csv?from=2026-03-01&to=2026-03-31&table=funnel")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
@@ -190,6 +207,7 @@ def test_members_and_reviewers_may_not_open_the_dashboard(client):
 
 def test_the_dashboards_query_count_does_not_grow_with_the_data(client, history, count_queries):
     login(client, f.user("admin"))
+    _shown(client, "/admin/analytics?from=2026-03-01&to=2026-03-31")  # kept from now on
     with count_queries() as few:
         client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
     for n in range(5):
@@ -197,8 +215,9 @@ def test_the_dashboards_query_count_does_not_grow_with_the_data(client, history,
         _support(idea, f.user(), "2026-03-12", resonance="me_too")
         _revision(idea, 1, "2026-03-13", ["core"])
     with count_queries() as more:
-        client.get("/admin/analytics?from=2026-03-01&to=2026-03-31")
-    assert more.count == few.count
+        page = client.get("/admin/analytics?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    assert more.count == few.count <= 12
+    assert 'data-figure="active_members"' in page
 
 
 def test_reach_counts_what_share_links_brought_in_the_period(history):
@@ -395,10 +414,10 @@ def test_the_learning_table_on_the_page_in_the_csv_and_the_api(client, heard):
     assert ["learning", "resonance", "me_too 2; someone_i_know 1; not_me 0",
             "me_too 0; someone_i_know 0; not_me 1"] in figures
     assert ["learning", "survey_responses", "5", "1"] in figures
-    html = client.get("/admin/analytics?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    html = _shown(client, "/admin/analytics?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
     assert 'data-testid="kpi-learning"' in html and "Resonance answers collected" in html
     assert "table=learning" in html and f'<option value="{heard["campaign"].id}">Rainy season</option>' in html
-    ja = client.get(f"/admin/analytics?from=2026-03-01&to=2026-03-31&campaign={heard['campaign'].id}&lang=ja")
+    ja = _shown(client, f"/admin/analytics?from=2026-03-01&to=2026-03-31&campaign={heard['campaign'].id}&lang=ja")
     text = ja.get_data(as_text=True)
     assert "共感の回答" in text and "製品テストのレポート" in text and "アンケートの回答" in text
     assert f'<option value="{heard["campaign"].id}" selected>梅雨</option>' in text
@@ -416,7 +435,7 @@ def test_the_analyst_sees_counts_and_no_member_s_name_address_or_words(client, h
         ["I need this.", "Dry.", "s0", "s1"]
     login(client, analyst)
     period = "from=2026-03-01&to=2026-03-31"
-    answers = [client.get(f"/admin/analytics?{period}").get_data(as_text=True)]
+    answers = [_shown(client, f"/admin/analytics?{period}").get_data(as_text=True)]
     for table in analytics.tables(march()):
         answers.append(client.get(f"/admin/analytics.csv?{period}&table={table}").get_data(as_text=True))
     answers.append(client.get(f"/api/v1/analytics/kpis?{period}", headers=bearer(analyst)).get_data(as_text=True))
@@ -424,3 +443,83 @@ def test_the_analyst_sees_counts_and_no_member_s_name_address_or_words(client, h
         found = [p for p in personal if f">{p}<" in answer or f'"{p}"' in answer or f",{p}," in answer
                  or f"\n{p}," in answer or p in answer.split()]
         assert not found, found
+
+
+# -- kept results (issue 16 at scale: app.services.kpi_results) --------------------------------
+
+def test_the_kept_result_equals_the_live_figures_and_the_api_adds_computed_at(client, history):
+    from app.models.rollups import KpiResult
+    from app.services import kpi_results
+    from tests.helpers import bearer
+
+    s = analytics.scope("2026-03-01", "2026-03-31")
+    assert kpi_results.compute_job("2026-03-01", "2026-03-31") is True
+    db.session.expire_all()
+    row = kpi_results.kept(s)
+    assert row.status == "ready" and row.result == march()  # the same data: the same figures
+    body = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31",
+                      headers=bearer(f.user("analyst"))).get_json()
+    assert body.pop("computed_at") == row.computed_at.isoformat()
+    assert body == march()  # every existing key, unchanged
+    # A change of data shows at the next refresh, not before.
+    _support(history["x"], f.user(), "2026-03-20")
+    stale = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31",
+                       headers=bearer(f.user("admin"))).get_json()
+    assert stale["participation"]["supporters"] == march()["participation"]["supporters"] - 1
+    # Older than KPI_REFRESH_MINUTES: the API computes it in the request, and keeps it.
+    row = db.session.scalar(db.select(KpiResult).where(KpiResult.scope_key == kpi_results.scope_key(s)))
+    row.computed_at = row.computed_at - timedelta(minutes=11)
+    db.session.commit()
+    fresh = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31",
+                       headers=bearer(f.user("admin"))).get_json()
+    assert {k: v for k, v in fresh.items() if k != "computed_at"} == march()
+    assert fresh["computed_at"] > stale["computed_at"]
+
+
+def test_a_period_without_a_kept_result_is_computed_by_the_api_and_kept(client, history):
+    from app.models.rollups import KpiResult
+    from tests.helpers import bearer
+
+    assert db.session.query(KpiResult).count() == 0
+    body = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31&category=kids",
+                      headers=bearer(f.user("admin"))).get_json()
+    kids = analytics.kpis(analytics.scope("2026-03-01", "2026-03-31", category="kids"))
+    assert {k: v for k, v in body.items() if k != "computed_at"} == kids
+    assert db.session.query(KpiResult).filter_by(status="ready").count() == 1
+
+
+def test_the_compute_job_is_queued_once_and_skips_a_fresh_result(app, history, monkeypatch):
+    from app import jobs
+    from app.services import kpi_results
+
+    queued = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, **kw: queued.append((name, kw)))
+    s = analytics.scope("2026-03-01", "2026-03-31")
+    assert kpi_results.request(s) is True
+    db.session.commit()
+    assert kpi_results.request(s) is False  # pending: not queued again
+    db.session.commit()
+    assert queued == [("analytics.compute", {"from_day": "2026-03-01", "to_day": "2026-03-31",
+                                             "category_id": None, "campaign_id": None})]
+    calls = []
+    real = analytics.kpis
+    monkeypatch.setattr(analytics, "kpis", lambda sc: calls.append(sc) or real(sc))
+    assert kpi_results.compute_job(**queued[0][1]) is True
+    assert kpi_results.compute_job(**queued[0][1]) is False  # a second delivery: nothing to do
+    assert len(calls) == 1
+    assert kpi_results.request(s) is False  # fresh: the page serves it, nothing queued
+    assert len(queued) == 1
+
+
+def test_the_refresh_keeps_the_standard_periods(app, history):
+    from app.models.rollups import KpiResult
+    from app.services import kpi_results
+
+    today = datetime.now(UTC).date()
+    computed = kpi_results.refresh_job()
+    scopes = kpi_results.standard_scopes(today)
+    assert computed == len(scopes) >= 4 + 1  # 4 presets, and the last 30 days of each category
+    assert db.session.query(KpiResult).filter_by(status="ready").count() == len(scopes)
+    assert kpi_results.refresh_job() == 0  # fresh: a second scheduler does nothing
+    last_30 = kpi_results.kept(analytics.scope(None, None))
+    assert last_30.result == analytics.kpis(analytics.scope(None, None))

@@ -232,7 +232,7 @@ def test_the_beat_schedule_has_every_periodic_job(app):
         "discovery.refresh_for_you", "rights.expire_exports", "rights.erase_sweep",
         "users.reengage", "announcements.send_sweep", "recognition.rollup", "nudges.send",
         "sessions.remind", "partners.refresh",
-        "privacy.purge"}
+        "privacy.purge", "analytics.refresh"}
     assert {entry["kwargs"].get("mode") for entry in beat.values()} >= {"daily", "weekly"}
     assert set(jobs.JOBS) >= {"mail.send", "mail.sweep", "ideas.expire",
                               "ideas.refresh_trending", "notifications.digest"}

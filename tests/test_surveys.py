@@ -229,9 +229,14 @@ def test_the_csv_has_a_row_per_response_and_quotes_formulas(world):
     assert len(lines) == 5
 
 
-@pytest.mark.parametrize("role", ["admin", "community_manager", "analyst"])
+@pytest.mark.parametrize("role", ["admin", "community_manager"])
 def test_staff_see_the_results(world, role):
     assert surveys.require_results(f.user(role), world["survey"]) is True
+
+
+def test_analysts_see_counts_only_of_a_survey_not_public(world):
+    assert world["survey"].public is False
+    assert surveys.require_results(f.user("analyst"), world["survey"]) is False
 
 
 def test_members_do_not_see_results_unless_public(world):
@@ -289,12 +294,19 @@ def test_api_answers_once_then_409_and_422_with_field_errors(client, world):
 def test_api_results_for_staff_and_public_counts_for_members(client, world):
     _answer_all(world)
     url = f"/api/v1/surveys/{world['survey'].id}/results"
-    staff = client.get(url, headers=bearer(f.user("analyst")))
+    staff = client.get(url, headers=bearer(f.user("community_manager")))
     assert staff.status_code == 200
     questions = {q["key"]: q for q in staff.get_json()["questions"]}
     assert questions["use"]["counts"] == [{"answer": "Yes", "count": 3},
                                           {"answer": "No", "count": 1}]
     assert questions["story"]["answers"] == ["Rainy June."]
+    analyst = client.get(url, headers=bearer(f.user("analyst")))
+    assert analyst.status_code == 200
+    counted = {q["key"]: q for q in analyst.get_json()["questions"]}
+    assert counted["use"]["counts"] == questions["use"]["counts"]
+    assert counted["score"]["mean"] == questions["score"]["mean"] == "3.67"
+    assert counted["story"]["answered"] == questions["story"]["answered"] == 1
+    assert "answers" not in counted["story"] and "Rainy June." not in analyst.get_data(as_text=True)
     assert client.get(url, headers=bearer(world["supporter"])).status_code == 403
     assert client.get(url).status_code == 401
     world["survey"].public = True
@@ -334,9 +346,22 @@ def test_the_page_is_refused_to_members_it_was_not_sent_to(client, world):
     assert client.get(f"/surveys/{world['survey'].id}").status_code == 403
 
 
-def test_staff_results_page_has_svg_charts_and_csv(client, world):
+def test_analysts_see_charts_and_counts_but_no_written_answer_nor_the_csv(client, world):
     _answer_all(world)
     login(client, f.user("analyst"))
+    html = client.get(f"/surveys/{world['survey'].id}/results").get_data(as_text=True)
+    assert html.count('<svg class="survey-chart"') == 3 and "mean 3.67 of 5" in html
+    assert "Rainy June." not in html and 'data-testid="texts-hidden"' in html
+    assert "Counts only: the written answers are shown to admins and community managers." in html
+    assert 'data-testid="csv"' not in html
+    assert client.get(f"/surveys/{world['survey'].id}/results.csv").status_code == 403
+    ja = client.get(f"/surveys/{world['survey'].id}/results?lang=ja").get_data(as_text=True)
+    assert "管理者とコミュニティマネージャー" in ja and "Rainy June." not in ja
+
+
+def test_staff_results_page_has_svg_charts_and_csv(client, world):
+    _answer_all(world)
+    login(client, f.user("community_manager"))
     html = client.get(f"/surveys/{world['survey'].id}/results").get_data(as_text=True)
     assert html.count('<svg class="survey-chart"') == 3  # single, multiple, scale
     assert "Rainy June." in html and "mean 3.67 of 5" in html
@@ -354,7 +379,7 @@ def test_results_pages_are_refused_to_members_unless_public(client, world):
     world["survey"].public = True
     db.session.commit()
     html = client.get(url).get_data(as_text=True)
-    assert "Rainy June." not in html and "Written answers are shown to staff only." in html
+    assert "Rainy June." not in html and "Written answers are shown to admins and community managers only." in html
     assert client.get(url + ".csv").status_code == 403
 
 

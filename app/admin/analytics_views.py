@@ -1,8 +1,14 @@
-"""/admin/analytics: the co-creation KPI dashboard (admin, analyst) and its CSV tables."""
+"""/admin/analytics: the co-creation KPI dashboard (admin, analyst) and its CSV tables.
+
+Both serve the kept result of the scope (app.services.kpi_results) while it is younger than
+KPI_REFRESH_MINUTES. Without one, the page queues `analytics.compute` and says the figures are
+being computed (refreshing itself; an older result is shown meanwhile), and the CSV computes
+them in the request and keeps them."""
 from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 from flask import Response, abort, render_template, request
 from flask_babel import get_locale
@@ -14,7 +20,8 @@ from app.admin import bp
 from app.extensions import db
 from app.models import Category
 from app.models.campaigns import Campaign
-from app.services import analytics
+from app.services import analytics, kpi_results
+from app.transaction import transaction
 
 
 def _scope():
@@ -30,20 +37,36 @@ CAMPAIGN_CHOICES = 100
 def analytics_dashboard():
     permissions.require(current_user, permissions.Action.VIEW_ANALYTICS)
     scope = _scope()
-    result = analytics.kpis(scope)
+    with transaction():
+        row = kpi_results.latest(scope)
+        fresh = kpi_results.is_fresh(row)
+        if not fresh:  # queued once (the row's status is the job's dedupe); shown when done
+            kpi_results.request(scope)
+    result = row.result if row is not None and row.result is not None else None
     categories = db.session.scalars(select(Category).where(Category.archived_at.is_(None))
                                     .order_by(Category.position, Category.name)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
                                    .limit(CAMPAIGN_CHOICES)).all()
-    return render_template("admin/analytics.html", kpis=result, tables=analytics.tables(result),
+    from_day, to_day = scope.start.date(), scope.end.date() - timedelta(days=1)
+    today = datetime.now(UTC).date()
+    return render_template("admin/analytics.html", kpis=result,
+                           tables=analytics.tables(result) if result is not None else None,
                            sections=analytics.SECTIONS, categories=categories, campaigns=campaigns,
-                           locale=str(get_locale()), args=request.args)
+                           locale=str(get_locale()), args=request.args, fresh=fresh,
+                           computed_at=row.computed_at if result is not None else None,
+                           refresh_minutes=kpi_results.refresh_minutes(),
+                           period={"from": from_day.isoformat(), "to": to_day.isoformat()},
+                           presets={name: (a.isoformat(), b.isoformat())
+                                    for name, (a, b) in kpi_results.presets(today).items()})
 
 
 @bp.route("/admin/analytics.csv")
 def analytics_csv():
     permissions.require(current_user, permissions.Action.VIEW_ANALYTICS)
-    result = analytics.kpis(_scope())
+    scope = _scope()
+    with transaction():
+        row = kpi_results.kept(scope) or kpi_results.compute(scope)
+    result = row.result
     tables = analytics.tables(result)
     name = request.args.get("table", "figures")
     if name not in tables:

@@ -7,14 +7,16 @@ from app import permissions
 from app.api import bp
 from app.api.core import require_caller
 from app.api.openapi import PATHS, operation
-from app.services import analytics
+from app.services import analytics, kpi_results
+from app.transaction import transaction
 
 operation("/analytics/kpis", "get",
           "The programme's KPIs for a period (admin, analyst): participation, creativity, "
           "relationship, outcomes, learning, reach, the funnel and the sign-up cohorts; rates are "
           "{numerator, denominator}; money per currency in minor units",
           responses={"200": "{period, participation, creativity, relationship, outcomes, learning, "
-                            "reach, funnel, cohorts, series, previous}", "403": "admins and analysts only",
+                            "reach, funnel, cohorts, series, previous, computed_at}: the result kept by the job "
+                            "analytics.compute while younger than KPI_REFRESH_MINUTES, else computed now", "403": "admins and analysts only",
                      "422": "a bad date, period, category or campaign"})
 PATHS["/analytics/kpis"]["get"]["parameters"] = [
     {"name": "from", "in": "query", "required": False,
@@ -32,4 +34,6 @@ def analytics_kpis():
     permissions.require(user, permissions.Action.VIEW_ANALYTICS)
     scope = analytics.scope(request.args.get("from"), request.args.get("to"),
                             request.args.get("category"), request.args.get("campaign"))
-    return analytics.kpis(scope)
+    with transaction():  # the kept result, or computed now (and kept)
+        row = kpi_results.kept(scope) or kpi_results.compute(scope)
+    return kpi_results.with_computed_at(row)

@@ -132,8 +132,8 @@ def answer_survey(survey_id: int):
 
 
 operation("/surveys/{id}/results", "get", "A survey's results aggregated per question (admin, "
-          "community_manager, analyst; anyone signed in for a public survey, then without the "
-          "written answers)",
+          "community_manager: with the written answers; analyst, and anyone signed in for a "
+          "public survey: counts only, without the written answers)",
           responses={"200": "SurveyResults", "401": "no or bad token", "403": "not staff",
                      "404": "no such survey"})
 

@@ -189,6 +189,7 @@ def init_app(app: Flask) -> None:
     from app.services import recognition  # noqa: F401  (registers recognition.rollup)
     from app.services import partners, sessions  # noqa: F401  (partners.refresh, sessions.remind)
     from app.services import deletion, exports  # noqa: F401  (rights.erase_account, rights.build_export)
+    from app.services import kpi_results  # noqa: F401  (analytics.compute, analytics.refresh)
 
     engine.init_app(app)
     if not app.config.get("REDIS_URL") and app.config.get("JOBS_EMBEDDED_SCHEDULER"):

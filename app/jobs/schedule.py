@@ -24,6 +24,7 @@ or, without Redis, by a thread in the web process.
 | session-reminders | sessions.remind           | every 15 minutes (once per invitee, the day before) |
 | partner-scores | partners.refresh             | hourly, at 45 minutes past            |
 | privacy-purge  | privacy.purge                | daily at 04:45 UTC (RETENTION_* settings) |
+| kpi-refresh    | analytics.refresh            | every KPI_REFRESH_MINUTES (10): the dashboard's standard periods |
 
 Every periodic job is idempotent, so two schedulers (two beats, two web processes) running the
 same entry do no harm: expiry and trending take row locks and converge, the sweep leases each
@@ -71,6 +72,8 @@ def entries(app: Flask) -> dict[str, tuple[str, BaseSchedule, dict[str, Any]]]:
         "session-reminders": ("sessions.remind", crontab(minute="*/15"), {}),
         "partner-scores": ("partners.refresh", crontab(minute=45), {}),
         "privacy-purge": ("privacy.purge", crontab(minute=45, hour=4), {}),
+        "kpi-refresh": ("analytics.refresh",
+                        schedule(timedelta(minutes=app.config["KPI_REFRESH_MINUTES"])), {}),
     }
 
 

@@ -22,7 +22,7 @@ from app.models.products import Product, ProductPost, ProductSplit
 from app.models.quotas import UploadCount
 from app.models.programme import PayoutMinimum, PayoutRequest, ProgrammeSettings, ReviewDate
 from app.models.review import Review, ReviewAssignment, ReviewBatch, ReviewItem, ReviewNote
-from app.models.rollups import (IdeaCounter, IdeaSupportDay, NotificationFanout, Recommendation,
+from app.models.rollups import (IdeaCounter, IdeaSupportDay, KpiResult, NotificationFanout, Recommendation,
                                 SupportEvidence)
 from app.models.site import SiteStat
 from app.models.home import ReengagementMail
@@ -53,7 +53,7 @@ __all__ = [
     "UploadCount",
     "PayoutMinimum", "PayoutRequest", "ProgrammeSettings", "ReviewDate",
     "Review", "ReviewAssignment", "ReviewBatch", "ReviewItem", "ReviewNote",
-    "IdeaCounter", "IdeaSupportDay", "NotificationFanout", "Recommendation", "SupportEvidence",
+    "IdeaCounter", "IdeaSupportDay", "KpiResult", "NotificationFanout", "Recommendation", "SupportEvidence",
     "SiteStat",
     "IdeaPoll", "IdeaResonance", "IdeaRevision", "PollAnswer", "PollOption",
     "ApiToken", "SignInThrottle", "User", "UserRole", "UserSession",

@@ -9,6 +9,7 @@
   support path: the creators' evidence dashboard reads one row per day, never the supports.
 - Recommendation: a member's "For you" shelf, precomputed by a job (app.services.discovery).
 - NotificationFanout: telling every follower of an idea, done in batches by a job.
+- KpiResult: the KPI dashboard's figures for a scope, kept by a job (app.services.kpi_results).
 """
 from __future__ import annotations
 
@@ -96,3 +97,27 @@ class NotificationFanout(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_notification_fanouts_done_at", "done_at"),)
+
+
+class KpiResult(db.Model):
+    """The KPI dashboard's figures for one scope (period and filters), as
+    app.services.analytics.kpis() returned them at `computed_at`, kept by the job
+    `analytics.compute` (app.services.kpi_results) so that the dashboard answers at once.
+
+    `status` is "pending" while a computation is queued (the row is the job's dedupe: a scope
+    is queued once until it has run) and "ready" once `result` is written; a pending row may
+    still hold the previous result."""
+
+    __tablename__ = "kpi_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: sha256 of "from|to|category_id|campaign_id": one row per scope.
+    scope_key: Mapped[str] = mapped_column(String(64), unique=True)
+    from_day: Mapped[date] = mapped_column(Date)
+    to_day: Mapped[date] = mapped_column(Date)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    result: Mapped[dict | None] = mapped_column(JSON)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

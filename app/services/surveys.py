@@ -441,10 +441,13 @@ def may_see_results(user: Any, survey: Survey) -> bool:
 
 
 def require_results(user: Any, survey: Survey) -> bool:
-    """Whether the viewer sees everything (staff) or counts only (a public survey); Forbidden
+    """Whether the viewer sees everything (admins, community managers: the written answers and
+    the per-response CSV) or counts only (analysts; anyone for a public survey); Forbidden
     otherwise (401 for a visitor)."""
-    if permissions.can(user, Action.VIEW_SURVEY_RESULTS):
+    if permissions.can(user, Action.VIEW_SURVEY_ANSWERS):
         return True
+    if permissions.can(user, Action.VIEW_SURVEY_RESULTS):
+        return False
     if survey.public:
         return False
     permissions.require(user, Action.VIEW_SURVEY_RESULTS)
@@ -526,7 +529,8 @@ def results(survey: Survey) -> list[QuestionResult]:
 
 def results_csv(survey: Survey) -> Iterator[str]:
     """Every response as a CSV row (one column per question; multiple answers joined by " | "),
-    streamed in batches. Staff only (the answers are personal data; no names or e-mails)."""
+    streamed in batches. Admins and community managers only (VIEW_SURVEY_ANSWERS: the answers
+    are personal data; no names or e-mails)."""
     keys = [q["key"] for q in survey.questions]
     buffer = io.StringIO()
     writer = csv.writer(buffer)

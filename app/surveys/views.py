@@ -96,7 +96,7 @@ def results(survey_id: int):
 @login_required
 def results_csv(survey_id: int):
     survey = survey_service.get_survey(survey_id)
-    permissions.require(_member(), Action.VIEW_SURVEY_RESULTS)
+    permissions.require(_member(), Action.VIEW_SURVEY_ANSWERS)
     return Response(stream_with_context(survey_service.results_csv(survey)),
                     mimetype="text/csv", headers={
                         "Content-Disposition": f'attachment; filename="survey-{survey.id}.csv"',
