@@ -53,7 +53,7 @@ HEADER = "X-Kyoso-Page-Cache"
 #: (supports, follows, answers and the counters and roll-ups they move), or that never show on
 #: them at all (bookkeeping: sessions, tokens, mail, jobs, audit, ledger, notifications)
 QUIET_MODELS = frozenset({
-    "Support", "IdeaFollow", "UserFollow", "IdeaCounter", "SupportEvidence", "Recommendation",
+    "Support", "IdeaSupportDay", "KpiResult", "IdeaFollow", "UserFollow", "IdeaCounter", "SupportEvidence", "Recommendation",
     "IdeaResonance", "PollAnswer", "CampaignVote", "FormerSupporter", "MemberCounter",
     "MemberStats", "PointEvent", "MonthlyPoints", "RecognitionCursor", "SiteStat",
     "ReferralEvent", "IdeaNudge", "Notification", "NotificationPreference", "NotificationFanout",
@@ -63,7 +63,8 @@ QUIET_MODELS = frozenset({
     "ReviewAssignment", "Review", "LedgerAccount", "LedgerBalance", "LedgerTransaction",
     "LedgerEntry", "Sale", "Payout", "PayoutRequest", "SalesImport", "SalesImportRow",
 })
-QUIET_IDEA_FIELDS = frozenset({"support_count", "trending_score", "updated_at"})
+#: comment_count moves with a comment row, which changes that idea's generation already
+QUIET_IDEA_FIELDS = frozenset({"support_count", "trending_score", "updated_at", "comment_count"})
 #: bulk updates that only move roll-up numbers (kept a few minutes late on any page anyway)
 QUIET_UPDATES = {"Idea": QUIET_IDEA_FIELDS, "Tag": frozenset({"listed_count"})}
 USER_FIELDS = ("display_name", "avatar_key", "deleted_at", "blocked_at", "email")

@@ -53,7 +53,7 @@ def test_a_member_enters_a_campaign_and_another_votes(live_server, new_page):
     assert page.locator("select[name=campaign_id]").input_value() == str(campaign.id)
     page.fill("input[name=title]", "Puddle-proof dog coat")
     page.fill(f"textarea[name=answer_{campaign.id}_q1]", "Dog walkers")
-    page.locator("form.idea-form button[type=submit]").click()
+    page.locator("form.idea-form .form-actions button[type=submit]").click()
     page.wait_for_load_state()
     db.session.expire_all()
     idea = db.session.scalar(select(Idea).where(Idea.title == "Puddle-proof dog coat"))

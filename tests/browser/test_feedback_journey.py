@@ -61,7 +61,7 @@ def test_comment_refusal_and_confirmation_are_where_the_member_looks(app, live_s
         _lang(page, live_server, lang)
         page.goto(live_server + f"/ideas/{idea.id}#comments")
         page.fill("#new-comment", "   ")  # passes the browser's check, not the server's
-        page.locator("[data-testid=comment-form] button[type=submit]").click()
+        page.locator("[data-testid=comment-form] button[type=submit]").first.click()
         page.wait_for_load_state()
         error = page.locator("[data-testid=comment-form] [data-testid=comment-error]")
         expect(error).to_be_visible()
@@ -70,7 +70,7 @@ def test_comment_refusal_and_confirmation_are_where_the_member_looks(app, live_s
         screenshot(page, f"feedback-comment-error-{lang}-{size}")
 
         page.fill("#new-comment", "I would buy two of these.")
-        page.locator("[data-testid=comment-form] button[type=submit]").click()
+        page.locator("[data-testid=comment-form] button[type=submit]").first.click()
         page.wait_for_load_state()
         posted = page.locator("[data-testid=comment-posted]")
         expect(posted).to_have_count(1)

@@ -56,7 +56,7 @@ def test_the_creator_is_guided_through_the_insight(live_server, new_page):
                                      "packed, who want to belong, this carrier makes the ride calm.")
     assert progress.inner_text().startswith("7 of 7")
     screenshot(page, "insight-01-guided-form")
-    page.click("form.idea-form button[type=submit]")
+    page.click("form.idea-form .form-actions button[type=submit]")
     page.wait_for_load_state()
     assert "/edit" in page.url
     assert page.locator('[data-testid=insight-checklist] li.todo').count() == 0

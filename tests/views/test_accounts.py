@@ -47,7 +47,7 @@ def test_visitor_signs_up_confirms_by_mail_and_signs_in(client, smtp_server):  #
     assert user.display_name == "New Fan"
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "confirm your email address" in page
+    assert "We sent a confirmation link to new.fan@example.com" in page
 
     link = _link(smtp_server, "/confirm/")
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
