@@ -53,7 +53,8 @@ HEADER = "X-Kyoso-Page-Cache"
 #: (supports, follows, answers and the counters and roll-ups they move), or that never show on
 #: them at all (bookkeeping: sessions, tokens, mail, jobs, audit, ledger, notifications)
 QUIET_MODELS = frozenset({
-    "Support", "IdeaSupportDay", "KpiResult", "IdeaFollow", "UserFollow", "IdeaCounter", "SupportEvidence", "Recommendation",
+    "Support", "IdeaSupportDay", "KpiResult", "IdeaFollow", "UserFollow", "IdeaCounter",
+    "SupportEvidence", "Recommendation",
     "IdeaResonance", "PollAnswer", "CampaignVote", "FormerSupporter", "MemberCounter",
     "MemberStats", "PointEvent", "MonthlyPoints", "RecognitionCursor", "SiteStat",
     "ReferralEvent", "IdeaNudge", "Notification", "NotificationPreference", "NotificationFanout",
