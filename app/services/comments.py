@@ -3,6 +3,7 @@ creators' updates, and the moderation of reported comments."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -186,6 +187,18 @@ def revisions_of(user: User | None, comment_id: int) -> tuple[Comment, list[Comm
 
 
 # --- reports and moderation -----------------------------------------------------------------
+
+def report_reason(reason: Any) -> str:
+    """A report's optional reason (forum posts, ideas, members): text, trimmed, bounded."""
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str):
+        raise Invalid({"reason": _("The reason must be text.")})
+    reason = reason.strip()
+    if len(reason) > REPORT_REASON_MAX_LENGTH:
+        raise Invalid({"reason": _("At most %(n)s characters.", n=REPORT_REASON_MAX_LENGTH)})
+    return reason
+
 
 def report_comment(user: User, comment_id: int, reason: str = "") -> Report:
     """Report a comment, once per member, never one's own. At COMMENT_REPORT_THRESHOLD

@@ -23,7 +23,7 @@ from app.models.base import is_row_id, utcnow
 from app.models.forum import ForumReply, ForumReport, ForumThread
 from app.permissions import Action
 from app.services import events, integrity
-from app.services.comments import BODY_MAX_LENGTH, REPORT_REASON_MAX_LENGTH, _clean_body
+from app.services.comments import BODY_MAX_LENGTH, _clean_body, report_reason
 
 TITLE_MAX = 120
 PER_PAGE = 20
@@ -201,13 +201,7 @@ def report(user: User, kind: str, target_id: Any, reason: Any = "") -> ForumRepo
         raise NotFound("thread_not_found", _("No such thread."))
     if row.author_id == user.id:
         raise Forbidden("own_post", _("You cannot report your own post."))
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str):
-        raise Invalid({"reason": _("The reason must be text.")})
-    reason = reason.strip()
-    if len(reason) > REPORT_REASON_MAX_LENGTH:
-        raise Invalid({"reason": _("At most %(n)s characters.", n=REPORT_REASON_MAX_LENGTH)})
+    reason = report_reason(reason)
     entry = ForumReport(kind=kind, target_id=row.id, reporter_id=user.id, reason=reason,
                         weight_pct=integrity.report_weight(user))
     try:

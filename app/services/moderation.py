@@ -20,7 +20,7 @@ from app.models import ContentReport, Idea, IdeaCreator, Report, Support, User
 from app.models.base import is_row_id, utcnow
 from app.services import (accounts as account_service, counters, events, integrity, resonance,
                           support_days)
-from app.services.comments import REPORT_REASON_MAX_LENGTH
+from app.services.comments import report_reason
 from app.services.ideas import lock_idea
 from app.i18n import _
 
@@ -286,14 +286,7 @@ REPORT_KINDS = ("idea", "user")
 
 
 def _report_reason(reason: Any) -> str:
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str):
-        raise Invalid({"reason": _("The reason must be text.")})
-    reason = reason.strip()
-    if len(reason) > REPORT_REASON_MAX_LENGTH:
-        raise Invalid({"reason": _("At most %(n)s characters.", n=REPORT_REASON_MAX_LENGTH)})
-    return reason
+    return report_reason(reason)
 
 
 def _add_report(user: User, kind: str, target_id: int, reason: str) -> ContentReport:
