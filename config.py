@@ -145,6 +145,7 @@ class Config:
         # The KPI dashboard's kept results (app.services.kpi_results): served while younger than
         # this, and the standard periods recomputed this often by analytics.refresh.
         self.KPI_REFRESH_MINUTES = _int("KPI_REFRESH_MINUTES", 10)
+        self.KPI_WAIT_SECONDS = _int("KPI_WAIT_SECONDS", 5)
         # Share links (app.services.referrals): how long a visit through a member's link
         # attributes the session's sign-up and supports to them.
         self.REFERRAL_WINDOW_HOURS = _int("REFERRAL_WINDOW_HOURS", 24)

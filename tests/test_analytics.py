@@ -466,7 +466,8 @@ def test_the_kept_result_equals_the_live_figures_and_the_api_adds_computed_at(cl
     stale = client.get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31",
                        headers=bearer(f.user("admin"))).get_json()
     assert stale["participation"]["supporters"] == march()["participation"]["supporters"] - 1
-    # Older than KPI_REFRESH_MINUTES: the API computes it in the request, and keeps it.
+    # Older than KPI_REFRESH_MINUTES: the API queues the computation and waits for it (the
+    # test's jobs run at the commit).
     row = db.session.scalar(db.select(KpiResult).where(KpiResult.scope_key == kpi_results.scope_key(s)))
     row.computed_at = row.computed_at - timedelta(minutes=11)
     db.session.commit()
@@ -486,6 +487,48 @@ def test_a_period_without_a_kept_result_is_computed_by_the_api_and_kept(client, 
     kids = analytics.kpis(analytics.scope("2026-03-01", "2026-03-31", category="kids"))
     assert {k: v for k, v in body.items() if k != "computed_at"} == kids
     assert db.session.query(KpiResult).filter_by(status="ready").count() == 1
+
+
+def test_the_api_never_computes_in_the_request_it_queues_and_answers_202_or_the_older_result(
+        client, history, monkeypatch, app):
+    from app import jobs
+    from app.models.rollups import KpiResult
+    from app.services import kpi_results
+    from tests.helpers import bearer, login
+
+    queued, calls = [], []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, **kw: queued.append((name, kw)))  # no worker
+    real = analytics.kpis
+    monkeypatch.setattr(analytics, "kpis", lambda sc: calls.append(sc) or real(sc))
+    monkeypatch.setitem(app.config, "KPI_WAIT_SECONDS", 0)
+    url, admin = "/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31", bearer(f.user("admin"))
+    answer = client.get(url, headers=admin)
+    assert answer.status_code == 202 and answer.headers["Retry-After"] == "5"
+    assert answer.get_json() == {"status": "pending", "computed_at": None, "retry_after": 5}
+    assert calls == [] and len(queued) == 1  # queued, not computed here
+    assert client.get(url, headers=admin).status_code == 202 and len(queued) == 1  # queued once
+    login(client, f.user("admin"))
+    table = client.get("/admin/analytics.csv?from=2026-03-01&to=2026-03-31")
+    assert table.status_code == 202 and "being computed" in table.get_data(as_text=True)
+    assert calls == []
+    # The worker runs the job: the answer is the figures.
+    assert kpi_results.compute_job(**queued[0][1]) is True
+    body = client.get(url, headers=admin).get_json()
+    assert body.pop("computed_at") and body == march()
+    figures = march()
+    # Later the result is old and the data changed: the older result is served (computed_at
+    # says its age) while the new computation is queued.
+    row = db.session.scalar(db.select(KpiResult).where(
+        KpiResult.scope_key == kpi_results.scope_key(analytics.scope("2026-03-01", "2026-03-31"))))
+    row.computed_at = row.computed_at - timedelta(minutes=11)
+    db.session.commit()
+    _support(history["x"], f.user(), "2026-03-20")
+    computed = len(calls)
+    older = client.get(url, headers=admin)
+    assert len(calls) == computed  # nothing computed in the request
+    assert older.status_code == 200 and older.get_json()["participation"] == figures["participation"]
+    assert march()["participation"]["supporters"] == figures["participation"]["supporters"] + 1
+    assert len(queued) == 2
 
 
 def test_the_compute_job_is_queued_once_and_skips_a_fresh_result(app, history, monkeypatch):

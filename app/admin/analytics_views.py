@@ -2,8 +2,8 @@
 
 Both serve the kept result of the scope (app.services.kpi_results) while it is younger than
 KPI_REFRESH_MINUTES. Without one, the page queues `analytics.compute` and says the figures are
-being computed (refreshing itself; an older result is shown meanwhile), and the CSV computes
-them in the request and keeps them."""
+being computed (refreshing itself; an older result is shown meanwhile); the CSV, like the API,
+queues it and waits a moment (kpi_results.answer), then serves the latest result or answers 202."""
 from __future__ import annotations
 
 import csv
@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Response, abort, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -64,8 +65,11 @@ def analytics_dashboard():
 def analytics_csv():
     permissions.require(current_user, permissions.Action.VIEW_ANALYTICS)
     scope = _scope()
-    with transaction():
-        row = kpi_results.kept(scope) or kpi_results.compute(scope)
+    row = kpi_results.answer(scope)  # never computed in the request
+    if row is None:
+        return Response(_("These figures are being computed. Try again in a minute."), status=202,
+                        mimetype="text/plain", headers={"Retry-After": str(int(kpi_results.wait_seconds() or 5)),
+                                                        "Cache-Control": "no-store"})
     result = row.result
     tables = analytics.tables(result)
     name = request.args.get("table", "figures")

@@ -8,7 +8,6 @@ from app.api import bp
 from app.api.core import require_caller
 from app.api.openapi import PATHS, operation
 from app.services import analytics, kpi_results
-from app.transaction import transaction
 
 operation("/analytics/kpis", "get",
           "The programme's KPIs for a period (admin, analyst): participation, creativity, "
@@ -16,7 +15,12 @@ operation("/analytics/kpis", "get",
           "{numerator, denominator}; money per currency in minor units",
           responses={"200": "{period, participation, creativity, relationship, outcomes, learning, "
                             "reach, funnel, cohorts, series, previous, computed_at}: the result kept by the job "
-                            "analytics.compute while younger than KPI_REFRESH_MINUTES, else computed now", "403": "admins and analysts only",
+                            "analytics.compute while younger than KPI_REFRESH_MINUTES; else the job is queued "
+                            "and awaited up to KPI_WAIT_SECONDS, and the latest older result is served "
+                            "if it has not finished",
+                     "202": "{status: pending, computed_at: null, retry_after}: no result for this scope "
+                            "yet, its computation is queued; ask again after Retry-After seconds",
+                     "403": "admins and analysts only",
                      "422": "a bad date, period, category or campaign"})
 PATHS["/analytics/kpis"]["get"]["parameters"] = [
     {"name": "from", "in": "query", "required": False,
@@ -34,6 +38,14 @@ def analytics_kpis():
     permissions.require(user, permissions.Action.VIEW_ANALYTICS)
     scope = analytics.scope(request.args.get("from"), request.args.get("to"),
                             request.args.get("category"), request.args.get("campaign"))
-    with transaction():  # the kept result, or computed now (and kept)
-        row = kpi_results.kept(scope) or kpi_results.compute(scope)
+    row = kpi_results.answer(scope)  # never computed in the request: queued, and awaited a moment
+    if row is None:
+        return pending_answer()
     return kpi_results.with_computed_at(row)
+
+
+def pending_answer():
+    """202: no result for this scope yet; the job computing it is queued."""
+    seconds = kpi_results.wait_seconds() or 5
+    return ({"status": "pending", "computed_at": None, "retry_after": int(seconds)}, 202,
+            {"Retry-After": str(int(seconds)), "Cache-Control": "no-store"})

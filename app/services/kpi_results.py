@@ -13,9 +13,13 @@ refresh, and a period nobody asked for before is computed once on first request.
   is computed).
 - `request(scope)`: queue the computation unless one is already queued (the row's status
   "pending" since less than twice the refresh interval is the job's dedupe).
-- `compute(scope)`: run `kpis()` now and keep it (the job, and the API for a period without a
-  kept result). On PostgreSQL the job reads in one REPEATABLE READ snapshot, so every figure
-  is of the same instant.
+- `compute(scope)`: run `kpis()` now and keep it (in the caller's transaction). The job
+  `analytics.compute` reads in one REPEATABLE READ snapshot on PostgreSQL, so every figure is
+  of the same instant.
+- `answer(scope)`: what the API and the CSV serve, never computed in the web request: the
+  fresh result; else the computation is queued and awaited for up to KPI_WAIT_SECONDS (with
+  in-process jobs it has run by then); else the latest older result; else None (the caller
+  answers 202, "being computed").
 - `standard_scopes(today)`: what the schedule refreshes: the page's preset periods (last 30
   days, last 90 days, this month, last month) for the whole programme, and the default period
   (last 30 days) per active category and per open campaign, as the page's filters link them.
@@ -23,6 +27,7 @@ refresh, and a period nobody asked for before is computed once on first request.
 from __future__ import annotations
 
 import hashlib
+import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
@@ -70,6 +75,10 @@ def scope_key(s: analytics.Scope) -> str:
 
 def refresh_minutes() -> int:
     return int(current_app.config.get("KPI_REFRESH_MINUTES", 10))
+
+
+def wait_seconds() -> float:
+    return float(current_app.config.get("KPI_WAIT_SECONDS", 5))
 
 
 def _fresh_since() -> datetime:
@@ -148,6 +157,28 @@ def compute(s: analytics.Scope) -> KpiResult:
     row.computed_at = computed_at
     row.status = READY
     return row
+
+
+#: How often answer() looks whether the queued computation has finished.
+POLL_SECONDS = 0.2
+
+
+def answer(s: analytics.Scope) -> KpiResult | None:
+    """The result the API and the CSV serve for the scope (see the module's docstring). Commits:
+    the request is queued in its own transaction so the job can start while we wait."""
+    row = kept(s)
+    if row is not None:
+        return row
+    request(s)
+    db.session.commit()  # hands the job over (with in-process jobs it runs now)
+    deadline = clock.monotonic() + wait_seconds()
+    while True:
+        row = latest(s)
+        if is_fresh(row) or clock.monotonic() >= deadline:
+            break
+        db.session.rollback()  # a new snapshot for the next look
+        clock.sleep(POLL_SECONDS)
+    return row if row is not None and row.result is not None else None
 
 
 @jobs.job("analytics.compute")
