@@ -18,6 +18,10 @@ the database:
 - a kept page lives PAGE_CACHE_TTL seconds (default 30; 0 turns the cache off): support counts
   and trending order on a kept page are at most that old, as they already are on cards.
 
+The same holds for the public JSON API's idea list and idea answers (`/api/v1/ideas`,
+`/api/v1/ideas/<id>`) for callers without an `Authorization` header and not signed in: a kept
+answer is served as it was (no token in it), with its JSON type.
+
 Pages live in Redis when REDIS_URL is set (compressed, shared by every worker), else in a
 bounded dict in this process (PAGE_CACHE_ENTRIES pages). Signed-in members never see a kept
 page. Responses carry `X-Kyoso-Page-Cache: hit|miss`.
@@ -43,7 +47,13 @@ CACHEABLE: dict[str, frozenset[str]] = {
     "main.home": frozenset(),
     "ideas.browse": frozenset({"sort", "status", "category", "tag", "page"}),
     "ideas.detail": frozenset(),
+    "api.list_ideas": frozenset({"sort", "status", "category", "tag", "page", "per_page",
+                                 "picked", "campaign_id"}),
+    "api.get_idea": frozenset(),
 }
+#: the kept body's type, the first byte of a kept entry
+KINDS = {b"h": "text/html", b"j": "application/json"}
+MIMETYPES = {mimetype: kind for kind, mimetype in KINDS.items()}
 MAX_PAGE_NUMBER = 20  # deeper numbered pages are rare: rendered as usual
 TOKEN_MARK = "__kyoso_csrf_token__"
 SITE_GENERATION = "page:gen"
@@ -92,6 +102,8 @@ def _cacheable_request() -> bool:
         return False
     if "_flashes" in session or current_user.is_authenticated:
         return False
+    if "Authorization" in request.headers:  # an API caller with a token (or a bad one)
+        return False
     return True
 
 
@@ -104,7 +116,7 @@ def _key() -> str:
     # built from the request's Host header, and a forged one must not reach anyone else.
     parts = "\x1f".join([request.endpoint or "", request.host_url, str(get_locale()),
                          str(get_timezone()), *gens, request.full_path])
-    return "page:" + hashlib.sha256(parts.encode()).hexdigest()[:40]
+    return "page2:" + hashlib.sha256(parts.encode()).hexdigest()[:40]
 
 
 def _serve() -> Response | None:
@@ -117,10 +129,14 @@ def _serve() -> Response | None:
         return None
     from flask_wtf.csrf import generate_csrf
 
-    body = zlib.decompress(raw).decode()
-    if TOKEN_MARK in body:
+    mimetype = KINDS.get(raw[:1])
+    if mimetype is None:  # not an entry of ours: render
+        g.page_cache_key = key
+        return None
+    body = zlib.decompress(raw[1:]).decode()
+    if mimetype == "text/html" and TOKEN_MARK in body:
         body = body.replace(TOKEN_MARK, generate_csrf())
-    response = Response(body, mimetype="text/html")
+    response = Response(body, mimetype=mimetype)
     response.headers[HEADER] = "hit"
     return response
 
@@ -129,16 +145,16 @@ def _store(response: Response) -> Response:
     key = g.pop("page_cache_key", None)
     if key is None:
         return response
-    if (response.status_code != 200 or response.mimetype != "text/html"
+    if (response.status_code != 200 or response.mimetype not in MIMETYPES
             or response.is_streamed or response.direct_passthrough
             or response.headers.getlist("Set-Cookie") or "_flashes" in session
             or getattr(request_ctx, "flashes", None)):
         return response
     body = response.get_data(as_text=True)
     token = g.get("csrf_token")
-    if token:
+    if token and response.mimetype == "text/html":
         body = body.replace(token, TOKEN_MARK)
-    cache().set_bytes(key, zlib.compress(body.encode(), 1), _ttl())
+    cache().set_bytes(key, MIMETYPES[response.mimetype] + zlib.compress(body.encode(), 1), _ttl())
     response.headers[HEADER] = "miss"
     return response
 

@@ -63,12 +63,13 @@ def status_condition(status: str, now: datetime | None = None):
     return Idea.status == status if status else false()
 
 
-def card_options():
+def card_options(*, tags: bool = True):
     """Eager loads for idea cards: a list page costs the same queries for 5 items or 50 (the
-    category and owner joined into the page's query, images and tags one query each)."""
+    category and owner joined into the page's query, images and tags one query each). A card
+    shows no tags: `tags=False` where nothing else reads them (the list pages)."""
     return (selectinload(Idea.images), joinedload(Idea.category),
             joinedload(Idea.owner).lazyload(User.role_rows),  # a card shows no roles
-            selectinload(Idea.tags))
+            *((selectinload(Idea.tags),) if tags else ()))
 
 
 def visible_ideas(viewer: Any, *, listing: bool = True) -> Select:

@@ -169,3 +169,38 @@ def test_a_forged_host_header_reaches_nobody_else(app, client):
     assert forged.headers[HEADER] == "miss"
     response, page = _get(app.test_client(), f"/ideas/{idea.id}")
     assert response.headers[HEADER] == "miss" and "evil.example" not in page
+
+
+# -- the public API's idea answers, kept the same way --------------------------------------------
+
+def test_anonymous_api_lists_and_ideas_are_kept_as_json_and_a_token_is_never_served_one(
+        client, count_queries):
+    from tests.helpers import bearer
+
+    idea = f.idea(title="Folding umbrella stand")
+    for path in ("/api/v1/ideas", "/api/v1/ideas?sort=newest&per_page=5", f"/api/v1/ideas/{idea.id}"):
+        first = client.get(path)
+        assert first.headers[HEADER] == "miss" and first.status_code == 200
+        with count_queries() as queries:
+            second = client.get(path)
+        assert second.headers[HEADER] == "hit" and queries.count == 0
+        assert second.mimetype == "application/json" and second.get_json() == first.get_json()
+    # A caller with a token, or with a bad one, is answered by the API itself.
+    mine = client.get("/api/v1/ideas", headers=bearer(f.user()))
+    assert HEADER not in mine.headers and mine.status_code == 200
+    bad = client.get("/api/v1/ideas", headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401 and HEADER not in bad.headers
+    # A search and a cursor are answered as usual.
+    assert HEADER not in client.get("/api/v1/ideas?q=umbrella").headers
+    assert HEADER not in client.get("/api/v1/ideas?after=x").headers
+
+
+def test_a_hidden_idea_disappears_at_once_from_the_kept_api_answers(client):
+    idea = f.idea(title="Folding umbrella stand")
+    for path in ("/api/v1/ideas", f"/api/v1/ideas/{idea.id}"):
+        client.get(path)
+        assert client.get(path).headers[HEADER] == "hit"
+    moderation.hide_idea(f.user("moderator"), idea.id, "Spam")
+    db.session.commit()
+    assert [i["title"] for i in client.get("/api/v1/ideas").get_json()["items"]] == []
+    assert client.get(f"/api/v1/ideas/{idea.id}").status_code == 404

@@ -15,7 +15,7 @@ from app.search import MAX_QUERY_LENGTH
 from app.services import discovery
 
 # Loaded with the page, so serializing creators costs no query per idea.
-LISTING_OPTIONS = (selectinload(Idea.creators).selectinload(IdeaCreator.user),)
+LISTING_OPTIONS = (selectinload(Idea.creators).selectinload(IdeaCreator.user), selectinload(Idea.tags))
 
 operation("/ideas", "get", "List visible ideas: sort=trending|supported|newest|expiring|approved"
           "|relevance (the default with q), status, category (slug), tag, q (full-text), page, "

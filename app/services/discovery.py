@@ -270,7 +270,8 @@ def browse_page(viewer: Any, *, sort: str = "trending", status: str | None = Non
                 campaign_id: int | None = None, picked: bool = False) -> Listing:
     """One page of the ideas listed for this viewer, by page number or after a cursor.
 
-    Two queries plus the card eager loads, whatever the page size or depth. Raises BadCursor
+    Two queries plus the card eager loads, whatever the page size or depth (tags are not
+    loaded: a card shows none; pass selectinload(Idea.tags) in `options` to have them). Raises BadCursor
     for a cursor this listing did not hand out, PageTooDeep past the numbered pages. Search
     results (sort=relevance) are counted and ranked up to SEARCH_CAP."""
     now = now or utcnow()
@@ -298,7 +299,7 @@ def browse_page(viewer: Any, *, sort: str = "trending", status: str | None = Non
         keys = [ids.c.rank, *keys]
     page_stmt = (select(Idea).join(ids, Idea.id == keys[-1])
                  .order_by(*(key.desc() if descending else key.asc() for key in keys))
-                 .options(*card_options(), *options))
+                 .options(*card_options(tags=False), *options))
     rows = list(db.session.scalars(page_stmt).unique())
     items, more = rows[:per_page], len(rows) > per_page
     next_cursor = encode_cursor(sort, items[-1], page + 1) \
