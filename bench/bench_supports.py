@@ -121,9 +121,13 @@ def main() -> None:
     gathering = [row[0] for row in conn.execute(
         "SELECT id FROM ideas WHERE status = 'published' AND hidden IS false "
         "AND merged_into_id IS NULL AND deadline > now() + interval '1 day' ORDER BY id")]
+    # The hot idea: the most supported one whose next milestone is not the last (so neither run
+    # qualifies it and ends its gathering), a few hundred supports short of it (the app's run
+    # crosses it and fans out to the followers).
     hot = conn.execute(
-        "SELECT i.id FROM ideas i WHERE i.id = ANY(%s) ORDER BY i.support_count DESC, i.id "
-        "LIMIT 1", (gathering,)).fetchone()[0]
+        "SELECT i.id FROM ideas i WHERE i.id = ANY(%s) AND i.next_milestone < "
+        "(SELECT max(next_milestone) FROM ideas) AND i.next_milestone - i.support_count >= 200 "
+        "ORDER BY i.support_count DESC, i.id LIMIT 1", (gathering,)).fetchone()[0]
     print(f"{len(gathering)} gathering ideas; the hot one: #{hot}")
     rng = random.Random(8)
     cases = {}

@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import jobs
 from app.extensions import db
 from app.models import Idea, IdeaCounter
+from app.upserts import upsert
 
 
 def _insert():
@@ -40,17 +41,18 @@ def bump(idea: Idea, supporters: int, trending: int | None = None) -> tuple[int,
     the score to `trending` when supporters < 0: a withdrawal recomputes it); one statement.
     Call with the idea's row locked. Returns the new (count, trending score) and shows them on
     `idea` without making the wide row dirty."""
-    counter = IdeaCounter.__table__.c
-    new_score = (counter.trending_score + (trending or 0)) if supporters > 0 else trending
     start_score = (idea.trending_score + (trending or 0)) if supporters > 0 else trending
-    stmt = _insert().values(idea_id=idea.id, support_count=idea.support_count + supporters,
-                            trending_score=start_score, changes=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[counter.idea_id],
-        set_={"support_count": counter.support_count + supporters,
-              "trending_score": new_score, "changes": counter.changes + 1})
-    count, score = db.session.execute(
-        stmt.returning(counter.support_count, counter.trending_score)).one()
+    stmt = upsert(IdeaCounter, ("idea_id", "support_count", "trending_score", "changes"),
+                  conflict=("idea_id",), update={
+                      "support_count": "idea_counters.support_count + :supporters",
+                      "trending_score": "idea_counters.trending_score + :trending"
+                      if supporters > 0 else ":trending",
+                      "changes": "idea_counters.changes + 1"},
+                  returning=("support_count", "trending_score"))
+    count, score = db.session.execute(stmt, {
+        "idea_id": idea.id, "support_count": idea.support_count + supporters,
+        "trending_score": start_score, "changes": 1, "supporters": supporters,
+        "trending": (trending or 0) if supporters > 0 else trending}).one()
     set_committed_value(idea, "support_count", count)
     set_committed_value(idea, "trending_score", score)
     return count, score

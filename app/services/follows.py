@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import permissions
 from app.permissions import Action
@@ -12,6 +10,7 @@ from app.models import Idea, IdeaFollow, Support, User
 from app.models.base import utcnow
 from app.queries import visible_idea
 from app.services import events
+from app.upserts import upsert
 
 
 def _visible_idea(user: User | None, idea_id: int) -> Idea:
@@ -28,12 +27,10 @@ def is_following(user: User | None, idea_id: int) -> bool:
 def add_follow(user: User, idea: Idea) -> bool:
     """Make user follow idea (no checks, no notification); False when they already did.
     One statement: the unique (idea_id, user_id) decides, even in a race."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(IdeaFollow)
     added = db.session.execute(
-        insert.values(idea_id=idea.id, user_id=user.id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
-        .returning(IdeaFollow.id)).scalar()
+        upsert(IdeaFollow, ("idea_id", "user_id", "created_at"), conflict=("idea_id", "user_id"),
+               returning=("id",)),
+        {"idea_id": idea.id, "user_id": user.id, "created_at": utcnow()}).scalar()
     return added is not None
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.extensions import db
 from app.models import IdeaSupportDay, ReferralEvent, Support
 from app.models.base import utcnow
+from app.upserts import upsert
 
 
 def _upsert():
@@ -40,12 +41,12 @@ def _day(when: datetime | None) -> date:
 
 def added(idea_id: int, *, referred: bool = False, when: datetime | None = None) -> None:
     """One support given (referred: one support attributed to a share link) on `when`'s day."""
-    values = {"supports": 0 if referred else 1, "referred": 1 if referred else 0}
-    column = IdeaSupportDay.referred if referred else IdeaSupportDay.supports
     name = "referred" if referred else "supports"
-    db.session.execute(_upsert().values(idea_id=idea_id, day=_day(when), **values)
-                       .on_conflict_do_update(index_elements=["idea_id", "day"],
-                                              set_={name: column + 1}))
+    db.session.execute(upsert(IdeaSupportDay, ("idea_id", "day", "supports", "referred"),
+                              conflict=("idea_id", "day"),
+                              update={name: f"idea_support_days.{name} + 1"}),
+                       {"idea_id": idea_id, "day": _day(when), "supports": 0 if referred else 1,
+                        "referred": 1 if referred else 0})
 
 
 def removed(idea_id: int, supports: Iterable[tuple[datetime, int]]) -> None:

@@ -15,7 +15,7 @@ from app import permissions
 from app.permissions import Action
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.models import Idea, IdeaFollow, Notification, Support, User
+from app.models import Idea, IdeaCreator, IdeaFollow, Notification, Support, User
 from app.models.base import utcnow
 from app.models.ideas import WOULD_BUY
 from app.money import is_currency
@@ -25,6 +25,7 @@ from app.services import counters, events, follows, integrity, milestones, suppo
 from app.services import resonance as resonance_service
 from app.services.insight import is_placeholder
 from app.i18n import _
+from app.upserts import upsert
 
 
 MAX_PRICE_MINOR = 10**9
@@ -118,7 +119,8 @@ def lock_idea(idea_id: int) -> Idea | None:
     # The creators come in the same statement (own-idea check, their notification); only the
     # idea's row is locked.
     return db.session.scalars(
-        select(Idea).where(Idea.id == idea_id).options(joinedload(Idea.creators))
+        select(Idea).where(Idea.id == idea_id)
+        .options(joinedload(Idea.creators).joinedload(IdeaCreator.user).lazyload(User.role_rows))
         .with_for_update(of=Idea).execution_options(populate_existing=True)).unique().first()
 
 
@@ -175,9 +177,8 @@ def support_idea(user: User, idea_id: int,
     values = {"idea_id": idea.id, "user_id": user.id, "created_at": utcnow(),
               "network_hash": current_network_hash(), **answers.as_dict()}
     support_id = db.session.execute(
-        _insert(Support).values(**values)
-        .on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
-        .returning(Support.id)).scalar()
+        upsert(Support, tuple(values), conflict=("idea_id", "user_id"), returning=("id",)),
+        values).scalar()
     if support_id is None:
         raise Conflict("already_supporting", _("You already support this idea."))
     count, _score = counters.bump(idea, 1, milestones.FRESH_SUPPORT_WEIGHT)
