@@ -67,8 +67,9 @@ def _tokens(conn, members: list[int]) -> list[str]:
     return tokens
 
 
-def _serve(module: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    args = [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}"]
+def _serve(module: str, port: int, env: dict[str, str], log: Path,
+           workers: int = 2) -> subprocess.Popen:
+    args = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
     if module.startswith("minimal"):
         args += ["--chdir", str(ROOT / "bench")]
     process = subprocess.Popen([*args, module], cwd=ROOT, env=env, stdout=log.open("w"),
@@ -112,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers of both")
     parser.add_argument("--per-case", type=int, default=30_000,
                         help="members (and tokens) per case: more than it can do in --duration")
     args = parser.parse_args()
@@ -151,7 +153,8 @@ def main() -> None:
     hot_before = _hot_stats(conn)
     for server, module in (("app", "wsgi:app"), ("minimal", "minimal_support:app")):
         port = _free_port()
-        process = _serve(module, port, env, Path(tempfile.gettempdir()) / f"bench-{server}.log")
+        process = _serve(module, port, env, Path(tempfile.gettempdir()) / f"bench-{server}.log",
+                         args.workers)
         try:
             _wrk(port, cases[(server, "warm-up")], args.clients, 3)  # every statement prepared
             for case in ("many", "hot"):
@@ -165,7 +168,7 @@ def main() -> None:
                 process.kill()
         if server == "app":
             hot_after = _hot_stats(conn)
-    print(f"\ngunicorn -w 2, wrk -t2 -c{args.clients} -d{args.duration}s, one member per support")
+    print(f"\ngunicorn -w {args.workers}, wrk -t2 -c{args.clients} -d{args.duration}s, one member per support")
     print(f"{'server':<9}{'case':<6}{'supports/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
           f"{'409':>6}{'other':>7}{'x minimal':>11}")
     for (server, case), r in results.items():
