@@ -70,7 +70,9 @@ def demo(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "2"]
+    # Two workers (two cores); idle ones take queued tests from the busy one, so the few long
+    # tests (browser walks, the PostgreSQL half of slow modules) do not leave a core idle at the end.
+    workers = [] if any(a.startswith("-n") for a in args) else ["-n", "2", "--dist", "worksteal"]
     return subprocess.call([str(PYTHON), "-m", "pytest", *workers, *args], cwd=ROOT)
 
 
