@@ -69,3 +69,29 @@ def test_the_support_path_costs_the_same_with_many_supporters(db, client, count_
     assert counters.exact_counts([_db.session.get(type(few), many_id)])[many_id] == 41
     assert _db.session.scalar(_db.select(_db.func.count()).select_from(IdeaFollow)
                               .where(IdeaFollow.idea_id == many_id)) == 41
+
+
+def test_every_statement_of_a_support_reuses_its_compiled_form(db, client):
+    """SQLAlchemy 2.0 never caches the compiled form of its PostgreSQL/SQLite insert() with
+    ON CONFLICT; the write path's upserts are written once (app.upserts), so after the first
+    support no statement of the next one is compiled again (about a millisecond each)."""
+    from sqlalchemy import event
+
+    idea = f.idea()
+    idea_id = idea.id
+    first = client.post(f"/api/v1/ideas/{idea_id}/supports", json={}, headers=bearer(f.user()))
+    assert first.status_code == 201, first.json
+    headers = bearer(f.user())
+    compiled: list[str] = []
+
+    def before(_conn, _cursor, statement, _parameters, context, _many) -> None:
+        if context.compiled is not None and context.cache_hit.name != "CACHE_HIT":
+            compiled.append(f"{context.cache_hit.name}: {statement}")
+
+    event.listen(_db.engine, "before_cursor_execute", before)
+    try:
+        response = client.post(f"/api/v1/ideas/{idea_id}/supports", json={}, headers=headers)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", before)
+    assert response.status_code == 201, response.json
+    assert compiled == []
