@@ -10,9 +10,12 @@ the SHA-256 of each exact text kept), and members' acceptances of them.
   interstitial page (app.policies) and API writes answer 403 `terms_not_accepted` (app.api.policies)
   until they accept.
 
-The versions in force are read once per request (one query of at most two rows: the latest id
-of each kind, so versions are published in id order); each member's accepted versions are on
-their row (users.terms_version, users.privacy_version), so the check costs nothing more.
+The versions in force are read once per request, from the shared cache (app.cache: Redis, or
+this process) where they are kept for VERSIONS_TTL seconds, else by one query of at most two
+rows (the latest id of each kind, so versions are published in id order). A commit that adds a
+version drops the kept one (a session listener), so the next request reads the new one; the
+session that added it reads the database until it commits. Each member's accepted versions are
+on their row (users.terms_version, users.privacy_version), so the check costs nothing more.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from app import permissions
 from app.errors import Conflict, Invalid, NotFound
@@ -37,6 +41,11 @@ from app.services import events
 VERSION_MAX = 20
 TEXT_MAX = 200_000
 _MEMO = "kyoso.policy_versions"
+#: the versions in force in app.cache, and how long they are kept there (a version added by
+#: other means than a commit of this app, e.g. by hand in SQL, shows after at most this)
+VERSIONS_KEY = "policies:in_force"
+VERSIONS_TTL = 60
+_ADDED = "kyoso_policy_added"
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
 
@@ -70,16 +79,45 @@ def current_policies() -> dict[str, Policy | None]:
 def current_versions() -> dict[str, str | None]:
     """{kind: version in force or None}: one query of at most two rows, once per request (kept
     in the request's environ), whatever the number of versions."""
+    from app.cache import cache
+
     memo = request.environ.get(_MEMO) if has_request_context() else None
     if memo is not None:
         return memo
-    latest = select(func.max(Policy.id)).group_by(Policy.kind)
-    versions: dict[str, str | None] = dict.fromkeys(POLICY_KINDS)
-    versions.update(db.session.execute(select(Policy.kind, Policy.version)
-                                       .where(Policy.id.in_(latest))).tuples().all())
+    added_here = db.session.info.get(_ADDED, False) or any(  # this session's new version counts
+        isinstance(obj, Policy) for obj in db.session.new)
+    versions = None if added_here else cache().get(VERSIONS_KEY)
+    if versions is None:
+        latest = select(func.max(Policy.id)).group_by(Policy.kind)
+        versions = dict.fromkeys(POLICY_KINDS)
+        versions.update(db.session.execute(select(Policy.kind, Policy.version)
+                                           .where(Policy.id.in_(latest))).tuples().all())
+        if not added_here:
+            cache().set(VERSIONS_KEY, versions, VERSIONS_TTL)
     if has_request_context():
         request.environ[_MEMO] = versions
     return versions
+
+
+def _after_flush(session: Session, _context) -> None:
+    if any(isinstance(obj, Policy) for obj in session.new):
+        session.info[_ADDED] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_ADDED, False):
+        from app.cache import cache
+
+        cache().delete(VERSIONS_KEY)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_ADDED, None)
+
+
+event.listen(Session, "after_flush", _after_flush)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)
 
 
 def _forget_versions() -> None:

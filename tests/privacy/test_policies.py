@@ -342,3 +342,23 @@ def test_a_member_from_before_the_first_publication_is_asked_on_every_write(clie
     assert posted.status_code == 303  # a form posted elsewhere is sent to the interstitial too
     assert db.session.scalar(select(func.count()).select_from(Support).where(
         Support.user_id == member.id)) == 0
+
+
+def test_the_versions_in_force_are_kept_and_a_new_version_counts_at_once(client, count_queries):
+    """Read once and kept (app.cache): pages and API writes ask the database no more; a commit
+    that publishes a version drops the kept one, and the publishing session sees its own."""
+    _both("1")
+    member = f.user()
+    policies.accept(member, {"terms": "1", "privacy": "1"})
+    db.session.commit()
+    assert policies.current_versions() == {"terms": "1", "privacy": "1"}
+    with count_queries() as queries:
+        assert policies.current_versions() == {"terms": "1", "privacy": "1"}
+    assert not [s for s in queries.statements if "FROM policies" in s]
+    policies.publish(None, "terms", "2", "# Terms 2\n\nNew.", "# 規約 2\n\n新しい。")
+    assert policies.current_versions()["terms"] == "2"  # before the commit, in this session
+    db.session.commit()
+    assert policies.current_versions()["terms"] == "2"
+    # The member is asked for the new version at once, on the API as on the pages.
+    answer = client.post(f"/api/v1/ideas/{f.idea().id}/supports", json={}, headers=bearer(member))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "terms_not_accepted"
