@@ -37,3 +37,11 @@ def bearer(user) -> dict[str, str]:
     token = issue_token(user, 3600)
     db.session.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+def warm_caches() -> None:
+    """Read what a running server keeps between requests (the policy versions in force), so a
+    test comparing two requests' query counts compares like with like."""
+    from app.services import policies
+
+    policies.current_versions()

@@ -11,7 +11,7 @@ from app.extensions import db as _db
 from app.models import IdeaFollow, Notification
 from app.services import counters, supports
 from tests import factories as f
-from tests.helpers import bearer
+from tests.helpers import bearer, warm_caches
 
 #: auth (token with its user and roles), the terms versions in force (API writes), lock with the
 #: creators, insert, counter, the day's kept count (the creators' evidence dashboard:
@@ -56,6 +56,7 @@ def test_a_support_runs_a_few_statements_and_never_rewrites_the_idea_row(db, cli
 
 
 def test_the_support_path_costs_the_same_with_many_supporters(db, client, count_queries):
+    warm_caches()
     few, many = f.idea(), f.idea()
     few_id, many_id = few.id, many.id
     supports.support_idea(f.user(), few_id)

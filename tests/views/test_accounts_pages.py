@@ -10,7 +10,7 @@ from app.models import AuditLog, Comment, IdeaFollow, Notification, User
 from app.models.base import utcnow
 from app.services import events
 from tests import factories
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, warm_caches
 
 
 def _png(size=(400, 300), colour=(200, 80, 40)) -> bytes:
@@ -59,6 +59,7 @@ def test_dashboard_lists_ideas_i_support_and_follow_but_not_hidden_ones(client):
 
 
 def test_dashboard_costs_the_same_queries_for_few_or_many_ideas(app, client, count_queries):
+    warm_caches()
     me = factories.user()
     login(client, me)
 

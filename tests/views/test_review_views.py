@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models.review import AXES
 from app.services import review as rs
 from tests import factories as f
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, warm_caches
 
 
 def form_data(client, idea, value="2", rationale="Clear reasoning."):
@@ -208,6 +208,7 @@ def _queries(count_queries, client, path) -> int:
 def test_queue_and_batch_pages_cost_the_same_queries_for_few_or_many_ideas(client, count_queries):
     from app.models import User
 
+    warm_caches()
     admin, reviewer = f.user("admin"), f.user("reviewer")
     ids = {"admin": admin.id, "reviewer": reviewer.id,
            "scorers": [f.user("reviewer").id, f.user("reviewer").id]}
