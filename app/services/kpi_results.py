@@ -6,7 +6,7 @@ arbitrary period (active, returning, supporters, cohorts, partner continuation) 
 (funnel), which do not add up from day rows; keeping the result of the exact `kpis()` per
 scope keeps every figure exactly what a reviewer recomputes from the rows (at `computed_at`),
 and costs one indexed row read on the page. The price: a change of data shows at the next
-refresh, and a period nobody asked for before is computed once on first request.
+refresh, and a period nobody asked for before is computed by the job when first asked for.
 
 - `kept(scope)`: the kept result of the scope if it is fresh (else None); one statement.
 - `latest(scope)`: the kept row whatever its age (the page shows an old result while a new one
