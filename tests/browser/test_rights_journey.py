@@ -103,6 +103,7 @@ def test_staff_set_up_two_factor_and_sign_in_with_a_code(site, new_page):
     secret = page.locator("[data-testid=two-factor-secret]").inner_text().strip()
     page.fill("input[name=code]", pyotp.TOTP(secret).now())
     page.click("[data-testid=two-factor-confirm]")
+    page.wait_for_selector("[data-testid=recovery-codes] li")  # count once the answer is shown
     codes = page.locator("[data-testid=recovery-codes] li")
     assert codes.count() == 10
     screenshot(page, "rights-recovery-codes-desktop-en")
