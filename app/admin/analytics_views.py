@@ -68,7 +68,7 @@ def analytics_csv():
     row = kpi_results.answer(scope)  # never computed in the request
     if row is None:
         return Response(_("These figures are being computed. Try again in a minute."), status=202,
-                        mimetype="text/plain", headers={"Retry-After": str(int(kpi_results.wait_seconds() or 5)),
+                        mimetype="text/plain", headers={"Retry-After": str(kpi_results.retry_after()),
                                                         "Cache-Control": "no-store"})
     result = row.result
     tables = analytics.tables(result)

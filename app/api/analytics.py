@@ -46,6 +46,6 @@ def analytics_kpis():
 
 def pending_answer():
     """202: no result for this scope yet; the job computing it is queued."""
-    seconds = kpi_results.wait_seconds() or 5
-    return ({"status": "pending", "computed_at": None, "retry_after": int(seconds)}, 202,
-            {"Retry-After": str(int(seconds)), "Cache-Control": "no-store"})
+    seconds = kpi_results.retry_after()
+    return ({"status": "pending", "computed_at": None, "retry_after": seconds}, 202,
+            {"Retry-After": str(seconds), "Cache-Control": "no-store"})

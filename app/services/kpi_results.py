@@ -81,6 +81,11 @@ def wait_seconds() -> float:
     return float(current_app.config.get("KPI_WAIT_SECONDS", 5))
 
 
+def retry_after() -> int:
+    """Seconds a caller answered 202 should wait before asking again."""
+    return int(wait_seconds() or 5)
+
+
 def _fresh_since() -> datetime:
     return utcnow() - timedelta(minutes=refresh_minutes())
 

@@ -20,18 +20,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import case, delete, exists, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import IdeaSupportDay, ReferralEvent, Support
 from app.models.base import utcnow
 from app.upserts import upsert
-
-
-def _upsert():
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql"
-            else sqlite_insert)(IdeaSupportDay)
 
 
 def _day(when: datetime | None) -> date:

@@ -6,8 +6,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -130,11 +128,6 @@ def support_of(user: User | None, idea_id: int) -> Support | None:
         return None
     return db.session.scalar(select(Support).where(Support.idea_id == idea_id,
                                                    Support.user_id == user.id))
-
-
-def _insert(model):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql"
-            else sqlite_insert)(model)
 
 
 def viewer_state(user: User | None, idea_id: int) -> tuple[Support | None, bool]:
