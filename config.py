@@ -146,6 +146,9 @@ class Config:
         # this, and the standard periods recomputed this often by analytics.refresh.
         self.KPI_REFRESH_MINUTES = _int("KPI_REFRESH_MINUTES", 10)
         self.KPI_WAIT_SECONDS = _int("KPI_WAIT_SECONDS", 5)
+        # `flask ledger verify` (and the verify page, API and job) on PostgreSQL: from 200,000
+        # transactions the chain is walked in this many processes (1 or 2; 1 = one process).
+        self.LEDGER_VERIFY_PROCESSES = _int("LEDGER_VERIFY_PROCESSES", 2)
         # Share links (app.services.referrals): how long a visit through a member's link
         # attributes the session's sign-up and supports to them.
         self.REFERRAL_WINDOW_HOURS = _int("REFERRAL_WINDOW_HOURS", 24)

@@ -26,13 +26,18 @@ Memory stays flat: only the few reversed transactions' entries and one sum per a
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
+import pickle
+import signal
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import text
 
 from app.extensions import db
@@ -67,6 +72,10 @@ class Verification:
 
 #: Rows the server sends per chunk of the stream.
 VERIFY_CHUNK = 5000
+#: From this many transactions (by id) the chain is walked in two processes (PostgreSQL;
+#: LEDGER_VERIFY_PROCESSES = 1 turns it off).
+PARALLEL_FROM = 200_000
+_NO_END = 2**62
 
 _COLUMNS = ("id", "sequence", "kind", "memo", "reverses_id", "created_by_id", "created_at",
             "prev_hash", "hash", "accounts", "amounts", "currencies",
@@ -95,8 +104,14 @@ CHAIN_SQL = {
         LEFT JOIN (
             SELECT transaction_id, array_agg(account_id) AS accounts,
                    array_agg(amount_minor) AS amounts, array_agg(currency) AS currencies
-            FROM ledger_entries GROUP BY transaction_id) e ON e.transaction_id = t.id
-        {_JOINS}
+            FROM ledger_entries
+            WHERE transaction_id >= %(low)s AND transaction_id < %(high)s
+            GROUP BY transaction_id) e ON e.transaction_id = t.id
+        LEFT JOIN sales s ON s.transaction_id = t.id
+            AND s.transaction_id >= %(low)s AND s.transaction_id < %(high)s
+        LEFT JOIN payouts p ON p.transaction_id = t.id
+            AND p.transaction_id >= %(low)s AND p.transaction_id < %(high)s
+        WHERE t.id >= %(low)s AND t.id < %(high)s
         ORDER BY t.id""",
     ("postgresql", "by_sequence"): f"""
         SELECT {_TX}, e.accounts, e.amounts, e.currencies, {_SALE_AND_PAYOUT}
@@ -193,6 +208,30 @@ class _Chain:
         self.problems: list[Problem] = []
         self.count = 0
         self.shapes: dict[tuple[int, str], _Shape | None] = {}
+        # A part of the chain (parallel walk): its id span; its sums start at zero, so the
+        # balance checks keep the highest sum reached per account (checked once the balance
+        # before the part is known) and reversals of earlier transactions wait in pending.
+        self.part: tuple[int, int] | None = None
+        self.highs: dict[int, int] = {}
+        self.pending: list[tuple[int, int, int, list[int], list[int]]] = []
+        self.first: tuple[int, str] | None = None  # (sequence, prev_hash) of its first row
+        self.last: tuple[int | None, str | None] = (None, None)  # expected next after it
+
+    def check_balance(self, tid: int, sequence: int, account_id: int) -> None:
+        """No creator's payable balance may go below zero (a debit balance here)."""
+        balance = self.sums[account_id]
+        if self.part is not None:
+            if balance > self.highs.get(account_id, balance - 1):
+                self.highs[account_id] = balance
+        elif balance > 0:
+            _negative(self, tid, sequence, account_id)
+
+    def summary(self) -> dict:
+        """What the parent needs from a part walked in another process."""
+        return {"count": self.count, "sums": dict(self.sums), "royalties": dict(self.royalties),
+                "paid": dict(self.paid), "sales": self.sales, "payouts": self.payouts,
+                "problems": self.problems, "highs": self.highs, "pending": self.pending,
+                "first": self.first, "done_reversals": self.done_reversals}
 
     def shape(self, product_id: int, currency: str) -> _Shape | None:
         key = (product_id, currency)
@@ -225,15 +264,127 @@ def run_verification() -> Verification:
         reversed_ids = set(connection.execute(text(
             "SELECT reverses_id FROM ledger_transactions WHERE reverses_id IS NOT NULL"))
             .scalars())
-        chain = _Chain(accounts, terms, reversed_ids)
-        try:
-            _walk(chain, connection, "by_id")
-        except _OutOfOrder:
+        chain = _walk_in_parts(connection, accounts, terms, reversed_ids)
+        if chain is None:  # one process, or the parts did not vouch for a sound ledger
             chain = _Chain(accounts, terms, reversed_ids)
-            _walk(chain, connection, "by_sequence")
+            try:
+                _walk(chain, _stream(connection, "by_id"), "by_id")
+            except _OutOfOrder:
+                chain = _Chain(accounts, terms, reversed_ids)
+                _walk(chain, _stream(connection, "by_sequence"), "by_sequence")
         problems.extend(chain.problems)
         problems.extend(_after_the_walk(chain, connection))
     return Verification(problems, chain.count)
+
+
+def _processes() -> int:
+    try:
+        return max(1, int(current_app.config.get("LEDGER_VERIFY_PROCESSES", 2)))
+    except (RuntimeError, TypeError, ValueError):
+        return 1
+
+
+def _walk_in_parts(connection: Any, accounts: dict[int, _Account], terms: dict[int, _Terms],
+                   reversed_ids: set[int]) -> _Chain | None:
+    """PostgreSQL, from PARALLEL_FROM transactions: the chain walked in two processes, the
+    later half of the ids in a forked child reading the same exported snapshot on a
+    connection of its own. Only a sound result is used: the halves must meet (the child's
+    first sequence and prev_hash follow the parent's last), no balance may go negative once
+    the first half's sums are added to the second half's highest, and the second half's
+    reversals of first-half transactions must check out. Anything else (a problem in either
+    half, a sequence out of place, a child that failed) returns None and the caller walks the
+    whole chain again in one process, so every problem is named in the chain's order."""
+    if db.session.get_bind().dialect.name != "postgresql" or _processes() < 2:
+        return None
+    low, high = connection.execute(text(
+        "SELECT min(id), max(id) FROM ledger_transactions")).one()
+    if low is None or high - low + 1 < PARALLEL_FROM:
+        return None
+    split = (low + high) // 2 + 1
+    snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: walk [split, end) and send the summary
+        os.close(reader)
+        _child_walk(writer, url, snapshot, split, accounts, terms, reversed_ids)
+    os.close(writer)
+    chain = _Chain(accounts, terms, reversed_ids)
+    try:
+        _walk(chain, _stream(connection, "by_id", (0, split)), "by_id")
+    except _OutOfOrder:
+        chain = None
+    with os.fdopen(reader, "rb") as pipe:
+        if chain is None or chain.problems:
+            os.kill(pid, signal.SIGTERM)
+            received = None
+        else:
+            received = pipe.read()
+    os.waitpid(pid, 0)
+    if chain is None or not received:
+        return None
+    part = pickle.loads(received)
+    return chain if part is not None and _join(chain, part) else None
+
+
+def _child_walk(writer: int, url: str, snapshot: str, split: int,
+                accounts: dict[int, _Account], terms: dict[int, _Terms],
+                reversed_ids: set[int]) -> None:
+    """In the forked child: never returns. Sends the pickled summary of [split, end), or None
+    when that part is out of order or anything failed."""
+    import psycopg
+    from psycopg import sql
+
+    summary = None
+    try:
+        with psycopg.connect(url) as driver:
+            driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            driver.read_only = True
+            driver.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            driver.execute("SET LOCAL jit = off")
+            driver.execute("SET LOCAL TimeZone = 'UTC'")
+            chain = _Chain(accounts, terms, reversed_ids)
+            chain.part = (split, _NO_END)
+            try:
+                _walk(chain, _stream(None, "by_id", chain.part, driver=driver), "by_id")
+                summary = chain.summary()
+            except _OutOfOrder:
+                summary = None
+        data = pickle.dumps(summary)
+    except BaseException:  # noqa: BLE001 (the parent walks again in one process)
+        data = pickle.dumps(None)
+    try:
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(data)
+    finally:
+        os._exit(0)
+
+
+def _join(chain: _Chain, part: dict) -> bool:
+    """Add the later part to the chain walked up to it; False unless the two together are
+    exactly what one walk of a sound ledger finds."""
+    if part["problems"]:
+        return False
+    if part["count"]:
+        if part["first"] != chain.last:
+            return False
+        for account_id, high in part["highs"].items():
+            if chain.sums.get(account_id, 0) + high > 0:
+                return False
+        for tid, sequence, original, account_ids, amounts in part["pending"]:
+            _check_reversal(chain, tid, sequence, original, account_ids, amounts)
+        if chain.problems or chain.done_reversals & part["done_reversals"]:
+            return False
+    for account_id, amount in part["sums"].items():
+        chain.sums[account_id] += amount
+    for currency, amount in part["royalties"].items():
+        chain.royalties[currency] += amount
+    for currency, amount in part["paid"].items():
+        chain.paid[currency] += amount
+    chain.sales += part["sales"]
+    chain.payouts += part["payouts"]
+    chain.count += part["count"]
+    return True
 
 
 def verify_ledger() -> list[Problem]:
@@ -280,14 +431,18 @@ def _load_terms(connection: Any) -> dict[int, _Terms]:
             connection.execute(text("SELECT id, royalty_rate_bps FROM products"))}
 
 
-def _stream(connection: Any, order: str) -> Iterator[tuple]:
-    """The chain, row by row. PostgreSQL: psycopg's stream() in binary on verify's own
-    connection, so the server sends rows while Python checks the ones before (no round trip
+def _stream(connection: Any, order: str, span: tuple[int, int] = (0, _NO_END),
+            driver: Any = None) -> Generator[tuple, None, None]:
+    """The chain, row by row (by_id: the transactions with ids in `span`). PostgreSQL:
+    psycopg's stream() in binary on verify's own connection (or `driver`, a plain psycopg
+    connection), so the server sends rows while Python checks the ones before (no round trip
     per chunk, nothing held in memory)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
+    if driver is not None or db.session.get_bind().dialect.name == "postgresql":
+        driver = driver or connection.connection.driver_connection
+        params = {"low": span[0], "high": span[1]} if order == "by_id" else None
         with driver.cursor(binary=True) as cursor:
-            yield from cursor.stream(CHAIN_SQL[("postgresql", order)], size=VERIFY_CHUNK)
+            yield from cursor.stream(CHAIN_SQL[("postgresql", order)], params,
+                                     size=VERIFY_CHUNK)
         return
     import json
 
@@ -302,12 +457,34 @@ def _stream(connection: Any, order: str) -> Iterator[tuple]:
         yield (*row[:9], accounts, amounts, currencies, *row[12:])
 
 
-def _walk(chain: _Chain, connection: Any, order: str) -> None:
-    expected_sequence, previous_hash = 1, GENESIS_HASH
+def _start(chain: _Chain, rows: Iterator[tuple]) -> tuple[Iterator[tuple], int, str]:
+    """Where the walk begins: the whole chain at sequence 1 after the genesis hash; a part
+    where its first row says (the parent checks that against the part before)."""
+    if chain.part is None:
+        return rows, 1, GENESIS_HASH
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return iter(()), 1, GENESIS_HASH
+    chain.first = (first[1], first[7])
+    return itertools.chain([first], rows), first[1], first[7]
+
+
+def _walk(chain: _Chain, rows: Generator[tuple, None, None], order: str) -> None:
+    """Check each row of the chain in turn, then close the stream (a walk given up half-way,
+    out of order, must not leave its query running on the connection the next walk uses)."""
+    try:
+        _walk_rows(chain, rows, order)
+    finally:
+        rows.close()
+
+
+def _walk_rows(chain: _Chain, rows: Iterator[tuple], order: str) -> None:
+    rows, expected_sequence, previous_hash = _start(chain, rows)
     last_moment, stamp = None, ""
     sums, payable_ids, reversed_ids = chain.sums, chain.payable_ids, chain.reversed_ids
     shapes, sha256 = chain.shapes, hashlib.sha256
-    for row in _stream(connection, order):
+    for row in rows:
         (tid, sequence, kind, memo, reverses_id, created_by_id, created_at, prev_hash,
          stored_hash, account_ids, amounts, currencies, sale_id, ref, product_id, period, units,
          net, currency, rate, royalty, payout_id) = row[:22]
@@ -346,8 +523,8 @@ def _walk(chain: _Chain, connection: Any, order: str) -> None:
                         sums[account_id] += amount
                     if royalty < 0:  # a return: the creators' balances go down
                         for account_id in account_ids:
-                            if account_id in payable_ids and sums[account_id] > 0:
-                                _negative(chain, tid, sequence, account_id)
+                            if account_id in payable_ids:
+                                chain.check_balance(tid, sequence, account_id)
                     chain.sales += 1
                     if tid in reversed_ids:
                         chain.kept[tid] = sorted(zip(account_ids, amounts))
@@ -355,6 +532,7 @@ def _walk(chain: _Chain, connection: Any, order: str) -> None:
                         chain.royalties[currency] += royalty
                     continue
         _slow_row(chain, row, None, None)
+    chain.last = (expected_sequence, previous_hash)
 
 
 def _slow_row(chain: _Chain, row: tuple, expected_sequence: int | None,
@@ -375,8 +553,8 @@ def _slow_row(chain: _Chain, row: tuple, expected_sequence: int | None,
     _entries_problems(chain, tid, sequence, account_ids, amounts, currencies)
     for account_id, amount in zip(account_ids, amounts):
         chain.sums[account_id] += amount
-        if account_id in chain.payable_ids and amount > 0 and chain.sums[account_id] > 0:
-            _negative(chain, tid, sequence, account_id)
+        if account_id in chain.payable_ids and amount > 0:
+            chain.check_balance(tid, sequence, account_id)
         elif account_id not in codes:
             _problem(chain, tid, sequence, f"an entry posts to a missing account {account_id}")
     reversed_ = tid in chain.reversed_ids
@@ -510,6 +688,11 @@ def _check_payout(chain: _Chain, tid: int, sequence: int, row: tuple,
 
 def _check_reversal(chain: _Chain, tid: int, sequence: int, original: int | None,
                     account_ids: Any, amounts: Any) -> None:
+    if original is not None and chain.part and original < chain.part[0] and \
+            original not in chain.kept:  # it reverses one in the part before: checked there
+        chain.pending.append((tid, sequence, original, list(account_ids or ()),
+                              list(amounts or ())))
+        return
     if original is None or original not in chain.kept:
         _problem(chain, tid, sequence, "reverses a transaction that does not come before it")
         return
