@@ -483,12 +483,13 @@ def _walk_rows(chain: _Chain, rows: Iterator[tuple], order: str) -> None:
     rows, expected_sequence, previous_hash = _start(chain, rows)
     last_moment, stamp = None, ""
     sums, payable_ids, reversed_ids = chain.sums, chain.payable_ids, chain.reversed_ids
-    shapes, sha256 = chain.shapes, hashlib.sha256
+    shapes, sha256, royalties = chain.shapes, hashlib.sha256, chain.royalties
+    count = fast_sales = 0
     for row in rows:
         (tid, sequence, kind, memo, reverses_id, created_by_id, created_at, prev_hash,
          stored_hash, account_ids, amounts, currencies, sale_id, ref, product_id, period, units,
          net, currency, rate, royalty, payout_id) = row[:22]
-        chain.count += 1
+        count += 1
         if sequence != expected_sequence or prev_hash != previous_hash:
             if order == "by_id" and sequence != expected_sequence:
                 raise _OutOfOrder
@@ -500,8 +501,7 @@ def _walk_rows(chain: _Chain, rows: Iterator[tuple], order: str) -> None:
             # The fast path: a sale whose entries are what posting writes for it.
             if account_ids is None:  # no entries (a royalty of zero)
                 account_ids, amounts, currencies = [], [], []
-            shape = shapes[(product_id, currency)] if (product_id, currency) in shapes \
-                else chain.shape(product_id, currency)
+            shape = shapes.get((product_id, currency)) or chain.shape(product_id, currency)
             if shape is not None and shape.account_ids is not None and \
                     rate == shape.terms.rate and royalty == royalty_of_checked(net, rate):
                 expected = [royalty, -royalty] if shape.single else \
@@ -525,13 +525,15 @@ def _walk_rows(chain: _Chain, rows: Iterator[tuple], order: str) -> None:
                         for account_id in account_ids:
                             if account_id in payable_ids:
                                 chain.check_balance(tid, sequence, account_id)
-                    chain.sales += 1
+                    fast_sales += 1
                     if tid in reversed_ids:
                         chain.kept[tid] = sorted(zip(account_ids, amounts))
                     else:
-                        chain.royalties[currency] += royalty
+                        royalties[currency] += royalty
                     continue
         _slow_row(chain, row, None, None)
+    chain.count += count
+    chain.sales += fast_sales
     chain.last = (expected_sequence, previous_hash)
 
 
