@@ -316,7 +316,7 @@ def _walk_in_parts(connection: Any, accounts: dict[int, _Account], terms: dict[i
         chain = None
     with os.fdopen(reader, "rb") as pipe:
         if chain is None or chain.problems:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGKILL)  # it holds nothing to clean up
             received = None
         else:
             received = pipe.read()
