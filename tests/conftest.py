@@ -341,3 +341,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"Kyoso suite: ran on {ran}; not run: {not_run}.")
     else:
         terminalreporter.write_line(f"Kyoso suite: ran on {ran}; nothing skipped.")
+
+
+def pytest_collection_finish(session):
+    """Everything imported and collected so far lives for the whole run: keep it out of the
+    collector's generations (each test builds an app, and every full collection would walk
+    these objects again), and collect the young generation less often."""
+    if os.environ.get("KYOSO_GC_TUNE", "1") == "1":
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
