@@ -15,7 +15,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from jinja2 import pass_context
+from jinja2 import BytecodeCache, pass_context
 from markupsafe import Markup
 
 from app import permissions
@@ -190,7 +190,29 @@ def _grouped_ngettext(ngettext):
     return grouped
 
 
+class ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the life of the process, shared by every app it builds
+    (one in production; the tests build one per test and no longer compile every template
+    again for each). Jinja checks each entry against its template's source checksum, so an
+    edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+BYTECODE = ProcessBytecodeCache()
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.bytecode_cache = BYTECODE
     app.extensions["kyoso_cards"] = CardCache()
     if "ngettext" in app.jinja_env.globals:  # installed by Flask-Babel (newstyle)
         app.jinja_env.globals["ngettext"] = _grouped_ngettext(app.jinja_env.globals["ngettext"])
