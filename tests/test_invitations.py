@@ -173,3 +173,18 @@ def test_a_pending_invitation_blocks_submission_and_reserves_its_share(client):
     assert blocked.status_code == 409
     assert blocked.get_json()["error"]["code"] == "consent_missing"
 
+
+
+def test_the_mail_to_join_speaks_both_languages_the_inviters_first(client):
+    """Nobody chose a language for an unknown address: the mail says it in English and in
+    Japanese, the inviter's language first, subjects without member text."""
+    owner = f.user(locale="ja")
+    idea = _draft(owner, title="Umbrella stand")
+    assert _invite(client, owner, idea, "newcomer@example.com").status_code == 201
+    (mail,) = _mails_to("newcomer@example.com")
+    assert mail.subject == ("Kyoso：アイデアの共創へのご招待 / "
+                            "Kyoso: an invitation to co-create an idea")
+    japanese, english = mail.body.split("― ― ―")
+    assert "共創に招待しています" in japanese and "“Umbrella stand”" in japanese
+    assert "invites this address to co-create the idea “Umbrella stand”" in english
+    assert japanese.count("/invitations/") == english.count("/invitations/") == 1

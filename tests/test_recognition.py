@@ -94,6 +94,23 @@ def test_the_leaderboard_per_category_without_those_who_opted_out(client, db):
     assert "Top" in page and "Shy" not in page
 
 
+def test_an_account_being_deleted_leaves_the_board_at_once(client, db):
+    """Its points stay until the erasure job has run; the board does not rank "Deleted member"
+    meanwhile."""
+    from app.services import deletion
+
+    leaving, staying = f.user(name="Leaving"), f.user(name="Staying")
+    for idea in (f.idea(), f.idea()):
+        f.support(idea, leaving)
+    f.support(f.idea(), staying)
+    _rollup(db)
+    deletion.start_deletion(leaving)
+    db.session.commit()
+    board = client.get("/api/v1/leaderboard").get_json()
+    assert [r["display_name"] for r in board["items"]] == ["Staying"]
+    assert "Deleted member" not in client.get("/leaderboard").get_data(as_text=True)
+
+
 def test_creators_and_staff_thank_members_and_a_thanked_comment_is_helpful(client, db):
     owner, commenter, stranger = f.user(), f.user(name="Helpful Hana"), f.user()
     idea = f.idea(owner)

@@ -20,12 +20,13 @@ from typing import Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask import current_app, url_for
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app import permissions
 from app.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from app.extensions import db
-from app.i18n import _, _en
+from app.i18n import _, locale_of
 from app.mail import send_mail
 from app.models import CreatorInvitation, Idea, IdeaCreator, User
 from app.models.base import utcnow
@@ -121,15 +122,22 @@ def _link(path: str) -> str:
 
 def _mail_to_join(invitation: CreatorInvitation, idea: Idea, owner: User, token: str,
                   share: str) -> None:
+    """The address's language is unknown (nobody chose one for it): the mail says it in every
+    language Kyoso speaks, the inviter's first."""
     path = invitation_path(token)
-    body = _en(
-        "Hello,\n\nThe Kyoso member %(name)s invites this address to co-create the idea "
-        "%(title)s with a %(share)s share of its royalties if it becomes a product.\n\n"
-        "To accept, sign in to Kyoso (or join) with this address, confirm it, and open:\n"
-        "%(link)s\n\nIf you do not know this person, ignore this mail: nothing happens without "
-        "you.", name=_quote(owner.display_name), title=_quote(idea.title), share=share,
-        link=_link(path))
-    send_mail(invitation.email, _en("Kyoso: an invitation to co-create an idea"), body)
+    first = locale_of(owner)
+    subjects, bodies = [], []
+    for locale in [first, *(code for code in current_app.config["LANGUAGES"] if code != first)]:
+        with force_locale(locale):
+            subjects.append(_("Kyoso: an invitation to co-create an idea"))
+            bodies.append(_(
+                "Hello,\n\nThe Kyoso member %(name)s invites this address to co-create the "
+                "idea %(title)s with a %(share)s share of its royalties if it becomes a "
+                "product.\n\nTo accept, sign in to Kyoso (or join) with this address, confirm "
+                "it, and open:\n%(link)s\n\nIf you do not know this person, ignore this mail: "
+                "nothing happens without you.", name=_quote(owner.display_name),
+                title=_quote(idea.title), share=share, link=_link(path)))
+    send_mail(invitation.email, " / ".join(subjects), "\n\n― ― ―\n\n".join(bodies))
 
 
 def reserved_shares(idea: Idea) -> int:

@@ -350,14 +350,14 @@ def current_month() -> str:
 
 def leaderboard(month: str | None = None, category_id: int = 0,
                 limit: int = LEADERBOARD_SIZE) -> list[tuple[User, int]]:
-    """The month's top members in a category (0: all), without those who opted out (one
-    query, from the board's index)."""
+    """The month's top members in a category (0: all), without those who opted out, blocked
+    or deleted accounts (one query, from the board's index)."""
     month = month or current_month()
     rows = db.session.execute(
         select(User, MonthlyPoints.points).join(User, User.id == MonthlyPoints.user_id)
         .outerjoin(MemberStats, MemberStats.user_id == MonthlyPoints.user_id)
         .where(MonthlyPoints.month == month, MonthlyPoints.category_id == category_id,
-               MonthlyPoints.points > 0, User.blocked_at.is_(None),
+               MonthlyPoints.points > 0, User.blocked_at.is_(None), User.deleted_at.is_(None),
                MemberStats.leaderboard_opt_out.is_not(True))
         .order_by(MonthlyPoints.points.desc(), User.id).limit(limit)).all()
     return [(user, points) for user, points in rows]
