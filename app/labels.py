@@ -83,6 +83,8 @@ DYNAMIC_MESSAGES = (
     _l("A decision has been made on this idea; scores can no longer change."),
     _l("You (co-)created this idea, so another staff member must act on it."),
     _l("This money is owed to you, so another finance staff member must pay or decline it."),
+    _l("This transaction moves money owed to you, so another finance staff member must reverse "
+       "it."),
     _l("You hold a staff role: an admin must remove it before you can delete your account."),
     # app.models.users.DELETED_MEMBER (a deleted account's name, read in the reader's language):
     _l("Deleted member"),

@@ -77,6 +77,7 @@ class Action(StrEnum):
     # ledger
     RECORD_SALE = "record_sale"
     RECORD_PAYOUT = "record_payout"
+    REVERSE_TRANSACTION = "reverse_transaction"
     VIEW_LEDGER = "view_ledger"
     VERIFY_LEDGER = "verify_ledger"
     REQUEST_PAYOUT = "request_payout"
@@ -244,6 +245,8 @@ REFUSALS: dict[str, Refusal] = {
                               "it.", code="separation_of_duties", translate=True),
     "own_payout": Refusal("This money is owed to you, so another finance staff member must pay "
                           "or decline it.", code="separation_of_duties", translate=True),
+    "own_money": Refusal("This transaction moves money owed to you, so another finance staff "
+                         "member must reverse it.", code="separation_of_duties", translate=True),
     "scores_hidden": Refusal("Scoring is blind: submit your own scores to see the others'.",
                              translate=True),
     # when
@@ -431,6 +434,16 @@ def _not_paying_themselves(user: Any, obj: Any) -> str | None:
         else None
 
 
+def _not_their_money(user: Any, transaction: Any) -> str | None:
+    """Separation of duties in finance: nobody reverses a transaction that moves money owed to
+    themselves (the sale of a product they share in, a payout to them); the object is the
+    transaction with its entries and their accounts."""
+    if transaction is None or not _authenticated(user):
+        return None
+    return "own_money" if any(entry.account.user_id == user.id
+                              for entry in transaction.entries) else None
+
+
 def _scored_first(user: Any, item: ReviewItem | None) -> str | None:
     """Scoring is blind: admins see the scores, a reviewer once they submitted their own."""
     if item is None or has_role(user, "admin"):
@@ -508,6 +521,7 @@ RULES: dict[Action, tuple[Check, ...]] = {
     A.MANAGE_PROGRAMME: (_admins,),
     A.RECORD_SALE: (_finance, _not_their_own),  # with the product: not of their own idea
     A.RECORD_PAYOUT: (_finance, _not_paying_themselves),  # with the creator: not themselves
+    A.REVERSE_TRANSACTION: (_finance, _not_their_money),  # with the transaction: not theirs
     A.VIEW_LEDGER: (_finance,),
     A.VERIFY_LEDGER: (_finance_or_admins,),
     A.REQUEST_PAYOUT: (_email_confirmed,),

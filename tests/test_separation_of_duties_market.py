@@ -139,3 +139,30 @@ def test_finance_never_records_the_sales_of_a_product_they_share_in(app, client)
         "product_id": own.id, "period": "2026-04", "units": 1,
         "net_sales": {"amount": 1000, "currency": "USD"}, "external_ref": "own-1"})
     assert done.status_code == 201, done.get_json()
+
+
+def test_finance_never_reverses_a_transaction_that_moves_their_own_money(app, client):
+    """A sale of a product they share in, a payout to them: a colleague reverses it, through
+    the API and the HTML form alike; the refusal writes nothing."""
+    from app.models.ledger import LedgerTransaction
+
+    finance, colleague = f.user("finance"), f.user("finance")
+    own = ledger_product(f.user(), finance)
+    sold = sale(colleague, own, 100_000, "USD").sale
+    paid = ledger_service.record_payout(colleague, finance.id, 100, "USD", "own-payout")
+    db.session.commit()
+    paid_tid = paid.payout.transaction_id
+    for tid in (sold.transaction_id, paid_tid):
+        refused = client.post(f"/api/v1/ledger/transactions/{tid}/reversal",
+                              headers=bearer(finance), json={"reason": "typo"})
+        assert refused.status_code == 403, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "separation_of_duties"
+    page = _form(client, finance, f"/finance/ledger/{sold.transaction_id}/reverse",
+                 {"reason": "typo"}, "/finance/ledger")
+    assert page.status_code == 403
+    assert "another finance staff member must reverse it" in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(LedgerTransaction).where(
+        LedgerTransaction.kind == "reversal")) == 0
+    done = client.post(f"/api/v1/ledger/transactions/{paid_tid}/reversal",
+                       headers=bearer(colleague), json={"reason": "paid twice"})
+    assert done.status_code == 201

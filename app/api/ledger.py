@@ -376,7 +376,9 @@ operation("/ledger/transactions/{id}/reversal", "post", "Correct the ledger: pos
           "opposite of a transaction (finance)",
           body={"type": "object", "required": ["reason"],
                 "properties": {"reason": written(2000)}},
-          responses={"201": "the reversing transaction", "403": "finance only",
+          responses={"201": "the reversing transaction",
+                     "403": "finance only; separation_of_duties (it moves money owed to the "
+                            "caller)",
                      "404": "no such transaction",
                      "409": "already_reversed, cannot_reverse_reversal, insufficient_balance",
                      "422": "reason missing"})

@@ -33,6 +33,7 @@ def reverse_transaction(actor: User, transaction_id: Any, reason: Any) -> Ledger
         if is_id(transaction_id) else None
     if original is None:
         raise NotFound("transaction_not_found", _("No such transaction."))
+    permissions.require(actor, "reverse_transaction", original)  # never their own money
     if original.kind == "reversal":
         raise Conflict("cannot_reverse_reversal", _("A reversal cannot itself be reversed."))
     if db.session.scalar(select(LedgerTransaction.id)
