@@ -302,27 +302,36 @@ def test_avatar_storage_failure_keeps_the_old_avatar(client, db, app, monkeypatc
 def test_orphan_sweep_finds_and_deletes_only_files_without_rows(app, db):
     owner = factories.user()
     kept = idea_service.add_image(owner, draft(owner).id, png())
+    from datetime import date
+
+    from app.services import campaigns
+
+    covered = campaigns.create_campaign(factories.user("community_manager"), {
+        "title": "Rainy days", "brief": "Ideas for rainy days.", "starts_on": date(2030, 1, 1),
+        "ends_on": date(2030, 2, 1)}, cover=png())
     db.session.commit()
     backend = storage.get()
     orphans = {"i0123456789abcdef01234567_thumb.jpg", "i0123456789abcdef01234567_large.jpg",
-               "avatars/avatar-0123456789abcdef01234567_small.jpg"}
+               "avatars/avatar-0123456789abcdef01234567_small.jpg",
+               "campaigns/campaign-0123456789abcdef01234567_card.jpg"}
     for name in orphans:  # as a crash between writing and committing leaves them
         backend.put(name, b"\xff\xd8\xff\xd9", "image/jpeg")
     backend.put("notes/readme.txt", b"not a picture", "text/plain")
     runner = app.test_cli_runner()
 
     recent = media.find_orphans(timedelta(hours=1))
-    assert recent.orphans == [] and recent.recent == 3  # may still be committing
+    assert recent.orphans == [] and recent.recent == 4  # may still be committing
 
     listed = runner.invoke(args=["media", "orphans", "--older-than", "0"])
     assert listed.exit_code == 0, listed.output
-    assert "3 orphan files found" in listed.output
+    assert "4 orphan files found" in listed.output
     assert stored_keys() >= orphans  # listing deletes nothing
 
     deleted = runner.invoke(args=["media", "orphans", "--older-than", "0", "--delete"])
     assert deleted.exit_code == 0, deleted.output
-    assert "3 orphan files deleted" in deleted.output
-    names = {f"{kept.key}_{size}.jpg" for size in idea_service.IMAGE_SIZES}
+    assert "4 orphan files deleted" in deleted.output
+    names = {f"{kept.key}_{size}.jpg" for size in idea_service.IMAGE_SIZES} | {
+        f"campaigns/{covered.cover_key}_{size}.jpg" for size in campaigns.COVER_SIZES}
     assert stored_keys() == names | {"notes/readme.txt"}
 
     again = runner.invoke(args=["media", "orphans", "--older-than", "0", "--delete"])

@@ -68,8 +68,8 @@ class Family:
 
 
 def families() -> tuple[Family, ...]:
-    from app.models import IdeaImage, SessionPhoto, User
-    from app.services import accounts, ideas, sessions
+    from app.models import Campaign, IdeaImage, SessionPhoto, User
+    from app.services import accounts, campaigns, ideas, sessions
 
     def pattern(folder: str, prefix: str, sizes: Iterable[str]) -> re.Pattern[str]:
         sizes_alt = "|".join(re.escape(size) for size in sizes)
@@ -86,6 +86,9 @@ def families() -> tuple[Family, ...]:
         Family("session photo", sessions.PHOTO_FOLDER,
                pattern(sessions.PHOTO_FOLDER, sessions.PHOTO_PREFIX, sessions.PHOTO_SIZES),
                SessionPhoto.key),
+        Family("campaign cover", campaigns.COVER_FOLDER,
+               pattern(campaigns.COVER_FOLDER, campaigns.COVER_PREFIX, campaigns.COVER_SIZES),
+               Campaign.cover_key),
     )
 
 
