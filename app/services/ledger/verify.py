@@ -309,18 +309,20 @@ def _walk_in_parts(connection: Any, accounts: dict[int, _Account], terms: dict[i
         os.close(reader)
         _child_walk(writer, url, snapshot, split, accounts, terms, reversed_ids)
     os.close(writer)
-    chain = _Chain(accounts, terms, reversed_ids)
-    try:
-        _walk(chain, _stream(connection, "by_id", (0, split)), "by_id")
-    except _OutOfOrder:
-        chain = None
+    received = None
     with os.fdopen(reader, "rb") as pipe:
-        if chain is None or chain.problems:
-            os.kill(pid, signal.SIGKILL)  # it holds nothing to clean up
-            received = None
-        else:
-            received = pipe.read()
-    os.waitpid(pid, 0)
+        try:
+            chain: _Chain | None = _Chain(accounts, terms, reversed_ids)
+            try:
+                _walk(chain, _stream(connection, "by_id", (0, split)), "by_id")
+            except _OutOfOrder:
+                chain = None
+            if chain is not None and not chain.problems:
+                received = pipe.read()
+        finally:
+            if received is None:  # not needed (or this half failed): it holds nothing to
+                os.kill(pid, signal.SIGKILL)  # clean up
+            os.waitpid(pid, 0)
     if chain is None or not received:
         return None
     part = pickle.loads(received)
