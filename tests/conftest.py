@@ -347,9 +347,8 @@ def pytest_collection_finish(session):
     """Everything imported and collected so far lives for the whole run: keep it out of the
     collector's generations (each test builds an app, and every full collection would walk
     these objects again), and collect the young generation less often."""
-    if os.environ.get("KYOSO_GC_TUNE", "1") == "1":
-        import gc
+    import gc
 
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

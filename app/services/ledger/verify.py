@@ -22,6 +22,11 @@ others keep posting):
   tables (a missing transaction is then named with an anti-join).
 
 Memory stays flat: only the few reversed transactions' entries and one sum per account are kept.
+
+On PostgreSQL, from PARALLEL_FROM transactions, the walk runs in two processes
+(_walk_in_parts, LEDGER_VERIFY_PROCESSES): the later half of the ids in a forked child on the
+same exported snapshot, joined with the first half only when both vouch for a sound ledger;
+otherwise the whole chain is walked again in one process, as above.
 """
 from __future__ import annotations
 
